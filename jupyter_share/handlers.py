@@ -1,0 +1,294 @@
+"""REST API v1 (DESIGN section 4): thin handlers over `ShareService`.
+
+Handlers parse the request, call one service method in a worker thread (the store may wait on
+a lock or the network) and shape the answer. Refusals are `ShareError`s, mapped to status codes
+in one place, `ShareAPIHandler._handle_request_exception`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import partial
+from typing import Any, Callable, Optional
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from .model import AuditEntry, Grant, Kind, Page, ResourceView, ShareError
+from .service import ShareResult, ShareService
+
+API_PREFIX = "jupyter-share/api/v1"
+_KINDS = r"(images|formations|sessions)"
+_ID = r"([^/]+)"
+
+
+# -- output shaping: shared with the hub service -------------------------------------------
+
+
+def iso(value: Optional[datetime]) -> Optional[str]:
+    return value.isoformat(timespec="milliseconds") + "Z" if value else None
+
+
+def resource_json(view: ResourceView) -> dict:
+    r = view.resource
+    data = {
+        "id": r.id,
+        "kind": r.kind.value,
+        "name": r.name,
+        "description": r.description,
+        "owner": r.owner,
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.updated_at),
+        "spec": r.spec,
+        "access": view.access,
+        "shared": view.shared,
+        "share_count": view.share_count,
+    }
+    if view.access != "owner":
+        data["shared_at"] = iso(view.shared_at)
+        data["expires_at"] = iso(view.expires_at)
+    return data
+
+
+def grant_json(grant: Grant) -> dict:
+    return {
+        "principal": str(grant.principal),
+        "kind": grant.principal.type.value,
+        "name": grant.principal.name,
+        "permission": grant.permission.label,
+        "granted_by": grant.granted_by,
+        "created_at": iso(grant.created_at),
+        "expires_at": iso(grant.expires_at),
+    }
+
+
+def audit_json(entry: AuditEntry) -> dict:
+    return {
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "principal": entry.principal,
+        "permission": entry.permission,
+    }
+
+
+def page_json(page: Page, shape: Callable[[Any], dict]) -> dict:
+    return {"items": [shape(item) for item in page.items], "total": page.total}
+
+
+# -- handlers ------------------------------------------------------------------------------
+
+
+class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every share API handler: identity, the service, and error mapping."""
+
+    auth_resource = "share"
+
+    @property
+    def service(self) -> ShareService:
+        return self.extensionapp.service
+
+    @property
+    def username(self) -> str:
+        return self.current_user.username
+
+    async def call(self, method: Callable, *args: Any) -> Any:
+        """Run a service method off the event loop, as the current user."""
+        return await IOLoop.current().run_in_executor(None, partial(method, self.username, *args))
+
+    def kind(self, plural: str) -> Kind:
+        return Kind.from_plural(plural)
+
+    def resource_id(self, kind: Kind, raw: str) -> str:
+        if kind == Kind.SESSION and raw == "current":
+            return self.extensionapp.current_session_id()
+        return raw
+
+    def json_body(self) -> Any:
+        if not self.request.body:
+            return None
+        try:
+            return json.loads(self.request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise web.HTTPError(400, "the body is not valid JSON") from None
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, ShareError):
+            if self._finished:
+                return
+            self.log.info("jupyter_share: %s %s refused (%d): %s", self.request.method, self.request.path, e.status, e.message)
+            self.clear()
+            self.set_header("Content-Type", "application/json")
+            self.set_status(e.status, e.reason)
+            self.finish(json.dumps({"message": e.message, "reason": e.reason, "field": e.field}))
+            return
+        super()._handle_request_exception(e)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Like jupyter_server's, without ever sending a traceback."""
+        self.set_header("Content-Type", "application/json")
+        exc_info = kwargs.get("exc_info")
+        message = self._reason
+        if exc_info and isinstance(exc_info[1], web.HTTPError) and exc_info[1].log_message:
+            message = exc_info[1].log_message % exc_info[1].args if exc_info[1].args else exc_info[1].log_message
+        elif status_code >= 500:
+            message = "internal error: the server's log has the details"
+        self.finish(json.dumps({"message": message, "reason": self._reason}))
+
+
+class MeHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        me = await self.call(self.service.me)
+        me["display_name"] = self.current_user.display_name or me["username"]
+        me["mode"] = self.extensionapp.resolved_mode
+        self.write_json(me)
+
+
+class DirectoryHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        self.write_json(await self.call(self.service.search_directory, self.get_query_argument("q", "")))
+
+
+class SharedWithMeHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        page = await self.call(
+            self.service.shared_with_me,
+            self.get_query_argument("kind", None),
+            self.get_query_argument("offset", None),
+            self.get_query_argument("limit", None),
+        )
+        self.write_json(page_json(page, resource_json))
+
+
+class CollectionHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, plural: str):
+        page = await self.call(
+            self.service.list,
+            self.kind(plural),
+            self.get_query_argument("scope", "all"),
+            self.get_query_argument("offset", None),
+            self.get_query_argument("limit", None),
+        )
+        self.write_json(page_json(page, resource_json))
+
+    @web.authenticated
+    @authorized
+    async def post(self, plural: str):
+        kind = self.kind(plural)
+        if kind == Kind.SESSION:
+            raise web.HTTPError(405, "sessions are the running servers; they are not created by hand")
+        view = await self.call(self.service.create, kind, self.json_body())
+        self.set_header("Location", self.request.path.rstrip("/") + "/" + view.resource.id)
+        self.write_json(resource_json(view), status=201)
+
+
+class ResourceHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        self.write_json(resource_json(await self.call(self.service.view, kind, self.resource_id(kind, raw_id))))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        rid = self.resource_id(kind, raw_id)
+        self.write_json(resource_json(await self.call(self.service.update, kind, rid, self.json_body())))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        await self.call(self.service.delete, kind, self.resource_id(kind, raw_id))
+        self.set_status(204)
+        self.finish()
+
+
+class GrantsHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        grants = await self.call(self.service.grants, kind, self.resource_id(kind, raw_id))
+        self.write_json({"items": [grant_json(g) for g in grants], "total": len(grants)})
+
+
+class GrantHandler(ShareAPIHandler):
+    def grant_answer(self, kind: Kind, result: ShareResult) -> dict:
+        """The grant as answered to a share; the container-links layer adds the link."""
+        return grant_json(result.grant)
+
+    @web.authenticated
+    @authorized
+    async def put(self, plural: str, raw_id: str, raw_principal: str):
+        kind = self.kind(plural)
+        rid = self.resource_id(kind, raw_id)
+        result = await self.call(self.service.share, kind, rid, raw_principal, self.json_body())
+        self.write_json(self.grant_answer(kind, result), status=201 if result.created else 200)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, plural: str, raw_id: str, raw_principal: str):
+        kind = self.kind(plural)
+        await self.call(self.service.revoke, kind, self.resource_id(kind, raw_id), raw_principal)
+        self.set_status(204)
+        self.finish()
+
+
+class HistoryHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        page = await self.call(
+            self.service.history,
+            kind,
+            self.resource_id(kind, raw_id),
+            self.get_query_argument("offset", None),
+            self.get_query_argument("limit", None),
+        )
+        self.write_json(page_json(page, audit_json))
+
+
+class EnvironmentHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str):
+        filename, content_type, text = await self.call(
+            self.service.environment_file, raw_id, self.get_query_argument("format", "requirements")
+        )
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(text)
+
+
+def handlers(prefix: str = API_PREFIX) -> list[tuple[str, type]]:
+    """Routes relative to the server's base_url."""
+    return [
+        (rf"/{prefix}/me", MeHandler),
+        (rf"/{prefix}/directory", DirectoryHandler),
+        (rf"/{prefix}/shared-with-me", SharedWithMeHandler),
+        (rf"/{prefix}/images/{_ID}/environment", EnvironmentHandler),
+        (rf"/{prefix}/{_KINDS}", CollectionHandler),
+        (rf"/{prefix}/{_KINDS}/{_ID}", ResourceHandler),
+        (rf"/{prefix}/{_KINDS}/{_ID}/grants", GrantsHandler),
+        (rf"/{prefix}/{_KINDS}/{_ID}/grants/{_ID}", GrantHandler),
+        (rf"/{prefix}/{_KINDS}/{_ID}/history", HistoryHandler),
+    ]

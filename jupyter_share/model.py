@@ -1,0 +1,200 @@
+"""Plain data of jupyter_share: kinds, permissions, principals, resources, grants, errors.
+
+No I/O here; every other layer speaks in these types.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+
+class Kind(str, enum.Enum):
+    IMAGE = "image"
+    FORMATION = "formation"
+    SESSION = "session"
+
+    @property
+    def plural(self) -> str:
+        return self.value + "s"
+
+    @classmethod
+    def from_plural(cls, plural: str) -> "Kind":
+        for kind in cls:
+            if kind.plural == plural:
+                return kind
+        raise InvalidInput(f"unknown kind {plural!r}: use images, formations or sessions", field="kind")
+
+
+class Permission(enum.IntEnum):
+    """What a grant allows; the order is the order of power."""
+
+    VIEW = 1
+    EDIT = 2
+    MANAGE = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: Any) -> "Permission":
+        if isinstance(value, str):
+            for perm in cls:
+                if perm.label == value:
+                    return perm
+        if value == "owner":
+            raise InvalidInput("nobody can be granted more than 'manage'", field="permission")
+        raise InvalidInput(
+            f"unknown permission {value!r}: use view, edit or manage", field="permission"
+        )
+
+
+#: The access level of a resource's owner: above every grant.
+OWNER = "owner"
+
+
+class PrincipalType(str, enum.Enum):
+    USER = "user"
+    GROUP = "group"
+
+
+# User and group names as JupyterHub and most authenticators produce them.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@+\-]{0,127}$")
+
+
+@dataclass(frozen=True, order=True)
+class Principal:
+    """Who receives access: a user or a group."""
+
+    type: PrincipalType
+    name: str
+
+    @classmethod
+    def parse(cls, text: Any) -> "Principal":
+        """`user:NAME`, `group:NAME`, or a bare NAME for a user."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("principal must be 'user:NAME', 'group:NAME' or NAME", field="principal")
+        text = text.strip()
+        prefix, sep, name = text.partition(":")
+        if not sep:
+            ptype, name = PrincipalType.USER, text
+        else:
+            try:
+                ptype = PrincipalType(prefix)
+            except ValueError:
+                raise InvalidInput(
+                    f"malformed principal {text!r}: the prefix must be 'user:' or 'group:'",
+                    field="principal",
+                ) from None
+        if not NAME_PATTERN.match(name):
+            raise InvalidInput(f"malformed principal {text!r}: not a valid name", field="principal")
+        return cls(ptype, name)
+
+    @classmethod
+    def user(cls, name: str) -> "Principal":
+        return cls(PrincipalType.USER, name)
+
+    @classmethod
+    def group(cls, name: str) -> "Principal":
+        return cls(PrincipalType.GROUP, name)
+
+    def __str__(self) -> str:
+        return f"{self.type.value}:{self.name}"
+
+
+@dataclass
+class Resource:
+    id: str
+    kind: Kind
+    name: str
+    owner: str
+    description: str = ""
+    spec: dict = field(default_factory=dict)
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+
+
+@dataclass
+class Grant:
+    resource_id: str
+    principal: Principal
+    permission: Permission
+    granted_by: str
+    created_at: datetime
+    expires_at: Optional[datetime] = None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+@dataclass
+class ResourceView:
+    """A resource as one caller sees it: with their access and its sharing state."""
+
+    resource: Resource
+    access: str  # "owner" or a Permission label
+    shared: bool
+    share_count: Optional[int]  # None where the caller may not list grants
+    shared_at: Optional[datetime] = None  # for resources shared with the caller
+    expires_at: Optional[datetime] = None
+
+
+@dataclass
+class AuditEntry:
+    resource_id: str
+    at: datetime
+    actor: str
+    action: str
+    principal: Optional[str] = None
+    permission: Optional[str] = None
+    kind: Optional[Kind] = None
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime: the form the store keeps."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# -- errors: the service raises these; each surface maps them to its own form -----------
+
+
+class ShareError(Exception):
+    """A refusal with a message for the user. `status` is its HTTP equivalent."""
+
+    status = 400
+    reason = "Bad Request"
+
+    def __init__(self, message: str, field: Optional[str] = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(ShareError):
+    status = 400
+    reason = "Bad Request"
+
+
+class NotFound(ShareError):
+    status = 404
+    reason = "Not Found"
+
+
+class Forbidden(ShareError):
+    status = 403
+    reason = "Forbidden"
+
+
+class Conflict(ShareError):
+    status = 409
+    reason = "Conflict"

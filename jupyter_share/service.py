@@ -1,0 +1,391 @@
+"""The rules of sharing (DESIGN section 2): the only place that decides who may do what.
+
+Surfaces (REST handlers, CLI, hub service) call one method per request with the acting user
+name and what the client sent; the service validates, checks rights, writes through the store
+(change and audit row together) and emits one event per change. Refusals are `ShareError`s.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Optional, Sequence
+
+from . import specs
+from .directory import Directory
+from .model import (
+    OWNER,
+    AuditEntry,
+    Conflict,
+    Forbidden,
+    Grant,
+    InvalidInput,
+    Kind,
+    NotFound,
+    Page,
+    Permission,
+    Principal,
+    PrincipalType,
+    Resource,
+    ResourceView,
+    utcnow,
+)
+from .store import ShareStore
+
+log = logging.getLogger(__name__)
+
+#: Called once per change with the event's data (see events/change.yaml).
+EventSink = Callable[[dict], None]
+
+SCOPES = ("owned", "shared", "all")
+
+
+@dataclass
+class ShareResult:
+    grant: Grant
+    created: bool
+
+
+def _rank(access: Optional[str]) -> int:
+    """Order access levels: none < view < edit < manage < owner."""
+    if access is None:
+        return 0
+    if access == OWNER:
+        return len(Permission) + 1
+    return int(Permission.parse(access))
+
+
+class ShareService:
+    def __init__(
+        self,
+        store: ShareStore,
+        directory: Directory,
+        emit: Optional[EventSink] = None,
+        capture_environment: Optional[Callable[[], dict]] = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.store = store
+        self.directory = directory
+        self.emit = emit or (lambda data: None)
+        self.capture_environment = capture_environment
+        self.clock = clock
+
+    # -- who the caller is ------------------------------------------------------------------
+
+    def principals_of(self, user: str) -> list[Principal]:
+        return [Principal.user(user)] + [Principal.group(g) for g in self.directory.groups_of(user)]
+
+    def me(self, user: str) -> dict:
+        return {"username": user, "groups": sorted(self.directory.groups_of(user))}
+
+    def search_directory(self, user: str, query: Any) -> dict:
+        if query is not None and not isinstance(query, str):
+            raise InvalidInput("q must be a string", field="q")
+        users, groups = self.directory.search((query or "").strip(), limit=20)
+        return {"users": users, "groups": groups}
+
+    # -- access ---------------------------------------------------------------------------
+
+    def access_of(self, user: str, resource: Resource, now: Optional[datetime] = None) -> Optional[str]:
+        """The caller's effective access: "owner", a permission label, or None."""
+        if resource.owner == user:
+            return OWNER
+        held = self.store.grants_for_principals([resource.id], self.principals_of(user), now or self.clock())
+        best = max((g.permission for g in held.get(resource.id, [])), default=None)
+        return best.label if best else None
+
+    def _resolve(self, user: str, kind: Kind, resource_id: str, need: str) -> tuple[Resource, str]:
+        """The resource if the caller holds at least `need`: 404 if they cannot see it, 403 if
+        they see it but hold less."""
+        resource = self.store.get_resource(resource_id) if isinstance(resource_id, str) else None
+        access = self.access_of(user, resource) if resource and resource.kind == kind else None
+        if access is None:
+            raise NotFound(f"no {kind.value} {resource_id!r}")
+        if _rank(access) < _rank(need):
+            needed = "its owner" if need == OWNER else f"'{need}' permission"
+            raise Forbidden(f"you hold '{access}' on this {kind.value}; this needs {needed}")
+        return resource, access
+
+    def _views(self, user: str, items: Sequence[Resource], now: datetime) -> list[ResourceView]:
+        ids = [r.id for r in items]
+        held = self.store.grants_for_principals(
+            [r.id for r in items if r.owner != user], self.principals_of(user), now
+        )
+        manageable = [
+            r.id
+            for r in items
+            if r.owner == user or max((g.permission for g in held.get(r.id, [])), default=0) >= Permission.MANAGE
+        ]
+        counts = self.store.share_counts(manageable, now) if ids else {}
+        views = []
+        for r in items:
+            if r.owner == user:
+                count = counts.get(r.id, 0)
+                views.append(ResourceView(r, OWNER, shared=count > 0, share_count=count))
+                continue
+            mine = held.get(r.id, [])
+            best = max(g.permission for g in mine)
+            top = [g for g in mine if g.permission == best]
+            expiry = None if any(g.expires_at is None for g in top) else max(g.expires_at for g in top)
+            views.append(
+                ResourceView(
+                    r,
+                    best.label,
+                    shared=True,
+                    share_count=counts.get(r.id, 0) if r.id in manageable else None,
+                    shared_at=min(g.created_at for g in mine),
+                    expires_at=expiry,
+                )
+            )
+        return views
+
+    def view(self, user: str, kind: Kind, resource_id: str) -> ResourceView:
+        resource, _ = self._resolve(user, kind, resource_id, "view")
+        return self._views(user, [resource], self.clock())[0]
+
+    # -- lists ----------------------------------------------------------------------------
+
+    def list(self, user: str, kind: Optional[Kind], scope: Any = "all", offset: Any = None, limit: Any = None) -> Page:
+        scope = scope or "all"
+        if scope not in SCOPES:
+            raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
+        offset, limit = specs.page(offset, limit)
+        now = self.clock()
+        items, total = self.store.list_resources(
+            user,
+            self.principals_of(user),
+            kind,
+            owned=scope in ("owned", "all"),
+            shared=scope in ("shared", "all"),
+            now=now,
+            offset=offset,
+            limit=limit,
+        )
+        return Page(self._views(user, items, now), total)
+
+    def shared_with_me(self, user: str, kind: Any = None, offset: Any = None, limit: Any = None) -> Page:
+        if kind in (None, ""):
+            parsed = None
+        else:
+            parsed = self._kind_param(kind)
+        return self.list(user, parsed, "shared", offset, limit)
+
+    @staticmethod
+    def _kind_param(value: Any) -> Kind:
+        for kind in Kind:
+            if value in (kind.value, kind.plural):
+                return kind
+        raise InvalidInput(f"unknown kind {value!r}: use image, formation or session", field="kind")
+
+    # -- resources ------------------------------------------------------------------------
+
+    def _event(self, action: str, actor: str, resource: Resource, principal: Optional[str] = None, permission: Optional[str] = None) -> None:
+        try:
+            self.emit(
+                {
+                    "action": action,
+                    "kind": resource.kind.value,
+                    "resource_id": resource.id,
+                    "resource_name": resource.name,
+                    "owner": resource.owner,
+                    "actor": actor,
+                    "principal": principal,
+                    "permission": permission,
+                }
+            )
+        except Exception:  # an event sink must never undo a committed change
+            log.exception("jupyter_share: could not emit the %s event", action)
+
+    def _audit(self, action: str, actor: str, resource: Resource, principal: Optional[Principal] = None, permission: Optional[Permission] = None) -> AuditEntry:
+        return AuditEntry(
+            resource_id=resource.id,
+            kind=resource.kind,
+            at=self.clock(),
+            actor=actor,
+            action=action,
+            principal=str(principal) if principal else None,
+            permission=permission.label if permission else None,
+        )
+
+    def _is_visible_image_id(self, user: str, value: str) -> bool:
+        if not isinstance(value, str) or len(value) > 32:
+            return False
+        resource = self.store.get_resource(value)
+        return bool(resource and resource.kind == Kind.IMAGE and self.access_of(user, resource))
+
+    def _spec(self, user: str, kind: Kind, value: Any, captured: bool = False) -> dict:
+        if kind == Kind.IMAGE:
+            return specs.image_spec(value, captured=captured)
+        if kind == Kind.FORMATION:
+            return specs.formation_spec(value, lambda v: self._is_visible_image_id(user, v))
+        raise InvalidInput("the spec of a session is kept by its server", field="spec")
+
+    def create(self, user: str, kind: Kind, body: Any) -> ResourceView:
+        if kind == Kind.SESSION:
+            raise InvalidInput("sessions are the running servers; they are not created by hand", field="kind")
+        allowed = {"name", "description", "spec"} | ({"capture"} if kind == Kind.IMAGE else set())
+        body = specs.check_fields(body, allowed)
+        if "name" not in body:
+            raise InvalidInput("name is required", field="name")
+        name = specs.name(body["name"])
+        description = specs.description(body.get("description"))
+        capture = specs.boolean(body.get("capture", False), "capture")
+        spec = self._spec(user, kind, body.get("spec"), captured=capture)
+        if capture:
+            if self.capture_environment is None:
+                raise InvalidInput("this server cannot capture its environment", field="capture")
+            spec["environment"] = specs.environment(self.capture_environment())
+            specs.image_spec(spec)  # the captured environment counts toward the size limit
+        now = self.clock()
+        resource = Resource(
+            id=secrets.token_hex(8),
+            kind=kind,
+            name=name,
+            owner=user,
+            description=description,
+            spec=spec,
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.create_resource(resource, self._audit("create", user, resource))
+        self._event("create", user, resource)
+        return ResourceView(resource, OWNER, shared=False, share_count=0)
+
+    def ensure_session(self, owner: str, name: str, spec: dict) -> Resource:
+        """The resource of a running server: found by owner and name, its spec kept current."""
+        existing = self.store.find_resource(owner, Kind.SESSION, name)
+        if existing is not None:
+            if existing.spec != spec:
+                existing.spec = spec
+                existing.updated_at = self.clock()
+                self.store.update_resource(existing, self._audit("start", owner, existing))
+            return existing
+        now = self.clock()
+        resource = Resource(
+            id=secrets.token_hex(8),
+            kind=Kind.SESSION,
+            name=name,
+            owner=owner,
+            spec=spec,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            self.store.create_resource(resource, self._audit("create", owner, resource))
+        except Conflict:  # created by a concurrent request
+            return self.store.find_resource(owner, Kind.SESSION, name)
+        self._event("create", owner, resource)
+        return resource
+
+    def update(self, user: str, kind: Kind, resource_id: str, body: Any) -> ResourceView:
+        resource, _ = self._resolve(user, kind, resource_id, "edit")
+        allowed = {"name", "description"} | ({"spec"} if kind != Kind.SESSION else set())
+        body = specs.check_fields(body, allowed)
+        if "name" in body:
+            resource.name = specs.name(body["name"])
+        if "description" in body:
+            resource.description = specs.description(body["description"])
+        if "spec" in body:
+            resource.spec = self._spec(user, kind, body["spec"])
+        resource.updated_at = self.clock()
+        self.store.update_resource(resource, self._audit("update", user, resource))
+        self._event("update", user, resource)
+        return self.view(user, kind, resource.id)
+
+    def delete(self, user: str, kind: Kind, resource_id: str) -> None:
+        resource, _ = self._resolve(user, kind, resource_id, OWNER)
+        self.store.delete_resource(resource.id, self._audit("delete", user, resource))
+        self._event("delete", user, resource)
+
+    # -- grants ---------------------------------------------------------------------------
+
+    def grants(self, user: str, kind: Kind, resource_id: str) -> list[Grant]:
+        resource, _ = self._resolve(user, kind, resource_id, "manage")
+        return self.store.live_grants(resource.id, self.clock())
+
+    def _check_principal_exists(self, principal: Principal) -> None:
+        if principal.type == PrincipalType.GROUP:
+            if not self.directory.group_exists(principal.name):
+                hint = difflib.get_close_matches(principal.name, self.directory.group_names(), n=1)
+                raise InvalidInput(
+                    f"unknown group {principal.name!r}" + (f", did you mean {hint[0]!r}?" if hint else ""),
+                    field="principal",
+                )
+            return
+        if not self.directory.user_exists(principal.name):
+            hint = difflib.get_close_matches(principal.name, self.directory.user_names(), n=1)
+            raise InvalidInput(
+                f"unknown user {principal.name!r}" + (f", did you mean {hint[0]!r}?" if hint else ""),
+                field="principal",
+            )
+
+    def share(self, user: str, kind: Kind, resource_id: str, principal_text: Any, body: Any) -> ShareResult:
+        resource, _ = self._resolve(user, kind, resource_id, "manage")
+        principal = Principal.parse(principal_text)
+        body = specs.check_fields(body, {"permission", "expires_at"})
+        if "permission" not in body:
+            raise InvalidInput("permission is required: view, edit or manage", field="permission")
+        permission = Permission.parse(body["permission"])
+        now = self.clock()
+        expires_at = specs.expires_at(body.get("expires_at"), now)
+        if principal.type == PrincipalType.USER:
+            if principal.name == resource.owner:
+                raise Conflict(f"{principal.name} owns this {kind.value}: owners hold every right already", field="principal")
+            if principal.name == user:
+                raise Conflict("you cannot share with yourself", field="principal")
+        self._check_principal_exists(principal)
+        grant = Grant(resource.id, principal, permission, granted_by=user, created_at=now, expires_at=expires_at)
+        existing = self.store.get_grant(resource.id, principal, now)
+        action = "share" if existing is None else "change"
+        created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission))
+        if not created and existing is not None:
+            grant.created_at = existing.created_at
+        self._event(action, user, resource, str(principal), permission.label)
+        return ShareResult(grant, created)
+
+    def revoke(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> None:
+        resource, access = self._resolve(user, kind, resource_id, "view")
+        principal = Principal.parse(principal_text)
+        leaving = principal == Principal.user(user)
+        if not leaving and _rank(access) < _rank("manage"):
+            raise Forbidden(f"you hold '{access}' on this {kind.value}; revoking others needs 'manage'")
+        existing = self.store.get_grant(resource.id, principal, self.clock())
+        if existing is None:
+            raise NotFound(f"{principal} holds no grant on this {kind.value}")
+        action = "leave" if leaving else "revoke"
+        self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission))
+        self._event(action, user, resource, str(principal), existing.permission.label)
+
+    def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
+        resource, _ = self._resolve(user, kind, resource_id, "manage")
+        offset, limit = specs.page(offset, limit)
+        entries, total = self.store.history(resource.id, offset, limit)
+        return Page(entries, total)
+
+    def purge_expired(self) -> int:
+        purged = self.store.purge_expired(self.clock())
+        for grant in purged:
+            resource = self.store.get_resource(grant.resource_id)
+            if resource is not None:
+                self._event("expire", "system", resource, str(grant.principal), grant.permission.label)
+        return len(purged)
+
+    # -- images ---------------------------------------------------------------------------
+
+    def environment_file(self, user: str, resource_id: str, fmt: Any) -> tuple[str, str, str]:
+        """(filename, content type, text) of an image's environment as pip or conda reads it."""
+        from .capture import conda_environment_yaml, requirements_txt
+
+        resource, _ = self._resolve(user, Kind.IMAGE, resource_id, "view")
+        fmt = fmt or "requirements"
+        if fmt not in ("requirements", "conda"):
+            raise InvalidInput(f"unknown format {fmt!r}: use requirements or conda", field="format")
+        environment = resource.spec.get("environment")
+        if not environment:
+            raise NotFound(f"image {resource.name!r} has no captured environment")
+        if fmt == "requirements":
+            return "requirements.txt", "text/plain; charset=UTF-8", requirements_txt(environment, resource.name)
+        return "environment.yml", "application/x-yaml; charset=UTF-8", conda_environment_yaml(environment, resource.name)

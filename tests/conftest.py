@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from jupyter_share.store import SQLStore
+
+from . import postgres
+from .servers import start_servers
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+#: The standalone directory every test server is configured with.
+GROUPS = {"class-2026": ["erin", "gina"], "staff": ["alice"]}
+USERS = ["ivy", "bob", "carol", "dave", "erin", "frank", "gina", "henry"]
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'share.db'}"
+
+
+@pytest.fixture
+def jp_server_config(db_url):
+    """The in-process server of pytest-jupyter: alice's, on a fresh SQLite store."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_share": True}},
+        "ShareApp": {"username": "alice", "db_url": db_url, "groups": GROUPS, "users": USERS, "purge_interval": 0.2},
+    }
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """Call the share API of the in-process server as its owner (alice, by token)."""
+    import json
+
+    async def call(method, path, body=None, **kw):
+        if body is not None:
+            kw["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        elif method in ("POST", "PUT", "PATCH"):
+            kw["body"] = b""
+        kw.setdefault("raise_error", False)
+        kw.setdefault("allow_nonstandard_methods", True)
+        return await jp_fetch("jupyter-share", "api", "v1", *[p for p in path.strip("/").split("/") if p], method=method, **kw)
+
+    return call
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL for the whole run (skipped only outside CI when not installed)."""
+    url = os.environ.get("JUPYTER_SHARE_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    if postgres.find_bindir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL must be installed in CI (.ci/run installs it)")
+        pytest.skip("PostgreSQL is not installed")
+    with postgres.cluster() as url:
+        yield url
+
+
+_db_numbers = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh, empty store URL on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return postgres.fresh_database(server, f"share_test_{os.getpid()}_{next(_db_numbers)}")
+
+
+@pytest.fixture
+def store(store_url):
+    s = SQLStore(store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def neighbours(tmp_path_factory):
+    """Real servers of alice, bob, carol, dave, erin, frank, gina and henry on one store."""
+    workdir = tmp_path_factory.mktemp("neighbours")
+    db_url = f"sqlite:///{workdir / 'share.db'}"
+    servers = start_servers(
+        ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "henry"],
+        db_url,
+        workdir,
+        groups=GROUPS,
+        users=USERS + ["alice"],
+    )
+    servers["db_url"] = db_url
+    yield servers
+    for name, server in servers.items():
+        if name != "db_url":
+            server.stop()

@@ -1,0 +1,142 @@
+"""Real `jupyter server` processes for the tests: one per user, all on one store, as
+neighbours on a shared workstation are."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import httpx
+
+API = "/jupyter-share/api/v1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One running jupyter server of one user, with an API client that uses its token."""
+
+    username: str
+    port: int
+    token: str
+    root: Path
+    process: subprocess.Popen
+    log_path: Path
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}{API}",
+            headers={"Authorization": f"token {self.token}"},
+            timeout=30,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, body=None, **kw) -> httpx.Response:
+        return self.client.post(path, json=body, **kw)
+
+    def put(self, path: str, body=None, **kw) -> httpx.Response:
+        return self.client.put(path, json=body, **kw)
+
+    def patch(self, path: str, body=None, **kw) -> httpx.Response:
+        return self.client.patch(path, json=body, **kw)
+
+    def delete(self, path: str, **kw) -> httpx.Response:
+        return self.client.delete(path, **kw)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(
+    username: str,
+    db_url: str,
+    workdir: Path,
+    *,
+    groups: Optional[dict] = None,
+    users: Optional[list] = None,
+    extra_args: Optional[list] = None,
+) -> Server:
+    """Start a server; call `wait_ready` on it (several may start at once)."""
+    root = workdir / username
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    token = f"token-of-{username}-{os.urandom(8).hex()}"
+    log_path = workdir / f"{username}-{port}.log"
+    env = dict(os.environ)
+    # Each server gets its own runtime and data dirs so neighbours share only the store.
+    env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")
+    env["JUPYTER_DATA_DIR"] = str(root / ".data")
+    env.pop("JUPYTERHUB_API_TOKEN", None)
+    args = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--allow-root",
+        f"--ServerApp.port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.jpserver_extensions={'jupyter_share': True}",
+        f"--ShareApp.username={username}",
+        f"--ShareApp.db_url={db_url}",
+        f"--ShareApp.groups={json.dumps(groups or {})}",
+        f"--ShareApp.users={json.dumps(users or [])}",
+    ] + list(extra_args or [])
+    process = subprocess.Popen(args, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root)
+    return Server(username, port, token, root, process, log_path)
+
+
+def wait_ready(server: Server, timeout: float = 90) -> Server:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server of {server.username} exited:\n{server.log()}")
+        try:
+            if server.get("/me").status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server of {server.username} did not start:\n{server.log()}")
+
+
+def start_servers(usernames, db_url: str, workdir: Path, **kw) -> dict[str, Server]:
+    servers = {name: start_server(name, db_url, workdir, **kw) for name in usernames}
+    try:
+        for server in servers.values():
+            wait_ready(server)
+    except Exception:
+        for server in servers.values():
+            server.stop()
+        raise
+    return servers
