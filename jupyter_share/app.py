@@ -135,14 +135,22 @@ class ShareApp(ExtensionApp):
 
     def _emit_event(self, data: dict) -> None:
         logger = getattr(self.serverapp, "event_logger", None) if self.serverapp else None
-        if logger is not None:
-            logger.emit(schema_id=EVENT_SCHEMA_ID, data={k: v for k, v in data.items() if v is not None})
+        if logger is None:
+            return
+        data = {k: v for k, v in data.items() if v is not None}
+        # The service runs in worker threads; event listeners run on the server's loop.
+        self._io_loop.add_callback(logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
 
     def initialize_settings(self) -> None:
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
+        self._io_loop = IOLoop.current()
         self.service = self.make_service()
         self.service.store.touch_user(self.username, utcnow())
         self._started_at = datetime.now(timezone.utc)
+        if self.purge_interval > 0:
+            # Started here, like the server's own culling callbacks: the loop runs it later.
+            self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
+            self._purger.start()
         provider = install_identity_provider(self.serverapp, self._resolve_user)
         # ExtensionApp copies self.settings over the web app's settings after this method.
         self.settings["identity_provider"] = provider
@@ -158,12 +166,6 @@ class ShareApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
-
-    async def _start_jupyter_server_extension(self, serverapp) -> None:
-        await super()._start_jupyter_server_extension(serverapp)
-        if self.purge_interval > 0:
-            self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
-            self._purger.start()
 
     async def _purge(self) -> None:
         try:

@@ -274,9 +274,8 @@ class EnvironmentHandler(ShareAPIHandler):
         filename, content_type, text = await self.call(
             self.service.environment_file, raw_id, self.get_query_argument("format", "requirements")
         )
-        self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
-        self.finish(text)
+        self.finish(text, set_content_type=content_type)
 
 
 def handlers(prefix: str = API_PREFIX) -> list[tuple[str, type]]:

@@ -210,11 +210,13 @@ class ShareService:
             permission=permission.label if permission else None,
         )
 
-    def _is_visible_image_id(self, user: str, value: str) -> bool:
-        if not isinstance(value, str) or len(value) > 32:
-            return False
+    def _is_visible_image_id(self, user: str, value: str) -> Optional[bool]:
+        if len(value) > 32:
+            return None
         resource = self.store.get_resource(value)
-        return bool(resource and resource.kind == Kind.IMAGE and self.access_of(user, resource))
+        if resource is None:
+            return None
+        return resource.kind == Kind.IMAGE and self.access_of(user, resource) is not None
 
     def _spec(self, user: str, kind: Kind, value: Any, captured: bool = False) -> dict:
         if kind == Kind.IMAGE:

@@ -201,7 +201,9 @@ def _quantity(value: Any, field: str) -> str:
     return value
 
 
-def formation_spec(value: Any, is_image_id: Callable[[str], bool]) -> dict:
+def formation_spec(value: Any, is_image_id: Callable[[str], Optional[bool]]) -> dict:
+    """`is_image_id(v)`: True for an image the caller sees, False for another resource id,
+    None when `v` is no resource id."""
     spec = dict(
         check_fields(value, {"image", "cpu", "memory", "gpu", "storage", "env", "start_url"}, "spec")
     )
@@ -209,7 +211,9 @@ def formation_spec(value: Any, is_image_id: Callable[[str], bool]) -> dict:
     if "image" not in spec:
         raise InvalidInput("a formation needs spec.image: an image id or a reference", field="spec.image")
     image = spec["image"]
-    if not isinstance(image, str) or not (is_image_id(image) or _REFERENCE.match(image)):
+    # An existing resource id must be an image the caller sees; anything else is a reference.
+    known = is_image_id(image) if isinstance(image, str) else False
+    if not isinstance(image, str) or known is False or (known is None and not _REFERENCE.match(image)):
         raise InvalidInput(
             "spec.image must be the id of an image you can see or a reference like registry/name:tag",
             field="spec.image",

@@ -13,7 +13,7 @@ from .servers import start_servers
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 #: The standalone directory every test server is configured with.
-GROUPS = {"class-2026": ["erin", "gina"], "staff": ["alice"]}
+GROUPS = {"class-2026": ["erin"], "staff": ["alice", "henry"]}
 USERS = ["ivy", "bob", "carol", "dave", "erin", "frank", "gina", "henry"]
 
 
@@ -33,7 +33,8 @@ def jp_server_config(db_url):
 
 @pytest.fixture
 def api(jp_fetch):
-    """Call the share API of the in-process server as its owner (alice, by token)."""
+    """Call the share API of the in-process server as its owner (alice, by token):
+    `await api("PUT", "images/ID/grants/bob?x=1", {"permission": "view"})`."""
     import json
 
     async def call(method, path, body=None, **kw):
@@ -43,6 +44,11 @@ def api(jp_fetch):
             kw["body"] = b""
         kw.setdefault("raise_error", False)
         kw.setdefault("allow_nonstandard_methods", True)
+        path, _, query = path.partition("?")
+        if query:
+            from urllib.parse import parse_qsl
+
+            kw["params"] = dict(parse_qsl(query, keep_blank_values=True))
         return await jp_fetch("jupyter-share", "api", "v1", *[p for p in path.strip("/").split("/") if p], method=method, **kw)
 
     return call

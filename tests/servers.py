@@ -91,6 +91,8 @@ def start_server(
     port = free_port()
     token = f"token-of-{username}-{os.urandom(8).hex()}"
     log_path = workdir / f"{username}-{port}.log"
+    config_path = root / "share_config.json"
+    config_path.write_text(json.dumps({"ShareApp": {"groups": groups or {}, "users": users or []}}))
     env = dict(os.environ)
     # Each server gets its own runtime and data dirs so neighbours share only the store.
     env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")
@@ -109,8 +111,7 @@ def start_server(
         "--ServerApp.jpserver_extensions={'jupyter_share': True}",
         f"--ShareApp.username={username}",
         f"--ShareApp.db_url={db_url}",
-        f"--ShareApp.groups={json.dumps(groups or {})}",
-        f"--ShareApp.users={json.dumps(users or [])}",
+        f"--config={config_path}",
     ] + list(extra_args or [])
     process = subprocess.Popen(args, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root)
     return Server(username, port, token, root, process, log_path)

@@ -1,0 +1,777 @@
+"""`jupyter share`: the command line over the share service (DESIGN section 6).
+
+A surface like the REST handlers: it parses the command line, calls one `ShareService` method
+as `ShareApp.username` and shapes the answer, either as a table for people or, with `--json`,
+as exactly the JSON the REST API answers (the handlers' `resource_json`, `grant_json`,
+`audit_json` and `page_json`). It opens the store itself, as a standalone server does.
+
+Configuration is the server's: `jupyter_config` and `jupyter_server_config` (`.py` and
+`.json`) from the Jupyter config path, and the extension's own `jupyter_jupyter_share_config`,
+in the order a server merges them; then `--ShareApp.trait=value` on the command line; then the
+plain options `--user` and `--db-url`.
+
+Exit codes: 0 success, 1 unexpected error, 2 bad input or usage (HTTP 400), 3 not found (404),
+4 forbidden (403), 5 conflict (409).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+
+from .model import Conflict, Forbidden, InvalidInput, Kind, NotFound, ShareError
+
+if TYPE_CHECKING:  # the heavy imports (jupyter_server) wait until a command runs
+    from .app import ShareApp
+    from .model import ResourceView
+    from .service import ShareService
+
+PROG = "jupyter share"
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_FORBIDDEN = 4
+EXIT_CONFLICT = 5
+
+#: HTTP status of a `ShareError` -> exit code.
+EXIT_CODES = {
+    InvalidInput.status: EXIT_USAGE,
+    NotFound.status: EXIT_NOT_FOUND,
+    Forbidden.status: EXIT_FORBIDDEN,
+    Conflict.status: EXIT_CONFLICT,
+}
+
+#: Files a Jupyter server reads, lowest priority first (see `load_server_config`).
+EXTENSION_CONFIG = "jupyter_jupyter_share_config"
+SERVER_CONFIGS = ("jupyter_config", "jupyter_server_config")
+
+#: How many resources one service call pages through when a name is looked up.
+_PAGE = 1000
+
+
+class UsageError(Exception):
+    """Bad command line input found after argparse: exits 2 like argparse's own errors."""
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def config_paths() -> list[str]:
+    """The directories a Jupyter server searches for config files, highest priority first."""
+    from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
+
+    paths = jupyter_config_path()
+    if jupyter_config_dir() not in paths:
+        paths.insert(0, jupyter_config_dir())
+    return paths
+
+
+def load_config_files(basename: str, paths: Sequence[str], loaded: list[str], warn: Callable[[str], None]):
+    """`basename`.py and .json from every directory, merged as traitlets' `Application` does
+    (later directories in `paths` have lower priority; .json beats .py in one directory)."""
+    from traitlets.config.loader import Config, ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
+
+    config = Config()
+    for directory in reversed(list(paths)):
+        for loader_class, ext in ((PyFileConfigLoader, ".py"), (JSONFileConfigLoader, ".json")):
+            loader = loader_class(basename + ext, path=directory)
+            try:
+                found = loader.load_config()
+            except ConfigFileNotFound:
+                continue
+            except Exception as e:  # as the server: a broken file is reported, not fatal
+                warn(f"could not load the config file {loader.full_filename or basename + ext}: {_one_line(e)}")
+                continue
+            config.merge(found)
+            loaded.append(loader.full_filename)
+    return config
+
+
+def load_server_config(config_file: Optional[str], loaded: list[str], warn: Callable[[str], None]):
+    """The configuration a Jupyter server started here would give `ShareApp`.
+
+    The server links the extension by loading its own file (`jupyter_config`, then
+    `jupyter_jupyter_share_config`) and then applying the server's configuration
+    (`jupyter_config`, then `jupyter_server_config`, or the `--config` file) over it.
+    """
+    from traitlets.config.loader import Config
+
+    paths = config_paths()
+    config = Config()
+    config.merge(load_config_files(EXTENSION_CONFIG, paths, loaded, warn))
+    config.merge(load_config_files(SERVER_CONFIGS[0], paths, loaded, warn))
+    if config_file:
+        directory, name = os.path.split(os.path.abspath(os.path.expanduser(config_file)))
+        stem, ext = os.path.splitext(name)
+        if not os.path.isfile(os.path.join(directory, name)) or ext not in (".py", ".json"):
+            raise UsageError(f"--config {config_file!r}: no such .py or .json file")
+        config.merge(load_config_files(stem, [directory], loaded, warn))
+    else:
+        config.merge(load_config_files(SERVER_CONFIGS[1], paths, loaded, warn))
+    return config
+
+
+# `--Class.trait=value` or `--Class.trait value`, as every Jupyter application accepts them.
+_TRAIT_OPTION = re.compile(r"^--([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(=.*)?$", re.DOTALL)
+
+
+def split_trait_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Separate `--Class.trait=value` options (anywhere before `--`) from the rest."""
+    traits: list[str] = []
+    rest: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        match = _TRAIT_OPTION.match(arg)
+        if match is None:
+            rest.append(arg)
+        elif match.group(2) is not None:
+            traits.append(arg)
+        else:
+            if i + 1 >= len(args):
+                raise UsageError(f"{arg} needs a value: {arg}=VALUE")
+            traits.append(f"{arg}={args[i + 1]}")
+            i += 1
+        i += 1
+    return traits, rest
+
+
+def _avoid_slow_imports() -> None:
+    """jupyter_server imports jupyter_events, whose jsonschema compiles an RFC 3987 grammar
+    at import (about a second) to check "iri" formats in event schemas. The command line
+    emits no events (there is no server to send them to), so that checker is left out of
+    this short-lived process. Nothing changes if it was imported already."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def make_app(args: argparse.Namespace, trait_options: list[str], warn: Callable[[str], None]) -> tuple["ShareApp", list[str]]:
+    """`ShareApp` configured as the server would be, then by the command line."""
+    _avoid_slow_imports()
+    from traitlets import TraitError
+    from traitlets.config.loader import ArgumentError, KVArgParseConfigLoader
+
+    from .app import ShareApp
+
+    loaded: list[str] = []
+    config = load_server_config(getattr(args, "config", None), loaded, warn)
+    if trait_options:
+        try:
+            config.merge(KVArgParseConfigLoader(argv=trait_options, classes=[ShareApp]).load_config())
+        except (ArgumentError, SystemExit) as e:
+            raise UsageError(f"bad configuration option in {' '.join(trait_options)}: {e}") from None
+    if getattr(args, "user", None):
+        config.ShareApp.username = args.user
+    if getattr(args, "db_url", None):
+        config.ShareApp.db_url = args.db_url
+    try:
+        # serverapp=None: without it, ExtensionApp builds a throwaway ServerApp on first use.
+        app = ShareApp(config=config, serverapp=None)
+        app.username  # noqa: B018 - validate the configured name (or the OS login name) now
+    except (TraitError, ValueError) as e:  # a @validate of ShareApp raises ValueError
+        raise UsageError(str(e)) from None
+    return app, loaded
+
+
+def _store_label(db_url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
+
+
+class StoreUnavailable(Exception):
+    """The configured store cannot be opened."""
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message}\n")
+
+
+def _kind(text: str) -> Kind:
+    for kind in Kind:
+        if text in (kind.value, kind.plural):
+            return kind
+    raise argparse.ArgumentTypeError(f"unknown kind {text!r}: use images, formations or sessions")
+
+
+def _ref(text: str) -> tuple[Kind, str]:
+    kind_text, sep, rid = text.partition("/")
+    if not sep or not rid or "/" in rid or not kind_text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KIND/ID: use images/ID, formations/ID or sessions/ID")
+    return _kind(kind_text), rid
+
+
+def _image_ref(text: str) -> tuple[Kind, str]:
+    if "/" not in text:
+        return Kind.IMAGE, text
+    kind, rid = _ref(text)
+    if kind != Kind.IMAGE:
+        raise argparse.ArgumentTypeError(f"only images have an environment, not {kind.plural}")
+    return kind, rid
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
+
+
+def _mount(text: str) -> dict:
+    path, sep, size = text.partition(":")
+    mount: dict = {"mount_path": path}
+    if sep:
+        mount["size"] = size
+    return mount
+
+
+REF_HELP = "images/ID, formations/ID or sessions/ID; the ID may be the resource's name"
+
+EXAMPLES = """\
+examples:
+  jupyter share create-image caret --reference quay.io/lab/caret:2026.1
+  jupyter share create-image my-env --capture --description "this container's packages"
+  jupyter share create-formation gpu-lab --image IMAGE_ID --cpu 4 --memory 16G --gpu 1
+  jupyter share share images/IMAGE_ID bob --permission view
+  jupyter share share formations/ID group:class-2026 --expires 2026-12-31T23:59:59Z
+  jupyter share list --scope owned
+  jupyter share --user bob shared
+  jupyter share history images/IMAGE_ID
+  jupyter share revoke images/IMAGE_ID bob
+  jupyter share environment images/IMAGE_ID --format conda > environment.yml
+
+KIND/ID is images/ID, formations/ID or sessions/ID (singular kinds work too); an id may be
+replaced by the name of a resource you can see when no other resource of that kind has it.
+PRINCIPAL is user:NAME, group:NAME, or NAME for a user.
+
+configuration: as the Jupyter server's. jupyter_server_config.py/.json in the Jupyter config
+path (`jupyter --paths`) may set c.ShareApp.username, db_url, users and groups; any
+--ShareApp.TRAIT=VALUE option overrides them, and --user / --db-url override those.
+
+exit codes: 0 ok, 1 unexpected error, 2 bad input or usage, 3 not found, 4 forbidden,
+5 conflict (a duplicate name, sharing with yourself or the owner).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Common options are accepted before and after the command. SUPPRESS keeps a subcommand's
+    # unset option from overwriting one given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("common options")
+    group.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                       help="print the JSON the REST API answers instead of a table")
+    group.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
+                       help="act as NAME (ShareApp.username; default: configured, else the OS login name)")
+    group.add_argument("--db-url", metavar="URL", default=argparse.SUPPRESS,
+                       help="SQLAlchemy URL of the store (ShareApp.db_url; default: configured, else a "
+                       "SQLite file in the Jupyter data dir)")
+    group.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                       help="read this config file instead of jupyter_server_config from the config path")
+    group.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks of unexpected errors")
+
+    parser = _Parser(
+        prog=PROG,
+        description="Share images, formations and containers with other Jupyter users.\n\n"
+        "Acts as ShareApp.username on the store of the Jupyter server's configuration.\n"
+        "Any --ShareApp.TRAIT=VALUE option (e.g. --ShareApp.users=\"['bob']\") is accepted too.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+        allow_abbrev=False,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s (jupyter_share) {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=_Parser)
+
+    def command(name: str, help: str, description: Optional[str] = None) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=help, description=description or help, parents=[common], allow_abbrev=False,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    def paging(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--limit", type=_whole, default=None, help="at most this many rows (default 100, up to 1000)")
+        p.add_argument("--offset", type=_whole, default=None, help="skip this many rows")
+
+    p = command("list", "list the images, formations and sessions you own or that are shared with you")
+    p.add_argument("--kind", type=_kind, default=None, help="images, formations or sessions (default: all kinds)")
+    p.add_argument("--scope", choices=("owned", "shared", "all"), default="all",
+                   help="owned: yours; shared: shared with you; all (default): both")
+    paging(p)
+
+    p = command("shared", "list what others shared with you (with you or a group of yours)")
+    p.add_argument("--kind", type=_kind, default=None, help="images, formations or sessions (default: all kinds)")
+    paging(p)
+
+    p = command("show", "show one resource: its spec, your access and (if you manage it) its access list")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+
+    p = command("create-image", "create an image from a container reference or this environment",
+                "Create an image: a container image reference, this Python environment captured "
+                "(packages, conda, kernelspecs), or both.")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--reference", metavar="REF", help="a container image reference: registry/name:tag")
+    p.add_argument("--capture", action="store_true", help="capture the environment this command runs in")
+    p.add_argument("--description", metavar="TEXT", default=None)
+
+    p = command("create-formation", "create a formation: a launch template (image, size, settings)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--image", metavar="ID_OR_REF", required=True,
+                   help="the id of an image you can see, or a reference like registry/name:tag")
+    p.add_argument("--cpu", metavar="N", type=_number, help="CPUs (may be fractional, e.g. 0.5)")
+    p.add_argument("--memory", metavar="SIZE", help="memory, like 512M, 4G or 1.5Gi")
+    p.add_argument("--gpu", metavar="N", type=_whole, help="GPUs, 0 to 64")
+    p.add_argument("--env", metavar="KEY=VALUE", type=_env_pair, action="append", default=[],
+                   help="an environment variable (repeat for more)")
+    p.add_argument("--storage", metavar="PATH[:SIZE]", type=_mount, action="append", default=[],
+                   help="a storage mount, like /data:10G (repeat for more)")
+    p.add_argument("--start-url", metavar="PATH", help="where the browser opens, like /lab")
+    p.add_argument("--description", metavar="TEXT", default=None)
+
+    p = command("share", "give a user or a group access to a resource (or change their permission)")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+    p.add_argument("principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user")
+    p.add_argument("--permission", choices=("view", "edit", "manage"), default="view",
+                   help="view (default): see and launch; edit: also change; manage: also share")
+    p.add_argument("--expires", metavar="ISO8601", default=None,
+                   help="when the grant ends, like 2026-12-31T23:59:59Z (a time without zone is UTC)")
+
+    p = command("revoke", "take a user's or a group's access away (your own name: leave)")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+    p.add_argument("principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user")
+
+    p = command("grants", "list who has access to a resource you manage")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+
+    p = command("history", "show the audit trail of a resource you manage (oldest first)")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+    paging(p)
+
+    p = command("delete", "delete a resource you own; its grants go with it")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+
+    p = command("environment", "print an image's captured environment as requirements.txt or environment.yml",
+                "Print an image's captured environment as a file pip or conda reads "
+                "(--json changes nothing: the API answers the file itself).")
+    p.add_argument("ref", metavar="images/ID", type=_image_ref, help="images/ID (or the image's name)")
+    p.add_argument("--format", choices=("requirements", "conda"), default="requirements",
+                   help="requirements (default): requirements.txt; conda: environment.yml")
+
+    command("whoami", "show who you act as, your groups, the store and the config files read")
+    return parser
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _when(value: Optional[datetime]) -> str:
+    """A stored (naive UTC) time for a table."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") + "Z" if value else ""
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(c) if c is not None else "" for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _sharing(view: "ResourceView") -> str:
+    """The grey badge: "shared (N)" where the caller may count the grants."""
+    if view.share_count:
+        return f"shared ({view.share_count})"
+    return ""
+
+
+def resource_table(views: Sequence["ResourceView"]) -> str:
+    expiring = any(v.expires_at for v in views)
+    headers = ["NAME", "KIND", "OWNER", "ACCESS", "SHARING"] + (["EXPIRES"] if expiring else []) + ["ID"]
+    rows = []
+    for v in views:
+        r = v.resource
+        row = [r.name, r.kind.value, r.owner, v.access, _sharing(v)]
+        if expiring:
+            row.append(_when(v.expires_at))
+        rows.append(row + [r.id])
+    return table(headers, rows)
+
+
+def _environment_summary(env: dict) -> str:
+    parts = [f"Python {env.get('python', '?')} on {env.get('platform', '?')}"]
+    parts.append(f"{len(env.get('packages') or [])} pip packages")
+    if env.get("conda"):
+        parts.append(f"{len(env['conda'].get('packages') or [])} conda packages")
+    if env.get("kernelspecs"):
+        parts.append("kernels " + ", ".join(k.get("name", "?") for k in env["kernelspecs"]))
+    if env.get("captured_at"):
+        parts.append(f"captured {env['captured_at']}")
+    return "; ".join(parts)
+
+
+# -- running a command --------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    app: "ShareApp"
+    service: "ShareService"
+    user: str
+    json: bool
+    config_files: list = field(default_factory=list)
+
+    def out(self, text: str = "") -> None:
+        print(text)
+
+    def dump(self, data: Any) -> None:
+        print(json.dumps(data, indent=2))
+
+    def visible(self, kind: Kind, scope: str = "all"):
+        offset = 0
+        while True:
+            page = self.service.list(self.user, kind, scope, offset, _PAGE)
+            yield from page.items
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                return
+
+    def resolve(self, ref: tuple[Kind, str]) -> "ResourceView":
+        """The resource named by KIND/ID as the caller sees it; the ID may also be the name of
+        exactly one resource of that kind the caller can see."""
+        kind, rid = ref
+        if kind == Kind.SESSION and rid == "current":
+            raise UsageError(
+                "sessions/current is the server a request reaches; the command line has none: "
+                "use an id from `jupyter share list --kind sessions`"
+            )
+        try:
+            return self.service.view(self.user, kind, rid)
+        except NotFound as missing:
+            named = [v for v in self.visible(kind) if v.resource.name == rid]
+            if len(named) == 1:
+                return named[0]
+            if named:
+                choices = ", ".join(f"{v.resource.id} (owner {v.resource.owner})" for v in named)
+                raise InvalidInput(f"{len(named)} {kind.plural} are named {rid!r}; use an id: {choices}") from None
+            raise missing
+
+
+def _paging_note(ctx: Context, shown: int, offset: Optional[int], total: int) -> None:
+    first = offset or 0
+    if first + shown < total:
+        print(f"({shown} of {total} shown: use --offset {first + shown} for more)", file=sys.stderr)
+
+
+def cmd_list(ctx: Context, args) -> None:
+    from .handlers import page_json, resource_json
+
+    page = ctx.service.list(ctx.user, args.kind, args.scope, args.offset, args.limit)
+    if ctx.json:
+        return ctx.dump(page_json(page, resource_json))
+    if not page.items:
+        what = args.kind.plural if args.kind else "images, formations or sessions"
+        return ctx.out({"owned": f"you own no {what}", "shared": f"no {what} are shared with you"}.get(args.scope, f"no {what}"))
+    ctx.out(resource_table(page.items))
+    _paging_note(ctx, len(page.items), args.offset, page.total)
+
+
+def cmd_shared(ctx: Context, args) -> None:
+    from .handlers import page_json, resource_json
+
+    page = ctx.service.shared_with_me(ctx.user, args.kind.plural if args.kind else None, args.offset, args.limit)
+    if ctx.json:
+        return ctx.dump(page_json(page, resource_json))
+    if not page.items:
+        return ctx.out(f"no {args.kind.plural if args.kind else 'images, formations or sessions'} are shared with you")
+    ctx.out(resource_table(page.items))
+    _paging_note(ctx, len(page.items), args.offset, page.total)
+
+
+def cmd_show(ctx: Context, args) -> None:
+    import yaml
+
+    from .handlers import resource_json
+
+    view = ctx.resolve(args.ref)
+    if ctx.json:
+        return ctx.dump(resource_json(view))
+    r = view.resource
+    lines = [
+        ("name", r.name),
+        ("kind", r.kind.value),
+        ("id", r.id),
+        ("owner", r.owner),
+        ("access", view.access),
+    ]
+    if view.share_count is not None:
+        lines.append(("sharing", _sharing(view) or "not shared"))
+    if view.access != "owner":
+        lines.append(("shared", _when(view.shared_at)))
+        lines.append(("expires", _when(view.expires_at) or "never"))
+    lines += [("created", _when(r.created_at)), ("updated", _when(r.updated_at))]
+    if r.description:
+        lines.append(("description", r.description))
+    width = max(len(k) for k, _ in lines) + 1
+    for key, value in lines:
+        ctx.out(f"{key + ':':<{width}} {value}")
+    spec = dict(r.spec)
+    if "environment" in spec:
+        spec["environment"] = _environment_summary(spec["environment"])
+    if spec:
+        ctx.out("spec:")
+        ctx.out("  " + yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, width=1 << 16, allow_unicode=True).rstrip().replace("\n", "\n  "))
+    if view.access in ("owner", "manage"):
+        grants = ctx.service.grants(ctx.user, r.kind, r.id)
+        if grants:
+            ctx.out("access list:")
+            for g in grants:
+                until = f", until {_when(g.expires_at)}" if g.expires_at else ""
+                ctx.out(f"  {g.principal} · {g.permission.label}{until}")
+
+
+def _created(ctx: Context, view: "ResourceView") -> None:
+    from .handlers import resource_json
+
+    if ctx.json:
+        return ctx.dump(resource_json(view))
+    ctx.out(f"created {view.resource.kind.value} {view.resource.name!r}: {view.resource.id}")
+
+
+def cmd_create_image(ctx: Context, args) -> None:
+    if not args.reference and not args.capture:
+        raise UsageError("create-image needs --reference REF, --capture, or both")
+    body: dict = {"name": args.name, "spec": {"reference": args.reference} if args.reference else None}
+    if args.capture:
+        body["capture"] = True
+    if args.description is not None:
+        body["description"] = args.description
+    _created(ctx, ctx.service.create(ctx.user, Kind.IMAGE, body))
+
+
+def cmd_create_formation(ctx: Context, args) -> None:
+    spec: dict = {"image": args.image}
+    if args.cpu is not None:
+        spec["cpu"] = args.cpu
+    if args.memory is not None:
+        spec["memory"] = args.memory
+    if args.gpu is not None:
+        spec["gpu"] = args.gpu
+    if args.env:
+        spec["env"] = dict(args.env)
+    if args.storage:
+        spec["storage"] = args.storage
+    if args.start_url is not None:
+        spec["start_url"] = args.start_url
+    body: dict = {"name": args.name, "spec": spec}
+    if args.description is not None:
+        body["description"] = args.description
+    _created(ctx, ctx.service.create(ctx.user, Kind.FORMATION, body))
+
+
+def cmd_share(ctx: Context, args) -> None:
+    from .handlers import grant_json
+
+    view = ctx.resolve(args.ref)
+    body: dict = {"permission": args.permission}
+    if args.expires is not None:
+        body["expires_at"] = args.expires
+    result = ctx.service.share(ctx.user, view.resource.kind, view.resource.id, args.principal, body)
+    grant = grant_json(result.grant)
+    if ctx.json:
+        return ctx.dump(grant)
+    until = f" until {_when(result.grant.expires_at)}" if result.grant.expires_at else ""
+    verb = "shared" if result.created else "changed"
+    ctx.out(f"{verb} {view.resource.kind.value} {view.resource.name!r} with {grant['principal']} · {grant['permission']}{until}")
+
+
+def cmd_revoke(ctx: Context, args) -> None:
+    view = ctx.resolve(args.ref)
+    from .model import Principal
+
+    ctx.service.revoke(ctx.user, view.resource.kind, view.resource.id, args.principal)
+    if not ctx.json:  # the API answers 204: no body
+        ctx.out(f"revoked {Principal.parse(args.principal)} on {view.resource.kind.value} {view.resource.name!r}")
+
+
+def cmd_grants(ctx: Context, args) -> None:
+    from .handlers import grant_json
+
+    view = ctx.resolve(args.ref)
+    grants = ctx.service.grants(ctx.user, view.resource.kind, view.resource.id)
+    if ctx.json:
+        return ctx.dump({"items": [grant_json(g) for g in grants], "total": len(grants)})
+    if not grants:
+        return ctx.out(f"{view.resource.kind.value} {view.resource.name!r} is not shared")
+    ctx.out(table(
+        ["PRINCIPAL", "PERMISSION", "GRANTED BY", "SINCE", "EXPIRES"],
+        [[str(g.principal), g.permission.label, g.granted_by, _when(g.created_at), _when(g.expires_at) or "never"] for g in grants],
+    ))
+
+
+def cmd_history(ctx: Context, args) -> None:
+    from .handlers import audit_json, page_json
+
+    view = ctx.resolve(args.ref)
+    page = ctx.service.history(ctx.user, view.resource.kind, view.resource.id, args.offset, args.limit)
+    if ctx.json:
+        return ctx.dump(page_json(page, audit_json))
+    ctx.out(table(
+        ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"],
+        [[_when(e.at), e.actor, e.action, e.principal, e.permission] for e in page.items],
+    ))
+    _paging_note(ctx, len(page.items), args.offset, page.total)
+
+
+def cmd_delete(ctx: Context, args) -> None:
+    view = ctx.resolve(args.ref)
+    ctx.service.delete(ctx.user, view.resource.kind, view.resource.id)
+    if not ctx.json:  # the API answers 204: no body
+        ctx.out(f"deleted {view.resource.kind.value} {view.resource.name!r} ({view.resource.id})")
+
+
+def cmd_environment(ctx: Context, args) -> None:
+    view = ctx.resolve(args.ref)
+    _filename, _type, text = ctx.service.environment_file(ctx.user, view.resource.id, args.format)
+    sys.stdout.write(text)
+
+
+def cmd_whoami(ctx: Context, args) -> None:
+    me = ctx.service.me(ctx.user)
+    me = {
+        "username": me["username"],
+        "display_name": ctx.app.display_name or me["username"],
+        "mode": ctx.app.resolved_mode,
+        "groups": me["groups"],
+    }
+    if ctx.json:
+        return ctx.dump(me)
+    store = ctx.service.store
+    url = store.url.render_as_string(hide_password=True) if hasattr(store, "url") else type(store).__name__
+    ctx.out(f"user:         {me['username']}")
+    ctx.out(f"groups:       {', '.join(me['groups']) or '-'}")
+    ctx.out(f"store:        {url}")
+    ctx.out(f"config files: {', '.join(ctx.config_files) or '-'}")
+
+
+COMMANDS: dict[str, Callable[[Context, argparse.Namespace], None]] = {
+    "list": cmd_list,
+    "shared": cmd_shared,
+    "show": cmd_show,
+    "create-image": cmd_create_image,
+    "create-formation": cmd_create_formation,
+    "share": cmd_share,
+    "revoke": cmd_revoke,
+    "grants": cmd_grants,
+    "history": cmd_history,
+    "delete": cmd_delete,
+    "environment": cmd_environment,
+    "whoami": cmd_whoami,
+}
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def run(argv: Optional[Sequence[str]] = None) -> int:
+    """Run one command line; return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[: argv.index("--") if "--" in argv else len(argv)]
+
+    def warn(message: str) -> None:
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+    parser = build_parser()
+    try:
+        trait_options, rest = split_trait_options(argv)
+        args = parser.parse_args(rest)
+        if not args.command:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        app, loaded = make_app(args, trait_options, warn)
+        try:
+            service = app.make_service()
+        except Exception as e:
+            raise StoreUnavailable(f"cannot open the store {_store_label(app.db_url)}: {type(e).__name__}: {_one_line(e)}") from e
+        try:
+            from .model import utcnow
+
+            service.store.touch_user(app.username, utcnow())  # as a server does when it starts
+            ctx = Context(app, service, app.username, getattr(args, "json", False), loaded)
+            COMMANDS[args.command](ctx, args)
+        finally:
+            service.store.close()
+        sys.stdout.flush()
+        return EXIT_OK
+    except SystemExit as e:  # argparse: --help, --version, usage errors
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    except UsageError as e:
+        return _fail(str(e), EXIT_USAGE)
+    except ShareError as e:
+        return _fail(e.message, EXIT_CODES.get(e.status, EXIT_ERROR))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `jupyter share list | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except StoreUnavailable as e:
+        if debug:
+            traceback.print_exc()
+        return _fail(str(e), EXIT_ERROR)
+    except Exception as e:
+        if debug:
+            traceback.print_exc()
+        return _fail(f"{type(e).__name__}: {_one_line(e)}" + ("" if debug else " (--debug shows the traceback)"), EXIT_ERROR)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":
+    main()
