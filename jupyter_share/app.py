@@ -110,7 +110,9 @@ class ShareApp(ExtensionApp):
         home = str(Path.home())
         if root == home or root.startswith(home + os.sep):
             root = "~" + root[len(home):]
-        return f"{socket.gethostname()}:{root}"
+        name = f"{socket.gethostname()}:{root}"
+        # Names are at most 128 characters; the end of a long path says the most.
+        return name if len(name) <= 128 else "…" + name[-127:]
 
     @property
     def resolved_mode(self) -> str:

@@ -355,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("create-formation", "create a formation: a launch template (image, size, settings)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--image", metavar="ID_OR_REF", required=True,
-                   help="the id of an image you can see, or a reference like registry/name:tag")
+                   help="the id or name of an image you can see, or a reference like registry/name:tag")
     p.add_argument("--cpu", metavar="N", type=_number, help="CPUs (may be fractional, e.g. 0.5)")
     p.add_argument("--memory", metavar="SIZE", help="memory, like 512M, 4G or 1.5Gi")
     p.add_argument("--gpu", metavar="N", type=_whole, help="GPUs, 0 to 64")
@@ -473,6 +473,14 @@ class Context:
             if not page.items or offset >= page.total:
                 return
 
+    def image_for_formation(self, value: str) -> str:
+        """--image: an image id, else the name of one image the caller sees (its id), else
+        the value itself (a reference like registry/name:tag, checked by the service)."""
+        try:
+            return self.resolve((Kind.IMAGE, value)).resource.id
+        except NotFound:
+            return value
+
     def resolve(self, ref: tuple[Kind, str]) -> "ResourceView":
         """The resource named by KIND/ID as the caller sees it; the ID may also be the name of
         exactly one resource of that kind the caller can see."""
@@ -587,7 +595,7 @@ def cmd_create_image(ctx: Context, args) -> None:
 
 
 def cmd_create_formation(ctx: Context, args) -> None:
-    spec: dict = {"image": args.image}
+    spec: dict = {"image": ctx.image_for_formation(args.image)}
     if args.cpu is not None:
         spec["cpu"] = args.cpu
     if args.memory is not None:

@@ -83,10 +83,25 @@ def page_json(page: Page, shape: Callable[[Any], dict]) -> dict:
 # -- handlers ------------------------------------------------------------------------------
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
     """Base of every share API handler: identity, the service, and error mapping."""
 
     auth_resource = "share"
+
+    async def prepare(self) -> None:
+        # Not signed in is 401 (DESIGN section 4); jupyter_server alone answers 403.
+        try:
+            await super().prepare()
+        except web.HTTPError as e:
+            if e.status_code == 403 and not self.current_user:
+                raise web.HTTPError(401, "not signed in: send the server's token or log in") from None
+            raise
+        if not self.current_user:
+            raise web.HTTPError(401, "not signed in: send the server's token or log in")
 
     @property
     def service(self) -> ShareService:
@@ -112,7 +127,7 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
         if not self.request.body:
             return None
         try:
-            return json.loads(self.request.body)
+            return json.loads(self.request.body, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError):
             raise web.HTTPError(400, "the body is not valid JSON") from None
 

@@ -8,6 +8,7 @@ name and what the client sent; the service validates, checks rights, writes thro
 from __future__ import annotations
 
 import difflib
+import re
 import logging
 import secrets
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[dict], None]
 
 SCOPES = ("owned", "shared", "all")
+
+# What a resource id can look like; anything else cannot exist, and is not looked up.
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 @dataclass
@@ -84,6 +88,7 @@ class ShareService:
     def search_directory(self, user: str, query: Any) -> dict:
         if query is not None and not isinstance(query, str):
             raise InvalidInput("q must be a string", field="q")
+        specs.no_nul(query, "q")
         users, groups = self.directory.search((query or "").strip(), limit=20)
         return {"users": users, "groups": groups}
 
@@ -100,7 +105,7 @@ class ShareService:
     def _resolve(self, user: str, kind: Kind, resource_id: str, need: str) -> tuple[Resource, str]:
         """The resource if the caller holds at least `need`: 404 if they cannot see it, 403 if
         they see it but hold less."""
-        resource = self.store.get_resource(resource_id) if isinstance(resource_id, str) else None
+        resource = self.store.get_resource(resource_id) if _ID.match(str(resource_id)) else None
         access = self.access_of(user, resource) if resource and resource.kind == kind else None
         if access is None:
             raise NotFound(f"no {kind.value} {resource_id!r}")
@@ -211,7 +216,7 @@ class ShareService:
         )
 
     def _is_visible_image_id(self, user: str, value: str) -> Optional[bool]:
-        if len(value) > 32:
+        if not _ID.match(value):
             return None
         resource = self.store.get_resource(value)
         if resource is None:
@@ -229,7 +234,7 @@ class ShareService:
         if kind == Kind.SESSION:
             raise InvalidInput("sessions are the running servers; they are not created by hand", field="kind")
         allowed = {"name", "description", "spec"} | ({"capture"} if kind == Kind.IMAGE else set())
-        body = specs.check_fields(body, allowed)
+        body = specs.check_fields(specs.no_nul(body), allowed)
         if "name" not in body:
             raise InvalidInput("name is required", field="name")
         name = specs.name(body["name"])
@@ -285,7 +290,7 @@ class ShareService:
     def update(self, user: str, kind: Kind, resource_id: str, body: Any) -> ResourceView:
         resource, _ = self._resolve(user, kind, resource_id, "edit")
         allowed = {"name", "description"} | ({"spec"} if kind != Kind.SESSION else set())
-        body = specs.check_fields(body, allowed)
+        body = specs.check_fields(specs.no_nul(body), allowed)
         if "name" in body:
             resource.name = specs.name(body["name"])
         if "description" in body:
@@ -327,7 +332,7 @@ class ShareService:
     def share(self, user: str, kind: Kind, resource_id: str, principal_text: Any, body: Any) -> ShareResult:
         resource, _ = self._resolve(user, kind, resource_id, "manage")
         principal = Principal.parse(principal_text)
-        body = specs.check_fields(body, {"permission", "expires_at"})
+        body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
         if "permission" not in body:
             raise InvalidInput("permission is required: view, edit or manage", field="permission")
         permission = Permission.parse(body["permission"])

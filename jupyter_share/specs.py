@@ -31,6 +31,21 @@ _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[KMGTP]i?)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def no_nul(value: Any, field: str = "body") -> Any:
+    """Refuse NUL characters anywhere in a JSON value: PostgreSQL cannot store them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput(f"{field} must not contain NUL characters", field=field)
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            no_nul(key, field)
+            no_nul(sub, f"{field}.{key}" if field != "body" else str(key))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            no_nul(sub, f"{field}[{i}]")
+    return value
+
+
 def check_fields(body: Any, allowed: set[str], where: str = "body") -> Mapping[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput(f"the {where} must be a JSON object", field=where)
@@ -86,7 +101,10 @@ def expires_at(value: Any, now: datetime) -> Optional[datetime]:
             field="expires_at",
         ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise InvalidInput("expires_at is out of range", field="expires_at") from None
     if parsed <= now:
         raise InvalidInput("expires_at is in the past", field="expires_at")
     return parsed
@@ -139,8 +157,8 @@ def _list_of_objects(value: Any, field: str, allowed: set[str], required: set[st
     for i, item in enumerate(value):
         check_fields(item, allowed, where=f"{field}[{i}]")
         for key in required:
-            if key not in item:
-                raise InvalidInput(f"{field}[{i}] needs {key!r}", field=f"{field}[{i}].{key}")
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise InvalidInput(f"{field}[{i}] needs {key!r} (a string)", field=f"{field}[{i}].{key}")
         for key, sub in item.items():
             if sub is not None and not isinstance(sub, str):
                 raise InvalidInput(f"{field}[{i}].{key} must be a string", field=f"{field}[{i}].{key}")
@@ -188,9 +206,10 @@ def image_spec(value: Any, *, captured: bool = False) -> dict:
 
 
 def _positive_number(value: Any, field: str, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInput(f"{field} must be a number", field=field)
-    if not 0 < value <= high:
+    # Compare before isfinite: a huge int overflows a float conversion.
+    if not 0 < value <= high or not math.isfinite(value):
         raise InvalidInput(f"{field} must be above 0 and at most {high:g}", field=field)
     return value
 
