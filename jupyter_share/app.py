@@ -137,11 +137,12 @@ class ShareApp(ExtensionApp):
 
     def _emit_event(self, data: dict) -> None:
         logger = getattr(self.serverapp, "event_logger", None) if self.serverapp else None
-        if logger is None:
+        loop = getattr(self, "_io_loop", None)
+        if logger is None or loop is None:  # no server running (the CLI): nobody to tell
             return
         data = {k: v for k, v in data.items() if v is not None}
         # The service runs in worker threads; event listeners run on the server's loop.
-        self._io_loop.add_callback(logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
+        loop.add_callback(logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
 
     def initialize_settings(self) -> None:
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)

@@ -190,6 +190,11 @@ class ShareStore(abc.ABC):
         """Release connections."""
 
 
+def _duplicate_name(resource: Resource) -> Conflict:
+    article = "an" if resource.kind.value[0] in "aeiou" else "a"
+    return Conflict(f"{resource.owner} already has {article} {resource.kind.value} named {resource.name!r}", field="name")
+
+
 def _row_to_resource(row) -> Resource:
     return Resource(
         id=row.id,
@@ -319,9 +324,7 @@ class SQLStore(ShareStore):
                 )
                 conn.execute(insert(audit).values(**_audit_values(entry)))
         except IntegrityError:
-            raise Conflict(
-                f"you already have a {resource.kind.value} named {resource.name!r}", field="name"
-            ) from None
+            raise _duplicate_name(resource) from None
         return resource
 
     def get_resource(self, resource_id: str) -> Optional[Resource]:
@@ -348,9 +351,7 @@ class SQLStore(ShareStore):
                 )
                 conn.execute(insert(audit).values(**_audit_values(entry)))
         except IntegrityError:
-            raise Conflict(
-                f"you already have a {resource.kind.value} named {resource.name!r}", field="name"
-            ) from None
+            raise _duplicate_name(resource) from None
         return resource
 
     def delete_resource(self, resource_id: str, entry: AuditEntry) -> None:

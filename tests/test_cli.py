@@ -1,0 +1,260 @@
+"""`jupyter share`, run as a real command (a subprocess) on a temporary SQLite store with its own
+Jupyter config, data and runtime dirs: alice and bob share through it, its --json output is the
+REST API's, and every refusal exits with its own code."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+RESOURCE_KEYS = {"id", "kind", "name", "description", "owner", "created_at", "updated_at", "spec", "access", "shared", "share_count"}
+SHARED_KEYS = RESOURCE_KEYS | {"shared_at", "expires_at"}
+GRANT_KEYS = {"principal", "kind", "name", "permission", "granted_by", "created_at", "expires_at"}
+AUDIT_KEYS = {"at", "actor", "action", "principal", "permission"}
+REFERENCE = "quay.io/lab/caret:2026.1"
+BIN = Path(sys.executable).parent
+
+
+class CLI:
+    """Runs `jupyter share` in an isolated Jupyter environment."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp = tmp_path
+        self.config_dir = tmp_path / "config"
+        self.config_dir.mkdir()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
+        self.env.update(
+            JUPYTER_CONFIG_DIR=str(self.config_dir),
+            JUPYTER_DATA_DIR=str(tmp_path / "data"),
+            JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+            PATH=os.pathsep.join([str(BIN), self.env.get("PATH", "")]),
+            PYTHONUNBUFFERED="1",
+        )
+
+    def configure(self, **share_app) -> None:
+        """Write the ShareApp section of jupyter_server_config.json, as a server reads it."""
+        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps({"ShareApp": share_app}))
+
+    def run(self, *args: str, user: str | None = "alice", expect: int = 0, command=None) -> subprocess.CompletedProcess:
+        argv = list(command or [sys.executable, "-m", "jupyter_share.cli"]) + list(args)
+        if user:
+            argv += ["--user", user]
+        done = subprocess.run(argv, env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=120)
+        assert done.returncode == expect, f"{args}: exit {done.returncode}, expected {expect}\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    def json(self, *args: str, **kw):
+        return json.loads(self.run(*args, "--json", **kw).stdout)
+
+    def together(self, method: str, calls: list[tuple[tuple, dict]]) -> list:
+        """Independent commands, run side by side (each `jupyter share` spends most of its
+        second importing jupyter_server)."""
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(lambda call: getattr(self, method)(*call[0], **call[1]), calls))
+
+    def refused(self, *args: str, expect: int, user: str = "alice") -> str:
+        """Run a command that must be refused: its one-line error (no traceback)."""
+        done = self.run(*args, user=user, expect=expect)
+        assert done.stdout == ""
+        assert "jupyter share: error: " in done.stderr
+        return done.stderr
+
+
+@pytest.fixture
+def cli(tmp_path):
+    return CLI(tmp_path)
+
+
+def jupyter_share_command() -> list[str]:
+    """`jupyter share` itself: jupyter finds the `jupyter-share` console script on PATH."""
+    jupyter = shutil.which("jupyter", path=str(BIN)) or shutil.which("jupyter")
+    assert jupyter and (shutil.which("jupyter-share", path=str(BIN)) or shutil.which("jupyter-share")), (
+        "the jupyter-share console script is not installed: pip install -e ."
+    )
+    return [jupyter, "share"]
+
+
+def test_alice_shares_with_bob(cli, tmp_path):
+    """User stories 1 and 2 and revocation, on the store named by jupyter_server_config.json."""
+    db = tmp_path / "store" / "share.db"
+    cli.configure(db_url=f"sqlite:///{db}", users=["bob", "carol"])
+
+    image = cli.json("create-image", "caret", "--reference", REFERENCE, "--description", "the CARET image")
+    assert set(image) == RESOURCE_KEYS
+    assert image["kind"] == "image" and image["owner"] == "alice" and image["access"] == "owner"
+    assert image["spec"] == {"reference": REFERENCE} and (image["shared"], image["share_count"]) == (False, 0)
+    assert db.is_file(), "the db_url of jupyter_server_config.json was not used"
+
+    # The formation through the real `jupyter share` entry point; its image given by name is
+    # stored by id (see the spec bob reads below).
+    done, grant = cli.together("run", [
+        (("create-formation", "lab", "--image", "caret", "--cpu", "2", "--memory", "4G",
+          "--env", "A=1", "--env", "B=x=y", "--start-url", "/lab"), {"command": jupyter_share_command()}),
+        (("share", f"images/{image['id']}", "bob", "--json"), {}),
+    ])
+    match = re.fullmatch(r"created formation 'lab': ([0-9a-f]{16})\n", done.stdout)
+    assert match, done.stdout
+    formation_id = match.group(1)
+    grant = json.loads(grant.stdout)
+    assert set(grant) == GRANT_KEYS
+    assert grant | {"created_at": None} == {
+        "principal": "user:bob", "kind": "user", "name": "bob", "permission": "view",
+        "granted_by": "alice", "created_at": None, "expires_at": None,
+    }
+    # A name works where an id does; singular kinds too.
+    done = cli.run("share", "formation/lab", "user:bob", "--permission", "edit", "--expires", "2999-01-31T12:00:00Z")
+    assert done.stdout == "shared formation 'lab' with user:bob · edit until 2999-01-31 12:00:00Z\n"
+
+    # Alice sees the badges; bob, on the same store, sees both under "shared with me".
+    table, shared, bobs_table = cli.together("run", [(("list",), {}), (("shared", "--json"), {"user": "bob"}), (("shared",), {"user": "bob"})])
+    table = table.stdout.splitlines()
+    assert table[0].split() == ["NAME", "KIND", "OWNER", "ACCESS", "SHARING", "ID"]
+    rows = {line.split()[0]: line for line in table[1:]}
+    assert set(rows) == {"caret", "lab"}
+    assert "shared (1)" in rows["caret"] and image["id"] in rows["caret"] and "owner" in rows["caret"]
+    assert "shared (1)" in rows["lab"] and formation_id in rows["lab"]
+
+    shared = json.loads(shared.stdout)
+    assert shared["total"] == 2
+    by_name = {item["name"]: item for item in shared["items"]}
+    for item in shared["items"]:
+        assert set(item) == SHARED_KEYS
+        assert item["owner"] == "alice" and item["shared"] is True and item["share_count"] is None
+        assert item["shared_at"]
+    assert by_name["caret"]["access"] == "view" and by_name["caret"]["expires_at"] is None
+    assert by_name["lab"]["access"] == "edit" and by_name["lab"]["expires_at"].startswith("2999-01-31T12:00:00")
+    assert by_name["lab"]["spec"] == {"image": image["id"], "cpu": 2, "memory": "4G", "env": {"A": "1", "B": "x=y"}, "start_url": "/lab"}
+    table = bobs_table.stdout
+    assert re.search(rf"^caret +image +alice +view +{image['id']}$", table, re.M), table
+    assert re.search(rf"^lab +formation +alice +edit +2999-01-31 12:00:00Z +{formation_id}$", table, re.M), table
+
+    assert cli.run("revoke", f"formations/{formation_id}", "bob").stdout == "revoked user:bob on formation 'lab'\n"
+
+    # The history shows the rows; every refusal has its exit code. Bob no longer sees the formation.
+    refusals = {
+        "unknown user": (("share", f"images/{image['id']}", "bobb"), 2, "alice"),
+        "usage": (("share", f"images/{image['id']}"), 2, "alice"),
+        "bad permission": (("share", "images/caret", "bob", "--permission", "owner"), 2, "alice"),
+        "bad user name": (("list",), 2, "not valid!"),
+        "unknown id": (("show", "images/0123456789abcdef"), 3, "alice"),
+        "revoked": (("show", f"formations/{formation_id}"), 3, "bob"),
+        "not the owner": (("delete", f"images/{image['id']}"), 4, "bob"),
+        "duplicate name": (("create-image", "caret", "--reference", REFERENCE), 5, "alice"),
+    }
+    history, *errors = cli.together("run", [(("history", "formations/lab"), {})] + [
+        (args, {"expect": code, "user": user}) for args, code, user in refusals.values()
+    ])
+    history = history.stdout.splitlines()
+    assert history[0].split() == ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"]
+    assert [line.split()[2:] for line in history[1:]] == [
+        ["alice", "create"], ["alice", "share", "user:bob", "edit"], ["alice", "revoke", "user:bob", "edit"],
+    ]
+
+    assert all(e.stdout == "" for e in errors)
+    errors = dict(zip(refusals, (e.stderr for e in errors)))
+    assert errors["unknown user"] == "jupyter share: error: unknown user 'bobb', did you mean 'bob'?\n"
+    assert "usage: jupyter share share" in errors["usage"] and "the following arguments are required: PRINCIPAL" in errors["usage"]
+    assert "invalid choice: 'owner'" in errors["bad permission"]
+    assert errors["bad user name"] == "jupyter share: error: ShareApp.username 'not valid!' is not a valid user name\n"
+    assert errors["unknown id"] == "jupyter share: error: no image '0123456789abcdef'\n"
+    assert errors["revoked"] == f"jupyter share: error: no formation '{formation_id}'\n"
+    assert errors["not the owner"] == "jupyter share: error: you hold 'view' on this image; this needs its owner\n"
+    assert re.fullmatch(r"jupyter share: error: alice already has an image named 'caret'\n", errors["duplicate name"])
+
+    # The refusals changed nothing; the owner may delete, and the grant goes with the image.
+    assert cli.run("delete", f"images/{image['id']}").stdout == f"deleted image 'caret' ({image['id']})\n"
+    assert cli.json("shared", user="bob") == {"items": [], "total": 0}
+
+
+async def test_json_is_what_the_rest_api_answers(cli, api, db_url):
+    """The CLI and a real server (pytest-jupyter, alice) on one store answer the same JSON."""
+
+    def rest(r):
+        assert r.code in (200, 201), r.body
+        return json.loads(r.body)
+
+    image = cli.json("create-image", "caret", "--reference", REFERENCE, "--db-url", db_url)
+    assert rest(await api("GET", f"images/{image['id']}")) == image
+    rest(await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "edit"}))
+    paths = [f"images/{image['id']}", "images", f"images/{image['id']}/grants", f"images/{image['id']}/history"]
+    answers = [rest(await api("GET", path)) for path in paths]
+    commands = [("show", paths[0]), ("list", "--kind", "images"), ("grants", paths[0]), ("history", paths[0])]
+    printed = cli.together("json", [((*c, "--db-url", db_url), {}) for c in commands])
+    for command, cli_json, api_json in zip(commands, printed, answers):
+        assert cli_json == api_json, command
+    assert answers[0]["shared"] is True and answers[0]["share_count"] == 1
+    assert [e["action"] for e in answers[3]["items"]] == ["create", "share"] and set(answers[3]["items"][1]) == AUDIT_KEYS
+
+
+def test_environment_files(cli, tmp_path):
+    cli.configure(db_url=f"sqlite:///{tmp_path / 'share.db'}")
+    image = cli.json("create-image", "my env", "--capture")
+    assert image["spec"]["environment"]["python"] == ".".join(map(str, sys.version_info[:3]))
+
+    conda, requirements = cli.together("run", [
+        (("environment", f"images/{image['id']}", "--format", "conda"), {}),
+        (("environment", "my env"), {}),  # by name; requirements.txt by default
+    ])
+    document = yaml.safe_load(conda.stdout)
+    assert document["name"] == "my-env" and document["channels"]
+    pip = next(d["pip"] for d in document["dependencies"] if isinstance(d, dict))
+    assert any(line.lower().startswith("pyyaml==") for line in pip)
+
+    requirements = requirements.stdout.splitlines()
+    assert requirements[0].startswith("# Environment of the jupyter_share image 'my env'")
+    assert any(line.lower().startswith("pyyaml==") for line in requirements)
+
+    assert "invalid choice: 'pip'" in cli.refused("environment", "my env", "--format", "pip", expect=2)
+
+
+def test_configuration_precedence(cli, tmp_path):
+    """Config file < --ShareApp.trait=value < --db-url / --user, as for a server."""
+    from_file = tmp_path / "from-file.db"
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    cli.configure(db_url=f"sqlite:///{from_file}", username="carol")
+    whoami, dave, erin, image = cli.together("run", [
+        (("whoami",), {"user": None}),
+        (("whoami", "--json", "--ShareApp.username=dave"), {"user": None}),
+        (("whoami", "--json", "--ShareApp.username", "dave", "--user", "erin"), {"user": None}),
+        (("create-image", "elsewhere", "--reference", REFERENCE, "--db-url", other, "--json"), {}),
+    ])
+    assert whoami.stdout.splitlines()[0].split() == ["user:", "carol"]  # ShareApp.username of the file
+    assert f"store:        sqlite:///{from_file}\n" in whoami.stdout
+    assert str(cli.config_dir / "jupyter_server_config.json") in whoami.stdout
+    assert json.loads(dave.stdout)["username"] == "dave"
+    assert json.loads(erin.stdout)["username"] == "erin"
+
+    image = json.loads(image.stdout)
+    ref = f"images/{image['id']}"
+    in_file, in_other, unknown = cli.together("run", [
+        (("list", "--json"), {}),
+        (("list", "--json", f"--ShareApp.db_url={other}"), {}),
+        (("share", ref, "frank", "--db-url", other), {"expect": 2}),
+    ])
+    assert json.loads(in_file.stdout)["total"] == 0  # the store of the file does not have it
+    assert [i["id"] for i in json.loads(in_other.stdout)["items"]] == [image["id"]]
+    assert unknown.stderr == "jupyter share: error: unknown user 'frank'\n"
+    # A user is known through --ShareApp.users (or the config file, or by having used the store).
+    assert cli.json("share", ref, "frank", "--db-url", other, "--ShareApp.users=['frank']")["principal"] == "user:frank"
+
+
+def test_help(cli):
+    top = cli.run("--help", user=None).stdout
+    for command in ("list", "shared", "show", "create-image", "create-formation", "share", "revoke",
+                    "grants", "history", "delete", "environment"):
+        assert f"\n    {command} " in top or f"\n    {command}\n" in top, command
+    assert "exit codes:" in top and "--ShareApp." in top
+    share = cli.run("share", "--help", user=None).stdout
+    assert share.startswith("usage: jupyter share share") and "--permission {view,edit,manage}" in share
+    assert "--expires ISO8601" in share and "--json" in share
+    assert cli.run(user=None, expect=2).stderr.startswith("usage: jupyter share")
