@@ -4,6 +4,7 @@ plugs in the ports, and registers the REST API, the identity provider and the ev
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import socket
 from datetime import datetime, timezone
@@ -14,19 +15,24 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.websocket import WebSocketHandler
 from traitlets import Bool, Dict, Float, List, Type, Unicode, default, validate
 
 from . import __version__
-from .auth import install_identity_provider, owner_user
+from .auth import install, owner_user
+from .guests import Guest, GuestConnections, request_refusal
+from .sessions import FailedAttempts, PersonalLinks
 from .capture import capture_environment
 from .directory import Directory, StandaloneDirectory
-from .handlers import handlers
-from .model import NAME_PATTERN, utcnow
+from .handlers import handlers, page_handlers
+from .model import NAME_PATTERN, Kind, utcnow
 from .service import ShareService
 from .store import ShareStore, SQLStore
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
+#: How long a guest's signed cookie is accepted; the link's grant is checked on every request.
+GUEST_COOKIE_DAYS = 30
 
 
 def started_by_jupyterhub() -> bool:
@@ -67,6 +73,12 @@ class ShareApp(ExtensionApp):
     )
     purge_interval = Float(
         60.0, config=True, help="Seconds between sweeps that delete expired grants (0: never)."
+    )
+    guest_check_interval = Float(
+        0.5,
+        config=True,
+        help="Seconds between checks that close the websockets of guests whose access ended "
+        "or shrank (changes made through this server close them at once).",
     )
     capture_enabled = Bool(
         True, config=True, help="Whether images may capture this container's environment."
@@ -141,6 +153,10 @@ class ShareApp(ExtensionApp):
         if logger is None or loop is None:  # no server running (the CLI): nobody to tell
             return
         data = {k: v for k, v in data.items() if v is not None}
+        if data.get("kind") == Kind.SESSION.value:
+            # A grant on a container changed: guests' next requests and open sockets follow now.
+            self.links.forget()
+            loop.add_callback(self._check_guests)
         # The service runs in worker threads; event listeners run on the server's loop.
         loop.add_callback(logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
 
@@ -154,9 +170,14 @@ class ShareApp(ExtensionApp):
             # Started here, like the server's own culling callbacks: the loop runs it later.
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
-        provider = install_identity_provider(self.serverapp, self._resolve_user)
-        # ExtensionApp copies self.settings over the web app's settings after this method.
-        self.settings["identity_provider"] = provider
+        self.links = PersonalLinks(self.service.store, self.service.clock)
+        self.guest_connections = GuestConnections()
+        self.link_attempts = FailedAttempts()
+        if self.guest_check_interval > 0:
+            self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
+            self._guest_checker.start()
+        standalone = self.resolved_mode == "standalone"
+        install(self.serverapp, self.settings, self._resolve_user, self._resolve_guest if standalone else None)
         self.log.info(
             "jupyter_share %s: %s mode, user %r, store %s",
             __version__,
@@ -168,7 +189,7 @@ class ShareApp(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(handlers())
+        self.handlers.extend(handlers() + page_handlers())
 
     async def _purge(self) -> None:
         try:
@@ -177,9 +198,10 @@ class ShareApp(ExtensionApp):
             self.log.exception("jupyter_share: purging expired grants failed")
 
     async def stop_extension(self) -> None:
-        purger = getattr(self, "_purger", None)
-        if purger is not None:
-            purger.stop()
+        for name in ("_purger", "_guest_checker"):
+            callback = getattr(self, name, None)
+            if callback is not None:
+                callback.stop()
         service = getattr(self, "service", None)
         if service is not None:
             service.store.close()
@@ -191,6 +213,61 @@ class ShareApp(ExtensionApp):
         if self.resolved_mode == "hub":
             return user  # the Hub names its users
         return owner_user(self.username, self.display_name or None)
+
+    # -- guests: neighbours signed in by a personal link --------------------------------------
+
+    def guest_cookie_name(self, handler: web.RequestHandler) -> str:
+        return self.serverapp.identity_provider.get_cookie_name(handler) + "-share-guest"
+
+    def sign_in_guest(self, handler: web.RequestHandler, link) -> None:
+        """Set the signed cookie that makes this browser the link's guest."""
+        handler.set_secure_cookie(
+            self.guest_cookie_name(handler),
+            json.dumps({"link": link.id, "user": link.username}),
+            expires_days=None,  # a browser-session cookie
+            httponly=True,
+            samesite="Lax",
+            secure=handler.request.protocol == "https",
+        )
+
+    def _resolve_guest(self, handler: web.RequestHandler):
+        """The guest a request's link cookie names, if its link still works; refuses (403)
+        what that guest may not do."""
+        raw = handler.get_secure_cookie(self.guest_cookie_name(handler), max_age_days=GUEST_COOKIE_DAYS)
+        if not raw:
+            return None
+        try:
+            claim = json.loads(raw)
+            link_id, username = str(claim["link"]), str(claim["user"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        permission = self.links.permissions([link_id]).get(link_id)
+        if permission is None:
+            return None  # revoked, expired or replaced: not signed in
+        guest = Guest(username, self.username, permission, link_id)
+        handler._jupyter_share_guest = guest
+        base = self.serverapp.base_url
+        path = handler.request.path[len(base):] if handler.request.path.startswith(base) else handler.request.path.lstrip("/")
+        refusal = request_refusal(guest, handler.request.method, path)
+        if refusal:
+            # Signed in, but not for this: error pages and logs may read current_user.
+            handler.current_user = None
+            raise web.HTTPError(403, refusal)
+        if isinstance(handler, WebSocketHandler):
+            self.guest_connections.add(link_id, handler)
+        return owner_user(username)
+
+    async def _check_guests(self) -> None:
+        link_ids = self.guest_connections.link_ids()
+        if not link_ids:
+            return
+        try:
+            live = await IOLoop.current().run_in_executor(None, lambda: self.links.permissions(link_ids, fresh=True))
+        except Exception:
+            self.log.exception("jupyter_share: checking guests' access failed")
+            return
+        guests = {i: (Guest("", self.username, live[i], i) if i in live else None) for i in link_ids}
+        self.guest_connections.close_refused(guests, self.serverapp.base_url)
 
     def session_spec(self) -> dict:
         return {

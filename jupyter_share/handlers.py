@@ -12,12 +12,14 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Optional
 
-from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
+from .auth import guest_of
 from .model import AuditEntry, Grant, Kind, Page, ResourceView, ShareError
 from .service import ShareResult, ShareService
 
@@ -97,7 +99,7 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
         try:
             await super().prepare()
         except web.HTTPError as e:
-            if e.status_code == 403 and not self.current_user:
+            if e.status_code == 403 and not self.current_user and guest_of(self) is None:
                 raise web.HTTPError(401, "not signed in: send the server's token or log in") from None
             raise
         if not self.current_user:
@@ -122,6 +124,18 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
         if kind == Kind.SESSION and raw == "current":
             return self.extensionapp.current_session_id()
         return raw
+
+    def link_url(self, token: str) -> str:
+        """The personal link for a token, on this server as the caller reached it."""
+        return f"{self.request.protocol}://{self.request.host}{self.base_url}jupyter-share/link/{token}"
+
+    def is_this_container(self, kind: Kind, resource_id: str) -> bool:
+        """Personal links open the container answering, in standalone mode."""
+        return (
+            kind == Kind.SESSION
+            and self.extensionapp.resolved_mode == "standalone"
+            and resource_id == self.extensionapp.current_session_id()
+        )
 
     def json_body(self) -> Any:
         if not self.request.body:
@@ -166,6 +180,10 @@ class MeHandler(ShareAPIHandler):
         me = await self.call(self.service.me)
         me["display_name"] = self.current_user.display_name or me["username"]
         me["mode"] = self.extensionapp.resolved_mode
+        guest = guest_of(self)
+        if guest is not None:
+            # For the banner: "You are in alice's container, view only".
+            me["guest"] = {"owner": guest.owner, "permission": guest.permission.label}
         self.write_json(me)
 
 
@@ -246,17 +264,18 @@ class GrantsHandler(ShareAPIHandler):
 
 
 class GrantHandler(ShareAPIHandler):
-    def grant_answer(self, kind: Kind, result: ShareResult) -> dict:
-        """The grant as answered to a share; the container-links layer adds the link."""
-        return grant_json(result.grant)
-
     @web.authenticated
     @authorized
     async def put(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
         rid = self.resource_id(kind, raw_id)
-        result = await self.call(self.service.share, kind, rid, raw_principal, self.json_body())
-        self.write_json(self.grant_answer(kind, result), status=201 if result.created else 200)
+        with_link = self.is_this_container(kind, rid)
+        result = await self.call(self.service.share, kind, rid, raw_principal, self.json_body(), with_link)
+        answer = grant_json(result.grant)
+        if result.link_token:
+            # Shown this once: only the secret's hash is kept.
+            answer["link"] = self.link_url(result.link_token)
+        self.write_json(answer, status=201 if result.created else 200)
 
     @web.authenticated
     @authorized
@@ -265,6 +284,54 @@ class GrantHandler(ShareAPIHandler):
         await self.call(self.service.revoke, kind, self.resource_id(kind, raw_id), raw_principal)
         self.set_status(204)
         self.finish()
+
+
+class LinkReissueHandler(ShareAPIHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, plural: str, raw_id: str, raw_principal: str):
+        kind = self.kind(plural)
+        rid = self.resource_id(kind, raw_id)
+        if not self.is_this_container(kind, rid):
+            raise web.HTTPError(400, "personal links are issued by the container they open, for its users' grants")
+        token = await self.call(self.service.reissue_link, kind, rid, raw_principal)
+        self.write_json({"link": self.link_url(token)}, status=201)
+
+
+class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
+    """Opening a personal link: signs the neighbour in under their own name. Public by
+    necessity, like a login page: the secret in the path is the credential."""
+
+    @allow_unauthenticated
+    async def get(self, token: str):
+        # The request log prints the path: keep the secret out of it.
+        self.request.uri = self.request.path = self.request.path.replace(token, token.split(".", 1)[0] + ".…")
+        app = self.extensionapp
+        client = self.request.remote_ip or "?"
+        if app.link_attempts.blocked(client):
+            self.set_status(429)
+            self.finish(_PAGE.format(title="Too many attempts", text="Too many wrong links from here. Wait a minute, then try again."))
+            return
+        link = None
+        if app.resolved_mode == "standalone":
+            link = await IOLoop.current().run_in_executor(None, app.links.verify, token)
+        if link is None or link.resource_id != app.current_session_id():
+            app.link_attempts.failed(client)
+            self.log.warning("jupyter_share: a personal link was refused for %s", client)
+            self.set_status(403)
+            self.finish(_PAGE.format(
+                title="This link does not work",
+                text="The link is wrong, or it was revoked, replaced or has expired. "
+                "Ask the person who shared their container with you for a new one.",
+            ))
+            return
+        app.sign_in_guest(self, link)
+        self.log.info("jupyter_share: %s signed in by a personal link", link.username)
+        self.redirect(url_path_join(self.base_url, self.serverapp.default_url))
+
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 4em auto"><h1>{title}</h1><p>{text}</p></body></html>"""
 
 
 class HistoryHandler(ShareAPIHandler):
@@ -304,5 +371,11 @@ def handlers(prefix: str = API_PREFIX) -> list[tuple[str, type]]:
         (rf"/{prefix}/{_KINDS}/{_ID}", ResourceHandler),
         (rf"/{prefix}/{_KINDS}/{_ID}/grants", GrantsHandler),
         (rf"/{prefix}/{_KINDS}/{_ID}/grants/{_ID}", GrantHandler),
+        (rf"/{prefix}/{_KINDS}/{_ID}/grants/{_ID}/link", LinkReissueHandler),
         (rf"/{prefix}/{_KINDS}/{_ID}/history", HistoryHandler),
     ]
+
+
+def page_handlers() -> list[tuple[str, type]]:
+    """Routes that are not part of the REST API: opening a personal link."""
+    return [(r"/jupyter-share/link/([A-Za-z0-9._~-]{1,200})", LinkSignInHandler)]

@@ -85,9 +85,32 @@ def _v2_users_expiry_audit_kind(op: Operations) -> None:
     )
 
 
+def _v3_links(op: Operations) -> None:
+    # v3: personal links to a container. Only the hash of a link's secret is kept; a link
+    # dies with its grant (foreign key), and keeps working when the grant's permission changes.
+    op.create_table(
+        "links",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("resource_id", sa.String(32), nullable=False),
+        sa.Column("principal_type", sa.String(8), nullable=False),
+        sa.Column("principal_name", sa.String(128), nullable=False),
+        sa.Column("secret_hash", sa.String(64), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resource_id", "principal_type", "principal_name"],
+            ["grants.resource_id", "grants.principal_type", "grants.principal_name"],
+            name="fk_links_grant",
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_index("ix_links_grant", "links", ["resource_id", "principal_type", "principal_name"])
+
+
 STEPS: list[Callable[[Operations], None]] = [
     _v1_resources_grants_audit,
     _v2_users_expiry_audit_kind,
+    _v3_links,
 ]
 
 LATEST = len(STEPS)

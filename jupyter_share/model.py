@@ -132,6 +132,18 @@ class Grant:
 
 
 @dataclass
+class Link:
+    """A personal link to a container: it signs one grantee in. Only the secret's hash is kept."""
+
+    id: str
+    resource_id: str
+    username: str
+    secret_hash: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass
 class ResourceView:
     """A resource as one caller sees it: with their access and its sharing state."""
 

@@ -34,6 +34,7 @@ from .model import (
     ResourceView,
     utcnow,
 )
+from .sessions import new_link
 from .store import ShareStore
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 class ShareResult:
     grant: Grant
     created: bool
+    #: A new personal link's token (shown once), for a new user grant on this container.
+    link_token: Optional[str] = None
 
 
 def _rank(access: Optional[str]) -> int:
@@ -329,7 +332,11 @@ class ShareService:
                 field="principal",
             )
 
-    def share(self, user: str, kind: Kind, resource_id: str, principal_text: Any, body: Any) -> ShareResult:
+    def share(
+        self, user: str, kind: Kind, resource_id: str, principal_text: Any, body: Any, with_link: bool = False
+    ) -> ShareResult:
+        """Grant (or change) access. `with_link`: the resource is the container answering, whose
+        new user grants come with a personal link."""
         resource, _ = self._resolve(user, kind, resource_id, "manage")
         principal = Principal.parse(principal_text)
         body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
@@ -347,11 +354,28 @@ class ShareService:
         grant = Grant(resource.id, principal, permission, granted_by=user, created_at=now, expires_at=expires_at)
         existing = self.store.get_grant(resource.id, principal, now)
         action = "share" if existing is None else "change"
-        created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission))
+        link, token = None, None
+        if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
+            link, token = new_link(resource.id, principal.name, user, now)
+        created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link)
         if not created and existing is not None:
             grant.created_at = existing.created_at
         self._event(action, user, resource, str(principal), permission.label)
-        return ShareResult(grant, created)
+        return ShareResult(grant, created, token if created else None)
+
+    def reissue_link(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> str:
+        """A new personal link for a user's grant on this container; the old one dies."""
+        resource, _ = self._resolve(user, kind, resource_id, "manage")
+        principal = Principal.parse(principal_text)
+        if kind != Kind.SESSION or principal.type != PrincipalType.USER:
+            raise InvalidInput("personal links are for users' grants on a container", field="principal")
+        grant = self.store.get_grant(resource.id, principal, self.clock())
+        if grant is None:
+            raise NotFound(f"{principal} holds no grant on this {kind.value}")
+        link, token = new_link(resource.id, principal.name, user, self.clock())
+        self.store.replace_link(link, self._audit("relink", user, resource, principal, grant.permission))
+        self._event("relink", user, resource, str(principal), grant.permission.label)
+        return token
 
     def revoke(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> None:
         resource, access = self._resolve(user, kind, resource_id, "view")

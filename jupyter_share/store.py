@@ -46,6 +46,7 @@ from .model import (
     Conflict,
     Grant,
     Kind,
+    Link,
     Permission,
     Principal,
     PrincipalType,
@@ -99,6 +100,19 @@ audit = Table(
     Column("principal", String(140), nullable=True),
     Column("permission", String(16), nullable=True),
     Index("ix_audit_resource", "resource_id", "id"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("resource_id", String(32), nullable=False),
+    Column("principal_type", String(8), nullable=False),
+    Column("principal_name", String(128), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_links_grant", "resource_id", "principal_type", "principal_name"),
 )
 
 users = Table(
@@ -163,8 +177,21 @@ class ShareStore(abc.ABC):
         """The principal's live grant on the resource, if any."""
 
     @abc.abstractmethod
-    def put_grant(self, grant: Grant, entry: AuditEntry) -> bool:
-        """Insert or replace the principal's grant; True if there was no live one before."""
+    def put_grant(self, grant: Grant, entry: AuditEntry, link: Optional[Link] = None) -> bool:
+        """Insert or replace the principal's grant; True if there was no live one before.
+        A new grant drops the links of an old, expired one; `link`, if given with a new grant,
+        is stored with it."""
+
+    @abc.abstractmethod
+    def replace_link(self, link: Link, entry: AuditEntry) -> None:
+        """Store `link` as the only link of its grantee on its resource."""
+
+    @abc.abstractmethod
+    def get_link(self, link_id: str) -> Optional[Link]: ...
+
+    @abc.abstractmethod
+    def live_links(self, link_ids: Sequence[str], now: datetime) -> dict[str, Permission]:
+        """For each link whose grant is live: the grant's permission."""
 
     @abc.abstractmethod
     def delete_grant(self, resource_id: str, principal: Principal, entry: AuditEntry) -> bool: ...
@@ -219,6 +246,14 @@ def _row_to_grant(row) -> Grant:
     )
 
 
+def _link_key(resource_id: str, principal: Principal):
+    return (
+        links.c.resource_id == resource_id,
+        links.c.principal_type == principal.type.value,
+        links.c.principal_name == principal.name,
+    )
+
+
 def _live(now: datetime):
     return or_(grants.c.expires_at.is_(None), grants.c.expires_at > now)
 
@@ -241,6 +276,18 @@ def _audit_values(entry: AuditEntry) -> dict:
         "action": entry.action,
         "principal": entry.principal,
         "permission": entry.permission,
+    }
+
+
+def _link_values(link: Link) -> dict:
+    return {
+        "id": link.id,
+        "resource_id": link.resource_id,
+        "principal_type": "user",
+        "principal_name": link.username,
+        "secret_hash": link.secret_hash,
+        "created_by": link.created_by,
+        "created_at": link.created_at,
     }
 
 
@@ -358,6 +405,7 @@ class SQLStore(ShareStore):
         with self._write() as conn:
             # Explicit, not only ON DELETE CASCADE: PRAGMA foreign_keys may be off in a
             # store opened by another tool.
+            conn.execute(delete(links).where(links.c.resource_id == resource_id))
             conn.execute(delete(grants).where(grants.c.resource_id == resource_id))
             conn.execute(delete(resources).where(resources.c.id == resource_id))
             conn.execute(insert(audit).values(**_audit_values(entry)))
@@ -433,7 +481,7 @@ class SQLStore(ShareStore):
             ).first()
         return _row_to_grant(row) if row else None
 
-    def put_grant(self, grant: Grant, entry: AuditEntry) -> bool:
+    def put_grant(self, grant: Grant, entry: AuditEntry, link: Optional[Link] = None) -> bool:
         key = (
             grants.c.resource_id == grant.resource_id,
             grants.c.principal_type == grant.principal.type.value,
@@ -462,12 +510,47 @@ class SQLStore(ShareStore):
             else:
                 if created:  # an expired grant not yet purged: this is a new grant
                     values["created_at"] = grant.created_at
+                    conn.execute(delete(links).where(*_link_key(grant.resource_id, grant.principal)))
                 conn.execute(update(grants).where(*key).values(**values))
+            if link is not None and created:
+                conn.execute(insert(links).values(**_link_values(link)))
             conn.execute(insert(audit).values(**_audit_values(entry)))
         return created
 
+    def replace_link(self, link: Link, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            conn.execute(delete(links).where(*_link_key(link.resource_id, Principal.user(link.username))))
+            conn.execute(insert(links).values(**_link_values(link)))
+            conn.execute(insert(audit).values(**_audit_values(entry)))
+
+    def get_link(self, link_id: str) -> Optional[Link]:
+        with self._read() as conn:
+            row = conn.execute(select(links).where(links.c.id == link_id)).first()
+        if row is None:
+            return None
+        return Link(row.id, row.resource_id, row.principal_name, row.secret_hash, row.created_by, row.created_at)
+
+    def live_links(self, link_ids, now):
+        if not link_ids:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(
+                select(links.c.id, grants.c.permission)
+                .join(
+                    grants,
+                    and_(
+                        grants.c.resource_id == links.c.resource_id,
+                        grants.c.principal_type == links.c.principal_type,
+                        grants.c.principal_name == links.c.principal_name,
+                    ),
+                )
+                .where(links.c.id.in_(list(link_ids)), _live(now))
+            ).all()
+        return {row.id: Permission(row.permission) for row in rows}
+
     def delete_grant(self, resource_id, principal, entry):
         with self._write() as conn:
+            conn.execute(delete(links).where(*_link_key(resource_id, principal)))
             result = conn.execute(
                 delete(grants).where(
                     grants.c.resource_id == resource_id,
@@ -488,6 +571,7 @@ class SQLStore(ShareStore):
             ).all()
             purged = [_row_to_grant(r) for r in rows]
             for row, grant in zip(rows, purged):
+                conn.execute(delete(links).where(*_link_key(grant.resource_id, grant.principal)))
                 conn.execute(
                     delete(grants).where(
                         grants.c.resource_id == grant.resource_id,

@@ -40,6 +40,7 @@ REFERENCE = "docker.io/library/python:3.12"
 #: reached by a request without credentials on every path and method.)
 NOT_REACHED: dict[tuple[str, str, str], str] = {
     ("/{kind}", "post", "403"): "a cookie request without its XSRF token; test_api.py checks it",
+    ("/{kind}/{id}/grants/{principal}/link", "post", "403"): "a guest below manage asks; test_links.py checks it",
 }
 
 
@@ -334,6 +335,16 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("PATCH", f"images/{img['id']}", None, expect=400, valid=False)  # no body
     await c("PATCH", f"images/{other['id']}", {"name": "py"}, expect=409)  # a name alice already uses
     await c("PATCH", "images/no-such-id", {"description": "x"}, expect=404)
+
+    # -- personal links to this container ------------------------------------------------
+    guest = await c("PUT", "sessions/current/grants/ivy", {"permission": "view"}, expect=201)
+    assert guest["link"].startswith("http") and "/jupyter-share/link/" in guest["link"]
+    again = await c("PUT", "sessions/current/grants/ivy", {"permission": "edit"}, expect=200)
+    assert "link" not in again  # the link stays as it was; its secret is not kept
+    relinked = await c("POST", "sessions/current/grants/ivy/link", expect=201)
+    assert relinked["link"] != guest["link"]
+    await c("POST", "sessions/current/grants/dave/link", expect=404)  # dave holds no grant
+    await c("POST", f"images/{img['id']}/grants/ivy/link", expect=400)  # only containers have links
 
     # -- grants --------------------------------------------------------------------------
     rid = img["id"]
