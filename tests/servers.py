@@ -84,6 +84,7 @@ def start_server(
     groups: Optional[dict] = None,
     users: Optional[list] = None,
     extra_args: Optional[list] = None,
+    share_enabled: bool = True,
 ) -> Server:
     """Start a server; call `wait_ready` on it (several may start at once)."""
     root = workdir / username
@@ -108,7 +109,7 @@ def start_server(
         "--ServerApp.ip=127.0.0.1",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--ServerApp.jpserver_extensions={'jupyter_share': True}",
+        f"--ServerApp.jpserver_extensions={{'jupyter_share': {share_enabled}}}",
         f"--ShareApp.username={username}",
         f"--ShareApp.db_url={db_url}",
         f"--config={config_path}",
