@@ -34,7 +34,7 @@ _GUEST_CONTAINER = re.compile(r"^sessions/current(/.*)?$")
 _SHUTDOWN = re.compile(r"^api/shutdown/?$")
 # Connections that run code or watch the owner's activity live; all GET requests.
 _LIVE_CHANNELS = re.compile(
-    r"^(api/kernels/[^/]+/channels|terminals/websocket/.*|api/events/subscribe|api/collaboration/room/.*)/?$"
+    r"^(api/kernels/[^/]+/channels|terminals/websocket/.*|api/events/subscribe|api/collaboration/room/.*|lsp/ws/.*)/?$"
 )
 # The owner's own preferences.
 _OWNER_SETTINGS = re.compile(r"^(lab/api/settings|api/config)(/.*)?$")
