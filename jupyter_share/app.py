@@ -176,6 +176,7 @@ class ShareApp(ExtensionApp):
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
+        self._keep_token_out_of_pages()
         standalone = self.resolved_mode == "standalone"
         install(self.serverapp, self.settings, self._resolve_user, self._resolve_guest if standalone else None)
         self.log.info(
@@ -187,6 +188,20 @@ class ShareApp(ExtensionApp):
             if hasattr(self.service.store, "url")
             else type(self.service.store).__name__,
         )
+
+    def _keep_token_out_of_pages(self) -> None:
+        """JupyterLab writes the server's token into every page it serves, so any guest's
+        browser would receive the owner's credentials. Pages get none (as under JupyterHub):
+        browsers authenticate with the login cookie and the XSRF token."""
+        previous = self.serverapp.web_app.settings.get("page_config_hook")
+
+        def without_token(handler, page_config):
+            if previous is not None:
+                page_config = previous(handler, page_config)
+            page_config["token"] = ""
+            return page_config
+
+        self.settings["page_config_hook"] = without_token
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers() + page_handlers())

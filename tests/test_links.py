@@ -251,6 +251,15 @@ def test_a_manager_shares_onward_with_a_link_of_its_own(container):
     assert carol.request("GET", "jupyter-share/api/v1/me").json()["guest"]["permission"] == "edit"
 
 
+def test_pages_never_carry_the_owners_token(container):
+    """JupyterLab puts the server token in its page config; a guest's browser must not get it."""
+    for role in ("owner", "view", "edit", "manage"):
+        r = container["browsers"][role].http.get("lab")
+        assert r.status_code == 200, (role, r.status_code)
+        assert '"token": ""' in r.text, role
+        assert container["server"].token not in r.text, role
+
+
 def test_secrets_are_hashed_and_never_logged(container):
     links = container["links"]
     secrets_ = [link.rsplit("/", 1)[1].split(".", 1)[1] for link in links.values()]
