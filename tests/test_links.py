@@ -297,6 +297,13 @@ def test_revoked_and_expired_links_are_dead(container):
         assert r.status_code in (403, 429), role
 
 
+def test_xsrf_stays_on_for_guests(container):
+    carol = container["browsers"]["edit"]
+    r = carol.http.put("api/contents/no-xsrf.txt", content=json.dumps({"type": "file", "format": "text", "content": "x"}))
+    assert r.status_code == 403 and "_xsrf" in r.text
+    assert not (container["server"].root / "no-xsrf.txt").exists()
+
+
 def test_forged_cookie_is_nobody(container):
     forged = Guest(container["server"])
     name = next(k for k in container["browsers"]["view"].http.cookies.keys() if k.endswith("-share-guest"))
