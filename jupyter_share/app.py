@@ -68,6 +68,13 @@ class ShareApp(ExtensionApp):
         config=True,
         help="Groups of the standalone directory: {group: [user, ...]}.",
     )
+    public_url = Unicode(
+        "",
+        config=True,
+        help="The URL at which neighbours reach this server (e.g. https://lab.example.org/), "
+        "for personal links and the container's listed address. Default: the address the "
+        "request came in on, and the server's own URL.",
+    )
     session_name = Unicode(
         config=True, help="The name under which this server (the container) is listed and shared."
     )
@@ -286,7 +293,7 @@ class ShareApp(ExtensionApp):
 
     def session_spec(self) -> dict:
         return {
-            "url": self.serverapp.connection_url if self.serverapp else "",
+            "url": self.public_url or (self.serverapp.connection_url if self.serverapp else ""),
             "root_dir": str(self.serverapp.root_dir) if self.serverapp else os.getcwd(),
             "hostname": socket.gethostname(),
             "started_at": self._started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),

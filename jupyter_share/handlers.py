@@ -126,8 +126,10 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
         return raw
 
     def link_url(self, token: str) -> str:
-        """The personal link for a token, on this server as the caller reached it."""
-        return f"{self.request.protocol}://{self.request.host}{self.base_url}jupyter-share/link/{token}"
+        """The personal link for a token: on `ShareApp.public_url`, else on this server as the
+        caller reached it."""
+        base = self.extensionapp.public_url or f"{self.request.protocol}://{self.request.host}{self.base_url}"
+        return url_path_join(base, "jupyter-share/link", token)
 
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
         """Personal links open the container answering, in standalone mode."""

@@ -21,6 +21,11 @@ class Kind(str, enum.Enum):
     def plural(self) -> str:
         return self.value + "s"
 
+    @property
+    def noun(self) -> str:
+        """What people call it: a session is the container they work in."""
+        return "container" if self is Kind.SESSION else self.value
+
     @classmethod
     def from_plural(cls, plural: str) -> "Kind":
         for kind in cls:

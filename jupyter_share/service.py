@@ -111,10 +111,10 @@ class ShareService:
         resource = self.store.get_resource(resource_id) if _ID.match(str(resource_id)) else None
         access = self.access_of(user, resource) if resource and resource.kind == kind else None
         if access is None:
-            raise NotFound(f"no {kind.value} {resource_id!r}")
+            raise NotFound(f"no {kind.noun} {resource_id!r}")
         if _rank(access) < _rank(need):
             needed = "its owner" if need == OWNER else f"'{need}' permission"
-            raise Forbidden(f"you hold '{access}' on this {kind.value}; this needs {needed}")
+            raise Forbidden(f"you hold '{access}' on this {kind.noun}; this needs {needed}")
         return resource, access
 
     def _views(self, user: str, items: Sequence[Resource], now: datetime) -> list[ResourceView]:
@@ -347,7 +347,7 @@ class ShareService:
         expires_at = specs.expires_at(body.get("expires_at"), now)
         if principal.type == PrincipalType.USER:
             if principal.name == resource.owner:
-                raise Conflict(f"{principal.name} owns this {kind.value}: owners hold every right already", field="principal")
+                raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
             if principal.name == user:
                 raise Conflict("you cannot share with yourself", field="principal")
         self._check_principal_exists(principal)
@@ -371,7 +371,7 @@ class ShareService:
             raise InvalidInput("personal links are for users' grants on a container", field="principal")
         grant = self.store.get_grant(resource.id, principal, self.clock())
         if grant is None:
-            raise NotFound(f"{principal} holds no grant on this {kind.value}")
+            raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         link, token = new_link(resource.id, principal.name, user, self.clock())
         self.store.replace_link(link, self._audit("relink", user, resource, principal, grant.permission))
         self._event("relink", user, resource, str(principal), grant.permission.label)
@@ -382,10 +382,10 @@ class ShareService:
         principal = Principal.parse(principal_text)
         leaving = principal == Principal.user(user)
         if not leaving and _rank(access) < _rank("manage"):
-            raise Forbidden(f"you hold '{access}' on this {kind.value}; revoking others needs 'manage'")
+            raise Forbidden(f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'")
         existing = self.store.get_grant(resource.id, principal, self.clock())
         if existing is None:
-            raise NotFound(f"{principal} holds no grant on this {kind.value}")
+            raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         action = "leave" if leaving else "revoke"
         self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission))
         self._event(action, user, resource, str(principal), existing.permission.label)

@@ -218,8 +218,8 @@ class ShareStore(abc.ABC):
 
 
 def _duplicate_name(resource: Resource) -> Conflict:
-    article = "an" if resource.kind.value[0] in "aeiou" else "a"
-    return Conflict(f"{resource.owner} already has {article} {resource.kind.value} named {resource.name!r}", field="name")
+    article = "an" if resource.kind.noun[0] in "aeiou" else "a"
+    return Conflict(f"{resource.owner} already has {article} {resource.kind.noun} named {resource.name!r}", field="name")
 
 
 def _row_to_resource(row) -> Resource:

@@ -427,3 +427,18 @@ def test_leaving_ends_the_guests_access(tmp_path):
         assert alice.get("/sessions/current/grants").json()["items"] == []
     finally:
         alice.stop()
+
+
+def test_links_use_the_public_url_when_set(tmp_path):
+    alice = start_servers(
+        ["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"],
+        extra_args=["--ShareApp.public_url=https://lab.example.org/alice/"],
+    )["alice"]
+    try:
+        link = alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"]
+        assert link.startswith("https://lab.example.org/alice/jupyter-share/link/")
+        assert alice.get("/sessions/current").json()["spec"]["url"] == "https://lab.example.org/alice/"
+        # The same secret works on the address the server really listens on.
+        assert Guest(alice, alice.url + link.split("/alice/", 1)[1]).request("GET", "api/contents").status_code == 200
+    finally:
+        alice.stop()

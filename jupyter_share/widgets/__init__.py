@@ -1,0 +1,15 @@
+"""Notebook panels (ipywidgets 8) over `jupyter_share.client.ShareClient`:
+
+- `SharePanel(resource="sessions/current")`: share this container (or an image or formation);
+- `SharedWithMe(kind=None)`: everything others shared with me;
+- `ImagePanel()`: make an image of this container, then share it.
+
+Each finds its server with `ShareClient()` unless given a `client`, and reports every outcome
+in its `status` line: a click never raises.
+"""
+
+from .image_panel import ImagePanel
+from .share_panel import GrantRow, SharePanel
+from .shared_with_me import SharedItem, SharedWithMe
+
+__all__ = ["SharePanel", "SharedWithMe", "ImagePanel", "GrantRow", "SharedItem"]
