@@ -292,7 +292,9 @@ class ShareService:
 
     def update(self, user: str, kind: Kind, resource_id: str, body: Any) -> ResourceView:
         resource, _ = self._resolve(user, kind, resource_id, "edit")
-        allowed = {"name", "description"} | ({"spec"} if kind != Kind.SESSION else set())
+        # A container's name and spec come from its server (ShareApp.session_name finds it again
+        # after a restart); people may describe it.
+        allowed = {"description"} if kind == Kind.SESSION else {"name", "description", "spec"}
         body = specs.check_fields(specs.no_nul(body), allowed)
         if "name" in body:
             resource.name = specs.name(body["name"])

@@ -1,52 +1,573 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-
+import {
+  ICommandPalette,
+  Notification,
+  showDialog,
+  showErrorMessage,
+  Dialog
+} from '@jupyterlab/apputils';
+import { Event } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
+import { Widget } from '@lumino/widgets';
+import {
+  addIcon,
+  CommandToolbarButton,
+  MenuSvg,
+  refreshIcon
+} from '@jupyterlab/ui-components';
 
-import { requestAPI } from './request';
+import { EnvironmentFormat, IResource, ShareAPI } from './api';
+import { CommandIDs } from './commandids';
+import {
+  describe,
+  showCreateFormationDialog,
+  showCreateImageDialog,
+  showDetailsDialog,
+  showShareDialog
+} from './dialogs';
+import { imageKindIcon, sharingIcon } from './icons';
+import {
+  canManage,
+  describeNewShare,
+  errorMessage,
+  ISeenStore,
+  kindLabel,
+  Place,
+  principalLabel,
+  SharingModel
+} from './model';
+import { PANEL_ID, SharingPanel } from './panel';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
  */
 const PLUGIN_ID = 'jupyter-share:plugin';
 
+/** The jupyter_events schema of every change jupyter_share makes. */
+export const EVENT_SCHEMA_ID =
+  'https://events.jupyter.org/jupyter_share/change/v1';
+
+/** Where the time of the newest share seen is kept. */
+const SEEN_KEY = 'jupyter-share:newest-share-seen';
+
+/** The palette's category. */
+const CATEGORY = 'Sharing';
+
 /**
- * The initialization data for the jupyter-share extension.
+ * The Sharing panel, its commands, and notifications of new shares.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Share containers, images and formations with other users.',
   autoStart: true,
-  optional: [ISettingRegistry],
-  activate: (app: JupyterFrontEnd, settingRegistry: ISettingRegistry | null) => {
-    console.log('JupyterLab extension jupyter-share is activated!');
-
-    if (settingRegistry) {
-      settingRegistry
-        .load(plugin.id)
-        .then(settings => {
-          console.log(
-            'jupyter-share settings loaded: pollInterval =',
-            settings.get('pollInterval').composite
-          );
-        })
-        .catch(reason => {
-          console.error('Failed to load settings for jupyter-share.', reason);
-        });
-    }
-
-    requestAPI<any>('me', {}, app.serviceManager.serverSettings)
-      .then(data => {
-        console.log('jupyter-share: signed in as', data);
-      })
-      .catch(reason => {
-        console.error(
-          `The jupyter_share server extension appears to be missing.\n${reason}`
-        );
-      });
+  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer, IStateDB],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null
+  ) => {
+    const api = new ShareAPI(app.serviceManager.serverSettings);
+    // A guest (signed in by a personal link) is in someone else's container: they get a
+    // banner that says so, and share from their own server instead.
+    api.me().then(
+      me => {
+        if (me.guest) {
+          showGuestBanner(app, me.guest.owner, me.guest.permission);
+        } else {
+          startSharing(app, api, settingRegistry, palette, restorer, state);
+        }
+      },
+      () => startSharing(app, api, settingRegistry, palette, restorer, state)
+    );
   }
 };
+
+/** "You are in alice's container, view only": a guest's banner at the top. */
+function showGuestBanner(
+  app: JupyterFrontEnd,
+  owner: string,
+  permission: string
+): void {
+  const banner = new Widget();
+  banner.id = 'jupyter-share-guest-banner';
+  banner.addClass('jp-share-guest-banner');
+  banner.node.setAttribute('role', 'status');
+  const rights =
+    permission === 'view'
+      ? 'view only'
+      : permission === 'edit'
+        ? 'you may edit and run code'
+        : 'you may edit, run code and share it';
+  banner.node.textContent = `You are in ${owner}'s container, ${rights}`;
+  app.shell.add(banner, 'top', { rank: 1000 });
+}
+
+/** The Sharing panel, its commands and notifications, for the container's owner. */
+function startSharing(
+  app: JupyterFrontEnd,
+  api: ShareAPI,
+  settingRegistry: ISettingRegistry | null,
+  palette: ICommandPalette | null,
+  restorer: ILayoutRestorer | null,
+  state: IStateDB | null
+): void {
+  const seen: ISeenStore | undefined = state
+    ? {
+        load: async () => ((await state.fetch(SEEN_KEY)) as string) ?? null,
+        save: async value => {
+          await state.save(SEEN_KEY, value);
+        }
+      }
+    : undefined;
+  const model = new SharingModel({ api, seen });
+  const panel = new SharingPanel({ model, commands: app.commands });
+
+  panel.toolbar.addItem(
+    'create-image',
+    new CommandToolbarButton({
+      commands: app.commands,
+      id: CommandIDs.createImage,
+      icon: addIcon,
+      label: 'Image'
+    })
+  );
+  panel.toolbar.addItem(
+    'create-formation',
+    new CommandToolbarButton({
+      commands: app.commands,
+      id: CommandIDs.createFormation,
+      icon: addIcon,
+      label: 'Formation'
+    })
+  );
+  panel.toolbar.addItem(
+    'refresh',
+    new CommandToolbarButton({
+      commands: app.commands,
+      id: CommandIDs.refresh,
+      icon: refreshIcon
+    })
+  );
+
+  app.shell.add(panel, 'left', { rank: 650 });
+  if (restorer) {
+    restorer.add(panel, PANEL_ID);
+  }
+
+  addCommands(app, api, model, panel, palette);
+
+  // Something new shared with me: say so.
+  model.newShares.connect((_, resources) => {
+    const shown = resources.slice(0, 3);
+    for (const resource of shown) {
+      Notification.info(describeNewShare(resource), {
+        autoClose: 10000,
+        actions: [
+          {
+            label: 'Show',
+            caption: 'Show it in the Sharing panel',
+            callback: () =>
+              void app.commands.execute(CommandIDs.showSharedWithMe, {
+                id: resource.id
+              })
+          }
+        ]
+      });
+    }
+    if (resources.length > shown.length) {
+      Notification.info(
+        `${resources.length - shown.length} more shared with you`,
+        {
+          autoClose: 10000,
+          actions: [
+            {
+              label: 'Show',
+              callback: () =>
+                void app.commands.execute(CommandIDs.showSharedWithMe)
+            }
+          ]
+        }
+      );
+    }
+  });
+
+  // A change made through this server: refresh at once.
+  app.serviceManager.events.stream.connect(
+    (_: Event.IManager, event: Event.Emission) => {
+      if (event.schema_id === EVENT_SCHEMA_ID) {
+        model.scheduleRefresh();
+      }
+    }
+  );
+
+  const start = () => {
+    model.refresh().catch(reason => {
+      console.warn(
+        `jupyter-share: the jupyter_share server extension does not answer: ${errorMessage(reason)}`
+      );
+    });
+    model.startPolling();
+  };
+
+  if (settingRegistry) {
+    settingRegistry
+      .load(PLUGIN_ID)
+      .then(settings => {
+        const apply = () => {
+          model.pollInterval = settings.get('pollInterval')
+            .composite as number;
+        };
+        apply();
+        settings.changed.connect(apply);
+      })
+      .catch(reason => {
+        console.warn('jupyter-share: could not load the settings.', reason);
+      })
+      .then(start);
+  } else {
+    start();
+  }
+}
+
+/**
+ * The commands: row actions (context menu), palette commands and toolbar.
+ */
+function addCommands(
+  app: JupyterFrontEnd,
+  api: ShareAPI,
+  model: SharingModel,
+  panel: SharingPanel,
+  palette: ICommandPalette | null
+): void {
+  const { commands } = app;
+
+  /** The resource a row command acts on: its `id` arg, the row right-clicked, or the focused row. */
+  const target = (
+    args: any
+  ): { resource: IResource; place: Place } | undefined => {
+    let id = args.id as string | undefined;
+    if (!id) {
+      const node = app.contextMenuHitTest(
+        n => n.dataset.resourceId !== undefined
+      );
+      id = node?.dataset.resourceId ?? panel.focusedResourceId() ?? undefined;
+    }
+    return id ? model.find(id) : undefined;
+  };
+
+  const refreshSoon = () => {
+    model.invalidateGrants();
+    return model.refresh().catch(() => undefined);
+  };
+
+  commands.addCommand(CommandIDs.share, {
+    label: 'Share…',
+    caption: 'Share with a user or a group, and see who has access',
+    icon: sharingIcon,
+    isEnabled: args => canManage(target(args)?.resource.access ?? ''),
+    execute: async args => {
+      const found = target(args);
+      if (found) {
+        await showShareDialog({ api, model, resource: found.resource });
+        await refreshSoon();
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.details, {
+    label: 'Details…',
+    caption: 'What it is and its specification',
+    execute: async args => {
+      const found = target(args);
+      if (found) {
+        await showDetailsDialog(found.resource);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.revokeAll, {
+    label: 'Revoke all',
+    caption: 'Remove everyone’s access',
+    isEnabled: args => {
+      const found = target(args);
+      return (
+        !!found && canManage(found.resource.access) && found.resource.shared
+      );
+    },
+    execute: async args => {
+      const found = target(args);
+      if (!found) {
+        return;
+      }
+      const { resource } = found;
+      try {
+        const grants = await api.grants(resource.kind, resource.id);
+        if (grants.length === 0) {
+          return;
+        }
+        const names = grants.map(g => principalLabel(g)).join(', ');
+        const answer = await showDialog({
+          title: 'Revoke all access',
+          body: `Revoke everyone’s access to ${describe(resource)}? ${names} will lose it.`,
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: 'Revoke all' })
+          ]
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        for (const grant of grants) {
+          await api.revoke(resource.kind, resource.id, grant.principal);
+        }
+      } catch (reason) {
+        await showErrorMessage('Could not revoke', errorMessage(reason));
+      }
+      await refreshSoon();
+    }
+  });
+
+  commands.addCommand(CommandIDs.remove, {
+    label: 'Delete',
+    caption: 'Delete it and every grant on it',
+    isEnabled: args => target(args)?.resource.access === 'owner',
+    execute: async args => {
+      const found = target(args);
+      if (!found) {
+        return;
+      }
+      const { resource } = found;
+      const body =
+        resource.kind === 'session'
+          ? `Delete ${describe(resource)}? Its record and every grant on it go; the server keeps running.`
+          : `Delete ${describe(resource)}? Everyone it is shared with loses it.`;
+      const answer = await showDialog({
+        title: `Delete ${kindLabel(resource.kind)}`,
+        body,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      try {
+        await api.delete(resource.kind, resource.id);
+        if (resource.id === model.currentSessionId) {
+          model.forgetCurrentSession();
+        }
+      } catch (reason) {
+        await showErrorMessage('Could not delete', errorMessage(reason));
+      }
+      await refreshSoon();
+    }
+  });
+
+  commands.addCommand(CommandIDs.leave, {
+    label: 'Leave',
+    caption: 'Give up your access',
+    isEnabled: args => target(args)?.place === 'shared',
+    execute: async args => {
+      const found = target(args);
+      if (!found || !model.me) {
+        return;
+      }
+      const { resource } = found;
+      const answer = await showDialog({
+        title: `Leave ${kindLabel(resource.kind)}`,
+        body: `Give up your access to ${describe(resource)} of ${resource.owner}? Only ${resource.owner} can share it with you again.`,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Leave' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      try {
+        await api.revoke(
+          resource.kind,
+          resource.id,
+          `user:${model.me.username}`
+        );
+      } catch (reason) {
+        await showErrorMessage('Could not leave', errorMessage(reason));
+      }
+      await refreshSoon();
+    }
+  });
+
+  commands.addCommand(CommandIDs.downloadEnvironment, {
+    label: args =>
+      args.format === 'conda'
+        ? 'environment.yml (conda)'
+        : 'requirements.txt (pip)',
+    caption: 'Download the captured environment',
+    isEnabled: args => target(args)?.resource.kind === 'image',
+    execute: async args => {
+      const found = target(args);
+      if (!found) {
+        return;
+      }
+      const format = (args.format as EnvironmentFormat) ?? 'requirements';
+      try {
+        const file = await api.environment(found.resource.id, format);
+        const url = URL.createObjectURL(
+          new Blob([file.content], { type: file.contentType })
+        );
+        const anchor = document.createElement('a');
+        anchor.href = url;
+        anchor.download = file.filename;
+        anchor.style.display = 'none';
+        document.body.appendChild(anchor);
+        anchor.click();
+        anchor.remove();
+        window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } catch (reason) {
+        await showErrorMessage(
+          'Could not download the environment',
+          errorMessage(reason)
+        );
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.shareContainer, {
+    label: 'Share this container…',
+    caption: 'Share the Jupyter server you are working in',
+    icon: sharingIcon,
+    execute: async () => {
+      try {
+        const resource = await api.get('session', 'current');
+        await showShareDialog({ api, model, resource });
+      } catch (reason) {
+        await showErrorMessage(
+          'Could not share this container',
+          errorMessage(reason)
+        );
+      }
+      await refreshSoon();
+    }
+  });
+
+  const createImage = async (title: string) => {
+    // Capturing is ticked: it is what most people want from a container.
+    const image = await showCreateImageDialog(api, { title, capture: true });
+    if (image) {
+      await refreshSoon();
+      app.shell.activateById(PANEL_ID);
+      panel.reveal('image', image.id);
+    }
+  };
+
+  commands.addCommand(CommandIDs.createImageFromContainer, {
+    label: 'Create image from this container…',
+    caption: 'Capture this container’s environment as an image you can share',
+    icon: imageKindIcon,
+    execute: () => createImage('Create image from this container')
+  });
+
+  commands.addCommand(CommandIDs.createImage, {
+    label: args => (args.isPalette ? 'Create image…' : 'Image'),
+    caption: 'Create an image',
+    execute: () => createImage('Create image')
+  });
+
+  commands.addCommand(CommandIDs.createFormation, {
+    label: args => (args.isPalette ? 'Create formation…' : 'Formation'),
+    caption: 'Create a formation (a launch template)',
+    execute: async () => {
+      const images = [
+        ...model.owned('image'),
+        ...model.shared.filter(r => r.kind === 'image')
+      ];
+      const formation = await showCreateFormationDialog(api, images);
+      if (formation) {
+        await refreshSoon();
+        app.shell.activateById(PANEL_ID);
+        panel.reveal('formation', formation.id);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.showSharedWithMe, {
+    label: 'Show what is shared with me',
+    caption: 'Open the Sharing panel at Shared with me',
+    execute: args => {
+      app.shell.activateById(PANEL_ID);
+      panel.reveal('shared', args.id as string | undefined);
+    }
+  });
+
+  commands.addCommand(CommandIDs.refresh, {
+    label: args => (args.isPalette ? 'Refresh sharing' : ''),
+    caption: 'Refresh what is mine and what is shared with me',
+    icon: args => (args.isPalette ? undefined : refreshIcon),
+    execute: () => refreshSoon()
+  });
+
+  // The rows' context menu.
+  const row = '#jupyter-share-panel .jp-share-row';
+  app.contextMenu.addItem({
+    command: CommandIDs.share,
+    selector: `${row}[data-share-manage="true"]`,
+    rank: 1
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.details,
+    selector: row,
+    rank: 2
+  });
+  const download = new MenuSvg({ commands });
+  download.title.label = 'Download environment';
+  download.addItem({
+    command: CommandIDs.downloadEnvironment,
+    args: { format: 'requirements' }
+  });
+  download.addItem({
+    command: CommandIDs.downloadEnvironment,
+    args: { format: 'conda' }
+  });
+  app.contextMenu.addItem({
+    type: 'submenu',
+    submenu: download,
+    selector: `${row}[data-share-environment="true"]`,
+    rank: 3
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.revokeAll,
+    selector: `${row}[data-share-manage="true"][data-share-shared="true"]`,
+    rank: 10
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.leave,
+    selector: `${row}[data-share-place="shared"]`,
+    rank: 11
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.remove,
+    selector: `${row}[data-share-access="owner"]`,
+    rank: 12
+  });
+
+  if (palette) {
+    for (const command of [
+      CommandIDs.shareContainer,
+      CommandIDs.createImageFromContainer,
+      CommandIDs.showSharedWithMe,
+      CommandIDs.createImage,
+      CommandIDs.createFormation,
+      CommandIDs.refresh
+    ]) {
+      palette.addItem({
+        command,
+        category: CATEGORY,
+        args: { isPalette: true }
+      });
+    }
+  }
+}
 
 export default plugin;

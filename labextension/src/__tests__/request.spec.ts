@@ -40,9 +40,7 @@ describe('requestAPI', () => {
       'http://localhost/user/alice/jupyter-share/api/v1/shares/42'
     );
     expect(requests[0].method).toBe('GET');
-    expect(requests[0].headers.get('Authorization')).toBe(
-      'token secret-token'
-    );
+    expect(requests[0].headers.get('Authorization')).toBe('token secret-token');
   });
 
   it('passes the request init through', async () => {

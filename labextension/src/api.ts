@@ -1,0 +1,293 @@
+/**
+ * A typed client of the jupyter_share REST API v1 (`jupyter_share/openapi.yaml`).
+ *
+ * Every method is one HTTP request through `requestAPI`, except the `*All`
+ * methods, which follow the pages of a list.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { IFileResponse, requestAPI, requestFile } from './request';
+
+/** The kinds of resource, singular as in a Resource's `kind`. */
+export type Kind = 'image' | 'formation' | 'session';
+
+/** All kinds, in the order the panel shows them. */
+export const KINDS: ReadonlyArray<Kind> = ['image', 'formation', 'session'];
+
+/** A permission a grant can give, from least to most. */
+export type Permission = 'view' | 'edit' | 'manage';
+
+/** All permissions, from least to most. */
+export const PERMISSIONS: ReadonlyArray<Permission> = [
+  'view',
+  'edit',
+  'manage'
+];
+
+/** The caller's effective access to a resource. */
+export type Access = Permission | 'owner';
+
+/** Which resources a list holds. */
+export type Scope = 'owned' | 'shared' | 'all';
+
+/** A resource as the API answers it. */
+export interface IResource {
+  id: string;
+  kind: Kind;
+  name: string;
+  description: string | null;
+  owner: string;
+  created_at: string;
+  updated_at: string;
+  spec: { [key: string]: any };
+  access: Access;
+  shared: boolean;
+  /** How many live grants; null where the caller may not list grants. */
+  share_count: number | null;
+  /** Only on resources shared with the caller. */
+  shared_at?: string;
+  /** Only on resources shared with the caller; null for never. */
+  expires_at?: string | null;
+}
+
+/** A grant: who holds which access to a resource. */
+export interface IGrant {
+  /** `user:NAME` or `group:NAME`. */
+  principal: string;
+  kind: 'user' | 'group';
+  name: string;
+  permission: Permission;
+  granted_by: string;
+  created_at: string;
+  expires_at: string | null;
+  /** Only in the answer to a share of a standalone container with a user. */
+  link?: string;
+}
+
+/** One row of a resource's history. */
+export interface IHistoryEntry {
+  at: string;
+  actor: string;
+  action: string;
+  principal: string | null;
+  permission: Permission | null;
+}
+
+/** Who the caller is. */
+export interface IMe {
+  username: string;
+  display_name: string;
+  mode: 'standalone' | 'hub';
+  groups: string[];
+  /** Set when the caller is a guest in someone else's container. */
+  guest?: { owner: string; permission: Permission };
+}
+
+/** User and group names for the user picker. */
+export interface IDirectory {
+  users: string[];
+  groups: string[];
+}
+
+/** One page of a list. */
+export interface IPage<T> {
+  items: T[];
+  total: number;
+}
+
+/** What a grant is made with. */
+export interface IGrantRequest {
+  permission: Permission;
+  /** ISO 8601; null or absent for never. */
+  expires_at?: string | null;
+}
+
+/** The body of a new image or formation. */
+export interface ICreateRequest {
+  name: string;
+  description?: string | null;
+  spec?: { [key: string]: any };
+  /** Images only: capture this container's environment. */
+  capture?: boolean;
+}
+
+/** The fields of a resource to change. */
+export interface IUpdateRequest {
+  name?: string;
+  description?: string | null;
+  spec?: { [key: string]: any };
+}
+
+/** The formats a captured environment can be downloaded in. */
+export type EnvironmentFormat = 'requirements' | 'conda';
+
+/** The plural path segment of a kind. */
+export function plural(kind: Kind): string {
+  return `${kind}s`;
+}
+
+/** The API path of a resource; `sessions/current` is this container. */
+export function resourcePath(kind: Kind, id: string): string {
+  return `${plural(kind)}/${encodeURIComponent(id)}`;
+}
+
+/** A query string of the defined values, with a leading `?` when not empty. */
+function query(params: { [key: string]: string | number | undefined }): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) {
+      search.set(key, String(value));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The largest page the API answers. */
+export const MAX_PAGE = 1000;
+
+/**
+ * The jupyter_share REST API v1 of one Jupyter server.
+ */
+export class ShareAPI {
+  /**
+   * @param serverSettings The server to talk to (defaults to this page's server).
+   */
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** GET /me */
+  me(): Promise<IMe> {
+    return this._request('me');
+  }
+
+  /** GET /directory?q=PREFIX */
+  directory(prefix = ''): Promise<IDirectory> {
+    return this._request(`directory${query({ q: prefix })}`);
+  }
+
+  /** GET /{kind}?scope=&offset=&limit= */
+  list(
+    kind: Kind,
+    scope: Scope = 'all',
+    page: { offset?: number; limit?: number } = {}
+  ): Promise<IPage<IResource>> {
+    return this._request(
+      `${plural(kind)}${query({ scope, offset: page.offset, limit: page.limit })}`
+    );
+  }
+
+  /** Every resource of a list, page after page. */
+  listAll(kind: Kind, scope: Scope = 'all'): Promise<IResource[]> {
+    return this._all(page => this.list(kind, scope, page));
+  }
+
+  /** GET /shared-with-me?kind=&offset=&limit= */
+  sharedWithMe(
+    kind?: Kind,
+    page: { offset?: number; limit?: number } = {}
+  ): Promise<IPage<IResource>> {
+    return this._request(
+      `shared-with-me${query({ kind, offset: page.offset, limit: page.limit })}`
+    );
+  }
+
+  /** Every resource shared with the caller, page after page. */
+  sharedWithMeAll(kind?: Kind): Promise<IResource[]> {
+    return this._all(page => this.sharedWithMe(kind, page));
+  }
+
+  /** GET /{kind}/{id} */
+  get(kind: Kind, id: string): Promise<IResource> {
+    return this._request(resourcePath(kind, id));
+  }
+
+  /** POST /{kind}: a new image or formation. */
+  create(kind: Kind, body: ICreateRequest): Promise<IResource> {
+    return this._request(plural(kind), {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
+  }
+
+  /** PATCH /{kind}/{id} */
+  update(kind: Kind, id: string, body: IUpdateRequest): Promise<IResource> {
+    return this._request(resourcePath(kind, id), {
+      method: 'PATCH',
+      body: JSON.stringify(body)
+    });
+  }
+
+  /** DELETE /{kind}/{id} */
+  async delete(kind: Kind, id: string): Promise<void> {
+    await this._request(resourcePath(kind, id), { method: 'DELETE' });
+  }
+
+  /** GET /{kind}/{id}/grants: the access list. */
+  async grants(kind: Kind, id: string): Promise<IGrant[]> {
+    const list = await this._request<IPage<IGrant>>(
+      `${resourcePath(kind, id)}/grants`
+    );
+    return list.items;
+  }
+
+  /** PUT /{kind}/{id}/grants/{principal}: share, or change a grant. */
+  share(
+    kind: Kind,
+    id: string,
+    principal: string,
+    grant: IGrantRequest
+  ): Promise<IGrant> {
+    return this._request(
+      `${resourcePath(kind, id)}/grants/${encodeURIComponent(principal)}`,
+      { method: 'PUT', body: JSON.stringify(grant) }
+    );
+  }
+
+  /** DELETE /{kind}/{id}/grants/{principal}: revoke, or leave. */
+  async revoke(kind: Kind, id: string, principal: string): Promise<void> {
+    await this._request(
+      `${resourcePath(kind, id)}/grants/${encodeURIComponent(principal)}`,
+      { method: 'DELETE' }
+    );
+  }
+
+  /** GET /{kind}/{id}/history */
+  history(
+    kind: Kind,
+    id: string,
+    page: { offset?: number; limit?: number } = {}
+  ): Promise<IPage<IHistoryEntry>> {
+    return this._request(
+      `${resourcePath(kind, id)}/history${query({ offset: page.offset, limit: page.limit })}`
+    );
+  }
+
+  /** GET /images/{id}/environment?format=: `requirements.txt` or `environment.yml`. */
+  environment(id: string, format: EnvironmentFormat): Promise<IFileResponse> {
+    return requestFile(
+      `${resourcePath('image', id)}/environment${query({ format })}`,
+      this.serverSettings
+    );
+  }
+
+  private _request<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
+    return requestAPI<T>(endPoint, init, this.serverSettings);
+  }
+
+  private async _all<T>(
+    fetchPage: (page: { offset: number; limit: number }) => Promise<IPage<T>>
+  ): Promise<T[]> {
+    const items: T[] = [];
+    // Bounded: a list that grows while it is read cannot keep us here.
+    for (let pages = 0; pages < 100; pages++) {
+      const page = await fetchPage({ offset: items.length, limit: MAX_PAGE });
+      items.push(...page.items);
+      if (page.items.length === 0 || items.length >= page.total) {
+        break;
+      }
+    }
+    return items;
+  }
+}

@@ -1,0 +1,65 @@
+"""The JupyterLab Sharing panel in a real Chromium: runs the Playwright suite of `ui-tests/`
+(which starts real JupyterLab servers of alice and bob on one store) and fails when it fails.
+
+Needs Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it) and the built
+labextension (`pip install -e .` builds it). Without Chromium the test is skipped, except in CI
+(the CI variable set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+UI_TESTS = ROOT / "ui-tests"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def jlpm() -> list[str]:
+    """The jlpm of this Python environment (JupyterLab's pinned yarn)."""
+    beside = Path(sys.executable).parent / "jlpm"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("jlpm")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from jupyter_builder.jlpm import main; sys.exit(main())"]
+
+
+def tail(text: str, lines: int = 150) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def test_sharing_panel_in_chromium():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium must be installed in CI (.ci/run installs it): no {CHROMIUM}")
+        pytest.skip(f"Chromium is not installed ({CHROMIUM}); apt-get install chromium")
+    if shutil.which("node") is None:
+        pytest.fail("Node.js is needed to run the Playwright UI tests")
+
+    env = dict(os.environ)
+    env["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"  # browsers cannot be downloaded: Debian's is used
+    env["CHROMIUM_PATH"] = CHROMIUM
+    env["JUPYTER_SHARE_PYTHON"] = sys.executable  # the servers run in this environment
+    env.pop("JUPYTERHUB_API_TOKEN", None)
+
+    if not (UI_TESTS / "node_modules" / "@playwright" / "test").is_dir():
+        install = subprocess.run(
+            jlpm() + ["install"], cwd=UI_TESTS, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert install.returncode == 0, f"jlpm install in ui-tests failed:\n{tail(install.stdout + install.stderr)}"
+
+    run = subprocess.run(
+        jlpm() + ["playwright", "test"], cwd=UI_TESTS, env=env, capture_output=True, text=True, timeout=900
+    )
+    output = run.stdout + run.stderr
+    print(output)
+    assert run.returncode == 0, f"the Playwright UI tests failed:\n{tail(output)}"
+    assert " passed" in output, f"the Playwright UI tests ran no test:\n{tail(output)}"
