@@ -146,6 +146,8 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
             return json.loads(self.request.body, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError):
             raise web.HTTPError(400, "the body is not valid JSON") from None
+        except RecursionError:
+            raise web.HTTPError(400, "the body is nested too deeply") from None
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)

@@ -126,11 +126,24 @@ def current_version(conn: sa.Connection, lock: bool = False) -> int:
     return conn.execute(sa.text(query)).scalar_one_or_none() or 0
 
 
+#: The key of the PostgreSQL advisory lock that upgrades hold (any constant will do).
+_PG_LOCK = 0x6A757079746572  # "jupyter"
+
+
+def _serialise(conn: sa.Connection) -> None:
+    """Hold off other upgrades until this transaction ends. SQLite writers are serialised by
+    BEGIN IMMEDIATE already; on PostgreSQL two servers starting on a fresh database would both
+    create the version table (and its row) and one would fail."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+
+
 def upgrade(engine: Engine, target: int = LATEST) -> int:
     """Bring the store to `target`, one transaction per step; return the version reached."""
     with engine.connect() as conn:
         conn = conn.execution_options(share_write=True)
         with conn.begin():
+            _serialise(conn)
             conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)"))
             if conn.execute(sa.text(f"SELECT COUNT(*) FROM {VERSION_TABLE}")).scalar_one() == 0:
                 conn.execute(sa.text(f"INSERT INTO {VERSION_TABLE} (version) VALUES (0)"))
@@ -144,6 +157,7 @@ def upgrade(engine: Engine, target: int = LATEST) -> int:
         with engine.connect() as conn:
             conn = conn.execution_options(share_write=True)
             with conn.begin():
+                _serialise(conn)
                 # Read under the write lock: another server may have upgraded meanwhile.
                 version = current_version(conn, lock=True)
                 if version >= number:

@@ -308,7 +308,7 @@ class ShareService:
         return self.view(user, kind, resource.id)
 
     def delete(self, user: str, kind: Kind, resource_id: str) -> None:
-        resource, _ = self._resolve(user, kind, resource_id, OWNER)
+        resource, _ = self._resolve(user, kind, resource_id, "manage")
         self.store.delete_resource(resource.id, self._audit("delete", user, resource))
         self._event("delete", user, resource)
 
@@ -362,6 +362,7 @@ class ShareService:
         created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link)
         if not created and existing is not None:
             grant.created_at = existing.created_at
+        action = "share" if created else "change"  # as the store found it (another may have shared meanwhile)
         self._event(action, user, resource, str(principal), permission.label)
         return ShareResult(grant, created, token if created else None)
 

@@ -21,6 +21,8 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 # A container image reference, as the OCI distribution spec and docker accept them.
 _REFERENCE = re.compile(
     r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?"
@@ -32,10 +34,13 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def no_nul(value: Any, field: str = "body") -> Any:
-    """Refuse NUL characters anywhere in a JSON value: PostgreSQL cannot store them."""
+    """Refuse NUL characters anywhere in a JSON value (PostgreSQL cannot store them), and lone
+    surrogates (JSON's "\\ud800" escapes decode to text that no database driver can encode)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise InvalidInput(f"{field} must not contain NUL characters", field=field)
+        if _SURROGATE.search(value):
+            raise InvalidInput(f"{field} must be valid Unicode text (it has a lone surrogate)", field=field)
     elif isinstance(value, dict):
         for key, sub in value.items():
             no_nul(key, field)
@@ -115,6 +120,9 @@ def page(offset: Any, limit: Any) -> tuple[int, int]:
         if value is None or value == "":
             return default
         try:
+            # Plain ASCII digits: int() alone also takes " 1", "1_0" and other scripts' digits.
+            if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value):
+                raise ValueError(value)
             result = int(value)
         except (TypeError, ValueError):
             raise InvalidInput(f"{field} must be a whole number", field=field) from None

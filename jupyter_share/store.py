@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import logging
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -47,6 +48,7 @@ from .model import (
     Grant,
     Kind,
     Link,
+    NotFound,
     Permission,
     Principal,
     PrincipalType,
@@ -254,6 +256,13 @@ def _link_key(resource_id: str, principal: Principal):
     )
 
 
+def _lock_resource(conn: Connection, resource_id: str) -> bool:
+    """Lock the resource's row for this write transaction (FOR UPDATE on PostgreSQL; SQLite
+    writers hold the database's write lock already); False if it does not exist."""
+    found = conn.execute(select(resources.c.id).where(resources.c.id == resource_id).with_for_update()).first()
+    return found is not None
+
+
 def _live(now: datetime):
     return or_(grants.c.expires_at.is_(None), grants.c.expires_at > now)
 
@@ -391,11 +400,13 @@ class SQLStore(ShareStore):
     def update_resource(self, resource: Resource, entry: AuditEntry) -> Resource:
         try:
             with self._write() as conn:
-                conn.execute(
+                changed = conn.execute(
                     update(resources)
                     .where(resources.c.id == resource.id)
                     .values(**_resource_values(resource))
                 )
+                if not changed.rowcount:
+                    raise NotFound(f"this {resource.kind.noun} was deleted meanwhile")
                 conn.execute(insert(audit).values(**_audit_values(entry)))
         except IntegrityError:
             raise _duplicate_name(resource) from None
@@ -403,6 +414,8 @@ class SQLStore(ShareStore):
 
     def delete_resource(self, resource_id: str, entry: AuditEntry) -> None:
         with self._write() as conn:
+            if not _lock_resource(conn, resource_id):
+                raise NotFound("this resource was deleted meanwhile")
             # Explicit, not only ON DELETE CASCADE: PRAGMA foreign_keys may be off in a
             # store opened by another tool.
             conn.execute(delete(links).where(links.c.resource_id == resource_id))
@@ -488,6 +501,10 @@ class SQLStore(ShareStore):
             grants.c.principal_name == grant.principal.name,
         )
         with self._write() as conn:
+            # Grant writes on one resource queue on its row (PostgreSQL; SQLite's write lock
+            # already serialises them): two shares of one new grant would both insert.
+            if not _lock_resource(conn, grant.resource_id):
+                raise NotFound("this resource was deleted meanwhile")
             existing = conn.execute(select(grants).where(*key)).first()
             values = {
                 "permission": int(grant.permission),
@@ -514,6 +531,10 @@ class SQLStore(ShareStore):
                 conn.execute(update(grants).where(*key).values(**values))
             if link is not None and created:
                 conn.execute(insert(links).values(**_link_values(link)))
+            if entry.action in ("share", "change"):
+                # What happened, not what the caller saw before: a concurrent share may have
+                # made the grant meanwhile.
+                entry = replace(entry, action="share" if created else "change")
             conn.execute(insert(audit).values(**_audit_values(entry)))
         return created
 
@@ -550,6 +571,7 @@ class SQLStore(ShareStore):
 
     def delete_grant(self, resource_id, principal, entry):
         with self._write() as conn:
+            _lock_resource(conn, resource_id)
             conn.execute(delete(links).where(*_link_key(resource_id, principal)))
             result = conn.execute(
                 delete(grants).where(
@@ -568,17 +590,24 @@ class SQLStore(ShareStore):
                 select(grants, resources.c.kind)
                 .join(resources, resources.c.id == grants.c.resource_id)
                 .where(grants.c.expires_at.is_not(None), grants.c.expires_at <= now)
+                # One order for every sweep: they lock the same resources in the same order.
+                .order_by(grants.c.resource_id, grants.c.principal_type, grants.c.principal_name)
             ).all()
-            purged = [_row_to_grant(r) for r in rows]
+            purged, swept = [_row_to_grant(r) for r in rows], []
             for row, grant in zip(rows, purged):
-                conn.execute(delete(links).where(*_link_key(grant.resource_id, grant.principal)))
-                conn.execute(
+                _lock_resource(conn, grant.resource_id)
+                deleted = conn.execute(
                     delete(grants).where(
                         grants.c.resource_id == grant.resource_id,
                         grants.c.principal_type == grant.principal.type.value,
                         grants.c.principal_name == grant.principal.name,
+                        grants.c.expires_at <= now,
                     )
                 )
+                if not deleted.rowcount:
+                    continue  # another server's sweep (or a renewal) came first
+                conn.execute(delete(links).where(*_link_key(grant.resource_id, grant.principal)))
+                swept.append(grant)
                 conn.execute(
                     insert(audit).values(
                         **_audit_values(
@@ -594,7 +623,7 @@ class SQLStore(ShareStore):
                         )
                     )
                 )
-        return purged
+        return swept
 
     # -- audit and users -------------------------------------------------------------------
 

@@ -16,10 +16,18 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 GROUPS = {"class-2026": ["erin"], "staff": ["alice", "henry"]}
 USERS = ["ivy", "bob", "carol", "dave", "erin", "frank", "gina", "henry"]
 
+#: Numbers the throwaway PostgreSQL databases of one run.
+_db_numbers = itertools.count()
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'share.db'}"
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The store of the in-process server (`jp_server_config`): a fresh SQLite file, or a
+    fresh database on the throwaway PostgreSQL, so every test of the API runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'share.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return postgres.fresh_database(server, f"share_api_{os.getpid()}_{next(_db_numbers)}")
 
 
 @pytest.fixture
@@ -69,9 +77,6 @@ def postgres_server():
         yield url
 
 
-_db_numbers = itertools.count()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """A fresh, empty store URL on each backend."""
@@ -88,11 +93,16 @@ def store(store_url):
     s.close()
 
 
-@pytest.fixture(scope="module")
-def neighbours(tmp_path_factory):
-    """Real servers of alice, bob, carol, dave, erin, frank, gina and henry on one store."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def neighbours(request, tmp_path_factory):
+    """Real servers of alice, bob, carol, dave, erin, frank, gina and henry on one store
+    (a SQLite file, or a database on the throwaway PostgreSQL)."""
     workdir = tmp_path_factory.mktemp("neighbours")
-    db_url = f"sqlite:///{workdir / 'share.db'}"
+    if request.param == "sqlite":
+        db_url = f"sqlite:///{workdir / 'share.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        db_url = postgres.fresh_database(server, f"share_neighbours_{os.getpid()}_{next(_db_numbers)}")
     servers = start_servers(
         ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "henry"],
         db_url,
