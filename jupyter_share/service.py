@@ -308,7 +308,7 @@ class ShareService:
         return self.view(user, kind, resource.id)
 
     def delete(self, user: str, kind: Kind, resource_id: str) -> None:
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
+        resource, _ = self._resolve(user, kind, resource_id, OWNER)
         self.store.delete_resource(resource.id, self._audit("delete", user, resource))
         self._event("delete", user, resource)
 
