@@ -19,7 +19,9 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from contextlib import closing, contextmanager
 from datetime import timedelta
+from typing import Iterator
 
 import httpx
 import pytest
@@ -63,10 +65,16 @@ def run_threads(targets) -> None:
         raise errors[0]
 
 
-def open_db(path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=30)
-    db.row_factory = sqlite3.Row
-    return db
+@contextmanager
+def snapshot(path) -> Iterator[sqlite3.Connection]:
+    """The store as one read transaction sees it (others may go on writing)."""
+    with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
+        db.row_factory = sqlite3.Row
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("ROLLBACK")
 
 
 def assert_sound(db: sqlite3.Connection) -> None:
@@ -136,7 +144,7 @@ def test_four_servers_write_one_sqlite_store_at_once(tmp_path):
                 ]
 
         # The totals, in the store.
-        with open_db(path) as db:
+        with snapshot(path) as db:
             assert_sound(db)
             per_owner = db.execute("SELECT owner, COUNT(*) FROM resources WHERE kind = 'image' GROUP BY owner ORDER BY owner")
             assert [tuple(r) for r in per_owner] == [
@@ -267,7 +275,6 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(tmp_path):
         for round in range(2):
             stream = Stream(alice, "bob", f"alice{round}", threads=3).start()
             streams.append(stream)
-            before = neighbour.count()
             wait_for(lambda: stream.count() >= 60)
             stream.killed.set()
             os.kill(alice.process.pid, signal.SIGKILL)
@@ -275,8 +282,9 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(tmp_path):
             stream.join()
             assert not stream.bad, stream.bad[:5]
             # The neighbour goes on writing past the crash (a lock the dead server held is gone).
+            before = neighbour.count()
             wait_for(lambda: neighbour.count() >= before + 30)
-            with open_db(path) as db:
+            with snapshot(path) as db:
                 assert_sound(db)
                 for s in streams:
                     assert_acknowledged_writes_are_there(db, s)
@@ -292,7 +300,7 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(tmp_path):
                 assert set(s.acked["create"]) <= ids
         neighbour.join()
         assert not neighbour.bad, neighbour.bad[:5]
-        with open_db(path) as db:
+        with snapshot(path) as db:
             assert_sound(db)
             for s in streams + [neighbour]:
                 assert_acknowledged_writes_are_there(db, s)
