@@ -24,7 +24,9 @@ from .guests import Guest, GuestConnections, request_refusal
 from .sessions import FailedAttempts, PersonalLinks
 from .capture import capture_environment
 from .directory import Directory, StandaloneDirectory
-from .handlers import handlers, page_handlers
+from .auth import guest_of
+from .handlers import API_PREFIX, handlers, page_handlers
+from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
 from .model import NAME_PATTERN, Kind, utcnow
 from .service import ShareService
 from .store import ShareStore, SQLStore
@@ -105,6 +107,8 @@ class ShareApp(ExtensionApp):
 
     @default("username")
     def _default_username(self) -> str:
+        if self.resolved_mode == "hub" and os.environ.get("JUPYTERHUB_USER"):
+            return os.environ["JUPYTERHUB_USER"]
         return getpass.getuser()
 
     @validate("username")
@@ -160,7 +164,7 @@ class ShareApp(ExtensionApp):
         if logger is None or loop is None:  # no server running (the CLI): nobody to tell
             return
         data = {k: v for k, v in data.items() if v is not None}
-        if data.get("kind") == Kind.SESSION.value:
+        if data.get("kind") == Kind.SESSION.value and self.resolved_mode == "standalone":
             # A grant on a container changed: guests' next requests and open sockets follow now.
             self.links.forget()
             loop.add_callback(self._check_guests)
@@ -170,6 +174,10 @@ class ShareApp(ExtensionApp):
     def initialize_settings(self) -> None:
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
         self._io_loop = IOLoop.current()
+        self.guest_connections = GuestConnections()
+        if self.resolved_mode == "hub":
+            self._initialize_hub_mode()
+            return
         self.service = self.make_service()
         self.service.store.touch_user(self.username, utcnow())
         self._started_at = datetime.now(timezone.utc)
@@ -178,7 +186,6 @@ class ShareApp(ExtensionApp):
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
         self.links = PersonalLinks(self.service.store, self.service.clock)
-        self.guest_connections = GuestConnections()
         self.link_attempts = FailedAttempts()
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
@@ -211,7 +218,125 @@ class ShareApp(ExtensionApp):
         self.settings["page_config_hook"] = without_token
 
     def initialize_handlers(self) -> None:
+        if self.resolved_mode == "hub":
+            self.handlers.extend(hub_handlers(API_PREFIX))
+            return
         self.handlers.extend(handlers() + page_handlers())
+
+    # -- hub mode: the share service decides; this server carries its owner's requests ------
+
+    def _initialize_hub_mode(self) -> None:
+        self.service = None  # no store here: the share service owns it
+        self.service_client = service_client_from_env(timeout=15.0)
+        if self.service_client is None:
+            self.log.error(
+                "jupyter_share: started by JupyterHub, but JUPYTER_SHARE_SERVICE_URL is not set: "
+                "call jupyter_share.hub.configure_jupyterhub(c) in jupyterhub_config.py. "
+                "The share API answers 503 until then, and nobody but %s may use this server.",
+                self.username,
+            )
+        self.container_access = ContainerAccess(self.service_client, self.guest_check_interval) if self.service_client else None
+        self._hub_guests: dict[str, tuple[str, list[str]]] = {}
+        if self.guest_check_interval > 0:
+            self._guest_checker = PeriodicCallback(self._check_hub_guests, self.guest_check_interval * 1000)
+            self._guest_checker.start()
+        install(self.serverapp, self.settings, self._resolve_hub_user, None)
+        self.log.info("jupyter_share %s: hub mode, server of %r, share service %s", __version__, self.username,
+                      self.service_client.api_url if self.service_client else "(not configured)")
+
+    async def _resolve_hub_user(self, handler: web.RequestHandler, user):
+        """The owner passes; anyone else the Hub lets in is a guest held to their grant."""
+        if user.username == self.username:
+            return user
+        groups = list((getattr(user, "hub_user", None) or {}).get("groups") or [])
+        if self.container_access is None:
+            raise web.HTTPError(403, f"only {self.username} may use this server")
+        try:
+            permission = await self.container_access.permission(user.username, groups)
+        except Exception as e:
+            self.log.warning("jupyter_share: could not check %s's access: %s", user.username, e)
+            raise web.HTTPError(503, "your access to this server cannot be checked right now; try again") from None
+        if permission is None:
+            raise web.HTTPError(403, f"{self.username} does not share this server with you (any more)")
+        key = f"hub:{user.username}"
+        guest = Guest(user.username, self.username, permission, key)
+        handler._jupyter_share_guest = guest
+        base = self.serverapp.base_url
+        path = handler.request.path[len(base):] if handler.request.path.startswith(base) else handler.request.path.lstrip("/")
+        refusal = request_refusal(guest, handler.request.method, path, hub=True)
+        if refusal:
+            handler.current_user = None
+            raise web.HTTPError(403, refusal)
+        if isinstance(handler, WebSocketHandler):
+            self._hub_guests[key] = (user.username, groups)
+            self.guest_connections.add(key, handler)
+        return user
+
+    async def _check_hub_guests(self, fresh: bool = True) -> None:
+        keys = self.guest_connections.link_ids()
+        if not keys or self.container_access is None:
+            return
+        try:
+            await self.container_access.grants(fresh=fresh)
+            guests = {}
+            for key in keys:
+                username, groups = self._hub_guests.get(key, (key[4:], []))
+                permission = await self.container_access.permission(username, groups)
+                guests[key] = Guest(username, self.username, permission, key) if permission else None
+        except Exception as e:
+            self.log.warning("jupyter_share: checking guests' access failed: %s", e)
+            return
+        self.guest_connections.close_refused(guests, self.serverapp.base_url, hub=True)
+
+    def _forget_hub_answers(self) -> None:
+        """The Hub's answers about tokens are kept for minutes (HubAuth.cache_max_age): someone
+        refused a moment ago would stay refused after being shared with. Ask the Hub again."""
+        hub_auth = getattr(self.serverapp.identity_provider, "hub_auth", None)
+        if hub_auth is not None and hasattr(hub_auth, "cache"):
+            hub_auth.cache = type(hub_auth.cache)(hub_auth.cache_max_age)
+
+    def capture_environment_or_none(self):
+        return capture_environment if self.capture_enabled else None
+
+    def hub_me(self, handler: web.RequestHandler) -> dict:
+        user = handler.current_user
+        hub_user = getattr(user, "hub_user", None) or {}
+        me = {
+            "username": user.username,
+            "display_name": user.display_name or user.username,
+            "mode": "hub",
+            "groups": sorted(hub_user.get("groups") or []),
+        }
+        if os.environ.get("JUPYTER_SHARE_LAUNCHED_FROM"):
+            # Set by jupyter_share.hub.apply_user_options: the formation or image chosen at launch.
+            me["launched_from"] = os.environ["JUPYTER_SHARE_LAUNCHED_FROM"]
+        guest = guest_of(handler)
+        if guest is not None:
+            me["guest"] = {"owner": guest.owner, "permission": guest.permission.label}
+        return me
+
+    def after_change(self, method: str, path: str, response) -> None:
+        """A change the owner made through this server: guests and the panel follow at once."""
+        parts = path.strip("/").split("/")
+        if parts and parts[0] == "sessions" and self.container_access is not None:
+            self.container_access.forget()
+            self._forget_hub_answers()
+            self._io_loop.add_callback(self._check_hub_guests)
+        try:
+            body = json.loads(response.body) if response.body else {}
+        except ValueError:
+            body = {}
+        kind = {"images": "image", "formations": "formation", "sessions": "session"}.get(parts[0] if parts else "")
+        if kind is None:
+            return
+        if len(parts) >= 4 and parts[2] == "grants":
+            action = ("share" if response.code == 201 else "change") if method == "PUT" else "revoke" if method == "DELETE" else "relink"
+        else:
+            action = {"POST": "create", "PATCH": "update", "DELETE": "delete"}.get(method, "update")
+        resource_id = body.get("id") or (parts[1] if len(parts) > 1 else "")
+        self._emit_event(
+            {"action": action, "kind": kind, "resource_id": resource_id, "owner": body.get("owner") or self.username, "actor": self.username}
+        )
 
     async def _purge(self) -> None:
         try:
@@ -224,6 +349,9 @@ class ShareApp(ExtensionApp):
             callback = getattr(self, name, None)
             if callback is not None:
                 callback.stop()
+        client = getattr(self, "service_client", None)
+        if client is not None:
+            client.close() if hasattr(client, "close") else None
         service = getattr(self, "service", None)
         if service is not None:
             service.store.close()

@@ -95,7 +95,8 @@ class ShareIdentityProvider(IdentityProvider):
             user = await user
         if user is not None:
             # The owner's credentials win over a guest cookie in the same browser.
-            return object.__getattribute__(self, "_resolve")(handler, user)
+            resolved = object.__getattribute__(self, "_resolve")(handler, user)
+            return await resolved if inspect.isawaitable(resolved) else resolved
         resolve_guest = object.__getattribute__(self, "_resolve_guest")
         return resolve_guest(handler) if resolve_guest else None
 

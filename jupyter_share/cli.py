@@ -275,6 +275,7 @@ examples:
   jupyter share history images/IMAGE_ID
   jupyter share revoke images/IMAGE_ID bob
   jupyter share environment images/IMAGE_ID --format conda > environment.yml
+  jupyter share hub-demo --port 8000        (a demo JupyterHub with alice, bob and carol)
 
 KIND/ID is images/ID, formations/ID or sessions/ID (singular kinds work too); an id may be
 replaced by the name of a resource you can see when no other resource of that kind has it.
@@ -396,6 +397,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="requirements (default): requirements.txt; conda: environment.yml")
 
     command("whoami", "show who you act as, your groups, the store and the config files read")
+
+    # Not a command on the store: it runs a whole JupyterHub (jupyter_share.hub.demo).
+    p = commands.add_parser(
+        "hub-demo", help="run a demo JupyterHub with jupyter_share on this machine (alice, bob, carol)",
+        description="Write a jupyterhub_config.py and run JupyterHub in the foreground on 127.0.0.1: "
+        "users alice, bob and carol (group class-2026: bob and carol) sign in with one password, "
+        "each server is a local JupyterLab, and the share service runs as a managed service. "
+        "Needs configurable-http-proxy (npm install -g configurable-http-proxy). For trying "
+        "things out only: the user servers are not isolated from each other. Ctrl-C stops it all.",
+        allow_abbrev=False,
+    )
+    p.add_argument("--port", type=_whole, default=8000, help="the Hub's public port (default 8000)")
+    p.add_argument("--password", metavar="TEXT", default=None,
+                   help="the users' password, 8 characters or more (default: a random one, printed)")
+    p.add_argument("--dir", dest="directory", metavar="DIR", default=None,
+                   help="keep the config, the Hub's database and the users' homes here "
+                   "(default: a temporary directory, removed at exit)")
     return parser
 
 
@@ -699,6 +717,20 @@ def cmd_whoami(ctx: Context, args) -> None:
     ctx.out(f"config files: {', '.join(ctx.config_files) or '-'}")
 
 
+def cmd_hub_demo(args) -> int:
+    """`jupyter share hub-demo`: runs until Ctrl-C; needs no store of its own."""
+    from .hub.demo import DemoError, run_demo
+
+    if args.password is not None and len(args.password) < 8:
+        raise UsageError("--password must have at least 8 characters")
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port}: not a TCP port")
+    try:
+        return run_demo(port=args.port, password=args.password, directory=args.directory)
+    except DemoError as e:
+        return _fail(str(e), EXIT_ERROR)
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], None]] = {
     "list": cmd_list,
     "shared": cmd_shared,
@@ -740,6 +772,8 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
         if not args.command:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        if args.command == "hub-demo":
+            return cmd_hub_demo(args)
         app, loaded = make_app(args, trait_options, warn)
         try:
             service = app.make_service()

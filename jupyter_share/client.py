@@ -177,10 +177,16 @@ def _connectable(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
+#: How every API base ends: `{base_url}jupyter-share/api/v1/` on a Jupyter server, and
+#: `/services/NAME/api/v1/` on the JupyterHub service.
+_API_SUFFIX = "/api/v1/"
+
+
 def _api_url(server_url: str) -> str:
-    """The API base for a server URL; a URL that already points at the API is kept."""
+    """The API base for a server URL; a URL that already points at an API (a server's or the
+    hub service's) is kept."""
     url = _connectable(server_url)
-    return url if url.endswith(API_PATH) else url + API_PATH
+    return url if url.endswith(_API_SUFFIX) else url + API_PATH
 
 
 def _running_servers(runtime_dir: Optional[str] = None) -> list[dict]:
@@ -332,7 +338,8 @@ class ShareClient:
             if token is None:
                 token = _token_for(url)
         self.url = _api_url(url)
-        self.server_url = self.url[: -len(API_PATH)]
+        suffix = API_PATH if self.url.endswith(API_PATH) else _API_SUFFIX[1:]
+        self.server_url = self.url[: -len(suffix)]
         self._has_token = bool(token)
         headers = {"Accept": "application/json"}
         if token:

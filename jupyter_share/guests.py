@@ -51,12 +51,17 @@ class Guest:
         return f"{self.owner}'s container, {self.permission.label} only" if self.permission == Permission.VIEW else f"{self.owner}'s container, {self.permission.label}"
 
 
-def request_refusal(guest: Guest, method: str, path: str) -> Optional[str]:
-    """Why `guest` may not make this request, or None if the request may go on."""
+def request_refusal(guest: Guest, method: str, path: str, hub: bool = False) -> Optional[str]:
+    """Why `guest` may not make this request, or None if the request may go on. Under
+    JupyterHub (`hub`) guests share from their own server: of the share API only /me."""
     method = method.upper()
     share = _SHARE_API.match(path)
     if share:
         rest = share.group(1).rstrip("/")
+        if hub:
+            if method in READ_METHODS and rest == "me":
+                return None
+            return "guests share from their own server: this one offers them /me only"
         if method in READ_METHODS and _GUEST_SHARE_READS.match(rest):
             return None
         if _GUEST_CONTAINER.match(rest) and "/grants" in rest:
@@ -103,13 +108,13 @@ class GuestConnections:
             del self._open[link_id]
         return list(self._open)
 
-    def close_refused(self, guests: dict[str, Optional[Guest]], base_url: str) -> int:
+    def close_refused(self, guests: dict[str, Optional[Guest]], base_url: str, hub: bool = False) -> int:
         """Close each open websocket whose guest is gone (None) or may no longer hold it."""
         closed = 0
         for link_id, guest in guests.items():
             for handler in list(self._open.get(link_id, ())):
                 path = handler.request.path[len(base_url):] if handler.request.path.startswith(base_url) else handler.request.path.lstrip("/")
-                if guest is None or request_refusal(guest, "GET", path):
+                if guest is None or request_refusal(guest, "GET", path, hub):
                     reason = "access revoked" if guest is None else "access changed"
                     log.info("jupyter_share: closing a websocket of a guest (%s): %s", reason, path)
                     try:

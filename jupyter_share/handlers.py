@@ -89,25 +89,20 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
-    """Base of every share API handler: identity, the service, and error mapping."""
+class ShareAPIBase:
+    """What every share API handler does, wherever it runs: call the service as the signed-in
+    user, parse and shape JSON, map refusals to status codes. Subclasses say who is signed in
+    (`prepare`), where the service is, and what `sessions/current` is."""
 
     auth_resource = "share"
 
-    async def prepare(self) -> None:
-        # Not signed in is 401 (DESIGN section 4); jupyter_server alone answers 403.
-        try:
-            await super().prepare()
-        except web.HTTPError as e:
-            if e.status_code == 403 and not self.current_user and guest_of(self) is None:
-                raise web.HTTPError(401, "not signed in: send the server's token or log in") from None
-            raise
-        if not self.current_user:
-            raise web.HTTPError(401, "not signed in: send the server's token or log in")
-
     @property
     def service(self) -> ShareService:
-        return self.extensionapp.service
+        raise NotImplementedError
+
+    @property
+    def mode(self) -> str:
+        raise NotImplementedError
 
     @property
     def username(self) -> str:
@@ -120,24 +115,22 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
     def kind(self, plural: str) -> Kind:
         return Kind.from_plural(plural)
 
-    def resource_id(self, kind: Kind, raw: str) -> str:
-        if kind == Kind.SESSION and raw == "current":
-            return self.extensionapp.current_session_id()
+    async def session_id(self, raw: str) -> str:
+        """The resource id a session path names (`current` is the container answering)."""
         return raw
 
-    def link_url(self, token: str) -> str:
-        """The personal link for a token: on `ShareApp.public_url`, else on this server as the
-        caller reached it."""
-        base = self.extensionapp.public_url or f"{self.request.protocol}://{self.request.host}{self.base_url}"
-        return url_path_join(base, "jupyter-share/link", token)
+    async def resource_id(self, kind: Kind, raw: str) -> str:
+        return await self.session_id(raw) if kind == Kind.SESSION else raw
 
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
-        """Personal links open the container answering, in standalone mode."""
-        return (
-            kind == Kind.SESSION
-            and self.extensionapp.resolved_mode == "standalone"
-            and resource_id == self.extensionapp.current_session_id()
-        )
+        """Whether new user grants on this resource come with a personal link."""
+        return False
+
+    def link_url(self, token: str) -> str:
+        raise NotImplementedError
+
+    def me_extras(self) -> dict:
+        return {}
 
     def json_body(self) -> Any:
         if not self.request.body:
@@ -152,6 +145,10 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(data))
+
+    def finish_text(self, text: str, content_type: str) -> None:
+        self.set_header("Content-Type", content_type)
+        self.finish(text)
 
     def _handle_request_exception(self, e: BaseException) -> None:
         if isinstance(e, ShareError):
@@ -177,28 +174,77 @@ class ShareAPIHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps({"message": message, "reason": self._reason}))
 
 
-class MeHandler(ShareAPIHandler):
+class ShareAPIHandler(ShareAPIBase, ExtensionHandlerMixin, APIHandler):
+    """The share API in the server extension (standalone mode)."""
+
+    async def prepare(self) -> None:
+        # Not signed in is 401 (DESIGN section 4); jupyter_server alone answers 403.
+        try:
+            await super().prepare()
+        except web.HTTPError as e:
+            if e.status_code == 403 and not self.current_user and guest_of(self) is None:
+                raise web.HTTPError(401, "not signed in: send the server's token or log in") from None
+            raise
+        if not self.current_user:
+            raise web.HTTPError(401, "not signed in: send the server's token or log in")
+
+    @property
+    def service(self) -> ShareService:
+        return self.extensionapp.service
+
+    @property
+    def mode(self) -> str:
+        return self.extensionapp.resolved_mode
+
+    def finish_text(self, text: str, content_type: str) -> None:
+        self.finish(text, set_content_type=content_type)  # APIHandler would say JSON
+
+    async def session_id(self, raw: str) -> str:
+        if raw == "current":
+            return await IOLoop.current().run_in_executor(None, self.extensionapp.current_session_id)
+        return raw
+
+    def link_url(self, token: str) -> str:
+        """The personal link for a token: on `ShareApp.public_url`, else on this server as the
+        caller reached it."""
+        base = self.extensionapp.public_url or f"{self.request.protocol}://{self.request.host}{self.base_url}"
+        return url_path_join(base, "jupyter-share/link", token)
+
+    def is_this_container(self, kind: Kind, resource_id: str) -> bool:
+        """Personal links open the container answering, in standalone mode."""
+        return (
+            kind == Kind.SESSION
+            and self.extensionapp.resolved_mode == "standalone"
+            and resource_id == self.extensionapp.current_session_id()
+        )
+
+    def me_extras(self) -> dict:
+        guest = guest_of(self)
+        if guest is None:
+            return {}
+        # For the banner: "You are in alice's container, view only".
+        return {"guest": {"owner": guest.owner, "permission": guest.permission.label}}
+
+
+class MeEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self):
         me = await self.call(self.service.me)
         me["display_name"] = self.current_user.display_name or me["username"]
-        me["mode"] = self.extensionapp.resolved_mode
-        guest = guest_of(self)
-        if guest is not None:
-            # For the banner: "You are in alice's container, view only".
-            me["guest"] = {"owner": guest.owner, "permission": guest.permission.label}
+        me["mode"] = self.mode
+        me.update(self.me_extras())
         self.write_json(me)
 
 
-class DirectoryHandler(ShareAPIHandler):
+class DirectoryEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self):
         self.write_json(await self.call(self.service.search_directory, self.get_query_argument("q", "")))
 
 
-class SharedWithMeHandler(ShareAPIHandler):
+class SharedWithMeEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self):
@@ -211,7 +257,7 @@ class SharedWithMeHandler(ShareAPIHandler):
         self.write_json(page_json(page, resource_json))
 
 
-class CollectionHandler(ShareAPIHandler):
+class CollectionEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, plural: str):
@@ -235,44 +281,44 @@ class CollectionHandler(ShareAPIHandler):
         self.write_json(resource_json(view), status=201)
 
 
-class ResourceHandler(ShareAPIHandler):
+class ResourceEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, plural: str, raw_id: str):
         kind = self.kind(plural)
-        self.write_json(resource_json(await self.call(self.service.view, kind, self.resource_id(kind, raw_id))))
+        self.write_json(resource_json(await self.call(self.service.view, kind, await self.resource_id(kind, raw_id))))
 
     @web.authenticated
     @authorized
     async def patch(self, plural: str, raw_id: str):
         kind = self.kind(plural)
-        rid = self.resource_id(kind, raw_id)
+        rid = await self.resource_id(kind, raw_id)
         self.write_json(resource_json(await self.call(self.service.update, kind, rid, self.json_body())))
 
     @web.authenticated
     @authorized
     async def delete(self, plural: str, raw_id: str):
         kind = self.kind(plural)
-        await self.call(self.service.delete, kind, self.resource_id(kind, raw_id))
+        await self.call(self.service.delete, kind, await self.resource_id(kind, raw_id))
         self.set_status(204)
         self.finish()
 
 
-class GrantsHandler(ShareAPIHandler):
+class GrantsEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, plural: str, raw_id: str):
         kind = self.kind(plural)
-        grants = await self.call(self.service.grants, kind, self.resource_id(kind, raw_id))
+        grants = await self.call(self.service.grants, kind, await self.resource_id(kind, raw_id))
         self.write_json({"items": [grant_json(g) for g in grants], "total": len(grants)})
 
 
-class GrantHandler(ShareAPIHandler):
+class GrantEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def put(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
-        rid = self.resource_id(kind, raw_id)
+        rid = await self.resource_id(kind, raw_id)
         with_link = self.is_this_container(kind, rid)
         result = await self.call(self.service.share, kind, rid, raw_principal, self.json_body(), with_link)
         answer = grant_json(result.grant)
@@ -285,17 +331,17 @@ class GrantHandler(ShareAPIHandler):
     @authorized
     async def delete(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
-        await self.call(self.service.revoke, kind, self.resource_id(kind, raw_id), raw_principal)
+        await self.call(self.service.revoke, kind, await self.resource_id(kind, raw_id), raw_principal)
         self.set_status(204)
         self.finish()
 
 
-class LinkReissueHandler(ShareAPIHandler):
+class LinkReissueEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def post(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
-        rid = self.resource_id(kind, raw_id)
+        rid = await self.resource_id(kind, raw_id)
         if not self.is_this_container(kind, rid):
             raise web.HTTPError(400, "personal links are issued by the container they open, for its users' grants")
         token = await self.call(self.service.reissue_link, kind, rid, raw_principal)
@@ -338,7 +384,7 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{ti
 <body style="font-family: sans-serif; max-width: 36em; margin: 4em auto"><h1>{title}</h1><p>{text}</p></body></html>"""
 
 
-class HistoryHandler(ShareAPIHandler):
+class HistoryEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, plural: str, raw_id: str):
@@ -346,14 +392,14 @@ class HistoryHandler(ShareAPIHandler):
         page = await self.call(
             self.service.history,
             kind,
-            self.resource_id(kind, raw_id),
+            await self.resource_id(kind, raw_id),
             self.get_query_argument("offset", None),
             self.get_query_argument("limit", None),
         )
         self.write_json(page_json(page, audit_json))
 
 
-class EnvironmentHandler(ShareAPIHandler):
+class EnvironmentEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, raw_id: str):
@@ -361,23 +407,37 @@ class EnvironmentHandler(ShareAPIHandler):
             self.service.environment_file, raw_id, self.get_query_argument("format", "requirements")
         )
         self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
-        self.finish(text, set_content_type=content_type)
+        self.finish_text(text, content_type)
+
+
+#: The endpoints of REST API v1, by route (relative to the API's base).
+ENDPOINTS: list[tuple[str, type]] = [
+    (r"/me", MeEndpoint),
+    (r"/directory", DirectoryEndpoint),
+    (r"/shared-with-me", SharedWithMeEndpoint),
+    (rf"/images/{_ID}/environment", EnvironmentEndpoint),
+    (rf"/{_KINDS}", CollectionEndpoint),
+    (rf"/{_KINDS}/{_ID}", ResourceEndpoint),
+    (rf"/{_KINDS}/{_ID}/grants", GrantsEndpoint),
+    (rf"/{_KINDS}/{_ID}/grants/{_ID}", GrantEndpoint),
+    (rf"/{_KINDS}/{_ID}/grants/{_ID}/link", LinkReissueEndpoint),
+    (rf"/{_KINDS}/{_ID}/history", HistoryEndpoint),
+]
+
+
+def api_routes(base: type, prefix: str) -> list[tuple[str, type]]:
+    """The API's routes under `prefix`, each endpoint served by a handler built on `base`
+    (the extension's or the hub service's: they differ in who is signed in)."""
+    routes = []
+    for path, endpoint in ENDPOINTS:
+        handler = type(endpoint.__name__.replace("Endpoint", "Handler"), (endpoint, base), {})
+        routes.append((prefix.rstrip("/") + path, handler))
+    return routes
 
 
 def handlers(prefix: str = API_PREFIX) -> list[tuple[str, type]]:
-    """Routes relative to the server's base_url."""
-    return [
-        (rf"/{prefix}/me", MeHandler),
-        (rf"/{prefix}/directory", DirectoryHandler),
-        (rf"/{prefix}/shared-with-me", SharedWithMeHandler),
-        (rf"/{prefix}/images/{_ID}/environment", EnvironmentHandler),
-        (rf"/{prefix}/{_KINDS}", CollectionHandler),
-        (rf"/{prefix}/{_KINDS}/{_ID}", ResourceHandler),
-        (rf"/{prefix}/{_KINDS}/{_ID}/grants", GrantsHandler),
-        (rf"/{prefix}/{_KINDS}/{_ID}/grants/{_ID}", GrantHandler),
-        (rf"/{prefix}/{_KINDS}/{_ID}/grants/{_ID}/link", LinkReissueHandler),
-        (rf"/{prefix}/{_KINDS}/{_ID}/history", HistoryHandler),
-    ]
+    """Routes of the extension (standalone mode), relative to the server's base_url."""
+    return api_routes(ShareAPIHandler, "/" + prefix)
 
 
 def page_handlers() -> list[tuple[str, type]]:

@@ -215,3 +215,17 @@ class Forbidden(ShareError):
 class Conflict(ShareError):
     status = 409
     reason = "Conflict"
+
+
+class HubUnavailable(ShareError):
+    """JupyterHub (or the share service) did not answer, or answered too slowly."""
+
+    status = 503
+    reason = "Service Unavailable"
+
+
+class HubRefused(ShareError):
+    """JupyterHub answered a call made on the caller's behalf with an error."""
+
+    status = 502
+    reason = "Bad Gateway"

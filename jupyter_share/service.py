@@ -32,6 +32,7 @@ from .model import (
     PrincipalType,
     Resource,
     ResourceView,
+    ShareError,
     utcnow,
 )
 from .sessions import new_link
@@ -73,9 +74,13 @@ class ShareService:
         emit: Optional[EventSink] = None,
         capture_environment: Optional[Callable[[], dict]] = None,
         clock: Callable[[], datetime] = utcnow,
+        containers: Any = None,
     ):
         self.store = store
         self.directory = directory
+        #: Under JupyterHub, the Hub's servers and sharing API (hub.containers.HubContainers);
+        #: standalone, None: the container is the server answering, opened by personal links.
+        self.containers = containers
         self.emit = emit or (lambda data: None)
         self.capture_environment = capture_environment
         self.clock = clock
@@ -161,6 +166,11 @@ class ShareService:
         if scope not in SCOPES:
             raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
         offset, limit = specs.page(offset, limit)
+        if self.containers is not None and kind in (None, Kind.SESSION):
+            if scope in ("owned", "all"):
+                self.sync_servers(user)
+            if scope in ("shared", "all"):
+                self.merge_hub_shares(user)
         now = self.clock()
         items, total = self.store.list_resources(
             user,
@@ -309,6 +319,8 @@ class ShareService:
 
     def delete(self, user: str, kind: Kind, resource_id: str) -> None:
         resource, _ = self._resolve(user, kind, resource_id, OWNER)
+        if kind == Kind.SESSION and self.containers is not None:
+            self.containers.revoke_all(resource)
         self.store.delete_resource(resource.id, self._audit("delete", user, resource))
         self._event("delete", user, resource)
 
@@ -316,6 +328,8 @@ class ShareService:
 
     def grants(self, user: str, kind: Kind, resource_id: str) -> list[Grant]:
         resource, _ = self._resolve(user, kind, resource_id, "manage")
+        if kind == Kind.SESSION and self.containers is not None:
+            self.merge_server_shares(resource)
         return self.store.live_grants(resource.id, self.clock())
 
     def _check_principal_exists(self, principal: Principal) -> None:
@@ -359,7 +373,16 @@ class ShareService:
         link, token = None, None
         if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
             link, token = new_link(resource.id, principal.name, user, now)
-        created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link)
+        undo = None
+        if kind == Kind.SESSION and self.containers is not None:
+            # Real access first: if the Hub refuses, nothing is stored.
+            undo = self.containers.sync(resource, self._principals_on(resource, now) | {principal})
+        try:
+            created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link)
+        except BaseException:
+            if undo is not None:
+                self._undo_at_hub(undo)
+            raise
         if not created and existing is not None:
             grant.created_at = existing.created_at
         action = "share" if created else "change"  # as the store found it (another may have shared meanwhile)
@@ -390,7 +413,15 @@ class ShareService:
         if existing is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         action = "leave" if leaving else "revoke"
-        self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission))
+        redo = None
+        if kind == Kind.SESSION and self.containers is not None:
+            redo = self.containers.sync(resource, self._principals_on(resource, self.clock()) - {principal})
+        try:
+            self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission))
+        except BaseException:
+            if redo is not None:
+                self._undo_at_hub(redo)
+            raise
         self._event(action, user, resource, str(principal), existing.permission.label)
 
     def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
@@ -403,9 +434,107 @@ class ShareService:
         purged = self.store.purge_expired(self.clock())
         for grant in purged:
             resource = self.store.get_resource(grant.resource_id)
+            if resource is not None and resource.kind == Kind.SESSION and self.containers is not None:
+                try:
+                    self.containers.sync(resource, self._principals_on(resource, self.clock()))
+                except ShareError as e:  # the owner's server refuses them anyway; the next change syncs
+                    log.warning("jupyter_share: could not end the Hub's share of an expired grant: %s", e)
             if resource is not None:
                 self._event("expire", "system", resource, str(grant.principal), grant.permission.label)
         return len(purged)
+
+    # -- containers under JupyterHub ---------------------------------------------------------
+
+    def _undo_at_hub(self, undo: Callable[[], None]) -> None:
+        try:
+            undo()
+        except ShareError as e:
+            log.error("jupyter_share: the Hub's side of a failed change could not be undone: %s", e)
+
+    def hub_session(self, owner: str, server_name: str) -> Resource:
+        """The resource of one of the owner's servers at the Hub (404 if it has none)."""
+        from .hub.containers import server_label
+
+        spec = self.containers.servers_of(owner).get(server_name)
+        if spec is None:
+            raise NotFound(f"you have no server named {server_name!r}" if server_name else "you have no default server")
+        return self.ensure_session(owner, server_label(server_name), spec)
+
+    def sync_servers(self, owner: str) -> None:
+        """List the owner's servers at the Hub as their containers."""
+        from .hub.containers import server_label
+
+        for server_name, spec in self.containers.servers_of(owner).items():
+            self.ensure_session(owner, server_label(server_name), spec)
+
+    def _principals_on(self, resource: Resource, now: datetime) -> set[Principal]:
+        return {g.principal for g in self.store.live_grants(resource.id, now)}
+
+    def _adopt(self, resource: Resource, principal: Principal, now: datetime) -> None:
+        """A share made at the Hub alone: listed here at 'edit', the access the Hub gives."""
+        grant = Grant(resource.id, principal, Permission.EDIT, granted_by=resource.owner, created_at=now)
+        self.store.put_grant(grant, self._audit("share", "jupyterhub", resource, principal, Permission.EDIT))
+        self._event("share", "jupyterhub", resource, str(principal), Permission.EDIT.label)
+
+    def merge_hub_shares(self, user: str) -> None:
+        """Make the store and the Hub agree about the servers shared with `user`: a share made at
+        the Hub alone is adopted at 'edit'; a user grant whose share the Hub no longer holds is
+        gone; a server shared with one of the user's groups gets the user's own Hub share (the
+        Hub lets tokens in only through those). A Hub that does not answer leaves all as is."""
+        from .hub.containers import server_label
+
+        try:
+            at_hub = self.containers.shared_with(user)
+            principal = Principal.user(user)
+            now = self.clock()
+            seen = set()
+            for owner, server_name, spec in at_hub:
+                if owner == user:
+                    continue
+                resource = self.ensure_session(owner, server_label(server_name), spec)
+                seen.add(resource.id)
+                if self.access_of(user, resource, now) is None:
+                    self._adopt(resource, principal, now)
+            held, _ = self.store.list_resources(
+                user, self.principals_of(user), Kind.SESSION, owned=False, shared=True, now=now, offset=0, limit=1000
+            )
+            for resource in held:
+                if resource.id in seen:
+                    continue
+                if self.store.get_grant(resource.id, principal, now) is not None:
+                    self._drop_unshared(resource, principal, now)  # the Hub ended it
+                else:
+                    self.containers.share_with_user(resource, user)  # through a group
+        except ShareError as e:
+            log.warning("jupyter_share: listing without the Hub's shares: %s", e)
+
+    def merge_server_shares(self, resource: Resource) -> None:
+        """As `merge_hub_shares`, for everyone the Hub lets into one server; then the Hub's
+        shares follow the grants (members who joined a granted group get theirs)."""
+        try:
+            at_hub = self.containers.shares_of(resource)
+            now = self.clock()
+            ours = self._principals_on(resource, now)
+            wanted = self.containers.wanted(resource, ours)
+            for principal in at_hub - wanted:
+                if principal.type == PrincipalType.USER and self.access_of(principal.name, resource, now) is not None:
+                    continue
+                self._adopt(resource, principal, now)
+            for principal in ours - at_hub:
+                self._drop_unshared(resource, principal, now)
+            self.containers.sync(resource, self._principals_on(resource, now), current=at_hub)
+        except ShareError as e:
+            log.warning("jupyter_share: the access list without the Hub's shares: %s", e)
+
+    def _drop_unshared(self, resource: Resource, principal: Principal, now: datetime) -> None:
+        existing = self.store.get_grant(resource.id, principal, now)
+        if existing is None:
+            return
+        try:
+            self.store.delete_grant(resource.id, principal, self._audit("revoke", "jupyterhub", resource, principal, existing.permission))
+        except NotFound:  # revoked meanwhile
+            return
+        self._event("revoke", "jupyterhub", resource, str(principal), existing.permission.label)
 
     # -- images ---------------------------------------------------------------------------
 

@@ -1,0 +1,127 @@
+"""The sessions port under JupyterHub: containers are the users' servers, and sharing one
+grants access through the Hub's own sharing API (`/hub/api/shares/...`, JupyterHub >= 5.5.1).
+
+The service calls `grant` before it stores a grant and `revoke` before it deletes one, and
+undoes the Hub's side when the store refuses, so that the Hub's share and the grant are made
+or undone together.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable, Optional
+
+from ..model import Principal, PrincipalType, Resource
+from .directory import _Expiring
+from .hubapi import HubAPI
+
+log = logging.getLogger(__name__)
+
+#: Which of the caller's servers `sessions/current` means: set by a user's server when it
+#: carries its owner's requests to the service (URL-quoted).
+SERVER_HEADER = "X-Jupyter-Share-Server"
+
+#: The name under which a user's default (unnamed) server is listed.
+DEFAULT_SERVER_LABEL = "default server"
+
+
+def server_label(server_name: str) -> str:
+    return server_name or DEFAULT_SERVER_LABEL
+
+
+def server_spec(owner: str, server_name: str, model: Optional[dict]) -> dict:
+    """What a container's resource says about it: stable fields only (each change is a row of
+    history)."""
+    model = model or {}
+    return {
+        "server_name": server_name,
+        "url": model.get("full_url") or model.get("url") or f"/user/{owner}/{server_name}".rstrip("/") + "/",
+    }
+
+
+def _target(principal: Principal) -> dict:
+    return {"user": principal.name} if principal.type == PrincipalType.USER else {"group": principal.name}
+
+
+class HubContainers:
+    def __init__(self, hub: HubAPI, cache_seconds: float = 5.0):
+        self.hub = hub
+        self._servers = _Expiring(cache_seconds)
+
+    # -- which containers exist ----------------------------------------------------------
+
+    def servers_of(self, owner: str) -> dict[str, dict]:
+        """{server name: spec} of the owner's servers, running or stopped."""
+
+        def ask() -> dict[str, dict]:
+            model = self.hub.user(owner)
+            if model is None:
+                return {}
+            servers = model.get("servers") or {}
+            return {name: server_spec(owner, name, server) for name, server in servers.items()}
+
+        return self._servers.get(owner, ask)
+
+    # -- real access -----------------------------------------------------------------------
+
+    def members(self, group: str) -> set[str]:
+        def ask() -> set[str]:
+            model = self.hub.group(group)
+            return set(model.get("users") or []) if model else set()
+
+        return self._servers.get(("group", group), ask)
+
+    def wanted(self, resource: Resource, principals: Iterable[Principal]) -> set[Principal]:
+        """The Hub shares that give these principals access to the server: one per grant, and
+        one per member of each group (JupyterHub up to 6.1 lets tokens in through a user's
+        own shares only, not their groups')."""
+        wanted = set()
+        for principal in principals:
+            wanted.add(principal)
+            if principal.type == PrincipalType.GROUP:
+                wanted |= {Principal.user(member) for member in self.members(principal.name)}
+        return {p for p in wanted if p != Principal.user(resource.owner)}
+
+    def sync(
+        self, resource: Resource, principals: Iterable[Principal], current: Optional[set[Principal]] = None
+    ) -> Callable[[], None]:
+        """Make the Hub's shares of the server give exactly these principals access (`current`:
+        the Hub's shares, if just read); returns what puts back the shares there were."""
+        server = resource.spec.get("server_name", "")
+        before = self.shares_of(resource) if current is None else current
+        after = self.wanted(resource, principals)
+        self._apply(resource.owner, server, before, after)
+        return lambda: self._apply(resource.owner, server, after, before)
+
+    def _apply(self, owner: str, server: str, before: set[Principal], after: set[Principal]) -> None:
+        for principal in sorted(after - before):
+            self.hub.share(owner, server, **_target(principal))
+        for principal in sorted(before - after):
+            self.hub.unshare(owner, server, **_target(principal))
+
+    def revoke_all(self, resource: Resource) -> None:
+        self.hub.unshare_all(resource.owner, resource.spec.get("server_name", ""))
+
+    def share_with_user(self, resource: Resource, user: str) -> None:
+        self.hub.share(resource.owner, resource.spec.get("server_name", ""), user=user)
+
+    def shares_of(self, resource: Resource) -> set[Principal]:
+        """Who the Hub lets into the server through a share."""
+        found = set()
+        for share in self.hub.shares_of_server(resource.owner, resource.spec.get("server_name", "")):
+            if share.get("user"):
+                found.add(Principal.user(share["user"]["name"]))
+            elif share.get("group"):
+                found.add(Principal.group(share["group"]["name"]))
+        return found
+
+    def shared_with(self, user: str) -> list[tuple[str, str, dict]]:
+        """(owner, server name, spec) of each server the Hub shares with the user directly."""
+        found = []
+        for share in self.hub.shared_with_user(user):
+            server = share.get("server") or {}
+            owner = (server.get("user") or {}).get("name")
+            if owner:
+                name = server.get("name", "")
+                found.append((owner, name, server_spec(owner, name, server)))
+        return found

@@ -1,0 +1,247 @@
+"""The share service: run by JupyterHub as a managed service (`jupyter-share-service`).
+
+It owns the store and serves REST API v1 at `{JUPYTERHUB_SERVICE_PREFIX}api/v1` over the same
+service layer and the same endpoints as the server extension. Callers are Hub users with a
+token (users' servers call it with their own `JUPYTERHUB_API_TOKEN`, on their owner's behalf);
+the Hub checks the token and its `access:services!service=NAME` scope (HubAuth). The service
+keeps no state but the store, so replicas may share one PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import unquote, urlparse
+
+from jupyter_events import EventLogger
+from jupyterhub.services.auth import HubAuth
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop, PeriodicCallback
+from traitlets import Float, Integer, Unicode, default
+from traitlets.config import Application
+
+from .. import __version__
+from ..handlers import ShareAPIBase, api_routes
+from ..model import HubUnavailable, Kind, NotFound
+from ..service import ShareService
+from ..store import SQLStore
+from .containers import SERVER_HEADER, HubContainers
+from .directory import HubDirectory
+from .hubapi import HubAPI
+
+EVENT_SCHEMA = Path(__file__).parent.parent / "events" / "change.yaml"
+EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
+
+
+@dataclass
+class HubCaller:
+    """The Hub user a request acts for."""
+
+    username: str
+    display_name: str
+    groups: list[str] = field(default_factory=list)
+
+
+class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
+    """The share API in the hub service: the caller is the Hub user of the request's token."""
+
+    @property
+    def hub_auth(self) -> HubAuth:
+        return self.settings["hub_auth"]
+
+    @property
+    def log(self) -> logging.Logger:
+        return self.settings["log"]
+
+    @property
+    def service(self) -> ShareService:
+        return self.settings["share_service"]
+
+    @property
+    def mode(self) -> str:
+        return "hub"
+
+    @property
+    def authorizer(self) -> "ServiceAPIHandler":
+        # jupyter_server's @authorized asks this; the Hub already checked the token's scopes.
+        return self
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return True
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+
+    def check_xsrf_cookie(self) -> None:
+        # Tokens only: the service accepts no cookies, so no request rides on a browser's.
+        return
+
+    async def prepare(self) -> None:
+        try:
+            model = await self.hub_auth.get_user(self, sync=False)
+        except web.HTTPError as e:
+            if e.status_code >= 500:
+                raise HubUnavailable("JupyterHub did not confirm who is asking; try again") from None
+            raise
+        except Exception:
+            self.log.warning("jupyter_share: JupyterHub could not be asked who is calling", exc_info=True)
+            raise HubUnavailable("JupyterHub did not confirm who is asking; try again") from None
+        if not model:
+            raise web.HTTPError(401, "not signed in: send a JupyterHub API token")
+        if model.get("kind", "user") != "user":
+            raise web.HTTPError(403, "the share API is for users")
+        if not self.hub_auth.check_scopes(self.hub_auth.access_scopes, model):
+            raise web.HTTPError(403, f"this token may not use the share service (it needs {sorted(self.hub_auth.access_scopes)})")
+        info = model.get("user_info") or {}
+        self.current_user = HubCaller(model["name"], info.get("display_name") or model["name"], sorted(model.get("groups") or []))
+
+    def get_current_user(self) -> Optional[HubCaller]:
+        return None  # set by prepare()
+
+    def get_login_url(self) -> str:
+        raise web.HTTPError(401, "not signed in: send a JupyterHub API token")
+
+    async def session_id(self, raw: str) -> str:
+        if raw != "current":
+            return raw
+        server = self.request.headers.get(SERVER_HEADER)
+        if server is None:
+            raise NotFound("the share service is not a container: ask your server's own sessions/current")
+        resource = await IOLoop.current().run_in_executor(None, self.service.hub_session, self.username, unquote(server))
+        return resource.id
+
+    def me_extras(self) -> dict:
+        return {}
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        ShareAPIBase.write_error(self, status_code, **kwargs)
+
+
+class ServiceHomeHandler(web.RequestHandler):
+    """What the service's prefix answers: who it is and where the API lives."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"service": "jupyter_share", "version": __version__, "api": self.settings["api_prefix"]}))
+
+
+class ShareServiceApp(Application):
+    name = "jupyter-share-service"
+    description = "The jupyter_share JupyterHub service: owns the store, serves REST API v1."
+    version = __version__
+
+    db_url = Unicode(
+        config=True,
+        help="SQLAlchemy URL of the store (default: $JUPYTER_SHARE_DB_URL, else a SQLite file "
+        "in the working directory; PostgreSQL for several replicas).",
+    )
+    purge_interval = Float(60.0, config=True, help="Seconds between sweeps of expired grants (0: never).")
+    hub_timeout = Float(10.0, config=True, help="Seconds to wait for the Hub's API before answering 503.")
+    directory_cache_seconds = Float(
+        5.0, config=True, help="Seconds the Hub's users, groups and servers are kept before asking again."
+    )
+    url = Unicode(config=True, help="Where to listen (default: $JUPYTERHUB_SERVICE_URL).")
+    prefix = Unicode(config=True, help="URL prefix (default: $JUPYTERHUB_SERVICE_PREFIX).")
+    auth_cache_seconds = Integer(
+        60, config=True, help="Seconds the Hub's answer about a token is kept (HubAuth.cache_max_age)."
+    )
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return os.environ.get("JUPYTER_SHARE_DB_URL") or "sqlite:///" + str(Path.cwd() / "jupyter_share.sqlite")
+
+    @default("url")
+    def _default_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
+
+    @default("prefix")
+    def _default_prefix(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/share/")
+
+    def make_service(self) -> ShareService:
+        if self.db_url.startswith("sqlite:///"):
+            Path(self.db_url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        hub = HubAPI(timeout=self.hub_timeout)
+        store = SQLStore(url=self.db_url)
+        self.event_logger = EventLogger(parent=self)
+        self.event_logger.register_event_schema(EVENT_SCHEMA)
+        return ShareService(
+            store,
+            HubDirectory(hub, cache_seconds=self.directory_cache_seconds),
+            emit=self._emit,
+            containers=HubContainers(hub, cache_seconds=self.directory_cache_seconds),
+        )
+
+    def _emit(self, data: dict) -> None:
+        data = {k: v for k, v in data.items() if v is not None}
+        self.io_loop.add_callback(self.event_logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
+        self.log.info("jupyter_share: %s %s %s by %s", data["action"], data["kind"], data["resource_id"], data["actor"])
+
+    def make_app(self) -> web.Application:
+        prefix = "/" + self.prefix.strip("/") + "/"
+        api = url_path_join(prefix, "api/v1")
+        hub_auth = HubAuth(cache_max_age=self.auth_cache_seconds)
+        routes = [(prefix + "?", ServiceHomeHandler)] + api_routes(ServiceAPIHandler, api)
+        return web.Application(
+            routes,
+            hub_auth=hub_auth,
+            share_service=self.service,
+            log=self.log,
+            api_prefix=api + "/",
+            xsrf_cookies=False,  # tokens only, see ServiceAPIHandler.check_xsrf_cookie
+            log_function=self._log_request,
+        )
+
+    def _log_request(self, handler: web.RequestHandler) -> None:
+        status = handler.get_status()
+        level = self.log.info if status < 400 else self.log.warning if status < 500 else self.log.error
+        # The path only: tokens may ride in query strings.
+        level("%d %s %s %.1fms", status, handler.request.method, handler.request.path, 1000 * handler.request.request_time())
+
+    def start(self) -> None:
+        self.log.setLevel(logging.INFO) if self.log_level == logging.WARN else None
+        self.io_loop = IOLoop.current()
+        self.service = self.make_service()
+        app = self.make_app()
+        where = urlparse(self.url)
+        server = HTTPServer(app, xheaders=True)
+        server.listen(where.port or 80, where.hostname or "127.0.0.1")
+        if self.purge_interval > 0:
+            PeriodicCallback(self._purge, self.purge_interval * 1000).start()
+        self.log.info(
+            "jupyter_share service %s on %s%s, store %s",
+            __version__,
+            self.url,
+            self.prefix,
+            self.service.store.url.render_as_string(hide_password=True),
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.io_loop.add_callback_from_signal(self.io_loop.stop))
+        self.io_loop.start()
+        self.service.store.close()
+
+    async def _purge(self) -> None:
+        try:
+            await IOLoop.current().run_in_executor(None, self.service.purge_expired)
+        except Exception:
+            self.log.exception("jupyter_share: purging expired grants failed")
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s", stream=sys.stderr)
+    app = ShareServiceApp.instance()
+    app.initialize(argv)
+    app.start()
+
+
+if __name__ == "__main__":
+    main()

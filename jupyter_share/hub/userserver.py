@@ -1,0 +1,210 @@
+"""Hub mode on a user's server: the share API is carried to the share service on the owner's
+behalf, and others who open the server (through a Hub share) are held to their permission.
+
+The server holds no store and no database credentials: it calls the service with its own
+`JUPYTERHUB_API_TOKEN`, which acts as its owner and nobody else. Only the owner's requests
+are carried; a guest gets `/me` here and shares from their own server (DESIGN section 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from typing import Any, Optional
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.ioloop import IOLoop
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from ..auth import guest_of
+from ..model import Permission, Principal
+from .containers import SERVER_HEADER
+
+#: Headers of the service's answer that the browser needs.
+_PASSED_HEADERS = ("Content-Type", "Content-Disposition")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class ServiceUnreachable(Exception):
+    pass
+
+
+class ShareServiceClient:
+    """Calls the share service as this server's owner."""
+
+    def __init__(self, api_url: str, token: str, server_name: str, timeout: float = 15.0):
+        self.api_url = api_url.rstrip("/") + "/"
+        self.token = token
+        self.server_name = server_name
+        self.timeout = timeout
+
+    async def fetch(self, method: str, path: str, query: str = "", body: Optional[bytes] = None):
+        url = self.api_url + path.lstrip("/") + (f"?{query}" if query else "")
+        request = HTTPRequest(
+            url,
+            method=method,
+            headers={
+                "Authorization": f"token {self.token}",
+                "Content-Type": "application/json",
+                # Which of the owner's servers `sessions/current` is; header values are latin-1.
+                SERVER_HEADER: quote(self.server_name, safe=""),
+            },
+            body=body if method in _BODY_METHODS else None,
+            allow_nonstandard_methods=True,
+            request_timeout=self.timeout,
+            connect_timeout=min(self.timeout, 5.0),
+        )
+        try:
+            return await AsyncHTTPClient().fetch(request, raise_error=False)
+        except (OSError, HTTPClientError, asyncio.TimeoutError) as e:
+            raise ServiceUnreachable(str(e) or type(e).__name__) from None
+
+
+class ContainerAccess:
+    """Who may use this server besides its owner, from the service's access list of it, kept
+    for `ttl` seconds (the Hub's own token cache would let a revoked guest in for minutes)."""
+
+    def __init__(self, client: ShareServiceClient, ttl: float):
+        self.client = client
+        self.ttl = ttl
+        self._grants: Optional[list[dict]] = None
+        self._at = 0.0
+        self._lock = asyncio.Lock()
+
+    def forget(self) -> None:
+        self._grants = None
+
+    async def grants(self, fresh: bool = False) -> list[dict]:
+        async with self._lock:
+            if fresh or self._grants is None or time.monotonic() - self._at >= self.ttl:
+                response = await self.client.fetch("GET", "sessions/current/grants")
+                if response.code != 200:
+                    raise ServiceUnreachable(f"the share service answered {response.code}")
+                self._grants = json.loads(response.body)["items"]
+                self._at = time.monotonic()
+            return self._grants
+
+    async def permission(self, username: str, groups: list[str], fresh: bool = False) -> Optional[Permission]:
+        mine = {str(Principal.user(username))} | {str(Principal.group(g)) for g in groups}
+        held = [Permission.parse(g["permission"]) for g in await self.grants(fresh) if g["principal"] in mine]
+        return max(held, default=None)
+
+
+class HubProxyHandler(ExtensionHandlerMixin, APIHandler):
+    """`{base_url}jupyter-share/api/v1/...`: the owner's requests, carried to the service."""
+
+    auth_resource = "share"
+
+    async def prepare(self) -> None:
+        try:
+            await super().prepare()
+        except web.HTTPError as e:
+            if e.status_code == 403 and not self.current_user and guest_of(self) is None:
+                raise web.HTTPError(401, "not signed in") from None
+            raise
+        if not self.current_user:
+            raise web.HTTPError(401, "not signed in")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        exc_info = kwargs.get("exc_info")
+        message = self._reason
+        if exc_info and isinstance(exc_info[1], web.HTTPError) and exc_info[1].log_message:
+            message = exc_info[1].log_message % exc_info[1].args if exc_info[1].args else exc_info[1].log_message
+        elif status_code >= 500:
+            message = "internal error: the server's log has the details"
+        self.finish(json.dumps({"message": message, "reason": self._reason}))
+
+    async def _carry(self, path: str) -> None:
+        app = self.extensionapp
+        if path.rstrip("/") == "me" and self.request.method == "GET":
+            self.finish(json.dumps(app.hub_me(self)))
+            return
+        if guest_of(self) is not None:
+            raise web.HTTPError(403, "guests share from their own server: this one offers them /me only")
+        if app.service_client is None:
+            raise web.HTTPError(503, "the share service is not configured for this Hub (see jupyter_share.hub.configure_jupyterhub)")
+        body = self.request.body
+        if self.request.method == "POST" and path.strip("/") == "images":
+            body = await self._with_captured_environment(body)
+        try:
+            response = await app.service_client.fetch(self.request.method, path, self.request.query, body)
+        except ServiceUnreachable as e:
+            self.log.warning("jupyter_share: the share service is not reachable: %s", e)
+            raise web.HTTPError(503, "the share service is not reachable; try again in a moment") from None
+        if response.code >= 500 and response.code not in (502, 503):
+            self.log.warning("jupyter_share: the share service failed (%d) on %s %s", response.code, self.request.method, path)
+            raise web.HTTPError(502, "the share service failed; the Hub's log has the details")
+        if response.code == 599:
+            raise web.HTTPError(503, "the share service did not answer in time; try again")
+        self.set_status(response.code)
+        for name in _PASSED_HEADERS:
+            if name in response.headers:
+                self.set_header(name, response.headers[name])
+        if response.code < 300 and self.request.method != "GET":
+            app.after_change(self.request.method, path, response)
+        self.finish(response.body if response.body and response.code not in (204, 304) else None)
+
+    async def _with_captured_environment(self, body: bytes) -> bytes:
+        """`{"capture": true}` means this container's environment: it is captured here, where
+        it runs, and sent as the image's spec.environment. Anything unexpected is sent as it
+        came, for the service to refuse."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(data, dict) or data.get("capture") is not True:
+            return body
+        capture = self.extensionapp.capture_environment_or_none()
+        if capture is None:
+            return body  # the service answers: this server cannot capture
+        spec = data.get("spec")
+        spec = dict(spec) if isinstance(spec, dict) else {} if spec is None else spec
+        if isinstance(spec, dict):
+            spec["environment"] = await IOLoop.current().run_in_executor(None, capture)
+        data.pop("capture")
+        data["spec"] = spec
+        return json.dumps(data).encode()
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str) -> None:
+        await self._carry(path)
+
+    @web.authenticated
+    @authorized
+    async def post(self, path: str) -> None:
+        await self._carry(path)
+
+    @web.authenticated
+    @authorized
+    async def put(self, path: str) -> None:
+        await self._carry(path)
+
+    @web.authenticated
+    @authorized
+    async def patch(self, path: str) -> None:
+        await self._carry(path)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, path: str) -> None:
+        await self._carry(path)
+
+
+def hub_handlers(prefix: str) -> list[tuple[str, type]]:
+    return [(rf"/{prefix}/(.*)", HubProxyHandler)]
+
+
+def service_client_from_env(timeout: float) -> Optional[ShareServiceClient]:
+    url = os.environ.get("JUPYTER_SHARE_SERVICE_URL")
+    token = os.environ.get("JUPYTERHUB_API_TOKEN")
+    if not url or not token:
+        return None
+    return ShareServiceClient(url, token, os.environ.get("JUPYTERHUB_SERVER_NAME", ""), timeout)

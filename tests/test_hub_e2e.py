@@ -1,0 +1,259 @@
+"""End to end on a real JupyterHub (tests/hubs.py: configurable-http-proxy, the share service as
+a managed service, JupyterLab servers of alice, bob and carol in local processes): DESIGN's
+user stories 1 to 5 across alice's and bob's servers, on a SQLite and on a PostgreSQL store.
+
+The tests of a module share one Hub and run in order: each story builds on the ones before,
+as the stories do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+from .hubs import hub  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.parametrize("hub", ["sqlite", "postgresql"], indirect=True)
+
+API = "jupyter-share/api/v1/"
+
+
+class World:
+    """alice's and bob's servers, with a token each, and what the stories made."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.tokens = {name: hub.token(name) for name in ("alice", "bob", "carol")}
+        self.made: dict = {}
+
+    def client(self, user: str) -> httpx.Client:
+        return self.hub.token_client(self.tokens[user])
+
+    def share_api(self, user: str, owner: str | None = None) -> str:
+        """The share API on `owner`'s server (default: the user's own)."""
+        return self.hub.server_url(owner or user) + API
+
+    def service(self, user: str) -> httpx.Client:
+        return self.hub.token_client(self.tokens[user])
+
+
+@pytest.fixture(scope="module")
+def world(hub):
+    hub.wait_service()
+    hub.start_server("alice")
+    hub.start_server("bob")
+    return World(hub)
+
+
+def hub_shares(hub, owner: str, server: str = "") -> set[str]:
+    r = hub.api("GET", f"shares/{owner}/{server}")
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    shares = answer["items"] if isinstance(answer, dict) else answer
+    return {s["user"]["name"] if s["user"] else "group:" + s["group"]["name"] for s in shares}
+
+
+def test_story1_alice_makes_an_image_of_her_container_and_shares_it(world):
+    alice = world.client("alice")
+    r = alice.post(world.share_api("alice") + "images", json={"name": "CARET", "capture": True})
+    assert r.status_code == 201, r.text
+    image = r.json()
+    packages = image["spec"]["environment"]["packages"]
+    assert any(p["name"].lower() == "jupyter-server" or p["name"].lower() == "jupyter_server" for p in packages), packages[:5]
+    r = alice.put(world.share_api("alice") + f"images/{image['id']}/grants/bob", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    r = alice.get(world.share_api("alice") + f"images/{image['id']}")
+    assert r.json()["shared"] is True and r.json()["share_count"] == 1
+    r = alice.get(world.share_api("alice") + f"images/{image['id']}/grants")
+    assert [(g["name"], g["permission"]) for g in r.json()["items"]] == [("bob", "view")]
+    world.made["image"] = image["id"]
+
+
+def test_story2_bob_sees_it_on_his_server_and_cannot_delete_or_reshare_it(world):
+    bob = world.client("bob")
+    api = world.share_api("bob")
+    r = bob.get(api + "shared-with-me", params={"kind": "image"})
+    assert r.status_code == 200, r.text
+    [item] = [i for i in r.json()["items"] if i["id"] == world.made["image"]]
+    assert (item["name"], item["owner"], item["access"]) == ("CARET", "alice", "view")
+    assert bob.get(api + f"images/{item['id']}").status_code == 200
+    r = bob.get(api + f"images/{item['id']}/environment", params={"format": "requirements"})
+    assert r.status_code == 200 and "jupyter" in r.text.lower()
+    assert bob.delete(api + f"images/{item['id']}").status_code == 403
+    r = bob.put(api + f"images/{item['id']}/grants/carol", json={"permission": "view"})
+    assert r.status_code == 403, r.text
+    r = bob.get(api + "me")
+    assert r.json() == {"username": "bob", "display_name": "bob", "mode": "hub", "groups": ["class-2026"]}
+
+
+def test_story2_bob_launches_a_server_from_alices_formation(world):
+    alice = world.client("alice")
+    formation = {
+        "name": "CARET course",
+        "spec": {"image": "quay.io/caret/lab:2026", "cpu": 1, "memory": "1G", "env": {"COURSE": "caret"}},
+    }
+    r = alice.post(world.share_api("alice") + "formations", json=formation)
+    assert r.status_code == 201, r.text
+    fid = r.json()["id"]
+    assert alice.put(world.share_api("alice") + f"formations/{fid}/grants/bob", json={"permission": "view"}).status_code == 201
+    world.made["formation"] = fid
+
+    world.hub.start_server("bob", "course", options={"jupyter_share_choice": f"formation:{fid}"})
+    r = world.client("bob").get(world.hub.server_url("bob", "course") + API + "me")
+    assert r.status_code == 200, r.text
+    assert r.json()["launched_from"] == f"formation:{fid}"
+    world.hub.stop_server("bob", "course")
+
+
+def test_a_formation_not_shared_cannot_be_launched(world):
+    fid = world.made["formation"]
+    r = world.hub.api("POST", "users/carol/servers/course", json={"jupyter_share_choice": f"formation:{fid}"})
+    assert r.status_code == 400 or r.status_code >= 400, r.text
+    assert "course" not in world.hub.user_model("carol").get("servers", {})
+
+
+def test_story3_bob_reads_alices_container_then_runs_code_with_her(world):
+    alice, bob = world.client("alice"), world.client("bob")
+    server = world.hub.server_url("alice")
+    notebook = {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
+    assert alice.put(server + "api/contents/analysis.ipynb", json=notebook).status_code in (200, 201)
+    assert bob.get(server + "api/contents/analysis.ipynb").status_code == 403  # not shared yet
+
+    r = alice.put(world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    assert "bob" in hub_shares(world.hub, "alice")  # the Hub's own sharing API holds it
+
+    assert bob.get(server + "api/contents/analysis.ipynb").status_code == 200
+    assert bob.put(server + "api/contents/analysis.ipynb", json=notebook).status_code == 403
+    assert bob.post(server + "api/kernels", json={}).status_code == 403
+    assert bob.post(server + "api/terminals").status_code == 403
+    # A guest gets /me on the owner's server and nothing else of its share API.
+    me = bob.get(server + API + "me").json()
+    assert me["username"] == "bob" and me["guest"] == {"owner": "alice", "permission": "view"}
+    for method, path in [("GET", "images"), ("GET", "shared-with-me"), ("PUT", "sessions/current/grants/carol"), ("DELETE", f"images/{world.made['image']}")]:
+        r = bob.request(method, server + API + path, json={"permission": "manage"} if method == "PUT" else None)
+        assert r.status_code == 403, (method, path, r.text)
+
+    # Bob sees the container on his own server.
+    items = world.client("bob").get(world.share_api("bob") + "shared-with-me", params={"kind": "session"}).json()["items"]
+    assert [(i["owner"], i["access"]) for i in items] == [("alice", "view")]
+
+    r = alice.put(world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "edit"})
+    assert r.status_code == 200, r.text
+    r = bob.post(server + "api/kernels", json={})
+    assert r.status_code == 201, r.text
+    world.made["kernel"] = r.json()["id"]
+    assert bob.put(server + "api/contents/bob-was-here.txt", json={"type": "file", "format": "text", "content": "hi"}).status_code == 201
+
+
+async def _open_channels(url: str, token: str):
+    request = HTTPRequest(url.replace("http://", "ws://"), headers={"Authorization": f"token {token}"})
+    return await websocket_connect(request)
+
+
+def test_story4_revoking_bob_refuses_his_next_request_and_closes_his_kernel(world):
+    alice, bob = world.client("alice"), world.client("bob")
+    server = world.hub.server_url("alice")
+    channels = server + f"api/kernels/{world.made['kernel']}/channels"
+
+    async def revoke_while_connected():
+        socket = await _open_channels(channels, world.tokens["bob"])
+        r = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: alice.delete(world.share_api("alice") + "sessions/current/grants/bob")
+        )
+        assert r.status_code == 204, r.text
+        start = time.monotonic()
+        while True:  # kernel messages may come first; then the server closes the socket
+            message = await asyncio.wait_for(socket.read_message(), timeout=10)
+            if message is None:
+                return time.monotonic() - start
+        
+    closed_after = asyncio.run(revoke_while_connected())
+    assert closed_after < 5
+    # His very next request is refused, though the Hub's token cache still knows him.
+    r = bob.get(server + "api/contents/analysis.ipynb")
+    assert r.status_code == 403, r.text
+    assert "bob" not in hub_shares(world.hub, "alice")
+    # Nothing else of alice's is touched: her own access, and bob's grant on her image.
+    assert alice.get(server + "api/contents/analysis.ipynb").status_code == 200
+    grants = alice.get(world.share_api("alice") + f"images/{world.made['image']}/grants").json()["items"]
+    assert [g["name"] for g in grants] == ["bob"]
+    history = alice.get(world.share_api("alice") + "sessions/current/history").json()["items"]
+    assert [h["action"] for h in history][-3:] == ["share", "change", "revoke"]
+
+
+def test_story5_a_formation_and_the_container_shared_with_a_group(world):
+    alice = world.client("alice")
+    carol = world.service("carol")  # carol uses the service directly: she has no server running
+    fid = world.made["formation"]
+    r = alice.put(world.share_api("alice") + f"formations/{fid}/grants/group:class-2026", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    items = carol.get(world.hub.service_api + "shared-with-me").json()["items"]
+    assert [(i["id"], i["access"]) for i in items] == [(fid, "view")]
+
+    server = world.hub.server_url("alice")
+    r = alice.put(world.share_api("alice") + "sessions/current/grants/group:class-2026", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    assert "group:class-2026" in hub_shares(world.hub, "alice")
+    r = carol.get(server + "api/contents/analysis.ipynb")
+    assert r.status_code == 200, r.text
+    assert carol.put(server + "api/contents/carol.txt", json={"type": "file", "format": "text", "content": "x"}).status_code == 403
+    assert alice.delete(world.share_api("alice") + "sessions/current/grants/group:class-2026").status_code == 204
+    assert carol.get(server + "api/contents/analysis.ipynb").status_code == 403
+
+
+def test_the_panel_way_cookie_and_xsrf(world):
+    """The JupyterLab panel calls its own server with the login cookie and the XSRF header."""
+    browser = world.hub.login("alice")
+    assert world.hub.open_server(browser, "alice").status_code == 200
+    api = world.hub.server_url("alice") + API
+    xsrf = browser.cookies.get("_xsrf", path="/user/alice/") or ""
+    assert browser.get(api + "images").status_code == 200
+    r = browser.post(api + "images", json={"name": "no xsrf", "spec": {"reference": "busybox"}})
+    assert r.status_code in (401, 403), r.text  # JupyterHub drops the cookie of a request without it
+    names = [i["name"] for i in browser.get(api + "images", params={"scope": "owned"}).json()["items"]]
+    assert "no xsrf" not in names
+    r = browser.post(api + "images", json={"name": "with xsrf", "spec": {"reference": "busybox"}}, headers={"X-XSRFToken": xsrf})
+    assert r.status_code == 201, r.text
+
+
+def test_refusals(world):
+    hub = world.hub
+    service = hub.service_api
+    # Forged and expired tokens.
+    assert hub.token_client("0" * 32).get(service + "me").status_code == 401
+    short = hub.token("alice", expires_in=1)
+    time.sleep(2.5)
+    assert hub.token_client(short).get(service + "me").status_code == 401
+    # A token without the service's scope.
+    narrow = hub.token("alice", scopes=["read:users:name!user"])
+    r = hub.token_client(narrow).get(service + "me")
+    assert r.status_code == 403, r.text
+    # Unknown user and group, with a hint.
+    alice = world.client("alice")
+    r = alice.put(world.share_api("alice") + "sessions/current/grants/bobb", json={"permission": "view"})
+    assert r.status_code == 400 and "did you mean 'bob'" in r.json()["message"]
+    r = alice.put(world.share_api("alice") + "sessions/current/grants/group:class-2062", json={"permission": "view"})
+    assert r.status_code == 400 and "class-2026" in r.json()["message"]
+    assert "bobb" not in hub_shares(hub, "alice")
+    # Someone else's server: carol cannot see alice's, bob sees his own as "current".
+    session = alice.get(world.share_api("alice") + "sessions/current").json()["id"]
+    carol = world.service("carol")
+    assert carol.put(service + f"sessions/{session}/grants/carol", json={"permission": "edit"}).status_code == 404
+    r = world.service("bob").get(service + "sessions/current", headers={"X-Jupyter-Share-Server": ""})
+    assert r.status_code == 200 and r.json()["owner"] == "bob"
+    # The service is not a container.
+    assert world.service("bob").get(service + "sessions/current").status_code == 404
+    # Sharing with yourself or the owner, through the owner's server.
+    r = alice.put(world.share_api("alice") + "sessions/current/grants/alice", json={"permission": "view"})
+    assert r.status_code == 409
+    assert hub_shares(hub, "alice") == set()
+    # No request failed with a 500 anywhere (the Hub, the proxy, the service, the servers).
+    log = hub.log()
+    assert "Uncaught exception" not in log and " 500 " not in log
