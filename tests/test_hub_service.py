@@ -1,0 +1,289 @@
+"""The share service's side of the Hub's sharing API when the Hub misbehaves: down, slow,
+failing, refusing; and when the store fails after the Hub said yes. A share at the Hub and our
+grant are made or undone together, and each failure is a clear 502/503.
+
+A real Hub cannot be made slow or failing on demand, so these tests put a small tornado app in
+its place that speaks the few endpoints the service uses and records what it was asked; the
+end-to-end behaviour against a real JupyterHub is in test_hub_e2e.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from urllib.parse import unquote
+
+import pytest
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+
+from jupyter_share.hub.containers import HubContainers
+from jupyter_share.hub.directory import HubDirectory
+from jupyter_share.hub.hubapi import HubAPI
+from jupyter_share.model import HubRefused, HubUnavailable, Kind, NotFound, Principal
+from jupyter_share.service import ShareService
+from jupyter_share.store import SQLStore
+
+from .servers import free_port
+
+TOKEN = "service-token-not-to-be-shown"
+
+
+class FakeHub:
+    """Users alice, bob, carol; group class-2026 (bob, carol); alice's default server."""
+
+    def __init__(self):
+        self.users = {"alice": [], "bob": ["class-2026"], "carol": ["class-2026"]}
+        self.groups = {"class-2026": ["bob", "carol"]}
+        self.shares: set[tuple[str, str]] = set()  # (kind, name) shared on alice's server
+        self.calls: list[tuple[str, str]] = []
+        self.delay = 0.0
+        self.fail: dict[str, int] = {}  # method -> status for the shares endpoint
+
+    def app(self) -> web.Application:
+        hub = self
+
+        class Base(web.RequestHandler):
+            async def prepare(self):
+                assert self.request.headers["Authorization"] == f"token {TOKEN}"
+                if hub.delay:
+                    await asyncio.sleep(hub.delay)
+
+        class User(Base):
+            def get(self, name):
+                name = unquote(name)
+                if name not in hub.users:
+                    raise web.HTTPError(404)
+                servers = {"": {"name": "", "url": "/user/alice/", "ready": True}} if name == "alice" else {}
+                self.finish({"name": name, "groups": hub.users[name], "servers": servers})
+
+        class Group(Base):
+            def get(self, name):
+                if name not in hub.groups:
+                    raise web.HTTPError(404)
+                self.finish({"name": name, "users": hub.groups[name]})
+
+        class Shares(Base):
+            def _change(self):
+                hub.calls.append((self.request.method, self.request.body.decode()))
+                if self.request.method in hub.fail:
+                    raise web.HTTPError(hub.fail[self.request.method])
+                body = json.loads(self.request.body)
+                return ("user", body["user"]) if "user" in body else ("group", body["group"])
+
+            def get(self, owner, server):
+                items = [
+                    {"user": {"name": n}, "group": None} if k == "user" else {"user": None, "group": {"name": n}}
+                    for k, n in sorted(hub.shares)
+                ]
+                self.finish({"items": items})
+
+            def post(self, owner, server):
+                hub.shares.add(self._change())
+                self.finish({})
+
+            def patch(self, owner, server):
+                hub.shares.discard(self._change())
+                self.finish({})
+
+            def delete(self, owner, server):
+                hub.calls.append(("DELETE", ""))
+                hub.shares.clear()
+                self.set_status(204)
+
+        class Shared(Base):
+            def get(self, name):
+                items = [
+                    {"server": {"user": {"name": "alice"}, "name": "", "url": "/user/alice/"}}
+                    for k, n in hub.shares
+                    if k == "user" and n == name
+                ]
+                self.finish({"items": items})
+
+        return web.Application(
+            [
+                (r"/hub/api/users/([^/]+)", User),
+                (r"/hub/api/users/([^/]+)/shared", Shared),
+                (r"/hub/api/groups/([^/]+)", Group),
+                (r"/hub/api/shares/([^/]+)/([^/]*)", Shares),
+            ]
+        )
+
+
+@pytest.fixture
+def fake_hub():
+    hub = FakeHub()
+    port = free_port()
+    loop_ready = threading.Event()
+    holder = {}
+
+    def run():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        server = HTTPServer(hub.app())
+        server.listen(port, "127.0.0.1")
+        holder["loop"] = IOLoop.current()
+        loop_ready.set()
+        holder["loop"].start()
+        server.stop()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    loop_ready.wait(10)
+    hub.url = f"http://127.0.0.1:{port}/hub/api"
+    yield hub
+    holder["loop"].add_callback(holder["loop"].stop)
+    thread.join(10)
+
+
+def make_service(tmp_path, hub_url, timeout=2.0):
+    api = HubAPI(hub_url, TOKEN, timeout=timeout)
+    events = []
+    service = ShareService(
+        SQLStore(url=f"sqlite:///{tmp_path / 'share.db'}"),
+        HubDirectory(api, cache_seconds=0),
+        emit=events.append,
+        containers=HubContainers(api, cache_seconds=0),
+    )
+    service.events = events
+    return service
+
+
+@pytest.fixture
+def service(tmp_path, fake_hub):
+    service = make_service(tmp_path, fake_hub.url)
+    service.session = service.hub_session("alice", "")
+    service.events.clear()
+    yield service
+    service.store.close()
+
+
+def state(service):
+    session = service.session
+    return (
+        [(str(g.principal), g.permission.label) for g in service.store.live_grants(session.id, service.clock())],
+        service.store.history(session.id, 0, 100)[1],
+    )
+
+
+def test_sharing_the_container_shares_it_at_the_hub(service, fake_hub):
+    result = service.share("alice", Kind.SESSION, service.session.id, "bob", {"permission": "view"})
+    assert result.created
+    assert fake_hub.shares == {("user", "bob")}
+    service.revoke("alice", Kind.SESSION, service.session.id, "bob")
+    assert fake_hub.shares == set()
+
+
+@pytest.mark.parametrize("status, error", [(500, HubUnavailable), (503, HubUnavailable), (403, HubRefused), (400, HubRefused)])
+def test_a_hub_that_fails_or_refuses_leaves_no_grant(service, fake_hub, status, error):
+    before = state(service)
+    fake_hub.fail["POST"] = status
+    with pytest.raises(error) as refused:
+        service.share("alice", Kind.SESSION, service.session.id, "bob", {"permission": "view"})
+    assert refused.value.status == (503 if error is HubUnavailable else 502)
+    assert "JupyterHub" in refused.value.message and TOKEN not in refused.value.message
+    assert state(service) == before and service.events == []
+
+
+def test_a_slow_hub_is_a_503_and_leaves_no_grant(tmp_path, fake_hub):
+    service = make_service(tmp_path, fake_hub.url, timeout=0.5)
+    session = service.hub_session("alice", "")
+    grants_before = service.store.live_grants(session.id, service.clock())
+    fake_hub.delay = 1.5
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable, match="did not answer in 0.5 s"):
+        service.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"})
+    assert time.monotonic() - started < 1.4
+    fake_hub.delay = 0
+    assert service.store.live_grants(session.id, service.clock()) == grants_before
+    service.store.close()
+
+
+def test_a_hub_that_is_down_is_a_503(tmp_path, fake_hub):
+    service = make_service(tmp_path, fake_hub.url)
+    session = service.hub_session("alice", "")
+    down = make_service(tmp_path, f"http://127.0.0.1:{free_port()}/hub/api")
+    with pytest.raises(HubUnavailable, match="not reachable"):
+        down.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"})
+    assert down.store.live_grants(session.id, down.clock()) == []
+    # Images and formations do not need the Hub's sharing API, but sharing needs its directory.
+    image = down.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}})
+    with pytest.raises(HubUnavailable):
+        down.share("alice", Kind.IMAGE, image.resource.id, "bob", {"permission": "view"})
+    assert down.grants("alice", Kind.IMAGE, image.resource.id) == []
+    service.store.close()
+    down.store.close()
+
+
+def test_a_store_that_fails_after_the_hub_said_yes_undoes_the_hub_share(service, fake_hub, monkeypatch):
+    before = state(service)
+
+    def broken(*args, **kwargs):
+        raise NotFound("this resource was deleted meanwhile")
+
+    monkeypatch.setattr(service.store, "put_grant", broken)
+    with pytest.raises(NotFound):
+        service.share("alice", Kind.SESSION, service.session.id, "bob", {"permission": "edit"})
+    assert [m for m, _ in fake_hub.calls] == ["POST", "PATCH"]
+    assert fake_hub.shares == set() and state(service) == before
+
+
+def test_revoking_when_the_hub_fails_keeps_the_grant(service, fake_hub, monkeypatch):
+    service.share("alice", Kind.SESSION, service.session.id, "bob", {"permission": "view"})
+    before = state(service)
+    fake_hub.fail["PATCH"] = 502
+    with pytest.raises(HubUnavailable):
+        service.revoke("alice", Kind.SESSION, service.session.id, "bob")
+    assert state(service) == before and fake_hub.shares == {("user", "bob")}
+    # And when the store fails after the Hub ended the share, the share is made again.
+    fake_hub.fail.clear()
+    monkeypatch.setattr(service.store, "delete_grant", lambda *a, **k: (_ for _ in ()).throw(NotFound("gone meanwhile")))
+    with pytest.raises(NotFound):
+        service.revoke("alice", Kind.SESSION, service.session.id, "bob")
+    assert fake_hub.shares == {("user", "bob")} and state(service) == before
+
+
+def test_a_group_grant_reaches_each_member_at_the_hub(service, fake_hub):
+    sid = service.session.id
+    service.share("alice", Kind.SESSION, sid, "bob", {"permission": "edit"})
+    service.share("alice", Kind.SESSION, sid, "group:class-2026", {"permission": "view"})
+    assert fake_hub.shares == {("user", "bob"), ("group", "class-2026"), ("user", "carol")}
+    service.revoke("alice", Kind.SESSION, sid, "group:class-2026")
+    # bob keeps his own share; carol had only the group's.
+    assert fake_hub.shares == {("user", "bob")}
+
+
+def test_the_hub_and_the_store_are_merged(service, fake_hub):
+    sid = service.session.id
+    # A share made at the Hub alone is listed at 'edit' ...
+    fake_hub.shares.add(("user", "carol"))
+    [item] = service.shared_with_me("carol").items
+    assert (item.resource.id, item.access) == (sid, "edit")
+    assert [e.actor for e in service.store.history(sid, 0, 100)[0]][-1] == "jupyterhub"
+    # ... and a grant whose share the Hub ended is gone.
+    fake_hub.shares.discard(("user", "carol"))
+    assert service.shared_with_me("carol").items == []
+    # The owner's access list adopts Hub-only shares too, and drops what the Hub ended.
+    fake_hub.shares.add(("user", "bob"))
+    assert [(str(g.principal), g.permission.label) for g in service.grants("alice", Kind.SESSION, sid)] == [("user:bob", "edit")]
+    fake_hub.shares.clear()
+    assert service.grants("alice", Kind.SESSION, sid) == []
+
+
+def test_a_member_who_joins_a_granted_group_gets_in(service, fake_hub):
+    sid = service.session.id
+    service.share("alice", Kind.SESSION, sid, "group:class-2026", {"permission": "view"})
+    fake_hub.users["dave"] = ["class-2026"]
+    fake_hub.groups["class-2026"].append("dave")
+    [item] = service.shared_with_me("dave").items
+    assert (item.resource.id, item.access) == (sid, "view")
+    assert ("user", "dave") in fake_hub.shares
+
+
+def test_naming_a_server_that_does_not_exist(service):
+    with pytest.raises(NotFound, match="no server named 'gpu'"):
+        service.hub_session("alice", "gpu")
+    with pytest.raises(NotFound, match="no default server"):
+        service.hub_session("bob", "")
