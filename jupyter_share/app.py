@@ -290,10 +290,20 @@ class ShareApp(ExtensionApp):
 
     def _forget_hub_answers(self) -> None:
         """The Hub's answers about tokens are kept for minutes (HubAuth.cache_max_age): someone
-        refused a moment ago would stay refused after being shared with. Ask the Hub again."""
+        refused a moment ago would stay refused after being shared with. Forget the answers
+        about everyone but the owner, so that they are asked again."""
         hub_auth = getattr(self.serverapp.identity_provider, "hub_auth", None)
-        if hub_auth is not None and hasattr(hub_auth, "cache"):
-            hub_auth.cache = type(hub_auth.cache)(hub_auth.cache_max_age)
+        cache = getattr(hub_auth, "cache", None)
+        if cache is None:
+            return
+        kept = type(cache)(hub_auth.cache_max_age)
+        try:  # JupyterHub's _ExpiringDict keeps its entries in .values and .timestamps
+            for key, model in list(cache.values.items()):
+                if isinstance(model, dict) and model.get("name") == self.username:
+                    kept.values[key], kept.timestamps[key] = model, cache.timestamps[key]
+        except (AttributeError, KeyError, TypeError):
+            pass  # another cache: forget everything
+        hub_auth.cache = kept
 
     def capture_environment_or_none(self):
         return capture_environment if self.capture_enabled else None
@@ -320,7 +330,8 @@ class ShareApp(ExtensionApp):
         parts = path.strip("/").split("/")
         if parts and parts[0] == "sessions" and self.container_access is not None:
             self.container_access.forget()
-            self._forget_hub_answers()
+            if method == "PUT":  # someone may be let in who was refused a moment ago
+                self._forget_hub_answers()
             self._io_loop.add_callback(self._check_hub_guests)
         try:
             body = json.loads(response.body) if response.body else {}

@@ -376,7 +376,8 @@ class ShareService:
         undo = None
         if kind == Kind.SESSION and self.containers is not None:
             # Real access first: if the Hub refuses, nothing is stored.
-            undo = self.containers.sync(resource, self._principals_on(resource, now) | {principal})
+            held = self._principals_on(resource, now)
+            undo = self.containers.sync(resource, held | {principal}, current=self.containers.wanted(resource, held))
         try:
             created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link)
         except BaseException:
@@ -415,7 +416,8 @@ class ShareService:
         action = "leave" if leaving else "revoke"
         redo = None
         if kind == Kind.SESSION and self.containers is not None:
-            redo = self.containers.sync(resource, self._principals_on(resource, self.clock()) - {principal})
+            held = self._principals_on(resource, self.clock())
+            redo = self.containers.sync(resource, held - {principal}, current=self.containers.wanted(resource, held))
         try:
             self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission))
         except BaseException:

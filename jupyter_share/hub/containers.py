@@ -85,8 +85,10 @@ class HubContainers:
     def sync(
         self, resource: Resource, principals: Iterable[Principal], current: Optional[set[Principal]] = None
     ) -> Callable[[], None]:
-        """Make the Hub's shares of the server give exactly these principals access (`current`:
-        the Hub's shares, if just read); returns what puts back the shares there were."""
+        """Make the Hub's shares of the server give exactly these principals access; returns
+        what puts back the shares there were. `current`: the Hub's shares as just read, or as
+        the grants imply (a change then costs one call to the Hub per share it adds or ends;
+        the merges in ShareService find what others changed at the Hub)."""
         server = resource.spec.get("server_name", "")
         before = self.shares_of(resource) if current is None else current
         after = self.wanted(resource, principals)
