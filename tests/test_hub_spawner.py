@@ -228,7 +228,12 @@ def test_options_form_offers_own_and_shared_formations_and_images(as_bob, world)
     # What bob may not see, or cannot launch, is not offered.
     assert f"formation:{world.private_formation['id']}" not in by_value
     assert f"image:{world.private_image['id']}" not in by_value
-    assert f"image:{world.captured['id']}" not in by_value
+    # A local-process spawner runs no container image: an image with only a captured
+    # environment is offered; a container spawner cannot launch it.
+    assert f"image:{world.captured['id']}" in by_value
+    container, _ = make_spawner(as_bob, ContainerSpawner)
+    in_containers = {value for _, value, _, _ in parse_form(run(options_form(container))).options}
+    assert f"image:{world.captured['id']}" not in in_containers
     # Groups in order, formations first.
     groups = [g for g, *_ in form.options if g]
     assert groups == sorted(groups, key=["Formations", "Images"].index)
@@ -387,10 +392,14 @@ def test_apply_refuses_a_formation_whose_image_is_not_shared(as_bob, world):
     assert spawner.image == "quay.io/jupyter/base-notebook:latest"
 
 
-def test_apply_refuses_an_image_without_a_reference(as_bob, world):
-    spawner, _ = make_spawner(as_bob)
+def test_apply_refuses_an_image_without_a_reference_to_a_container_spawner(as_bob, world):
+    spawner, _ = make_spawner(as_bob, ContainerSpawner)
     with pytest.raises(LaunchRefused, match="no container image reference"):
         run(apply_user_options(spawner, {"jupyter_share_choice": f"image:{world.captured['id']}"}))
+    # A local-process spawner launches it: there is no image to set, the choice is recorded.
+    local, _ = make_spawner(as_bob)
+    run(apply_user_options(local, {"jupyter_share_choice": f"image:{world.captured['id']}"}))
+    assert local.environment["JUPYTER_SHARE_LAUNCHED_FROM"] == f"image:{world.captured['id']}"
 
 
 @pytest.mark.parametrize(

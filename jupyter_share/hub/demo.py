@@ -257,6 +257,10 @@ Press Ctrl-C to stop the Hub, its proxy, the share service and every user server
         # the way the Hub expects, instead of the terminal signalling the proxy too.
         # No terminal on stdin: a Jupyter server that has one asks "Shutdown this Jupyter
         # server (y/[n])?" on SIGINT instead of stopping when the Hub stops it.
+        # Ctrl-C and `kill` stop it alike, even when started in the background of a script
+        # (which starts it with SIGINT ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         process = subprocess.Popen(hub_command(config), cwd=workdir, stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             while process.poll() is None:

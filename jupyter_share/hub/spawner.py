@@ -236,7 +236,9 @@ def _is_reference_only(value: str) -> bool:
     return any(c in value for c in "/:@")
 
 
-def _offers_from(images: list[dict], formations: list[dict], username: str) -> list[Offer]:
+def _offers_from(images: list[dict], formations: list[dict], username: str, needs_reference: bool = True) -> list[Offer]:
+    """`needs_reference`: the spawner runs container images (it has an `image` trait); a
+    spawner that runs local processes can launch what has only a captured environment."""
     by_id = {i.get("id"): i for i in images}
 
     def own(resource: dict) -> bool:
@@ -261,7 +263,7 @@ def _offers_from(images: list[dict], formations: list[dict], username: str) -> l
             offer.unavailable = "it names no image"
         elif image in by_id:
             offer.reference = (by_id[image].get("spec") or {}).get("reference") or ""
-            if not offer.reference:
+            if not offer.reference and needs_reference:
                 offer.unavailable = "its image has no container image reference"
         elif _RESOURCE_ID.match(image):
             offer.unavailable = "its image is not shared with you"
@@ -271,7 +273,7 @@ def _offers_from(images: list[dict], formations: list[dict], username: str) -> l
     for resource in images:
         offer = base("image", resource)
         offer.reference = offer.spec.get("reference") or ""
-        if offer.reference:  # an image with only a captured environment cannot be launched
+        if offer.reference or not needs_reference:  # only a captured environment: no container
             offers.append(offer)
     # Own ones first, then shared ones; each newest first as the API lists them.
     return sorted(offers, key=lambda o: not o.own)
@@ -291,7 +293,7 @@ def _list_offers(spawner: Any) -> list[Offer]:
         images, formations = _catalog(url, token)
     except ShareError as e:
         raise _refusal(e, "list your images and formations") from None
-    return _offers_from(images, formations, spawner.user.name)
+    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"))
 
 
 async def _list_offers_async(spawner: Any) -> list[Offer]:
@@ -302,7 +304,7 @@ async def _list_offers_async(spawner: Any) -> list[Offer]:
         images, formations = await asyncio.to_thread(_catalog, url, token)
     except ShareError as e:
         raise _refusal(e, "list your images and formations") from None
-    return _offers_from(images, formations, spawner.user.name)
+    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"))
 
 
 # -- mapping a spec onto a spawner -------------------------------------------------------------
@@ -384,7 +386,7 @@ def _launch_of(kind: str, rid: str, resource: dict, reference: str) -> Launch:
     return launch
 
 
-def _resolve(url: str, token: str, kind: str, rid: str) -> Launch:
+def _resolve(url: str, token: str, kind: str, rid: str, needs_reference: bool = True) -> Launch:
     """Blocking: fetch the chosen resource (and a formation's image) with the user's token."""
     with _client(url, token) as client:
         try:
@@ -397,7 +399,7 @@ def _resolve(url: str, token: str, kind: str, rid: str) -> Launch:
         spec = resource.get("spec") or {}
         if kind == "image":
             reference = spec.get("reference") or ""
-            if not reference:
+            if not reference and needs_reference:
                 raise LaunchRefused(
                     f"the image {name!r} has no container image reference (only a captured "
                     "environment), so there is nothing to launch"
@@ -425,7 +427,7 @@ def _resolve(url: str, token: str, kind: str, rid: str) -> Launch:
                 raise _refusal(e, f"look up the image of the formation {name!r}") from None
             else:
                 reference = (image_resource.get("spec") or {}).get("reference") or ""
-                if not reference:
+                if not reference and needs_reference:
                     raise LaunchRefused(
                         f"the formation {name!r} uses the image {image_resource.get('name') or image!r}, "
                         "which has no container image reference (only a captured environment)"
@@ -619,7 +621,7 @@ async def apply_user_options(spawner: Any, user_options: Any) -> None:
     kind, rid = choice
     url, name = _service()
     token = _user_token(spawner, name)
-    launch = await asyncio.to_thread(_resolve, url, token, kind, rid)
+    launch = await asyncio.to_thread(_resolve, url, token, kind, rid, _has_trait(spawner, "image"))
     _apply(spawner, launch)
 
 

@@ -25,6 +25,8 @@ export namespace CommandIDs {
   export const createImage = 'jupyter-share:create-image';
   /** The form for a new formation. */
   export const createFormation = 'jupyter-share:create-formation';
+  /** Open a container shared with me (under JupyterHub: its owner's server). */
+  export const openContainer = 'jupyter-share:open-container';
   /** Read everything again. */
   export const refresh = 'jupyter-share:refresh';
 }

@@ -281,6 +281,28 @@ function addCommands(
     }
   });
 
+  commands.addCommand(CommandIDs.openContainer, {
+    label: 'Open container',
+    caption: 'Open this container in a new tab',
+    isEnabled: args => {
+      const found = target(args);
+      return (
+        found?.resource.kind === 'session' &&
+        typeof found.resource.spec?.url === 'string' &&
+        found.resource.spec.url !== ''
+      );
+    },
+    execute: args => {
+      const found = target(args);
+      const url = found?.resource.spec?.url;
+      if (typeof url === 'string' && url) {
+        // Under JupyterHub the Hub lets the neighbour in through its share; standalone, the
+        // owner's personal link signs them in first.
+        window.open(new URL(url, window.location.href).href, '_blank', 'noopener');
+      }
+    }
+  });
+
   commands.addCommand(CommandIDs.details, {
     label: 'Details…',
     caption: 'What it is and its specification',
@@ -514,6 +536,11 @@ function addCommands(
     command: CommandIDs.share,
     selector: `${row}[data-share-manage="true"]`,
     rank: 1
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.openContainer,
+    selector: `${row}[data-share-place="shared"][data-resource-kind="session"]`,
+    rank: 0
   });
   app.contextMenu.addItem({
     command: CommandIDs.details,

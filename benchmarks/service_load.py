@@ -1,0 +1,701 @@
+"""The share service under many simulated users (issue 7), against the Hub's own
+GET /hub/api/user with the same tokens at the same rate, alternated in rounds in one run.
+
+    python benchmarks/service_load.py --users 1000 --duration 120
+
+Starts a real JupyterHub (configurable-http-proxy, the share service as a managed service;
+tests/hubs.py) on a fresh database of a throwaway PostgreSQL cluster (tests/postgres.py; or
+the SQLite store with --sqlite), creates the users and groups at the Hub and one API token per
+user, seeds a realistic state through the service's API (every user creates images and a
+formation and shares some with other users and groups), then lets every user act at random
+(exponential think time, so that all of them together send --rate requests per second):
+
+    45 %  GET shared-with-me
+    15 %  GET images?scope=owned
+    15 %  GET formations?scope=all
+    12 %  PUT images|formations/ID/grants/PRINCIPAL   (share with a user or group, or change)
+     6 %  DELETE .../grants/PRINCIPAL                 (revoke one of the user's own grants)
+     7 %  POST images                                 (a new image, a unique name)
+
+Every request is valid (each user changes only its own resources, one request at a time), so
+any answer but the expected 2xx is an error. Four conditions are alternated in rounds of
+--round seconds, in a rotating order: the service directly (its own port) and its baseline,
+the Hub's GET /hub/api/user directly (the Hub's port); then both through the proxy. Reported
+per endpoint: count, errors, p50, p90, p99, max and the ratios to the baseline; the CPU each
+process used; then (unless --no-ramp) higher rates in short steps until p99 passes 100 ms, for
+the highest sustainable rate. --profile DIR records the service and the Hub with py-spy during
+the rounds of the service (direct) and prints where their time goes.
+
+Everything it started (the Hub, the proxy, the service, PostgreSQL, py-spy) is stopped at the
+end, on errors and on Ctrl-C. Results go in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import math
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jupyter_share.hub.demo import alive, descendants  # noqa: E402
+from tests import postgres  # noqa: E402
+from tests.hubs import Hub, start_hub  # noqa: E402
+
+GOAL_P99_MS = 100.0
+
+#: The mix: (operation, weight).
+MIX = [
+    ("GET shared-with-me", 45),
+    ("GET images?scope=owned", 15),
+    ("GET formations?scope=all", 15),
+    ("PUT grants", 12),
+    ("DELETE grants", 6),
+    ("POST images", 7),
+]
+BASELINE = "GET /hub/api/user (baseline)"
+EXPECTED = {"GET": {200}, "PUT": {200, 201}, "DELETE": {204}, "POST": {201}}
+
+
+# -- the simulated users ---------------------------------------------------------------------
+
+
+@dataclass
+class SimUser:
+    name: str
+    token: str
+    groups: list
+    images: list = field(default_factory=list)
+    formations: list = field(default_factory=list)
+    #: (plural, resource id) -> {principal: permission}: the grants this user made.
+    grants: dict = field(default_factory=dict)
+    made: int = 0
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"token {self.token}"}
+
+
+@dataclass
+class Sample:
+    op: str
+    seconds: float
+    ok: bool
+
+
+@dataclass
+class World:
+    users: list
+    user_names: list
+    groups: dict
+    rng: random.Random
+    errors: list = field(default_factory=list)
+
+    def other_user(self, me: str) -> str:
+        while True:
+            name = self.rng.choice(self.user_names)
+            if name != me:
+                return name
+
+
+class Targets:
+    """The URLs of one path to the service and to the Hub (direct or through the proxy)."""
+
+    def __init__(self, service_api: str, hub_user: str):
+        self.service_api = service_api
+        self.hub_user = hub_user
+
+
+async def call(client: httpx.AsyncClient, world: World, op: str, method: str, url: str, user: SimUser,
+               json=None, params=None) -> tuple[Sample, Optional[httpx.Response]]:
+    start = time.perf_counter()
+    try:
+        response = await client.request(method, url, headers=user.headers, json=json, params=params)
+        elapsed = time.perf_counter() - start
+    except httpx.HTTPError as e:
+        elapsed = time.perf_counter() - start
+        world.errors.append(f"{op} as {user.name}: {type(e).__name__} {e}"[:300])
+        return Sample(op, elapsed, False), None
+    ok = response.status_code in EXPECTED[method]
+    if not ok:
+        world.errors.append(f"{op} as {user.name}: {response.status_code} {response.text[:200]}")
+    return Sample(op, elapsed, ok), response
+
+
+async def act(client: httpx.AsyncClient, world: World, user: SimUser, targets: Targets, baseline: bool) -> Sample:
+    """One request of one user: the baseline's, or one of the mix."""
+    if baseline:
+        sample, _ = await call(client, world, BASELINE, "GET", targets.hub_user, user)
+        return sample
+    rng = world.rng
+    api = targets.service_api
+    op = rng.choices([name for name, _ in MIX], weights=[w for _, w in MIX])[0]
+    if op == "DELETE grants" and not any(user.grants.values()):
+        op = "PUT grants"
+    if op == "GET shared-with-me":
+        return (await call(client, world, op, "GET", api + "shared-with-me", user))[0]
+    if op == "GET images?scope=owned":
+        return (await call(client, world, op, "GET", api + "images", user, params={"scope": "owned"}))[0]
+    if op == "GET formations?scope=all":
+        return (await call(client, world, op, "GET", api + "formations", user, params={"scope": "all"}))[0]
+    if op == "POST images":
+        user.made += 1
+        body = {"name": f"{user.name}-load-{user.made}", "description": "made under load",
+                "spec": {"reference": f"registry.example.org/{user.name}/lab:{user.made}"}}
+        sample, response = await call(client, world, op, "POST", api + "images", user, json=body)
+        if sample.ok:
+            user.images.append(response.json()["id"])
+        return sample
+    if op == "PUT grants":
+        plural, rid = rng.choice([("images", i) for i in user.images] + [("formations", f) for f in user.formations])
+        if rng.random() < 0.8:
+            principal = "user:" + world.other_user(user.name)
+        else:
+            principal = "group:" + rng.choice(list(world.groups))
+        permission = rng.choice(["view", "edit"])
+        sample, _ = await call(client, world, op, "PUT", f"{api}{plural}/{rid}/grants/{principal}", user,
+                               json={"permission": permission})
+        if sample.ok:
+            user.grants.setdefault((plural, rid), {})[principal] = permission
+        return sample
+    # DELETE grants: one this user made.
+    (plural, rid), held = rng.choice([item for item in user.grants.items() if item[1]])
+    principal = rng.choice(sorted(held))
+    sample, _ = await call(client, world, op, "DELETE", f"{api}{plural}/{rid}/grants/{principal}", user)
+    if sample.ok:
+        del held[principal]
+    return sample
+
+
+async def run_round(world: World, clients: dict, targets: Targets, path: str, baseline: bool,
+                    rate: float, seconds: float) -> tuple[list, list, float]:
+    """Every user acts for `seconds`: exponential think times (mean users/rate), one request at
+    a time. Returns the samples, the event loop's lag samples and the wall time taken."""
+    mean_think = len(world.users) / rate
+    samples: list[Sample] = []
+    lags: list[float] = []
+    start = time.perf_counter()
+    end = start + seconds
+    client = clients[path]
+
+    async def one(user: SimUser, rng: random.Random) -> None:
+        while True:
+            delay = rng.expovariate(1 / mean_think)
+            if time.perf_counter() + delay >= end:
+                return
+            await asyncio.sleep(delay)
+            samples.append(await act(client, world, user, targets, baseline))
+
+    async def monitor() -> None:
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - t - 0.01)
+
+    tasks = [asyncio.create_task(one(u, random.Random(world.rng.random()))) for u in world.users]
+    tasks.append(asyncio.create_task(monitor()))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    return samples, lags, time.perf_counter() - start
+
+
+# -- setting up the Hub ------------------------------------------------------------------------
+
+
+def make_groups(names: list[str]) -> dict[str, list[str]]:
+    """A team of about 50 for everyone, a course of half the users, and a small staff group."""
+    teams = max(1, len(names) // 50)
+    groups = {f"team-{t:02d}": names[t::teams] for t in range(teams)}
+    groups["course-2026"] = names[::2]
+    groups["staff"] = names[::20]
+    return groups
+
+
+async def create_at_hub(hub: Hub, names: list[str], groups: dict) -> list[str]:
+    """The users and groups at the Hub, and one token per user (default scopes: all the
+    user's own, which include access to the share service)."""
+    api = f"http://127.0.0.1:{hub.hub_port}/hub/api/"
+    async with httpx.AsyncClient(base_url=api, headers={"Authorization": f"token {hub.admin_token}"}, timeout=120) as admin:
+        for i in range(0, len(names), 100):
+            r = await admin.post("users", json={"usernames": names[i:i + 100]})
+            assert r.status_code == 201, f"creating users: {r.status_code} {r.text[:300]}"
+        for group, members in groups.items():
+            r = await admin.post(f"groups/{group}", json={"users": members})
+            assert r.status_code == 201, f"creating group {group}: {r.status_code} {r.text[:300]}"
+        semaphore = asyncio.Semaphore(8)
+
+        async def token(name: str) -> str:
+            async with semaphore:
+                r = await admin.post(f"users/{name}/tokens", json={"note": "service_load benchmark"})
+                assert r.status_code == 201, f"token of {name}: {r.status_code} {r.text[:300]}"
+                return r.json()["token"]
+
+        return await asyncio.gather(*(token(n) for n in names))
+
+
+async def seed(world: World, client: httpx.AsyncClient, api: str) -> int:
+    """Through the service: each user makes one or two images and a formation on one of them,
+    shares its first image with two users, half of them their team's image with the team, the
+    formation with a user (edit), and a few the formation with the course."""
+    semaphore = asyncio.Semaphore(16)
+    count = 0
+
+    async def checked(user: SimUser, method: str, path: str, body: dict) -> dict:
+        nonlocal count
+        for attempt in range(3):
+            r = await client.request(method, api + path, headers=user.headers, json=body)
+            count += 1
+            if r.status_code in EXPECTED[method]:
+                return r.json()
+            if r.status_code != 503 or attempt == 2:
+                raise RuntimeError(f"seeding {method} {path} as {user.name}: {r.status_code} {r.text[:300]}")
+            await asyncio.sleep(1)
+
+    async def one(user: SimUser, rng: random.Random) -> None:
+        async with semaphore:
+            for n in range(1 + (rng.random() < 0.5)):
+                image = await checked(user, "POST", "images", {
+                    "name": f"{user.name}-image-{n}", "description": "seeded",
+                    "spec": {"reference": f"registry.example.org/{user.name}/env:{n}"}})
+                user.images.append(image["id"])
+            formation = await checked(user, "POST", "formations", {
+                "name": f"{user.name}-formation", "spec": {"image": user.images[0], "cpu": 2, "memory": "4Gi"}})
+            user.formations.append(formation["id"])
+            shares = [("images", user.images[0], "user:" + world.other_user(user.name), "view"),
+                      ("images", user.images[0], "user:" + world.other_user(user.name), "view"),
+                      ("formations", formation["id"], "user:" + world.other_user(user.name), "edit")]
+            team = next(g for g in user.groups if g.startswith("team-"))
+            if rng.random() < 0.5:
+                shares.append(("images", user.images[-1], "group:" + team, "view"))
+            if rng.random() < 0.02:
+                shares.append(("formations", formation["id"], "group:course-2026", "view"))
+            for plural, rid, principal, permission in shares:
+                await checked(user, "PUT", f"{plural}/{rid}/grants/{principal}", {"permission": permission})
+                user.grants.setdefault((plural, rid), {})[principal] = permission
+
+    await asyncio.gather(*(one(u, random.Random(world.rng.random())) for u in world.users))
+    return count
+
+
+# -- processes and their CPU -------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def postmaster_pid(port: int) -> Optional[int]:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and re.search(rf"/bin/postgres .*-p {port}\b", cmdline(int(entry))):
+            return int(entry)
+    return None
+
+
+class Processes:
+    """The processes whose CPU is reported: the Hub, the share service, the proxy, PostgreSQL
+    and this load generator."""
+
+    def __init__(self, hub: Hub, pg_port: Optional[int]):
+        family = descendants(hub.process.pid)
+        self.hub = hub.process.pid
+        self.service = next(p for p in family if "jupyter_share.hub.service" in cmdline(p))
+        self.proxy = next((p for p in family if "configurable-http-proxy" in cmdline(p)), None)
+        self.postmaster = postmaster_pid(pg_port) if pg_port else None
+
+    def snapshot(self) -> dict[str, float]:
+        shot = {"Hub": cpu_seconds(self.hub), "service": cpu_seconds(self.service),
+                "load generator": cpu_seconds(os.getpid())}
+        if self.proxy:
+            shot["proxy"] = cpu_seconds(self.proxy)
+        if self.postmaster:
+            shot["PostgreSQL"] = sum(cpu_seconds(p) for p in [self.postmaster] + descendants(self.postmaster))
+        return shot
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def quantile(values: list[float], q: float) -> float:
+    """Nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@dataclass
+class Stats:
+    count: int
+    errors: int
+    p50: float
+    p90: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(cls, samples: list[Sample]) -> Optional["Stats"]:
+        if not samples:
+            return None
+        ms = [s.seconds * 1000 for s in samples]
+        return cls(len(ms), sum(not s.ok for s in samples), quantile(ms, 0.5), quantile(ms, 0.9),
+                   quantile(ms, 0.99), max(ms))
+
+
+def table(results: dict, paths: list[str]) -> list[str]:
+    lines = ["| path | endpoint | count | errors | p50 ms | p90 ms | p99 ms | max ms | p50 / baseline | p99 / baseline |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for path in paths:
+        samples = results[path]
+        base = Stats.of(samples[BASELINE])
+        share = [s for op, values in samples.items() if op != BASELINE for s in values]
+        rows = [(op, Stats.of(samples[op])) for op, _ in MIX] + [("all share requests", Stats.of(share)),
+                                                                   (BASELINE, base)]
+        for name, st in rows:
+            if st is None:
+                continue
+            bold = "**" if name in ("all share requests", BASELINE) else ""
+            lines.append(f"| {path} | {bold}{name}{bold} | {st.count:,} | {st.errors} | {st.p50:.1f} | {st.p90:.1f} | "
+                         f"{st.p99:.1f} | {st.max:.0f} | {st.p50 / base.p50:.2f} | {st.p99 / base.p99:.2f} |")
+    return lines
+
+
+# -- profiling ---------------------------------------------------------------------------------
+
+
+class Profiler:
+    """py-spy on the service and the Hub, resumed for every round of the service (direct)."""
+
+    def __init__(self, directory: Path, pids: dict[str, int]):
+        self.directory = directory
+        self.pids = pids
+        self.running: list[subprocess.Popen] = []
+        self.parts = 0
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def start(self, seconds: float) -> None:
+        self.parts += 1
+        for name, pid in self.pids.items():
+            out = self.directory / f"{name}-{self.parts}.txt"
+            self.running.append(subprocess.Popen(
+                ["py-spy", "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-r", "250", "--idle",
+                 "--threads", "--nonblocking", "--format", "raw", "-o", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def stop(self, wait: float = 20) -> None:
+        for p in self.running:
+            try:
+                p.wait(wait)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.running.clear()
+
+    def stacks(self, name: str) -> collections.Counter:
+        found: collections.Counter = collections.Counter()
+        for path in sorted(self.directory.glob(f"{name}-*.txt")):
+            for line in path.read_text(errors="replace").splitlines():
+                stack, _, n = line.rpartition(" ")
+                if stack and n.isdigit():
+                    found[stack] += int(n)
+        return found
+
+
+#: Where a sampled stack of the service spends its time: the first rule that matches, from the
+#: leaf (innermost frame) up.
+SERVICE_RULES = [
+    ("HubAPI: a call to the Hub's REST API (worker thread)", r"\(jupyter_share/hub/hubapi\.py\)"),
+    ("HubAuth: the token check with the Hub", r"jupyterhub/services/auth\.py"),
+    ("SQL (SQLAlchemy, psycopg/sqlite3)", r"sqlalchemy/|psycopg|sqlite3"),
+    ("logging", r"\(logging/"),
+    ("JSON", r"\(json/"),
+    ("thread pool: idle worker", r"_worker \(concurrent/futures/thread\.py"),
+    ("event loop: waiting for I/O", r"select \(selectors\.py|_run_once .*\n?.*poll"),
+]
+
+
+def classify(stacks: collections.Counter, rules: list) -> dict[str, collections.Counter]:
+    """{thread kind: Counter(category -> samples)} (main thread: the event loop)."""
+    by_thread: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for stack, n in stacks.items():
+        frames = stack.split(";")
+        thread = "event loop" if "MainThread" in frames[0] or "main" in frames[0].lower() else "worker threads"
+        if any("concurrent/futures/thread.py" in f for f in frames):
+            thread = "worker threads"
+        category = "other Python (tornado, handlers, the service layer)"
+        for name, pattern in rules:
+            if any(re.search(pattern, f) for f in frames[1:]):
+                category = name
+                break
+        if category == "other Python (tornado, handlers, the service layer)" and frames[-1].startswith(("select", "poll", "epoll")):
+            category = "event loop: waiting for I/O"
+        by_thread[thread][category] += n
+    return by_thread
+
+
+def top_frames(stacks: collections.Counter, package: str, n: int = 12) -> list[tuple[str, int]]:
+    """The functions of `package` (or any, with "") with the most samples on the stack."""
+    inclusive: collections.Counter = collections.Counter()
+    for stack, count in stacks.items():
+        seen = set()
+        for frame in stack.split(";")[1:]:
+            if package in frame and frame not in seen:
+                seen.add(frame)
+                inclusive[frame] += count
+    return inclusive.most_common(n)
+
+
+def report_profile(profiler: Profiler) -> None:
+    print("\n## Profile (py-spy, wall-clock samples incl. idle, rounds of the service direct)\n")
+    for name in profiler.pids:
+        stacks = profiler.stacks(name)
+        total = sum(stacks.values())
+        if not total:
+            print(f"{name}: no samples (py-spy failed?)")
+            continue
+        print(f"### {name}: {total:,} samples\n")
+        for thread, counter in sorted(classify(stacks, SERVICE_RULES).items()):
+            all_ = sum(counter.values())
+            print(f"- {thread} ({all_:,} samples):")
+            for category, n in counter.most_common():
+                print(f"  - {category}: {100 * n / all_:.1f} %")
+        active = collections.Counter({s: c for s, c in stacks.items()
+                                      if not re.search(r"_worker \(concurrent|select \(selectors|\(threading\.py\)$|wait \(threading", s.rsplit(";", 1)[-1] + ";" + s)})
+        busy = sum(active.values())
+        print(f"\nbusiest frames ({'jupyter' if name == 'Hub' else 'jupyter_share'} code, share of {busy:,} non-idle samples):")
+        for frame, n in top_frames(active, "jupyterhub" if name == "Hub" else "jupyter_share"):
+            print(f"  {100 * n / max(busy, 1):5.1f} %  {frame}")
+        print()
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: Optional[Profiler]) -> None:
+    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    paths = ["direct", "proxy"]
+    targets = {
+        "direct": Targets(hub.service_url + "/services/share/api/v1/", f"http://127.0.0.1:{hub.hub_port}/hub/api/user"),
+        "proxy": Targets(hub.service_api, hub.url + "hub/api/user"),
+    }
+    conditions = [(path, baseline) for path in paths for baseline in (False, True)]
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {p: await stack.enter_async_context(httpx.AsyncClient(timeout=30, limits=limits)) for p in paths}
+
+        # Seeding, straight to the service.
+        t = time.perf_counter()
+        n = await seed(world, clients["direct"], targets["direct"].service_api)
+        grants = sum(len(g) for u in world.users for g in u.grants.values())
+        print(f"# seeded through the API: {n:,} requests in {time.perf_counter() - t:.0f} s; "
+              f"{sum(len(u.images) + len(u.formations) for u in world.users):,} resources, {grants:,} grants", flush=True)
+
+        # A short warm-up of each condition (not counted).
+        for path, baseline in conditions:
+            await run_round(world, clients, targets[path], path, baseline, args.rate, args.warmup)
+        world.errors.clear()
+
+        results = {p: collections.defaultdict(list) for p in paths}
+        lags = collections.defaultdict(list)
+        cpu = collections.defaultdict(lambda: collections.defaultdict(float))
+        wall = collections.defaultdict(float)
+        rounds = max(1, round(args.duration / (len(conditions) * args.round)))
+        print(f"# load: {len(world.users):,} users, {args.rate:g} req/s together (each user one request every "
+              f"{len(world.users) / args.rate:.1f} s on average), {rounds} rounds of {args.round:g} s per condition", flush=True)
+        for r in range(rounds):
+            order = conditions[r % len(conditions):] + conditions[:r % len(conditions)]
+            for path, baseline in order:
+                key = (path, baseline)
+                if profiler and path == "direct" and not baseline:
+                    profiler.start(args.round)
+                before = procs.snapshot()
+                samples, lag, seconds = await run_round(world, clients, targets[path], path, baseline, args.rate, args.round)
+                after = procs.snapshot()
+                if profiler:
+                    profiler.stop()
+                for name in after:
+                    cpu[key][name] += after[name] - before.get(name, after[name])
+                wall[key] += seconds
+                lags[key] += lag
+                for s in samples:
+                    results[path][s.op].append(s)
+                share = [s for s in samples]
+                st = Stats.of(share)
+                print(f"#   round {r + 1}/{rounds} {path:6} {'baseline' if baseline else 'service '}: "
+                      f"{len(samples) / seconds:6.1f} req/s  p50 {st.p50:6.1f}  p99 {st.p99:6.1f} ms  errors {st.errors}",
+                      flush=True)
+
+        print()
+        print(f"## {len(world.users):,} users, {args.rate:g} req/s, {'SQLite' if args.sqlite else 'PostgreSQL'} store\n")
+        for line in table(results, paths):
+            print(line)
+        everything = [s for p in paths for op, v in results[p].items() if op != BASELINE for s in v]
+        st = Stats.of(everything)
+        verdict = "met" if st.p99 < GOAL_P99_MS and st.errors == 0 else "MISSED"
+        print(f"\nGoal p99 < {GOAL_P99_MS:g} ms and 0 errors, all share requests of both paths: p99 {st.p99:.1f} ms, "
+              f"{st.errors} errors of {st.count:,}: {verdict}")
+        for path in paths:
+            ss = [s for op, v in results[path].items() if op != BASELINE for s in v]
+            print(f"  {path}: p99 {Stats.of(ss).p99:.1f} ms, errors {sum(not s.ok for s in ss)}")
+        if world.errors:
+            print(f"\nfirst errors ({len(world.errors)}):")
+            for e in world.errors[:10]:
+                print("  " + e)
+
+        print("\n## CPU used while measuring (% of one core; the machine has "
+              f"{os.cpu_count()}), and the event loop's lag in this process\n")
+        names = list(next(iter(cpu.values())))
+        print("| condition | req/s | " + " | ".join(names) + " | loop lag p99 ms |")
+        print("| --- | ---: | " + " | ".join("---:" for _ in names) + " | ---: |")
+        for path, baseline in conditions:
+            key = (path, baseline)
+            count = sum(len(v) for op, v in results[path].items() if (op == BASELINE) == baseline)
+            cells = " | ".join(f"{100 * cpu[key][n] / wall[key]:.0f}" for n in names)
+            print(f"| {path}, {'baseline' if baseline else 'service'} | {count / wall[key]:.1f} | {cells} | "
+                  f"{1000 * quantile(lags[key], 0.99):.1f} |")
+        print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+
+        if args.ramp:
+            print("\n## Higher rates, service direct only, steps of "
+                  f"{args.ramp_step:g} s (stops when p99 >= {GOAL_P99_MS:g} ms, an error, or < 90 % of the rate)\n")
+            print("| target req/s | achieved req/s | p50 ms | p99 ms | errors | service CPU % | Hub CPU % |")
+            print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            best = None
+            for factor in args.ramp_factors:
+                rate = args.rate * factor
+                world.errors.clear()
+                before = procs.snapshot()
+                samples, _, seconds = await run_round(world, clients, targets["direct"], "direct", False, rate, args.ramp_step)
+                after = procs.snapshot()
+                st = Stats.of(samples)
+                achieved = len(samples) / seconds
+                print(f"| {rate:.0f} | {achieved:.1f} | {st.p50:.1f} | {st.p99:.1f} | {st.errors} | "
+                      f"{100 * (after['service'] - before['service']) / seconds:.0f} | "
+                      f"{100 * (after['Hub'] - before['Hub']) / seconds:.0f} |", flush=True)
+                if st.p99 >= GOAL_P99_MS or st.errors or achieved < 0.9 * rate:
+                    break
+                best = rate
+            print(f"\nhighest rate that kept p99 < {GOAL_P99_MS:g} ms with no errors: "
+                  f"{f'{best:.0f} req/s' if best else f'below {args.rate * args.ramp_factors[0]:.0f} req/s'}")
+
+        if profiler:
+            report_profile(profiler)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 2)[2])
+    parser.add_argument("--users", type=int, default=1000, help="simulated users (default 1000)")
+    parser.add_argument("--duration", type=float, default=120,
+                        help="seconds of measured load, split over the four conditions (default 120)")
+    parser.add_argument("--rate", type=float, default=150,
+                        help="requests per second of all users together (default 150: each of 1000 users "
+                             "one request every 6.7 s on average)")
+    parser.add_argument("--round", type=float, default=10, help="seconds of one round of one condition (default 10)")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of unmeasured load per condition first")
+    parser.add_argument("--connections", type=int, default=100, help="the load generator's connection limit per path")
+    parser.add_argument("--sqlite", action="store_true", help="the SQLite store instead of PostgreSQL, for comparison")
+    parser.add_argument("--no-ramp", dest="ramp", action="store_false", help="skip the search for the highest rate")
+    parser.add_argument("--ramp-step", type=float, default=8, help="seconds per step of the rate search")
+    parser.add_argument("--ramp-factors", type=float, nargs="+", default=[1.5, 2, 3, 4, 6],
+                        help="rates of the search, as multiples of --rate")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the service and the Hub into DIR and summarize")
+    parser.add_argument("--seed", type=int, default=7, help="random seed")
+    args = parser.parse_args()
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    rng = random.Random(args.seed)
+    names = [f"u{i:04d}" for i in range(args.users)]
+    groups = make_groups(names)
+    work = Path(tempfile.mkdtemp(prefix="share-load-"))
+    print(f"# {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    hub = None
+    pg_port = None
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, work, True)
+        try:
+            if args.sqlite:
+                db_url = None
+            else:
+                server = stack.enter_context(postgres.cluster())
+                pg_port = int(re.search(r":(\d+)/", server).group(1))
+                db_url = postgres.fresh_database(server, "share_load")
+                print(f"# PostgreSQL up in {time.perf_counter() - started:.0f} s", flush=True)
+            t = time.perf_counter()
+            hub = start_hub(work / "hub", db_url=db_url)
+            family: set[int] = set()
+
+            def stop_hub() -> None:
+                family.update(descendants(hub.process.pid))
+                t = time.perf_counter()
+                killed = hub.stop()
+                left = [p for p in family | set(killed) if alive(p)]
+                print(f"# stopped the Hub in {time.perf_counter() - t:.0f} s{f'; had to kill {killed}' if killed else ''}"
+                      f"{f'; STILL ALIVE: {left}' if left else ''}", flush=True)
+
+            stack.callback(stop_hub)
+            hub.wait_service()
+            import jupyterhub
+
+            print(f"# JupyterHub {jupyterhub.__version__} up in {time.perf_counter() - t:.0f} s; store "
+                  f"{'SQLite' if args.sqlite else 'PostgreSQL'}", flush=True)
+            procs = Processes(hub, pg_port)
+            family.update(descendants(hub.process.pid))
+            t = time.perf_counter()
+            tokens = asyncio.run(create_at_hub(hub, names, groups))
+            print(f"# {len(names):,} users, {len(groups)} groups and {len(tokens):,} tokens at the Hub in "
+                  f"{time.perf_counter() - t:.0f} s", flush=True)
+            member_of = collections.defaultdict(list)
+            for group, members in groups.items():
+                for m in members:
+                    member_of[m].append(group)
+            world = World([SimUser(n, tok, member_of[n]) for n, tok in zip(names, tokens)], names, groups, rng)
+            profiler = None
+            if args.profile:
+                profiler = Profiler(Path(args.profile), {"service": procs.service, "Hub": procs.hub})
+                stack.callback(profiler.stop, 0)
+            asyncio.run(load_phase(args, hub, world, procs, profiler))
+        except KeyboardInterrupt:
+            print("\n# interrupted: stopping everything", flush=True)
+    if pg_port and postmaster_pid(pg_port):
+        print(f"# PostgreSQL on port {pg_port} is STILL RUNNING", flush=True)
+    print(f"# done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
