@@ -775,6 +775,13 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "hub-demo":
             return cmd_hub_demo(args)
         app, loaded = make_app(args, trait_options, warn)
+        if app.resolved_mode == "hub":
+            # The store belongs to the Hub's share service; a local one would share nothing.
+            raise UsageError(
+                "under JupyterHub the share service keeps what is shared: use the Sharing panel, "
+                "the notebook widgets, or jupyter_share.client.ShareClient() (it finds the service "
+                "through this server); pass --ShareApp.mode=standalone for a local store"
+            )
         try:
             service = app.make_service()
         except Exception as e:

@@ -258,3 +258,13 @@ def test_help(cli):
     assert share.startswith("usage: jupyter share share") and "--permission {view,edit,manage}" in share
     assert "--expires ISO8601" in share and "--json" in share
     assert cli.run(user=None, expect=2).stderr.startswith("usage: jupyter share")
+
+
+def test_under_jupyterhub_it_points_to_the_service(cli):
+    # A local store under JupyterHub would share nothing: the Hub's share service keeps it all.
+    cli.env.update(JUPYTERHUB_API_TOKEN="x" * 32, JUPYTERHUB_SERVICE_PREFIX="/user/alice/", JUPYTERHUB_USER="alice")
+    message = cli.refused("list", expect=2, user=None)
+    assert "share service" in message and "ShareClient()" in message
+    assert not (cli.tmp / "data" / "jupyter_share").exists()
+    # On purpose, a local store still works.
+    assert cli.json("list", "--ShareApp.mode=standalone", user="alice")["total"] == 0
