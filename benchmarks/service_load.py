@@ -10,20 +10,24 @@ user, seeds a realistic state through the service's API (every user creates imag
 formation and shares some with other users and groups), then lets every user act at random
 (exponential think time, so that all of them together send --rate requests per second):
 
-    45 %  GET shared-with-me
-    15 %  GET images?scope=owned
-    15 %  GET formations?scope=all
-    12 %  PUT images|formations/ID/grants/PRINCIPAL   (share with a user or group, or change)
-     6 %  DELETE .../grants/PRINCIPAL                 (revoke one of the user's own grants)
-     7 %  POST images                                 (a new image, a unique name)
+    60 %  GET shared-with-me
+    10 %  GET images?scope=owned
+    10 %  GET formations?scope=all
+    10 %  PUT images|formations/ID/grants/PRINCIPAL   (share with a user or group, or change)
+     5 %  DELETE .../grants/PRINCIPAL                 (revoke one of the user's own grants)
+     5 %  POST images                                 (a new image, a unique name)
+
+The default rate, 50 requests per second for 1,000 users (each one request every 20 s), is
+what 1,000 open JupyterLabs send: the Sharing panel polls shared-with-me every 30 s while
+visible (33 req/s), and the users' own listing and sharing add the rest.
 
 Every request is valid (each user changes only its own resources, one request at a time), so
 any answer but the expected 2xx is an error. Four conditions are alternated in rounds of
 --round seconds, in a rotating order: the service directly (its own port) and its baseline,
 the Hub's GET /hub/api/user directly (the Hub's port); then both through the proxy. Reported
 per endpoint: count, errors, p50, p90, p99, max and the ratios to the baseline; the CPU each
-process used; then (unless --no-ramp) higher rates in short steps until p99 passes 100 ms, for
-the highest sustainable rate. --profile DIR records the service and the Hub with py-spy during
+process used; then (unless --no-ramp) higher rates in short steps, the service and the
+baseline alternately (direct), until both miss p99 < 100 ms, for the highest sustainable rate. --profile DIR records the service and the Hub with py-spy during
 the rounds of the service (direct) and prints where their time goes.
 
 Everything it started (the Hub, the proxy, the service, PostgreSQL, py-spy) is stopped at the
@@ -41,7 +45,6 @@ import os
 import platform
 import random
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -64,12 +67,12 @@ GOAL_P99_MS = 100.0
 
 #: The mix: (operation, weight).
 MIX = [
-    ("GET shared-with-me", 45),
-    ("GET images?scope=owned", 15),
-    ("GET formations?scope=all", 15),
-    ("PUT grants", 12),
-    ("DELETE grants", 6),
-    ("POST images", 7),
+    ("GET shared-with-me", 60),
+    ("GET images?scope=owned", 10),
+    ("GET formations?scope=all", 10),
+    ("PUT grants", 10),
+    ("DELETE grants", 5),
+    ("POST images", 5),
 ]
 BASELINE = "GET /hub/api/user (baseline)"
 EXPECTED = {"GET": {200}, "PUT": {200, 201}, "DELETE": {204}, "POST": {201}}
@@ -140,14 +143,15 @@ async def call(client: httpx.AsyncClient, world: World, op: str, method: str, ur
     return Sample(op, elapsed, ok), response
 
 
-async def act(client: httpx.AsyncClient, world: World, user: SimUser, targets: Targets, baseline: bool) -> Sample:
-    """One request of one user: the baseline's, or one of the mix."""
+async def act(client: httpx.AsyncClient, world: World, user: SimUser, targets: Targets, baseline: bool,
+              op: Optional[str] = None) -> Sample:
+    """One request of one user: the baseline's, or one of the mix (`op`, or one at random)."""
     if baseline:
         sample, _ = await call(client, world, BASELINE, "GET", targets.hub_user, user)
         return sample
     rng = world.rng
     api = targets.service_api
-    op = rng.choices([name for name, _ in MIX], weights=[w for _, w in MIX])[0]
+    op = op or rng.choices([name for name, _ in MIX], weights=[w for _, w in MIX])[0]
     if op == "DELETE grants" and not any(user.grants.values()):
         op = "PUT grants"
     if op == "GET shared-with-me":
@@ -301,13 +305,23 @@ async def seed(world: World, client: httpx.AsyncClient, api: str) -> int:
 # -- processes and their CPU -------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
+def schedstat(pid: int) -> tuple[float, float]:
+    """Seconds on a CPU and seconds runnable but waiting for one (the run queue), summed over
+    the process's threads (/proc/PID/task/TID/schedstat)."""
+    on_cpu = waiting = 0
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0, 0.0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run, wait, _ = f.read().split()
+            on_cpu += int(run)
+            waiting += int(wait)
+        except (OSError, ValueError):
+            continue
+    return on_cpu / 1e9, waiting / 1e9
 
 
 def cmdline(pid: int) -> str:
@@ -325,6 +339,101 @@ def postmaster_pid(port: int) -> Optional[int]:
     return None
 
 
+#: The Hub's access log line: "200 GET /hub/api/users/u0001/shared (share@127.0.0.1) 3.21ms".
+HUB_LOG_LINE = re.compile(r"\] (\d{3}) ([A-Z]+) (\S+) \(([^@)]*)@[^)]*\) ([\d.]+)ms")
+
+
+def hub_call_kind(path: str) -> str:
+    path = path.split("?")[0]
+    if path == "/hub/api/user":
+        return "GET /hub/api/user"
+    if re.fullmatch(r"/hub/api/users/[^/]+/shared", path):
+        return "GET users/NAME/shared"
+    if re.fullmatch(r"/hub/api/users/[^/]+", path):
+        return "GET users/NAME"
+    if re.fullmatch(r"/hub/api/groups/[^/]+", path):
+        return "GET groups/NAME"
+    return path
+
+
+class HubLog:
+    """The Hub's own access log (its stdout, which the service shares): which calls the Hub
+    served, for whom, and in how many ms by its own clock."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def mark(self) -> int:
+        return self.path.stat().st_size
+
+    def since(self, mark: int) -> list[tuple[str, str, float]]:
+        """(caller, kind of call, ms) of every API call the Hub logged after `mark`."""
+        with self.path.open("rb") as f:
+            f.seek(mark)
+            text = f.read().decode(errors="replace")
+        calls = []
+        for m in HUB_LOG_LINE.finditer(text):
+            if m.group(3).startswith("/hub/api/"):
+                calls.append(("service" if m.group(4) == "share" else "user token", hub_call_kind(m.group(3)),
+                              float(m.group(5))))
+        return calls
+
+
+class Statements:
+    """Every SQL statement PostgreSQL runs for the store's database, from its own log: logged
+    (log_min_duration_statement = 0) only while `logging()` is active."""
+
+    def __init__(self, db_url: Optional[str], pg_port: Optional[int]):
+        self.url = db_url.replace("postgresql+psycopg://", "postgresql://") if db_url and pg_port else None
+        postmaster = postmaster_pid(pg_port) if self.url else None
+        found = re.search(r" -k (\S+)", cmdline(postmaster)) if postmaster else None
+        self.log = Path(found.group(1)) / "log" if found else None  # tests/postgres.py: pg_ctl -l BASE/log
+        self.database = self.url.rsplit("/", 1)[1] if self.url else None
+
+    def _set(self, on: bool) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            if on:
+                conn.execute("ALTER SYSTEM SET log_min_duration_statement = 0")
+                conn.execute("ALTER SYSTEM SET log_line_prefix = '%m [%p] db=%d '")
+            else:
+                conn.execute("ALTER SYSTEM RESET log_min_duration_statement")
+                conn.execute("ALTER SYSTEM RESET log_line_prefix")
+            conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+
+    @contextlib.contextmanager
+    def logging(self):
+        if not self.log:
+            yield self
+            return
+        self._set(True)
+        try:
+            yield self
+        finally:
+            self._set(False)
+
+    def mark(self) -> Optional[int]:
+        return self.log.stat().st_size if self.log else None
+
+    def since(self, mark: Optional[int]) -> Optional[tuple[int, float]]:
+        """(round trips, their ms by PostgreSQL's clock) in the store's database since `mark`:
+        each simple query (the pool's pre-ping ";", BEGIN, COMMIT) or extended-protocol execute
+        is one; parse and bind add their time."""
+        if mark is None:
+            return None
+        with self.log.open("rb") as f:
+            f.seek(mark)
+            text = f.read().decode(errors="replace")
+        count, ms = 0, 0.0
+        for m in re.finditer(rf"db={re.escape(self.database)} LOG:  duration: ([\d.]+) ms  (\w+)", text):
+            ms += float(m.group(1))
+            if m.group(2) in ("statement", "execute"):
+                count += 1
+        return count, ms
+
+
 class Processes:
     """The processes whose CPU is reported: the Hub, the share service, the proxy, PostgreSQL
     and this load generator."""
@@ -335,15 +444,28 @@ class Processes:
         self.service = next(p for p in family if "jupyter_share.hub.service" in cmdline(p))
         self.proxy = next((p for p in family if "configurable-http-proxy" in cmdline(p)), None)
         self.postmaster = postmaster_pid(pg_port) if pg_port else None
+        self.pg_port = pg_port
 
-    def snapshot(self) -> dict[str, float]:
-        shot = {"Hub": cpu_seconds(self.hub), "service": cpu_seconds(self.service),
-                "load generator": cpu_seconds(os.getpid())}
+    def snapshot(self) -> dict[tuple[str, int], tuple[float, float]]:
+        """{(name, pid): (CPU seconds, seconds waiting for a CPU)} of each process (PostgreSQL:
+        the postmaster and its backends, which come and go with the store's pool)."""
+        pids = {"Hub": [self.hub], "service": [self.service], "load generator": [os.getpid()]}
         if self.proxy:
-            shot["proxy"] = cpu_seconds(self.proxy)
+            pids["proxy"] = [self.proxy]
         if self.postmaster:
-            shot["PostgreSQL"] = sum(cpu_seconds(p) for p in [self.postmaster] + descendants(self.postmaster))
-        return shot
+            pids["PostgreSQL"] = [self.postmaster] + descendants(self.postmaster)
+        return {(name, pid): schedstat(pid) for name, group in pids.items() for pid in group}
+
+    @staticmethod
+    def used(before: dict, after: dict) -> dict[str, float]:
+        """{name: CPU seconds, name + " wait": seconds waiting for a CPU} between two snapshots
+        (a process that started in between counts whole; one that ended is left out)."""
+        found: dict[str, float] = collections.defaultdict(float)
+        for (name, pid), (run, wait) in after.items():
+            run0, wait0 = before.get((name, pid), (0.0, 0.0))
+            found[name] += run - run0
+            found[name + " wait"] += wait - wait0
+        return found
 
 
 # -- statistics ------------------------------------------------------------------------------
@@ -432,74 +554,134 @@ class Profiler:
         return found
 
 
-#: Where a sampled stack of the service spends its time: the first rule that matches, from the
-#: leaf (innermost frame) up.
-SERVICE_RULES = [
-    ("HubAPI: a call to the Hub's REST API (worker thread)", r"\(jupyter_share/hub/hubapi\.py\)"),
-    ("HubAuth: the token check with the Hub", r"jupyterhub/services/auth\.py"),
-    ("SQL (SQLAlchemy, psycopg/sqlite3)", r"sqlalchemy/|psycopg|sqlite3"),
-    ("logging", r"\(logging/"),
-    ("JSON", r"\(json/"),
-    ("thread pool: idle worker", r"_worker \(concurrent/futures/thread\.py"),
-    ("event loop: waiting for I/O", r"select \(selectors\.py|_run_once .*\n?.*poll"),
-]
-
-
-def classify(stacks: collections.Counter, rules: list) -> dict[str, collections.Counter]:
-    """{thread kind: Counter(category -> samples)} (main thread: the event loop)."""
-    by_thread: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    for stack, n in stacks.items():
-        frames = stack.split(";")
-        thread = "event loop" if "MainThread" in frames[0] or "main" in frames[0].lower() else "worker threads"
-        if any("concurrent/futures/thread.py" in f for f in frames):
-            thread = "worker threads"
-        category = "other Python (tornado, handlers, the service layer)"
-        for name, pattern in rules:
-            if any(re.search(pattern, f) for f in frames[1:]):
-                category = name
-                break
-        if category == "other Python (tornado, handlers, the service layer)" and frames[-1].startswith(("select", "poll", "epoll")):
-            category = "event loop: waiting for I/O"
-        by_thread[thread][category] += n
-    return by_thread
-
-
 def top_frames(stacks: collections.Counter, package: str, n: int = 12) -> list[tuple[str, int]]:
-    """The functions of `package` (or any, with "") with the most samples on the stack."""
+    """The functions of `package` with the most samples on the stack (each counted once per
+    stack)."""
     inclusive: collections.Counter = collections.Counter()
     for stack, count in stacks.items():
-        seen = set()
-        for frame in stack.split(";")[1:]:
-            if package in frame and frame not in seen:
-                seen.add(frame)
+        for frame in set(stack.split(";")[1:]):
+            if package in frame:
                 inclusive[frame] += count
     return inclusive.most_common(n)
 
 
+def thread_kind(root: str) -> Optional[str]:
+    """The event loop (MainThread), the worker threads (the IOLoop's default executor,
+    asyncio_N), or None for helper threads that only sleep (pycares' shutdown loop)."""
+    if "MainThread" in root:
+        return "event loop"
+    if "asyncio_" in root or "ThreadPoolExecutor" in root:
+        return "worker threads"
+    return None
+
+
+def category(frames: list[str], thread: str) -> str:
+    """Where one sampled stack spends its time (wall clock: waiting counts)."""
+    text = ";".join(frames)
+    leaf = frames[-1]
+    if thread == "worker threads":
+        if "_worker (concurrent/futures/thread.py" in leaf:
+            return "idle: no work queued"
+        if "jupyter_share/hub/hubapi.py" in text:
+            if "httpcore/_backends/sync.py" in leaf and "read" in leaf:
+                return "waiting for the Hub's answer (HubAPI)"
+            return "HubAPI: httpx on CPU (connect, send, parse)"
+        if "psycopg" in text or "sqlalchemy" in text or "sqlite3" in text:
+            if re.search(r"Connection\.wait|wait_conn|select \(selectors", leaf):
+                return "waiting for PostgreSQL"
+            return "SQL on CPU (SQLAlchemy, driver)"
+        return "service layer (rules, models)"
+    if "select (selectors.py" in leaf or "EpollSelector.select" in leaf:
+        return "idle: waiting for I/O"
+    if "jupyterhub/services/auth.py" in text:
+        return "HubAuth: token check"
+    if "jupyterhub/" in text and ("sqlalchemy" in text or "sqlite3" in text):
+        return "the Hub's database (SQLAlchemy, sqlite3)"
+    if "jupyterhub/scopes.py" in text or "jupyterhub/roles.py" in text:
+        return "the Hub's scopes and roles"
+    if "(logging/" in text:
+        return "logging"
+    if "(json/" in text:
+        return "JSON"
+    return "tornado, handlers, other"
+
+
 def report_profile(profiler: Profiler) -> None:
-    print("\n## Profile (py-spy, wall-clock samples incl. idle, rounds of the service direct)\n")
+    print("\n## Profile (py-spy at 250 Hz, wall clock incl. waiting, during the rounds of the service, direct)\n")
     for name in profiler.pids:
         stacks = profiler.stacks(name)
-        total = sum(stacks.values())
-        if not total:
-            print(f"{name}: no samples (py-spy failed?)")
+        by_thread: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        threads: dict[str, set] = collections.defaultdict(set)
+        busy: collections.Counter = collections.Counter()
+        for stack, n in stacks.items():
+            frames = stack.split(";")
+            thread = thread_kind(frames[0])
+            if thread is None:
+                continue
+            threads[thread].add(frames[0])
+            what = category(frames, thread)
+            by_thread[thread][what] += n
+            if not what.startswith("idle"):
+                busy[stack] += n
+        if not by_thread:
+            print(f"{name}: no samples (did py-spy run?)\n")
             continue
-        print(f"### {name}: {total:,} samples\n")
-        for thread, counter in sorted(classify(stacks, SERVICE_RULES).items()):
-            all_ = sum(counter.values())
-            print(f"- {thread} ({all_:,} samples):")
-            for category, n in counter.most_common():
-                print(f"  - {category}: {100 * n / all_:.1f} %")
-        active = collections.Counter({s: c for s, c in stacks.items()
-                                      if not re.search(r"_worker \(concurrent|select \(selectors|\(threading\.py\)$|wait \(threading", s.rsplit(";", 1)[-1] + ";" + s)})
-        busy = sum(active.values())
-        print(f"\nbusiest frames ({'jupyter' if name == 'Hub' else 'jupyter_share'} code, share of {busy:,} non-idle samples):")
-        for frame, n in top_frames(active, "jupyterhub" if name == "Hub" else "jupyter_share"):
-            print(f"  {100 * n / max(busy, 1):5.1f} %  {frame}")
+        print(f"### {name}\n")
+        for thread, counter in sorted(by_thread.items()):
+            total = sum(counter.values())
+            print(f"- {thread} ({len(threads[thread])} thread{'s' if len(threads[thread]) > 1 else ''}, {total:,} samples):")
+            for what, n in counter.most_common():
+                print(f"  - {what}: {100 * n / total:.1f} %")
+        package = "jupyterhub/" if name == "Hub" else "jupyter_share/"
+        total_busy = sum(busy.values())
+        print(f"\n  {package} functions on the stack in the {total_busy:,} samples that are not idle:")
+        for frame, n in top_frames(busy, package, 40):
+            if n < 0.9 * total_busy:  # leave out main(), start() and the like
+                print(f"  {100 * n / max(total_busy, 1):5.1f} %  {frame}")
         print()
 
 
 # -- the run -----------------------------------------------------------------------------------
+
+
+def hub_calls_table(calls: dict, requests: dict) -> list[str]:
+    """What the Hub served during the rounds of the service, per path."""
+    lines = ["| path | Hub API call | made by | calls | per share request | Hub's own p50 ms | p99 ms |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for path, found in calls.items():
+        by_kind = collections.defaultdict(list)
+        for caller, kind, ms in found:
+            by_kind[(kind, "the service (HubAPI)" if caller == "service" else "the service (HubAuth), user's token")].append(ms)
+        for (kind, caller), values in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
+            lines.append(f"| {path} | {kind} | {caller} | {len(values):,} | {len(values) / max(requests[path], 1):.2f} | "
+                         f"{quantile(values, 0.5):.1f} | {quantile(values, 0.99):.1f} |")
+    return lines
+
+
+async def probe(world: World, client: httpx.AsyncClient, targets: Targets, hublog: HubLog, sql: Statements,
+                n: int) -> list[str]:
+    """Each request of the mix alone, one at a time (direct): its latency, the Hub calls it
+    made and the Hub's own time for them, and its PostgreSQL transactions."""
+    lines = ["| endpoint, one at a time | p50 ms | Hub calls / request | Hub's own ms / request | "
+             "SQL round trips / request | PostgreSQL's own ms / request |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for op in [name for name, _ in MIX] + [BASELINE]:
+        sql_mark = sql.mark()
+        mark = hublog.mark()
+        ms = []
+        for _ in range(n):
+            user = world.rng.choice(world.users)
+            if op == "DELETE grants" and not any(user.grants.values()):
+                continue
+            sample = await act(client, world, user, targets, op == BASELINE, None if op == BASELINE else op)
+            ms.append(sample.seconds * 1000)
+        await asyncio.sleep(0.5)  # the Hub and PostgreSQL write their log lines after answering
+        calls = [c for c in hublog.since(mark) if not (op == BASELINE and c[0] == "user token")]
+        statements = sql.since(sql_mark)
+        sql_cells = "n/a | n/a" if statements is None else f"{statements[0] / len(ms):.1f} | {statements[1] / len(ms):.1f}"
+        lines.append(f"| {op} | {quantile(ms, 0.5):.1f} | {len(calls) / len(ms):.2f} | "
+                     f"{sum(c[2] for c in calls) / len(ms):.1f} | {sql_cells} |")
+    return lines
 
 
 async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: Optional[Profiler]) -> None:
@@ -526,6 +708,8 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
         world.errors.clear()
 
         results = {p: collections.defaultdict(list) for p in paths}
+        hublog = HubLog(hub.log_path)
+        hub_calls = {p: [] for p in paths}
         lags = collections.defaultdict(list)
         cpu = collections.defaultdict(lambda: collections.defaultdict(float))
         wall = collections.defaultdict(float)
@@ -539,18 +723,22 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
                 if profiler and path == "direct" and not baseline:
                     profiler.start(args.round)
                 before = procs.snapshot()
+                mark = hublog.mark()
                 samples, lag, seconds = await run_round(world, clients, targets[path], path, baseline, args.rate, args.round)
                 after = procs.snapshot()
+                if not baseline:
+                    await asyncio.sleep(0.2)
+                    hub_calls[path] += hublog.since(mark)
                 if profiler:
                     profiler.stop()
-                for name in after:
-                    cpu[key][name] += after[name] - before.get(name, after[name])
+                used = procs.used(before, after)
+                for name in used:
+                    cpu[key][name] += used[name]
                 wall[key] += seconds
                 lags[key] += lag
                 for s in samples:
                     results[path][s.op].append(s)
-                share = [s for s in samples]
-                st = Stats.of(share)
+                st = Stats.of(samples)
                 print(f"#   round {r + 1}/{rounds} {path:6} {'baseline' if baseline else 'service '}: "
                       f"{len(samples) / seconds:6.1f} req/s  p50 {st.p50:6.1f}  p99 {st.p99:6.1f} ms  errors {st.errors}",
                       flush=True)
@@ -572,41 +760,64 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
             for e in world.errors[:10]:
                 print("  " + e)
 
-        print("\n## CPU used while measuring (% of one core; the machine has "
-              f"{os.cpu_count()}), and the event loop's lag in this process\n")
-        names = list(next(iter(cpu.values())))
+        print("\n## CPU while measuring: % of one core used (and % of the time runnable but waiting for a "
+              f"CPU; the machine has {os.cpu_count()}), and the event loop's lag in this process\n")
+        names = [n for n in next(iter(cpu.values())) if not n.endswith(" wait")]
         print("| condition | req/s | " + " | ".join(names) + " | loop lag p99 ms |")
         print("| --- | ---: | " + " | ".join("---:" for _ in names) + " | ---: |")
         for path, baseline in conditions:
             key = (path, baseline)
             count = sum(len(v) for op, v in results[path].items() if (op == BASELINE) == baseline)
-            cells = " | ".join(f"{100 * cpu[key][n] / wall[key]:.0f}" for n in names)
+            cells = " | ".join(f"{100 * cpu[key][n] / wall[key]:.0f} ({100 * cpu[key][n + ' wait'] / wall[key]:.0f})"
+                               for n in names)
             print(f"| {path}, {'baseline' if baseline else 'service'} | {count / wall[key]:.1f} | {cells} | "
                   f"{1000 * quantile(lags[key], 0.99):.1f} |")
         print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
+        print("\n## What the Hub served for the share requests (its own log and clock)\n")
+        share_requests = {p: sum(len(v) for op, v in results[p].items() if op != BASELINE) for p in paths}
+        for line in hub_calls_table(hub_calls, share_requests):
+            print(line)
+
         if args.ramp:
-            print("\n## Higher rates, service direct only, steps of "
-                  f"{args.ramp_step:g} s (stops when p99 >= {GOAL_P99_MS:g} ms, an error, or < 90 % of the rate)\n")
-            print("| target req/s | achieved req/s | p50 ms | p99 ms | errors | service CPU % | Hub CPU % |")
-            print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-            best = None
-            for factor in args.ramp_factors:
+            print("\n## Other rates, direct, the service and the baseline alternately, steps of "
+                  f"{args.ramp_step:g} s (each stops once p99 >= {GOAL_P99_MS:g} ms, an error, or < 90 % of the rate)\n")
+            print("| target req/s | measured | achieved req/s | p50 ms | p99 ms | errors | service CPU % | Hub CPU % |")
+            print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+            best = {False: None, True: None}
+            failed = {False: False, True: False}
+            for factor in sorted(args.ramp_factors):
                 rate = args.rate * factor
-                world.errors.clear()
-                before = procs.snapshot()
-                samples, _, seconds = await run_round(world, clients, targets["direct"], "direct", False, rate, args.ramp_step)
-                after = procs.snapshot()
-                st = Stats.of(samples)
-                achieved = len(samples) / seconds
-                print(f"| {rate:.0f} | {achieved:.1f} | {st.p50:.1f} | {st.p99:.1f} | {st.errors} | "
-                      f"{100 * (after['service'] - before['service']) / seconds:.0f} | "
-                      f"{100 * (after['Hub'] - before['Hub']) / seconds:.0f} |", flush=True)
-                if st.p99 >= GOAL_P99_MS or st.errors or achieved < 0.9 * rate:
+                for baseline in (False, True):
+                    if failed[baseline]:
+                        continue
+                    world.errors.clear()
+                    before = procs.snapshot()
+                    samples, _, seconds = await run_round(world, clients, targets["direct"], "direct", baseline, rate,
+                                                          args.ramp_step)
+                    after = procs.snapshot()
+                    st = Stats.of(samples)
+                    achieved = len(samples) / seconds
+                    print(f"| {rate:.0f} | {'baseline' if baseline else 'service'} | {achieved:.1f} | {st.p50:.1f} | "
+                          f"{st.p99:.1f} | {st.errors} | {100 * procs.used(before, after)['service'] / seconds:.0f} | "
+                          f"{100 * procs.used(before, after)['Hub'] / seconds:.0f} |", flush=True)
+                    if st.p99 >= GOAL_P99_MS or st.errors or achieved < 0.9 * rate:
+                        failed[baseline] = True
+                    elif not failed[baseline]:
+                        best[baseline] = rate
+                if all(failed.values()):
                     break
-                best = rate
-            print(f"\nhighest rate that kept p99 < {GOAL_P99_MS:g} ms with no errors: "
-                  f"{f'{best:.0f} req/s' if best else f'below {args.rate * args.ramp_factors[0]:.0f} req/s'}")
+            for baseline in (False, True):
+                what = "the baseline (GET /hub/api/user)" if baseline else "the share service (the mix)"
+                print(f"\nhighest rate at which {what} kept p99 < {GOAL_P99_MS:g} ms with no errors: "
+                      f"{f'{best[baseline]:.0f} req/s' if best[baseline] else 'below the lowest step'}"
+                      f"{'' if failed[baseline] else ' (or more: it never missed)'}")
+
+        if args.probe:
+            print(f"\n## Each request alone, {args.probe} of each one after another (direct)\n")
+            with Statements(None if args.sqlite else hub.db_url, procs.pg_port).logging() as sql:
+                for line in await probe(world, clients["direct"], targets["direct"], hublog, sql, args.probe):
+                    print(line, flush=True)
 
         if profiler:
             report_profile(profiler)
@@ -618,18 +829,23 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000, help="simulated users (default 1000)")
     parser.add_argument("--duration", type=float, default=120,
                         help="seconds of measured load, split over the four conditions (default 120)")
-    parser.add_argument("--rate", type=float, default=150,
-                        help="requests per second of all users together (default 150: each of 1000 users "
-                             "one request every 6.7 s on average)")
+    parser.add_argument("--rate", type=float, default=50,
+                        help="requests per second of all users together (default 50: each of 1000 users "
+                             "one request every 20 s on average)")
     parser.add_argument("--round", type=float, default=10, help="seconds of one round of one condition (default 10)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of unmeasured load per condition first")
     parser.add_argument("--connections", type=int, default=100, help="the load generator's connection limit per path")
     parser.add_argument("--sqlite", action="store_true", help="the SQLite store instead of PostgreSQL, for comparison")
     parser.add_argument("--no-ramp", dest="ramp", action="store_false", help="skip the search for the highest rate")
     parser.add_argument("--ramp-step", type=float, default=8, help="seconds per step of the rate search")
-    parser.add_argument("--ramp-factors", type=float, nargs="+", default=[1.5, 2, 3, 4, 6],
+    parser.add_argument("--ramp-factors", type=float, nargs="+", default=[0.1, 0.2, 0.4, 0.6, 1, 1.5, 2, 3],
                         help="rates of the search, as multiples of --rate")
+    parser.add_argument("--probe", type=int, default=30,
+                        help="requests of each kind sent one at a time at the end, to count their Hub calls and "
+                             "transactions (0: skip)")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the service and the Hub into DIR and summarize")
+    parser.add_argument("--service-option", action="append", metavar="NAME=VALUE",
+                        help="a ShareServiceApp option for the service, e.g. directory_cache_seconds=60 (repeatable)")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
     args = parser.parse_args()
 
@@ -657,7 +873,16 @@ def main() -> None:
                 db_url = postgres.fresh_database(server, "share_load")
                 print(f"# PostgreSQL up in {time.perf_counter() - started:.0f} s", flush=True)
             t = time.perf_counter()
-            hub = start_hub(work / "hub", db_url=db_url)
+            extra = ""
+            if args.service_option:
+                options = [f"--ShareServiceApp.{option}" for option in args.service_option]
+                extra = ("_services = c.JupyterHub.services  # a LazyConfigValue after .append()\n"
+                         "c.JupyterHub.services = _services = getattr(_services, 'get_value', lambda _: _services)([])\n"
+                         "for _service in _services:\n"
+                         "    if _service['name'] == 'share':\n"
+                         f"        _service['command'] = list(_service['command']) + {options!r}\n")
+                print(f"# service options: {' '.join(options)}", flush=True)
+            hub = start_hub(work / "hub", db_url=db_url, extra=extra)
             family: set[int] = set()
 
             def stop_hub() -> None:

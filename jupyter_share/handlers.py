@@ -174,11 +174,11 @@ class ShareAPIBase:
         self.finish(json.dumps({"message": message, "reason": self._reason}))
 
 
-class ShareAPIHandler(ShareAPIBase, ExtensionHandlerMixin, APIHandler):
-    """The share API in the server extension (standalone mode)."""
+class SignInRequired:
+    """For jupyter_server handlers: not signed in is 401 (DESIGN section 4), where
+    jupyter_server alone answers 403."""
 
     async def prepare(self) -> None:
-        # Not signed in is 401 (DESIGN section 4); jupyter_server alone answers 403.
         try:
             await super().prepare()
         except web.HTTPError as e:
@@ -187,6 +187,10 @@ class ShareAPIHandler(ShareAPIBase, ExtensionHandlerMixin, APIHandler):
             raise
         if not self.current_user:
             raise web.HTTPError(401, "not signed in: send the server's token or log in")
+
+
+class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHandler):
+    """The share API in the server extension (standalone mode)."""
 
     @property
     def service(self) -> ShareService:

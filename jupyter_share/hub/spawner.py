@@ -307,6 +307,15 @@ async def _list_offers_async(spawner: Any) -> list[Offer]:
     return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"))
 
 
+async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
+    """The offers, or none and why: a share service that cannot answer leaves the default."""
+    try:
+        return await _list_offers_async(spawner), ""
+    except LaunchRefused as e:
+        spawner.log.warning("jupyter_share: no launch %s for %s: %s", what, spawner.user.name, e.message)
+        return [], f"Shared images and formations are not available right now: {e.message}"
+
+
 # -- mapping a spec onto a spawner -------------------------------------------------------------
 
 
@@ -565,12 +574,7 @@ async def options_form(spawner: Any) -> str:
     """`Spawner.options_form`: a "Launch from" drop-down of the user's own and shared
     formations and images (those with a container image reference), and the default
     environment. Shown with a note, and the default alone, when the service cannot answer."""
-    note = ""
-    try:
-        offers = await _list_offers_async(spawner)
-    except LaunchRefused as e:
-        spawner.log.warning("jupyter_share: no launch options for %s: %s", spawner.user.name, e.message)
-        offers, note = [], f"Shared images and formations are not available right now: {e.message}"
+    offers, note = await _offers_or_note(spawner, "options")
     selected = _previous_choice(spawner)
 
     def option(offer: Offer) -> str:
@@ -644,12 +648,7 @@ async def profile_list(spawner: Any) -> list[dict]:
     user may launch. KubeSpawner calls it again when the server starts, so the chosen profile
     is looked up with the user's token then too. Display names and descriptions are
     HTML-escaped (KubeSpawner's form template does not escape them)."""
-    note = ""
-    try:
-        offers = await _list_offers_async(spawner)
-    except LaunchRefused as e:
-        spawner.log.warning("jupyter_share: no launch profiles for %s: %s", spawner.user.name, e.message)
-        offers, note = [], f"Shared images and formations are not available right now: {e.message}"
+    offers, note = await _offers_or_note(spawner, "profiles")
     profiles = [
         {
             "display_name": _esc(DEFAULT_LABEL),

@@ -23,6 +23,7 @@ from tornado.ioloop import IOLoop
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..auth import guest_of
+from ..handlers import ShareAPIBase, SignInRequired
 from ..model import Permission, Principal
 from .containers import SERVER_HEADER
 
@@ -96,30 +97,11 @@ class ContainerAccess:
         return max(held, default=None)
 
 
-class HubProxyHandler(ExtensionHandlerMixin, APIHandler):
+class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     """`{base_url}jupyter-share/api/v1/...`: the owner's requests, carried to the service."""
 
     auth_resource = "share"
-
-    async def prepare(self) -> None:
-        try:
-            await super().prepare()
-        except web.HTTPError as e:
-            if e.status_code == 403 and not self.current_user and guest_of(self) is None:
-                raise web.HTTPError(401, "not signed in") from None
-            raise
-        if not self.current_user:
-            raise web.HTTPError(401, "not signed in")
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.set_header("Content-Type", "application/json")
-        exc_info = kwargs.get("exc_info")
-        message = self._reason
-        if exc_info and isinstance(exc_info[1], web.HTTPError) and exc_info[1].log_message:
-            message = exc_info[1].log_message % exc_info[1].args if exc_info[1].args else exc_info[1].log_message
-        elif status_code >= 500:
-            message = "internal error: the server's log has the details"
-        self.finish(json.dumps({"message": message, "reason": self._reason}))
+    write_error = ShareAPIBase.write_error  # JSON, never a traceback
 
     async def _carry(self, path: str) -> None:
         app = self.extensionapp
