@@ -458,6 +458,8 @@ class ShareService:
         from .hub.containers import server_label
 
         spec = self.containers.servers_of(owner).get(server_name)
+        if spec is None:  # a server made since the Hub was last asked?
+            spec = self.containers.servers_of(owner, fresh=True).get(server_name)
         if spec is None:
             raise NotFound(f"you have no server named {server_name!r}" if server_name else "you have no default server")
         return self.ensure_session(owner, server_label(server_name), spec)

@@ -47,11 +47,15 @@ class HubContainers:
     def __init__(self, hub: HubAPI, cache_seconds: float = 5.0):
         self.hub = hub
         self._servers = _Expiring(cache_seconds)
+        #: The Hub's answers about what is shared with whom; forgotten at each change made here.
+        self._shared = _Expiring(cache_seconds)
 
     # -- which containers exist ----------------------------------------------------------
 
-    def servers_of(self, owner: str) -> dict[str, dict]:
+    def servers_of(self, owner: str, fresh: bool = False) -> dict[str, dict]:
         """{server name: spec} of the owner's servers, running or stopped."""
+        if fresh:
+            self._servers.forget(owner)
 
         def ask() -> dict[str, dict]:
             model = self.hub.user(owner)
@@ -92,6 +96,8 @@ class HubContainers:
         server = resource.spec.get("server_name", "")
         before = self.shares_of(resource) if current is None else current
         after = self.wanted(resource, principals)
+        if after != before:
+            self._shared.forget()
         self._apply(resource.owner, server, before, after)
         return lambda: self._apply(resource.owner, server, after, before)
 
@@ -102,9 +108,11 @@ class HubContainers:
             self.hub.unshare(owner, server, **_target(principal))
 
     def revoke_all(self, resource: Resource) -> None:
+        self._shared.forget()
         self.hub.unshare_all(resource.owner, resource.spec.get("server_name", ""))
 
     def share_with_user(self, resource: Resource, user: str) -> None:
+        self._shared.forget(user)
         self.hub.share(resource.owner, resource.spec.get("server_name", ""), user=user)
 
     def shares_of(self, resource: Resource) -> set[Principal]:
@@ -119,6 +127,9 @@ class HubContainers:
 
     def shared_with(self, user: str) -> list[tuple[str, str, dict]]:
         """(owner, server name, spec) of each server the Hub shares with the user directly."""
+        return self._shared.get(user, lambda: self._shared_with(user))
+
+    def _shared_with(self, user: str) -> list[tuple[str, str, dict]]:
         found = []
         for share in self.hub.shared_with_user(user):
             server = share.get("server") or {}

@@ -32,6 +32,10 @@ class _Expiring:
             self._values[key] = (now, value)
         return value
 
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._values[key] = (time.monotonic(), value)
+
     def forget(self, key: Any = None) -> None:
         with self._lock:
             if key is None:
@@ -44,6 +48,11 @@ class HubDirectory(Directory):
     def __init__(self, hub: HubAPI, cache_seconds: float = 5.0, **_: Any):
         self.hub = hub
         self._cache = _Expiring(cache_seconds)
+
+    def note_caller(self, name: str, groups: list[str]) -> None:
+        """What the Hub said of a caller when it checked their token: they exist, and their
+        groups (asked again only when this is older than the cache)."""
+        self._cache.put(("user", name), {"name": name, "groups": list(groups)})
 
     def _user(self, name: str) -> Optional[dict]:
         return self._cache.get(("user", name), lambda: self.hub.user(name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 import os
 import signal
 import sys
@@ -103,6 +104,8 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
             raise web.HTTPError(403, f"this token may not use the share service (it needs {sorted(self.hub_auth.access_scopes)})")
         info = model.get("user_info") or {}
         self.current_user = HubCaller(model["name"], info.get("display_name") or model["name"], sorted(model.get("groups") or []))
+        if "groups" in model:  # the caller's groups came with the token check: no need to ask again
+            self.service.directory.note_caller(model["name"], model["groups"])
 
     def get_current_user(self) -> Optional[HubCaller]:
         return None  # set by prepare()
@@ -147,12 +150,20 @@ class ShareServiceApp(Application):
     purge_interval = Float(60.0, config=True, help="Seconds between sweeps of expired grants (0: never).")
     hub_timeout = Float(10.0, config=True, help="Seconds to wait for the Hub's API before answering 503.")
     directory_cache_seconds = Float(
-        5.0, config=True, help="Seconds the Hub's users, groups and servers are kept before asking again."
+        30.0,
+        config=True,
+        help="Seconds the Hub's users, groups, servers and shares are kept before asking again "
+        "(changes made through the service are seen at once; others within this time).",
     )
     url = Unicode(config=True, help="Where to listen (default: $JUPYTERHUB_SERVICE_URL).")
     prefix = Unicode(config=True, help="URL prefix (default: $JUPYTERHUB_SERVICE_PREFIX).")
     auth_cache_seconds = Integer(
-        60, config=True, help="Seconds the Hub's answer about a token is kept (HubAuth.cache_max_age)."
+        300, config=True, help="Seconds the Hub's answer about a token is kept (HubAuth.cache_max_age, as its default)."
+    )
+    threads = Integer(
+        16,
+        config=True,
+        help="Worker threads for the store and the Hub's API (most of their time is spent waiting on the Hub).",
     )
 
     @default("db_url")
@@ -209,7 +220,9 @@ class ShareServiceApp(Application):
 
     def start(self) -> None:
         self.log.setLevel(logging.INFO) if self.log_level == logging.WARN else None
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # every call to the Hub, at INFO
         self.io_loop = IOLoop.current()
+        self.io_loop.asyncio_loop.set_default_executor(ThreadPoolExecutor(self.threads, thread_name_prefix="share"))
         self.service = self.make_service()
         app = self.make_app()
         where = urlparse(self.url)
