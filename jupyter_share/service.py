@@ -117,17 +117,28 @@ class ShareService:
             raise Forbidden(f"you hold '{access}' on this {kind.noun}; this needs {needed}")
         return resource, access
 
-    def _views(self, user: str, items: Sequence[Resource], now: datetime) -> list[ResourceView]:
+    def _views(
+        self,
+        user: str,
+        items: Sequence[Resource],
+        now: datetime,
+        held: Optional[dict] = None,
+        counts: Optional[dict] = None,
+    ) -> list[ResourceView]:
+        """Views of `items` for `user`; `held` (the caller's live grants by resource id) and
+        `counts` (live grants by resource id), when the caller read them already."""
         ids = [r.id for r in items]
-        held = self.store.grants_for_principals(
-            [r.id for r in items if r.owner != user], self.principals_of(user), now
-        )
+        if held is None:
+            held = self.store.grants_for_principals(
+                [r.id for r in items if r.owner != user], self.principals_of(user), now
+            )
         manageable = [
             r.id
             for r in items
             if r.owner == user or max((g.permission for g in held.get(r.id, [])), default=0) >= Permission.MANAGE
         ]
-        counts = self.store.share_counts(manageable, now) if ids else {}
+        if counts is None:
+            counts = self.store.share_counts(manageable, now) if ids else {}
         views = []
         for r in items:
             if r.owner == user:
@@ -151,8 +162,9 @@ class ShareService:
         return views
 
     def view(self, user: str, kind: Kind, resource_id: str) -> ResourceView:
-        resource, _ = self._resolve(user, kind, resource_id, "view")
-        return self._views(user, [resource], self.clock())[0]
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "view")
+            return self._views(user, [resource], self.clock())[0]
 
     # -- lists ----------------------------------------------------------------------------
 
@@ -162,7 +174,8 @@ class ShareService:
             raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
         offset, limit = specs.page(offset, limit)
         now = self.clock()
-        items, total = self.store.list_resources(
+        # The page, the caller's grants on it and the share counts, read together.
+        items, total, held, counts = self.store.list_page(
             user,
             self.principals_of(user),
             kind,
@@ -172,7 +185,7 @@ class ShareService:
             offset=offset,
             limit=limit,
         )
-        return Page(self._views(user, items, now), total)
+        return Page(self._views(user, items, now, held, counts), total)
 
     def shared_with_me(self, user: str, kind: Any = None, offset: Any = None, limit: Any = None) -> Page:
         if kind in (None, ""):
@@ -315,8 +328,9 @@ class ShareService:
     # -- grants ---------------------------------------------------------------------------
 
     def grants(self, user: str, kind: Kind, resource_id: str) -> list[Grant]:
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
-        return self.store.live_grants(resource.id, self.clock())
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            return self.store.live_grants(resource.id, self.clock())
 
     def _check_principal_exists(self, principal: Principal) -> None:
         if principal.type == PrincipalType.GROUP:
@@ -339,22 +353,24 @@ class ShareService:
     ) -> ShareResult:
         """Grant (or change) access. `with_link`: the resource is the container answering, whose
         new user grants come with a personal link."""
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
-        principal = Principal.parse(principal_text)
-        body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
-        if "permission" not in body:
-            raise InvalidInput("permission is required: view, edit or manage", field="permission")
-        permission = Permission.parse(body["permission"])
-        now = self.clock()
-        expires_at = specs.expires_at(body.get("expires_at"), now)
-        if principal.type == PrincipalType.USER:
-            if principal.name == resource.owner:
-                raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
-            if principal.name == user:
-                raise Conflict("you cannot share with yourself", field="principal")
-        self._check_principal_exists(principal)
+        # The checks read in one transaction; the write (put_grant) takes its own.
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            principal = Principal.parse(principal_text)
+            body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
+            if "permission" not in body:
+                raise InvalidInput("permission is required: view, edit or manage", field="permission")
+            permission = Permission.parse(body["permission"])
+            now = self.clock()
+            expires_at = specs.expires_at(body.get("expires_at"), now)
+            if principal.type == PrincipalType.USER:
+                if principal.name == resource.owner:
+                    raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
+                if principal.name == user:
+                    raise Conflict("you cannot share with yourself", field="principal")
+            self._check_principal_exists(principal)
+            existing = self.store.get_grant(resource.id, principal, now)
         grant = Grant(resource.id, principal, permission, granted_by=user, created_at=now, expires_at=expires_at)
-        existing = self.store.get_grant(resource.id, principal, now)
         action = "share" if existing is None else "change"
         link, token = None, None
         if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
@@ -381,12 +397,13 @@ class ShareService:
         return token
 
     def revoke(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> None:
-        resource, access = self._resolve(user, kind, resource_id, "view")
-        principal = Principal.parse(principal_text)
-        leaving = principal == Principal.user(user)
-        if not leaving and _rank(access) < _rank("manage"):
-            raise Forbidden(f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'")
-        existing = self.store.get_grant(resource.id, principal, self.clock())
+        with self.store.reading():
+            resource, access = self._resolve(user, kind, resource_id, "view")
+            principal = Principal.parse(principal_text)
+            leaving = principal == Principal.user(user)
+            if not leaving and _rank(access) < _rank("manage"):
+                raise Forbidden(f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'")
+            existing = self.store.get_grant(resource.id, principal, self.clock())
         if existing is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         action = "leave" if leaving else "revoke"
@@ -394,9 +411,10 @@ class ShareService:
         self._event(action, user, resource, str(principal), existing.permission.label)
 
     def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
-        offset, limit = specs.page(offset, limit)
-        entries, total = self.store.history(resource.id, offset, limit)
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            offset, limit = specs.page(offset, limit)
+            entries, total = self.store.history(resource.id, offset, limit)
         return Page(entries, total)
 
     def purge_expired(self) -> int:
