@@ -914,3 +914,7 @@ class SQLStore(ShareStore):
             if self.is_sqlite:
                 with conn.begin():
                     conn.exec_driver_sql("PRAGMA cache_size=-2000")
+            else:
+                # The planner statistics autovacuum would gather on a store that grew slowly.
+                with conn.begin():
+                    conn.exec_driver_sql("ANALYZE resources, grants, audit, users")
