@@ -1,7 +1,7 @@
 """Throughput of the share API under concurrent clients, against jupyter_server's own
 authenticated GET /api/status on the same server, alternated in rounds in one run.
 
-    python benchmarks/throughput.py --clients 8 --rounds 8 --seconds 1.5
+    python benchmarks/throughput.py --clients 8 --rounds 12 --seconds 1
     python benchmarks/throughput.py --postgres      # the store on a throwaway PostgreSQL
 
 The store is seeded through the store layer (benchmarks/seeding.py, 10,000 grants by
@@ -137,8 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grants", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=1.5, help="length of one measured phase")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one measured phase")
     parser.add_argument("--postgres", action="store_true", help="run the store on a throwaway PostgreSQL")
     args = parser.parse_args()
     print(
