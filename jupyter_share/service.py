@@ -12,7 +12,7 @@ import re
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Optional, Sequence
 
 from . import specs
@@ -122,17 +122,28 @@ class ShareService:
             raise Forbidden(f"you hold '{access}' on this {kind.noun}; this needs {needed}")
         return resource, access
 
-    def _views(self, user: str, items: Sequence[Resource], now: datetime) -> list[ResourceView]:
+    def _views(
+        self,
+        user: str,
+        items: Sequence[Resource],
+        now: datetime,
+        held: Optional[dict] = None,
+        counts: Optional[dict] = None,
+    ) -> list[ResourceView]:
+        """Views of `items` for `user`; `held` (the caller's live grants by resource id) and
+        `counts` (live grants by resource id), when the caller read them already."""
         ids = [r.id for r in items]
-        held = self.store.grants_for_principals(
-            [r.id for r in items if r.owner != user], self.principals_of(user), now
-        )
+        if held is None:
+            held = self.store.grants_for_principals(
+                [r.id for r in items if r.owner != user], self.principals_of(user), now
+            )
         manageable = [
             r.id
             for r in items
             if r.owner == user or max((g.permission for g in held.get(r.id, [])), default=0) >= Permission.MANAGE
         ]
-        counts = self.store.share_counts(manageable, now) if ids else {}
+        if counts is None:
+            counts = self.store.share_counts(manageable, now) if ids else {}
         views = []
         for r in items:
             if r.owner == user:
@@ -156,8 +167,9 @@ class ShareService:
         return views
 
     def view(self, user: str, kind: Kind, resource_id: str) -> ResourceView:
-        resource, _ = self._resolve(user, kind, resource_id, "view")
-        return self._views(user, [resource], self.clock())[0]
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "view")
+            return self._views(user, [resource], self.clock())[0]
 
     # -- lists ----------------------------------------------------------------------------
 
@@ -172,7 +184,8 @@ class ShareService:
             if scope in ("shared", "all"):
                 self.merge_hub_shares(user)
         now = self.clock()
-        items, total = self.store.list_resources(
+        # The page, the caller's grants on it and the share counts, read together.
+        items, total, held, counts = self.store.list_page(
             user,
             self.principals_of(user),
             kind,
@@ -182,7 +195,7 @@ class ShareService:
             offset=offset,
             limit=limit,
         )
-        return Page(self._views(user, items, now), total)
+        return Page(self._views(user, items, now, held, counts), total)
 
     def shared_with_me(self, user: str, kind: Any = None, offset: Any = None, limit: Any = None) -> Page:
         if kind in (None, ""):
@@ -327,10 +340,13 @@ class ShareService:
     # -- grants ---------------------------------------------------------------------------
 
     def grants(self, user: str, kind: Kind, resource_id: str) -> list[Grant]:
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
         if kind == Kind.SESSION and self.containers is not None:
+            # Writes (shares adopted from the Hub) come before the reads below.
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
             self.merge_server_shares(resource)
-        return self.store.live_grants(resource.id, self.clock())
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            return self.store.live_grants(resource.id, self.clock())
 
     def _check_principal_exists(self, principal: Principal) -> None:
         if principal.type == PrincipalType.GROUP:
@@ -353,22 +369,24 @@ class ShareService:
     ) -> ShareResult:
         """Grant (or change) access. `with_link`: the resource is the container answering, whose
         new user grants come with a personal link."""
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
-        principal = Principal.parse(principal_text)
-        body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
-        if "permission" not in body:
-            raise InvalidInput("permission is required: view, edit or manage", field="permission")
-        permission = Permission.parse(body["permission"])
-        now = self.clock()
-        expires_at = specs.expires_at(body.get("expires_at"), now)
-        if principal.type == PrincipalType.USER:
-            if principal.name == resource.owner:
-                raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
-            if principal.name == user:
-                raise Conflict("you cannot share with yourself", field="principal")
-        self._check_principal_exists(principal)
+        # The checks read in one transaction; the write (put_grant) takes its own.
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            principal = Principal.parse(principal_text)
+            body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
+            if "permission" not in body:
+                raise InvalidInput("permission is required: view, edit or manage", field="permission")
+            permission = Permission.parse(body["permission"])
+            now = self.clock()
+            expires_at = specs.expires_at(body.get("expires_at"), now)
+            if principal.type == PrincipalType.USER:
+                if principal.name == resource.owner:
+                    raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
+                if principal.name == user:
+                    raise Conflict("you cannot share with yourself", field="principal")
+            self._check_principal_exists(principal)
+            existing = self.store.get_grant(resource.id, principal, now)
         grant = Grant(resource.id, principal, permission, granted_by=user, created_at=now, expires_at=expires_at)
-        existing = self.store.get_grant(resource.id, principal, now)
         action = "share" if existing is None else "change"
         link, token = None, None
         if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
@@ -405,12 +423,13 @@ class ShareService:
         return token
 
     def revoke(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> None:
-        resource, access = self._resolve(user, kind, resource_id, "view")
-        principal = Principal.parse(principal_text)
-        leaving = principal == Principal.user(user)
-        if not leaving and _rank(access) < _rank("manage"):
-            raise Forbidden(f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'")
-        existing = self.store.get_grant(resource.id, principal, self.clock())
+        with self.store.reading():
+            resource, access = self._resolve(user, kind, resource_id, "view")
+            principal = Principal.parse(principal_text)
+            leaving = principal == Principal.user(user)
+            if not leaving and _rank(access) < _rank("manage"):
+                raise Forbidden(f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'")
+            existing = self.store.get_grant(resource.id, principal, self.clock())
         if existing is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         action = "leave" if leaving else "revoke"
@@ -427,9 +446,10 @@ class ShareService:
         self._event(action, user, resource, str(principal), existing.permission.label)
 
     def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
-        resource, _ = self._resolve(user, kind, resource_id, "manage")
-        offset, limit = specs.page(offset, limit)
-        entries, total = self.store.history(resource.id, offset, limit)
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            offset, limit = specs.page(offset, limit)
+            entries, total = self.store.history(resource.id, offset, limit)
         return Page(entries, total)
 
     def purge_expired(self) -> int:
@@ -480,6 +500,13 @@ class ShareService:
         self.store.put_grant(grant, self._audit("share", "jupyterhub", resource, principal, Permission.EDIT))
         self._event("share", "jupyterhub", resource, str(principal), Permission.EDIT.label)
 
+    #: How old a difference between the Hub and the store must be before a merge settles it:
+    #: a share or revoke in flight (here or in another replica) makes one for a moment.
+    SETTLE = timedelta(seconds=30)
+
+    def _settled(self, since: Optional[datetime], now: datetime) -> bool:
+        return since is None or since <= now - self.SETTLE
+
     def merge_hub_shares(self, user: str) -> None:
         """Make the store and the Hub agree about the servers shared with `user`: a share made at
         the Hub alone is adopted at 'edit'; a user grant whose share the Hub no longer holds is
@@ -492,12 +519,12 @@ class ShareService:
             principal = Principal.user(user)
             now = self.clock()
             seen = set()
-            for owner, server_name, spec in at_hub:
+            for owner, server_name, spec, since in at_hub:
                 if owner == user:
                     continue
                 resource = self.ensure_session(owner, server_label(server_name), spec)
                 seen.add(resource.id)
-                if self.access_of(user, resource, now) is None:
+                if self.access_of(user, resource, now) is None and self._settled(since, now):
                     self._adopt(resource, principal, now)
             held, _ = self.store.list_resources(
                 user, self.principals_of(user), Kind.SESSION, owned=False, shared=True, now=now, offset=0, limit=1000
@@ -505,8 +532,10 @@ class ShareService:
             for resource in held:
                 if resource.id in seen:
                     continue
-                if self.store.get_grant(resource.id, principal, now) is not None:
-                    self._drop_unshared(resource, principal, now)  # the Hub ended it
+                own = self.store.get_grant(resource.id, principal, now)
+                if own is not None:
+                    if self._settled(own.created_at, now):
+                        self._drop_unshared(resource, principal, now)  # the Hub ended it
                 else:
                     self.containers.share_with_user(resource, user)  # through a group
         except ShareError as e:
@@ -516,17 +545,23 @@ class ShareService:
         """As `merge_hub_shares`, for everyone the Hub lets into one server; then the Hub's
         shares follow the grants (members who joined a granted group get theirs)."""
         try:
-            at_hub = self.containers.shares_of(resource)
+            dated = self.containers.dated_shares_of(resource)
+            at_hub = set(dated)
             now = self.clock()
-            ours = self._principals_on(resource, now)
+            grants = {g.principal: g for g in self.store.live_grants(resource.id, now)}
+            ours = set(grants)
             wanted = self.containers.wanted(resource, ours)
             for principal in at_hub - wanted:
+                if not self._settled(dated[principal], now):
+                    continue  # a share in flight
                 if principal.type == PrincipalType.USER and self.access_of(principal.name, resource, now) is not None:
                     continue
                 self._adopt(resource, principal, now)
             for principal in ours - at_hub:
-                self._drop_unshared(resource, principal, now)
-            self.containers.sync(resource, self._principals_on(resource, now), current=at_hub)
+                if self._settled(grants[principal].created_at, now):
+                    self._drop_unshared(resource, principal, now)
+            if all(self._settled(since, now) for since in dated.values()):
+                self.containers.sync(resource, self._principals_on(resource, now), current=at_hub)
         except ShareError as e:
             log.warning("jupyter_share: the access list without the Hub's shares: %s", e)
 

@@ -4,13 +4,18 @@
 embedded default: WAL, busy timeout, foreign keys, `BEGIN IMMEDIATE` for writes so concurrent
 writers queue instead of failing) and on PostgreSQL (psycopg 3) with the same SQL. Every write
 method takes the audit entry of its change and writes both in one transaction.
+
+Requests are answered in a few milliseconds, and most of that is Python, not the database: the
+statements of the hot paths are built once with bound parameters, a list is one statement
+(`list_page`), and `reading()` lets the service put the reads of one request in one transaction.
 """
 
 from __future__ import annotations
 
 import abc
 import logging
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Iterable, Iterator, Optional, Sequence
@@ -29,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -53,6 +59,7 @@ from .model import (
     Principal,
     PrincipalType,
     Resource,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -162,6 +169,26 @@ class ShareStore(abc.ABC):
         """Resources `user` owns (if owned) or any of `principals` holds a live grant on
         (if shared, excluding the user's own), newest first, and their total."""
 
+    def list_page(
+        self,
+        user: str,
+        principals: Sequence[Principal],
+        kind: Optional[Kind],
+        owned: bool,
+        shared: bool,
+        now: datetime,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Resource], int, dict[str, list[Grant]], dict[str, int]]:
+        """`list_resources`, with what a list shows of each item: the live grants that
+        `principals` hold on the items `user` does not own (if shared), and every item's
+        number of live grants. A store may answer it in one statement; this default asks
+        the other methods."""
+        items, total = self.list_resources(user, principals, kind, owned, shared, now, offset, limit)
+        held = self.grants_for_principals([r.id for r in items if r.owner != user], principals, now) if shared else {}
+        counts = self.share_counts([r.id for r in items], now)
+        return items, total, held, counts
+
     @abc.abstractmethod
     def live_grants(self, resource_id: str, now: datetime) -> list[Grant]: ...
 
@@ -218,6 +245,12 @@ class ShareStore(abc.ABC):
     def close(self) -> None:
         """Release connections."""
 
+    def reading(self):
+        """A context in which this thread's reads share one transaction (a consistent view
+        and one round of connect/BEGIN/COMMIT instead of one per read). Writes inside it
+        are not seen by its reads. The default does nothing."""
+        return nullcontext()
+
 
 def _duplicate_name(resource: Resource) -> Conflict:
     article = "an" if resource.kind.noun[0] in "aeiou" else "a"
@@ -225,26 +258,19 @@ def _duplicate_name(resource: Resource) -> Conflict:
 
 
 def _row_to_resource(row) -> Resource:
-    return Resource(
-        id=row.id,
-        kind=Kind(row.kind),
-        name=row.name,
-        owner=row.owner,
-        description=row.description or "",
-        spec=row.spec or {},
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    rid, kind, name, owner, description, spec, created_at, updated_at = row[:8]
+    return Resource(rid, _KINDS[kind], name, owner, description or "", spec or {}, created_at, updated_at)
 
 
 def _row_to_grant(row) -> Grant:
+    resource_id, principal_type, principal_name, permission, granted_by, created_at, expires_at = row[:7]
     return Grant(
-        resource_id=row.resource_id,
-        principal=Principal(PrincipalType(row.principal_type), row.principal_name),
-        permission=Permission(row.permission),
-        granted_by=row.granted_by,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
+        resource_id,
+        Principal(_PRINCIPAL_TYPES[principal_type], principal_name),
+        _PERMISSIONS[permission],
+        granted_by,
+        created_at,
+        expires_at,
     )
 
 
@@ -259,21 +285,7 @@ def _link_key(resource_id: str, principal: Principal):
 def _lock_resource(conn: Connection, resource_id: str) -> bool:
     """Lock the resource's row for this write transaction (FOR UPDATE on PostgreSQL; SQLite
     writers hold the database's write lock already); False if it does not exist."""
-    found = conn.execute(select(resources.c.id).where(resources.c.id == resource_id).with_for_update()).first()
-    return found is not None
-
-
-def _live(now: datetime):
-    return or_(grants.c.expires_at.is_(None), grants.c.expires_at > now)
-
-
-def _principal_clause(principals: Iterable[Principal]):
-    return or_(
-        *(
-            and_(grants.c.principal_type == p.type.value, grants.c.principal_name == p.name)
-            for p in principals
-        )
-    )
+    return conn.execute(_LOCK_RESOURCE, {"id": resource_id}).first() is not None
 
 
 def _audit_values(entry: AuditEntry) -> dict:
@@ -309,6 +321,165 @@ def _resource_values(resource: Resource) -> dict:
     }
 
 
+# -- statements built once --------------------------------------------------------------------
+# Building a statement costs more than running it on an indexed table (and a new statement
+# object means a new cache key); the hot ones are built here once, with bound parameters.
+
+_KINDS = {k.value: k for k in Kind}
+_PERMISSIONS = {int(p): p for p in Permission}
+_PRINCIPAL_TYPES = {t.value: t for t in PrincipalType}
+
+_LIVE = or_(grants.c.expires_at.is_(None), grants.c.expires_at > bindparam("now", type_=DateTime))
+_GET_RESOURCE = select(resources).where(resources.c.id == bindparam("id"))
+_LOCK_RESOURCE = select(resources.c.id).where(resources.c.id == bindparam("id")).with_for_update()
+_GRANT_KEY = (
+    grants.c.resource_id == bindparam("resource_id"),
+    grants.c.principal_type == bindparam("principal_type"),
+    grants.c.principal_name == bindparam("principal_name"),
+)
+_GET_GRANT = select(grants).where(*_GRANT_KEY)
+_GET_LIVE_GRANT = select(grants).where(*_GRANT_KEY, _LIVE)
+_INSERT_GRANT = insert(grants)
+_UPDATE_GRANT = update(grants).where(
+    grants.c.resource_id == bindparam("k_resource_id"),
+    grants.c.principal_type == bindparam("k_principal_type"),
+    grants.c.principal_name == bindparam("k_principal_name"),
+)
+_INSERT_AUDIT = insert(audit)
+_INSERT_LINK = insert(links)
+_DELETE_LINKS_OF_GRANT = delete(links).where(
+    links.c.resource_id == bindparam("resource_id"),
+    links.c.principal_type == bindparam("principal_type"),
+    links.c.principal_name == bindparam("principal_name"),
+)
+_LIVE_GRANTS = (
+    select(grants)
+    .where(grants.c.resource_id == bindparam("id"), _LIVE)
+    .order_by(grants.c.created_at, grants.c.principal_type, grants.c.principal_name)
+)
+_SHARE_COUNTS = (
+    select(grants.c.resource_id, func.count())
+    .where(grants.c.resource_id.in_(bindparam("ids", expanding=True)), _LIVE)
+    .group_by(grants.c.resource_id)
+)
+_USER_IS_KNOWN = select(users.c.name).where(users.c.name == bindparam("name"))
+_LIVE_LINKS = (
+    select(links.c.id, grants.c.permission)
+    .join(
+        grants,
+        and_(
+            grants.c.resource_id == links.c.resource_id,
+            grants.c.principal_type == links.c.principal_type,
+            grants.c.principal_name == links.c.principal_name,
+        ),
+    )
+    .where(links.c.id.in_(bindparam("ids", expanding=True)), _LIVE)
+)
+
+
+def _held(has_users: bool, has_groups: bool):
+    """Grants of the principals in the parameters `p_users` and `p_groups` (one variant per
+    non-empty list: an empty IN would cost the index its use on some planners)."""
+    terms = []
+    if has_users:
+        terms.append(and_(grants.c.principal_type == "user", grants.c.principal_name.in_(bindparam("p_users", expanding=True))))
+    if has_groups:
+        terms.append(and_(grants.c.principal_type == "group", grants.c.principal_name.in_(bindparam("p_groups", expanding=True))))
+    return or_(*terms)
+
+
+def _principal_params(principals: Iterable[Principal]) -> dict:
+    params: dict = {"p_users": [], "p_groups": []}
+    for p in principals:
+        params["p_users" if p.type == PrincipalType.USER else "p_groups"].append(p.name)
+    return params
+
+
+_statement_cache: dict = {}
+
+
+def _cached(key, build):
+    statement = _statement_cache.get(key)
+    if statement is None:
+        statement = _statement_cache[key] = build()
+    return statement
+
+
+def _held_on_statement(has_users: bool, has_groups: bool):
+    return _cached(
+        ("held_on", has_users, has_groups),
+        lambda: select(grants).where(
+            grants.c.resource_id.in_(bindparam("ids", expanding=True)), _held(has_users, has_groups), _LIVE
+        ),
+    )
+
+
+def _list_statements(owned: bool, has_users: bool, has_groups: bool, by_kind: bool):
+    """(count, page) of `list_resources` for one shape of the question."""
+
+    def build():
+        conditions = []
+        if owned:
+            conditions.append(resources.c.owner == bindparam("user"))
+        if has_users or has_groups:
+            shared_ids = select(grants.c.resource_id).where(_held(has_users, has_groups), _LIVE)
+            conditions.append(and_(resources.c.id.in_(shared_ids), resources.c.owner != bindparam("user")))
+        where = [or_(*conditions)]
+        if by_kind:
+            where.append(resources.c.kind == bindparam("kind"))
+        count = select(func.count()).select_from(resources).where(*where)
+        page = (
+            select(resources)
+            .where(*where)
+            .order_by(resources.c.created_at.desc(), resources.c.id)
+            .offset(bindparam("offset"))
+            .limit(bindparam("limit"))
+        )
+        return count, page
+
+    return _cached(("list", owned, has_users, has_groups, by_kind), build)
+
+
+def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind: bool):
+    """The page of `list_resources` with each item's live grant count and, when shared
+    items are asked for, the caller's live grants on each item (LEFT JOIN: one row per
+    item and grant, items without one once): all that a list shows, in one statement."""
+
+    def build():
+        _, page = _list_statements(owned, has_users, has_groups, by_kind)
+        counted = grants.alias("counted")
+        share_count = (
+            select(func.count())
+            .where(
+                counted.c.resource_id == resources.c.id,
+                or_(counted.c.expires_at.is_(None), counted.c.expires_at > bindparam("now", type_=DateTime)),
+            )
+            .scalar_subquery()
+        )
+        page = page.add_columns(share_count.label("share_count")).subquery("page")
+        order = (page.c.created_at.desc(), page.c.id)
+        if not (has_users or has_groups):
+            return select(page).order_by(*order)
+        held = grants.alias("held")
+        terms = []
+        if has_users:
+            terms.append(and_(held.c.principal_type == "user", held.c.principal_name.in_(bindparam("p_users", expanding=True))))
+        if has_groups:
+            terms.append(and_(held.c.principal_type == "group", held.c.principal_name.in_(bindparam("p_groups", expanding=True))))
+        on = and_(
+            held.c.resource_id == page.c.id,
+            or_(*terms),
+            or_(held.c.expires_at.is_(None), held.c.expires_at > bindparam("now", type_=DateTime)),
+        )
+        return select(page, *held.c).select_from(page.outerjoin(held, on)).order_by(*order)
+
+    return _cached(("list_page", owned, has_users, has_groups, by_kind), build)
+
+
+def _grant_params(resource_id: str, principal: Principal) -> dict:
+    return {"resource_id": resource_id, "principal_type": principal.type.value, "principal_name": principal.name}
+
+
 class SQLStore(ShareStore):
     """The store on any SQLAlchemy URL; tested on SQLite and PostgreSQL."""
 
@@ -324,6 +495,12 @@ class SQLStore(ShareStore):
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
+        # The connection of this thread's `reading()` block, if one is open.
+        self._local = threading.local()
+        # SQLite: this process's writers queue here, woken at once, rather than in SQLite's
+        # busy handler, which polls with sleeps of 1 to 100 ms. (Other processes still wait
+        # in the busy handler; PostgreSQL queues on row locks.)
+        self._write_lock: Optional[threading.Lock] = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             self._configure_sqlite(busy_timeout_ms)
         migrations.upgrade(self.engine)
@@ -349,17 +526,35 @@ class SQLStore(ShareStore):
             conn.exec_driver_sql(f"BEGIN {mode}")
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        if getattr(self._local, "conn", None) is not None:
+            yield  # nested: the outer block's transaction
+            return
+        with self.engine.connect() as conn:
+            with conn.begin():
+                self._local.conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.conn = None
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
+        shared = getattr(self._local, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         with self.engine.connect() as conn:
             with conn.begin():
                 yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(share_write=True)
-            with conn.begin():
-                yield conn
+        with self._write_lock or nullcontext():
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(share_write=True)
+                with conn.begin():
+                    yield conn
 
     def close(self) -> None:
         self.engine.dispose()
@@ -385,7 +580,7 @@ class SQLStore(ShareStore):
 
     def get_resource(self, resource_id: str) -> Optional[Resource]:
         with self._read() as conn:
-            row = conn.execute(select(resources).where(resources.c.id == resource_id)).first()
+            row = conn.execute(_GET_RESOURCE, {"id": resource_id}).first()
         return _row_to_resource(row) if row else None
 
     def find_resource(self, owner: str, kind: Kind, name: str) -> Optional[Resource]:
@@ -424,49 +619,66 @@ class SQLStore(ShareStore):
             conn.execute(insert(audit).values(**_audit_values(entry)))
 
     def list_resources(self, user, principals, kind, owned, shared, now, offset, limit):
-        conditions = []
-        if owned:
-            conditions.append(resources.c.owner == user)
-        if shared and principals:
-            shared_ids = select(grants.c.resource_id).where(_principal_clause(principals), _live(now))
-            conditions.append(and_(resources.c.id.in_(shared_ids), resources.c.owner != user))
-        if not conditions:
+        params = _principal_params(principals if shared else ())
+        has_users, has_groups = bool(params["p_users"]), bool(params["p_groups"])
+        if not owned and not (has_users or has_groups):
             return [], 0
-        where = [or_(*conditions)]
+        count, page = _list_statements(owned, has_users, has_groups, kind is not None)
+        params.update(user=user, now=now, offset=offset, limit=limit)
         if kind is not None:
-            where.append(resources.c.kind == kind.value)
+            params["kind"] = kind.value
         with self._read() as conn:
-            total = conn.execute(select(func.count()).select_from(resources).where(*where)).scalar_one()
-            rows = conn.execute(
-                select(resources)
-                .where(*where)
-                .order_by(resources.c.created_at.desc(), resources.c.id)
-                .offset(offset)
-                .limit(limit)
-            ).all()
+            rows = conn.execute(page, params).all()
+            if len(rows) < limit and (rows or not offset):
+                total = offset + len(rows)  # the last page: its end is the total
+            else:
+                total = conn.execute(count, params).scalar_one()
         return [_row_to_resource(r) for r in rows], total
+
+    def list_page(self, user, principals, kind, owned, shared, now, offset, limit):
+        params = _principal_params(principals if shared else ())
+        has_users, has_groups = bool(params["p_users"]), bool(params["p_groups"])
+        if not owned and not (has_users or has_groups):
+            return [], 0, {}, {}
+        count, _ = _list_statements(owned, has_users, has_groups, kind is not None)
+        statement = _list_page_statement(owned, has_users, has_groups, kind is not None)
+        params.update(user=user, now=now, offset=offset, limit=limit)
+        if kind is not None:
+            params["kind"] = kind.value
+        items: list[Resource] = []
+        held: dict[str, list[Grant]] = {}
+        counts: dict[str, int] = {}
+        with self._read() as conn:
+            rows = conn.execute(statement, params).all()
+            for row in rows:
+                rid = row[0]
+                if rid not in counts:
+                    items.append(_row_to_resource(row))
+                    counts[rid] = row[8]
+                if len(row) > 9 and row[9] is not None and row[3] != user:
+                    held.setdefault(rid, []).append(_row_to_grant(row[9:]))
+            if len(items) < limit and (items or not offset):
+                total = offset + len(items)  # the last page: its end is the total
+            else:
+                total = conn.execute(count, params).scalar_one()
+        return items, total, held, counts
 
     # -- grants ----------------------------------------------------------------------------
 
     def live_grants(self, resource_id: str, now: datetime) -> list[Grant]:
         with self._read() as conn:
-            rows = conn.execute(
-                select(grants)
-                .where(grants.c.resource_id == resource_id, _live(now))
-                .order_by(grants.c.created_at, grants.c.principal_type, grants.c.principal_name)
-            ).all()
+            rows = conn.execute(_LIVE_GRANTS, {"id": resource_id, "now": now}).all()
         return [_row_to_grant(r) for r in rows]
 
     def grants_for_principals(self, resource_ids, principals, now):
         found: dict[str, list[Grant]] = {}
         if not resource_ids or not principals:
             return found
+        params = _principal_params(principals)
+        statement = _held_on_statement(bool(params["p_users"]), bool(params["p_groups"]))
+        params.update(ids=list(resource_ids), now=now)
         with self._read() as conn:
-            rows = conn.execute(
-                select(grants).where(
-                    grants.c.resource_id.in_(list(resource_ids)), _principal_clause(principals), _live(now)
-                )
-            ).all()
+            rows = conn.execute(statement, params).all()
         for row in rows:
             found.setdefault(row.resource_id, []).append(_row_to_grant(row))
         return found
@@ -475,37 +687,22 @@ class SQLStore(ShareStore):
         if not resource_ids:
             return {}
         with self._read() as conn:
-            rows = conn.execute(
-                select(grants.c.resource_id, func.count())
-                .where(grants.c.resource_id.in_(list(resource_ids)), _live(now))
-                .group_by(grants.c.resource_id)
-            ).all()
+            rows = conn.execute(_SHARE_COUNTS, {"ids": list(resource_ids), "now": now}).all()
         return {rid: count for rid, count in rows}
 
     def get_grant(self, resource_id, principal, now):
         with self._read() as conn:
-            row = conn.execute(
-                select(grants).where(
-                    grants.c.resource_id == resource_id,
-                    grants.c.principal_type == principal.type.value,
-                    grants.c.principal_name == principal.name,
-                    _live(now),
-                )
-            ).first()
+            row = conn.execute(_GET_LIVE_GRANT, {**_grant_params(resource_id, principal), "now": now}).first()
         return _row_to_grant(row) if row else None
 
     def put_grant(self, grant: Grant, entry: AuditEntry, link: Optional[Link] = None) -> bool:
-        key = (
-            grants.c.resource_id == grant.resource_id,
-            grants.c.principal_type == grant.principal.type.value,
-            grants.c.principal_name == grant.principal.name,
-        )
+        key = _grant_params(grant.resource_id, grant.principal)
         with self._write() as conn:
             # Grant writes on one resource queue on its row (PostgreSQL; SQLite's write lock
             # already serialises them): two shares of one new grant would both insert.
             if not _lock_resource(conn, grant.resource_id):
                 raise NotFound("this resource was deleted meanwhile")
-            existing = conn.execute(select(grants).where(*key)).first()
+            existing = conn.execute(_GET_GRANT, key).first()
             values = {
                 "permission": int(grant.permission),
                 "granted_by": grant.granted_by,
@@ -515,27 +712,22 @@ class SQLStore(ShareStore):
                 existing.expires_at is not None and existing.expires_at <= grant.created_at
             )
             if existing is None:
-                conn.execute(
-                    insert(grants).values(
-                        resource_id=grant.resource_id,
-                        principal_type=grant.principal.type.value,
-                        principal_name=grant.principal.name,
-                        created_at=grant.created_at,
-                        **values,
-                    )
-                )
+                conn.execute(_INSERT_GRANT, {**key, "created_at": grant.created_at, **values})
             else:
                 if created:  # an expired grant not yet purged: this is a new grant
                     values["created_at"] = grant.created_at
-                    conn.execute(delete(links).where(*_link_key(grant.resource_id, grant.principal)))
-                conn.execute(update(grants).where(*key).values(**values))
+                    conn.execute(_DELETE_LINKS_OF_GRANT, key)
+                # The UPDATE differs by its SET columns: two shapes.
+                columns = tuple(values)
+                statement = _cached(("update_grant", columns), lambda: _UPDATE_GRANT.values({c: bindparam(c) for c in columns}))
+                conn.execute(statement, {"k_" + k: v for k, v in key.items()} | values)
             if link is not None and created:
-                conn.execute(insert(links).values(**_link_values(link)))
+                conn.execute(_INSERT_LINK, _link_values(link))
             if entry.action in ("share", "change"):
                 # What happened, not what the caller saw before: a concurrent share may have
                 # made the grant meanwhile.
                 entry = replace(entry, action="share" if created else "change")
-            conn.execute(insert(audit).values(**_audit_values(entry)))
+            conn.execute(_INSERT_AUDIT, _audit_values(entry))
         return created
 
     def replace_link(self, link: Link, entry: AuditEntry) -> None:
@@ -555,18 +747,7 @@ class SQLStore(ShareStore):
         if not link_ids:
             return {}
         with self._read() as conn:
-            rows = conn.execute(
-                select(links.c.id, grants.c.permission)
-                .join(
-                    grants,
-                    and_(
-                        grants.c.resource_id == links.c.resource_id,
-                        grants.c.principal_type == links.c.principal_type,
-                        grants.c.principal_name == links.c.principal_name,
-                    ),
-                )
-                .where(links.c.id.in_(list(link_ids)), _live(now))
-            ).all()
+            rows = conn.execute(_LIVE_LINKS, {"ids": list(link_ids), "now": now}).all()
         return {row.id: Permission(row.permission) for row in rows}
 
     def delete_grant(self, resource_id, principal, entry):
@@ -672,4 +853,68 @@ class SQLStore(ShareStore):
 
     def user_is_known(self, name):
         with self._read() as conn:
-            return conn.execute(select(users.c.name).where(users.c.name == name)).first() is not None
+            return conn.execute(_USER_IS_KNOWN, {"name": name}).first() is not None
+
+    # -- bulk loading ----------------------------------------------------------------------
+
+    def bulk_load(
+        self,
+        new_resources: Iterable[Resource] = (),
+        new_grants: Iterable[Grant] = (),
+        entries: Iterable[AuditEntry] = (),
+        user_names: Iterable[str] = (),
+        now: Optional[datetime] = None,
+        batch: int = 20_000,
+    ) -> None:
+        """Insert many rows in batches, each row as `create_resource`, `put_grant`,
+        `touch_user` and the audit write it: for seeding benchmarks. No rules, checks or
+        events; the caller answers for a consistent store (grants after their resources)."""
+
+        def chunks(values: Iterable, shape) -> Iterator[list]:
+            rows = []
+            for value in values:
+                rows.append(shape(value))
+                if len(rows) >= batch:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+
+        def resource_row(r: Resource) -> dict:
+            return {"id": r.id, "kind": r.kind.value, "owner": r.owner, "created_at": r.created_at, **_resource_values(r)}
+
+        def grant_row(g: Grant) -> dict:
+            return {
+                "resource_id": g.resource_id,
+                "principal_type": g.principal.type.value,
+                "principal_name": g.principal.name,
+                "permission": int(g.permission),
+                "granted_by": g.granted_by,
+                "created_at": g.created_at,
+                "expires_at": g.expires_at,
+            }
+
+        stamp = now or utcnow()
+        plan = [
+            (resources, new_resources, resource_row),
+            (grants, new_grants, grant_row),
+            (audit, entries, _audit_values),
+            (users, user_names, lambda name: {"name": name, "first_seen": stamp, "last_seen": stamp}),
+        ]
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(share_write=True)
+            if self.is_sqlite:
+                # A big page cache for the index inserts, on this connection only.
+                with conn.begin():
+                    conn.exec_driver_sql("PRAGMA cache_size=-262144")
+            for table, values, shape in plan:
+                for rows in chunks(values, shape):
+                    with conn.begin():
+                        conn.execute(insert(table), rows)
+            if self.is_sqlite:
+                with conn.begin():
+                    conn.exec_driver_sql("PRAGMA cache_size=-2000")
+            else:
+                # The planner statistics autovacuum would gather on a store that grew slowly.
+                with conn.begin():
+                    conn.exec_driver_sql("ANALYZE resources, grants, audit, users")

@@ -13,6 +13,7 @@ import asyncio
 import json
 import threading
 import time
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -23,7 +24,7 @@ from tornado.ioloop import IOLoop
 from jupyter_share.hub.containers import HubContainers
 from jupyter_share.hub.directory import HubDirectory
 from jupyter_share.hub.hubapi import HubAPI
-from jupyter_share.model import HubRefused, HubUnavailable, Kind, NotFound, Principal
+from jupyter_share.model import HubRefused, HubUnavailable, Kind, NotFound, Principal, utcnow
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
@@ -42,6 +43,7 @@ class FakeHub:
         self.calls: list[tuple[str, str]] = []
         self.delay = 0.0
         self.fail: dict[str, int] = {}  # method -> status for the shares endpoint
+        self.dated: dict[tuple[str, str], str] = {}  # when a share was made, if the test says
 
     def app(self) -> web.Application:
         hub = self
@@ -76,7 +78,8 @@ class FakeHub:
 
             def get(self, owner, server):
                 items = [
-                    {"user": {"name": n}, "group": None} if k == "user" else {"user": None, "group": {"name": n}}
+                    ({"user": {"name": n}, "group": None} if k == "user" else {"user": None, "group": {"name": n}})
+                    | {"created_at": hub.dated.get((k, n))}
                     for k, n in sorted(hub.shares)
                 ]
                 self.finish({"items": items})
@@ -138,16 +141,32 @@ def fake_hub():
     thread.join(10)
 
 
+class Clock:
+    """The service's clock, moved by the tests (merges wait for differences to settle)."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def __call__(self):
+        return utcnow() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
 def make_service(tmp_path, hub_url, timeout=2.0):
     api = HubAPI(hub_url, TOKEN, timeout=timeout)
     events = []
+    clock = Clock()
     service = ShareService(
         SQLStore(url=f"sqlite:///{tmp_path / 'share.db'}"),
         HubDirectory(api, cache_seconds=0),
         emit=events.append,
         containers=HubContainers(api, cache_seconds=0),
+        clock=clock,
     )
     service.events = events
+    service.test_clock = clock
     return service
 
 
@@ -262,14 +281,29 @@ def test_the_hub_and_the_store_are_merged(service, fake_hub):
     [item] = service.shared_with_me("carol").items
     assert (item.resource.id, item.access) == (sid, "edit")
     assert [e.actor for e in service.store.history(sid, 0, 100)[0]][-1] == "jupyterhub"
-    # ... and a grant whose share the Hub ended is gone.
+    # ... and a grant whose share the Hub ended is gone, once that is not a revoke in flight.
     fake_hub.shares.discard(("user", "carol"))
+    assert len(service.shared_with_me("carol").items) == 1
+    service.test_clock.advance(31)
     assert service.shared_with_me("carol").items == []
     # The owner's access list adopts Hub-only shares too, and drops what the Hub ended.
     fake_hub.shares.add(("user", "bob"))
     assert [(str(g.principal), g.permission.label) for g in service.grants("alice", Kind.SESSION, sid)] == [("user:bob", "edit")]
     fake_hub.shares.clear()
+    service.test_clock.advance(31)
     assert service.grants("alice", Kind.SESSION, sid) == []
+
+
+def test_a_share_in_flight_is_not_adopted(service, fake_hub):
+    """Another replica's share made at the Hub a moment ago, whose grant is not stored yet,
+    is not adopted at 'edit' by a merge that runs meanwhile."""
+    sid = service.session.id
+    fake_hub.dated = {("user", "bob"): utcnow().isoformat() + "Z"}
+    fake_hub.shares.add(("user", "bob"))
+    assert service.grants("alice", Kind.SESSION, sid) == []
+    assert fake_hub.shares == {("user", "bob")}  # nor taken back
+    service.test_clock.advance(31)
+    assert [g.permission.label for g in service.grants("alice", Kind.SESSION, sid)] == ["edit"]
 
 
 def test_a_member_who_joins_a_granted_group_gets_in(service, fake_hub):

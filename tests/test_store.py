@@ -63,6 +63,35 @@ def test_resources_grants_and_lists(store):
     assert store.delete_grant("r2", Principal.group("class"), entry("r2", "revoke")) is False
 
 
+def test_list_page_answers_as_its_parts(store):
+    """SQLStore.list_page (one statement) answers as list_resources, grants_for_principals
+    and share_counts do together (the interface's default)."""
+    from jupyter_share.store import ShareStore
+
+    now = utcnow()
+    for i, owner in enumerate(["alice", "bob", "carol", "bob", "alice", "dave"]):
+        store.create_resource(resource(f"r{i}", owner=owner, at=now + timedelta(seconds=i)), entry(f"r{i}", actor=owner))
+    store.put_grant(grant("r0", "bob", Permission.MANAGE), entry("r0", "share"))
+    store.put_grant(grant("r0", "group:class"), entry("r0", "share"))
+    store.put_grant(grant("r0", "erin"), entry("r0", "share"))
+    store.put_grant(grant("r2", "group:class", Permission.EDIT), entry("r2", "share"))
+    store.put_grant(grant("r3", "group:class"), entry("r3", "share"))  # bob's own
+    store.put_grant(grant("r4", "bob", expires_at=now + timedelta(days=1)), entry("r4", "share"))
+    store.put_grant(grant("r5", "bob", expires_at=now - timedelta(seconds=1)), entry("r5", "share"))  # expired
+    store.put_grant(grant("r1", "erin"), entry("r1", "share"))
+    bob = [Principal.user("bob"), Principal.group("class")]
+    for principals in (bob, bob[:1], bob[1:], []):
+        for kind in (None, Kind.IMAGE, Kind.FORMATION):
+            for owned, shared in ((True, True), (True, False), (False, True), (False, False)):
+                for offset, limit in ((0, 10), (0, 2), (1, 2), (3, 2), (9, 2)):
+                    args = ("bob", principals, kind, owned, shared, utcnow(), offset, limit)
+                    items, total, held, counts = store.list_page(*args)
+                    d_items, d_total, d_held, d_counts = ShareStore.list_page(store, *args)
+                    assert (items, total) == (d_items, d_total), args
+                    assert {k: sorted(v, key=str) for k, v in held.items()} == {k: sorted(v, key=str) for k, v in d_held.items()}, args
+                    assert {r.id: counts.get(r.id, 0) for r in items} == {r.id: d_counts.get(r.id, 0) for r in items}, args
+
+
 def test_known_users(store):
     for name in ["carol", "bob", "bobby", "alice"]:
         store.touch_user(name, utcnow())
@@ -158,6 +187,10 @@ def test_list_queries_use_indexes(tmp_path):
         "bob", [Principal.user("bob"), Principal.group("g")], Kind.IMAGE, owned=True, shared=True, now=utcnow(), offset=0, limit=10
     )
     store.grants_for_principals(["x"], [Principal.user("bob")], utcnow())
+    for owned, shared in ((True, True), (True, False), (False, True)):
+        store.list_page(
+            "bob", [Principal.user("bob"), Principal.group("g")], None, owned=owned, shared=shared, now=utcnow(), offset=0, limit=10
+        )
     assert stmt_plans
     raw = sqlite3.connect(tmp_path / "s.db")
     for statement, parameters in stmt_plans:

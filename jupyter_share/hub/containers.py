@@ -9,6 +9,7 @@ or undone together.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Callable, Iterable, Optional
 
 from ..model import Principal, PrincipalType, Resource
@@ -37,6 +38,17 @@ def server_spec(owner: str, server_name: str, model: Optional[dict]) -> dict:
         "server_name": server_name,
         "url": model.get("full_url") or model.get("url") or f"/user/{owner}/{server_name}".rstrip("/") + "/",
     }
+
+
+def _hub_time(value: Optional[str]) -> Optional[datetime]:
+    """A timestamp of the Hub's API as naive UTC, as the store keeps them; None if absent."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _target(principal: Principal) -> dict:
@@ -117,24 +129,28 @@ class HubContainers:
 
     def shares_of(self, resource: Resource) -> set[Principal]:
         """Who the Hub lets into the server through a share."""
-        found = set()
+        return set(self.dated_shares_of(resource))
+
+    def dated_shares_of(self, resource: Resource) -> dict[Principal, Optional[datetime]]:
+        """Who the Hub lets into the server through a share, and since when (naive UTC)."""
+        found: dict[Principal, Optional[datetime]] = {}
         for share in self.hub.shares_of_server(resource.owner, resource.spec.get("server_name", "")):
             if share.get("user"):
-                found.add(Principal.user(share["user"]["name"]))
+                found[Principal.user(share["user"]["name"])] = _hub_time(share.get("created_at"))
             elif share.get("group"):
-                found.add(Principal.group(share["group"]["name"]))
+                found[Principal.group(share["group"]["name"])] = _hub_time(share.get("created_at"))
         return found
 
-    def shared_with(self, user: str) -> list[tuple[str, str, dict]]:
+    def shared_with(self, user: str) -> list[tuple[str, str, dict, Optional[datetime]]]:
         """(owner, server name, spec) of each server the Hub shares with the user directly."""
         return self._shared.get(user, lambda: self._shared_with(user))
 
-    def _shared_with(self, user: str) -> list[tuple[str, str, dict]]:
+    def _shared_with(self, user: str) -> list[tuple[str, str, dict, Optional[datetime]]]:
         found = []
         for share in self.hub.shared_with_user(user):
             server = share.get("server") or {}
             owner = (server.get("user") or {}).get("name")
             if owner:
                 name = server.get("name", "")
-                found.append((owner, name, server_spec(owner, name, server)))
+                found.append((owner, name, server_spec(owner, name, server), _hub_time(share.get("created_at"))))
         return found
