@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,6 +70,7 @@ def main() -> None:
     variants = dict(build_variant(spec, work / "variants") for spec in args.variant)
     servers, conns = {}, {}
     with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, work, ignore_errors=True)
         if args.postgres:
             from tests import postgres
 

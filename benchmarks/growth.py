@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -115,6 +116,7 @@ def main() -> None:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="share-growth-"))
     with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)  # the 1M store is 500 MiB
         urls = {}
         if args.postgres:
             from tests import postgres

@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -152,6 +153,7 @@ def main() -> None:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="share-throughput-"))
     with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         if args.postgres:
             from tests import postgres
 
