@@ -20,7 +20,7 @@ from traitlets import Bool, Dict, Float, List, Type, Unicode, default, validate
 
 from . import __version__
 from .auth import install, owner_user
-from .guests import Guest, GuestConnections, request_refusal
+from .guests import Guest, GuestConnections, relative_path, request_refusal
 from .sessions import FailedAttempts, PersonalLinks
 from .capture import capture_environment
 from .directory import Directory, StandaloneDirectory
@@ -236,7 +236,8 @@ class ShareApp(ExtensionApp):
                 self.username,
             )
         self.container_access = ContainerAccess(self.service_client, self.guest_check_interval) if self.service_client else None
-        self._hub_guests: dict[str, tuple[str, list[str]]] = {}
+        #: The groups of each guest seen, for rechecking their open websockets.
+        self._hub_guest_groups: dict[str, list[str]] = {}
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_hub_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
@@ -258,30 +259,20 @@ class ShareApp(ExtensionApp):
             raise web.HTTPError(503, "your access to this server cannot be checked right now; try again") from None
         if permission is None:
             raise web.HTTPError(403, f"{self.username} does not share this server with you (any more)")
-        key = f"hub:{user.username}"
-        guest = Guest(user.username, self.username, permission, key)
-        handler._jupyter_share_guest = guest
-        base = self.serverapp.base_url
-        path = handler.request.path[len(base):] if handler.request.path.startswith(base) else handler.request.path.lstrip("/")
-        refusal = request_refusal(guest, handler.request.method, path, hub=True)
-        if refusal:
-            handler.current_user = None
-            raise web.HTTPError(403, refusal)
-        if isinstance(handler, WebSocketHandler):
-            self._hub_guests[key] = (user.username, groups)
-            self.guest_connections.add(key, handler)
+        self._hub_guest_groups[user.username] = groups
+        self._admit_guest(handler, Guest(user.username, self.username, permission, f"hub:{user.username}"), hub=True)
         return user
 
-    async def _check_hub_guests(self, fresh: bool = True) -> None:
+    async def _check_hub_guests(self) -> None:
         keys = self.guest_connections.link_ids()
         if not keys or self.container_access is None:
             return
         try:
-            await self.container_access.grants(fresh=fresh)
+            await self.container_access.grants(fresh=True)
             guests = {}
             for key in keys:
-                username, groups = self._hub_guests.get(key, (key[4:], []))
-                permission = await self.container_access.permission(username, groups)
+                username = key.removeprefix("hub:")
+                permission = await self.container_access.permission(username, self._hub_guest_groups.get(username, []))
                 guests[key] = Guest(username, self.username, permission, key) if permission else None
         except Exception as e:
             self.log.warning("jupyter_share: checking guests' access failed: %s", e)
@@ -337,7 +328,7 @@ class ShareApp(ExtensionApp):
             body = json.loads(response.body) if response.body else {}
         except ValueError:
             body = {}
-        kind = {"images": "image", "formations": "formation", "sessions": "session"}.get(parts[0] if parts else "")
+        kind = next((k.value for k in Kind if parts and k.plural == parts[0]), None)
         if kind is None:
             return
         if len(parts) >= 4 and parts[2] == "grants":
@@ -360,9 +351,6 @@ class ShareApp(ExtensionApp):
             callback = getattr(self, name, None)
             if callback is not None:
                 callback.stop()
-        client = getattr(self, "service_client", None)
-        if client is not None:
-            client.close() if hasattr(client, "close") else None
         service = getattr(self, "service", None)
         if service is not None:
             service.store.close()
@@ -370,9 +358,8 @@ class ShareApp(ExtensionApp):
     # -- identity and the current container -------------------------------------------------
 
     def _resolve_user(self, handler: web.RequestHandler, user):
-        """Who a request authenticated by the server's own identity provider acts as."""
-        if self.resolved_mode == "hub":
-            return user  # the Hub names its users
+        """Who a request authenticated by the server's own identity provider acts as
+        (standalone: the owner, however the provider names them)."""
         return owner_user(self.username, self.display_name or None)
 
     # -- guests: neighbours signed in by a personal link --------------------------------------
@@ -405,18 +392,21 @@ class ShareApp(ExtensionApp):
         permission = self.links.permissions([link_id]).get(link_id)
         if permission is None:
             return None  # revoked, expired or replaced: not signed in
-        guest = Guest(username, self.username, permission, link_id)
+        self._admit_guest(handler, Guest(username, self.username, permission, link_id))
+        return owner_user(username)
+
+    def _admit_guest(self, handler: web.RequestHandler, guest: Guest, hub: bool = False) -> None:
+        """Mark the request as the guest's, refuse (403) what they may not do, and keep their
+        websockets, to close them when their access ends or shrinks."""
         handler._jupyter_share_guest = guest
-        base = self.serverapp.base_url
-        path = handler.request.path[len(base):] if handler.request.path.startswith(base) else handler.request.path.lstrip("/")
-        refusal = request_refusal(guest, handler.request.method, path)
+        path = relative_path(handler.request.path, self.serverapp.base_url)
+        refusal = request_refusal(guest, handler.request.method, path, hub)
         if refusal:
             # Signed in, but not for this: error pages and logs may read current_user.
             handler.current_user = None
             raise web.HTTPError(403, refusal)
         if isinstance(handler, WebSocketHandler):
-            self.guest_connections.add(link_id, handler)
-        return owner_user(username)
+            self.guest_connections.add(guest.link_id, handler)
 
     async def _check_guests(self) -> None:
         link_ids = self.guest_connections.link_ids()

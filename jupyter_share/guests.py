@@ -51,6 +51,11 @@ class Guest:
         return f"{self.owner}'s container, {self.permission.label} only" if self.permission == Permission.VIEW else f"{self.owner}'s container, {self.permission.label}"
 
 
+def relative_path(path: str, base_url: str) -> str:
+    """A request's path relative to the server's base_url, as the rules here read paths."""
+    return path[len(base_url):] if path.startswith(base_url) else path.lstrip("/")
+
+
 def request_refusal(guest: Guest, method: str, path: str, hub: bool = False) -> Optional[str]:
     """Why `guest` may not make this request, or None if the request may go on. Under
     JupyterHub (`hub`) guests share from their own server: of the share API only /me."""
@@ -113,7 +118,7 @@ class GuestConnections:
         closed = 0
         for link_id, guest in guests.items():
             for handler in list(self._open.get(link_id, ())):
-                path = handler.request.path[len(base_url):] if handler.request.path.startswith(base_url) else handler.request.path.lstrip("/")
+                path = relative_path(handler.request.path, base_url)
                 if guest is None or request_refusal(guest, "GET", path, hub):
                     reason = "access revoked" if guest is None else "access changed"
                     log.info("jupyter_share: closing a websocket of a guest (%s): %s", reason, path)

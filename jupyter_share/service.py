@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from . import specs
 from .directory import Directory
+from .hub.containers import server_label
 from .model import (
     OWNER,
     AuditEntry,
@@ -332,9 +333,12 @@ class ShareService:
 
     def delete(self, user: str, kind: Kind, resource_id: str) -> None:
         resource, _ = self._resolve(user, kind, resource_id, OWNER)
-        if kind == Kind.SESSION and self.containers is not None:
-            self.containers.revoke_all(resource)
-        self.store.delete_resource(resource.id, self._audit("delete", user, resource))
+        self._with_hub_access(
+            resource,
+            lambda held: set(),
+            lambda: self.store.delete_resource(resource.id, self._audit("delete", user, resource)),
+            all_at_hub=True,
+        )
         self._event("delete", user, resource)
 
     # -- grants ---------------------------------------------------------------------------
@@ -391,17 +395,11 @@ class ShareService:
         link, token = None, None
         if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
             link, token = new_link(resource.id, principal.name, user, now)
-        undo = None
-        if kind == Kind.SESSION and self.containers is not None:
-            # Real access first: if the Hub refuses, nothing is stored.
-            held = self._principals_on(resource, now)
-            undo = self.containers.sync(resource, held | {principal}, current=self.containers.wanted(resource, held))
-        try:
-            created = self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link)
-        except BaseException:
-            if undo is not None:
-                self._undo_at_hub(undo)
-            raise
+        created = self._with_hub_access(
+            resource,
+            lambda held: held | {principal},
+            lambda: self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link),
+        )
         if not created and existing is not None:
             grant.created_at = existing.created_at
         action = "share" if created else "change"  # as the store found it (another may have shared meanwhile)
@@ -433,16 +431,11 @@ class ShareService:
         if existing is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         action = "leave" if leaving else "revoke"
-        redo = None
-        if kind == Kind.SESSION and self.containers is not None:
-            held = self._principals_on(resource, self.clock())
-            redo = self.containers.sync(resource, held - {principal}, current=self.containers.wanted(resource, held))
-        try:
-            self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission))
-        except BaseException:
-            if redo is not None:
-                self._undo_at_hub(redo)
-            raise
+        self._with_hub_access(
+            resource,
+            lambda held: held - {principal},
+            lambda: self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission)),
+        )
         self._event(action, user, resource, str(principal), existing.permission.label)
 
     def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
@@ -467,29 +460,49 @@ class ShareService:
 
     # -- containers under JupyterHub ---------------------------------------------------------
 
-    def _undo_at_hub(self, undo: Callable[[], None]) -> None:
+    def _with_hub_access(
+        self,
+        resource: Resource,
+        after: Callable[[set[Principal]], set[Principal]],
+        write: Callable[[], Any],
+        all_at_hub: bool = False,
+    ) -> Any:
+        """`write` a change of who may use a container, the Hub's shares first (real access):
+        they become what `after(the principals holding grants now)` needs; if the Hub refuses,
+        nothing is written, and if the write fails, the Hub's shares are put back. The Hub's
+        shares are taken to be what the grants imply (one call to the Hub per share added or
+        ended), or, with `all_at_hub`, read from the Hub. Not a container under JupyterHub:
+        just `write`."""
+        if resource.kind != Kind.SESSION or self.containers is None:
+            return write()
+        held = self._principals_on(resource, self.clock())
+        current = None if all_at_hub else self.containers.wanted(resource, held)
+        undo = self.containers.sync(resource, after(held), current=current)
         try:
-            undo()
-        except ShareError as e:
-            log.error("jupyter_share: the Hub's side of a failed change could not be undone: %s", e)
+            return write()
+        except BaseException:
+            try:
+                undo()
+            except ShareError as e:
+                log.error("jupyter_share: the Hub's side of a failed change could not be undone: %s", e)
+            raise
+
+    def _server_session(self, owner: str, server_name: str, spec: dict) -> Resource:
+        return self.ensure_session(owner, server_label(server_name), spec)
 
     def hub_session(self, owner: str, server_name: str) -> Resource:
         """The resource of one of the owner's servers at the Hub (404 if it has none)."""
-        from .hub.containers import server_label
-
         spec = self.containers.servers_of(owner).get(server_name)
         if spec is None:  # a server made since the Hub was last asked?
             spec = self.containers.servers_of(owner, fresh=True).get(server_name)
         if spec is None:
             raise NotFound(f"you have no server named {server_name!r}" if server_name else "you have no default server")
-        return self.ensure_session(owner, server_label(server_name), spec)
+        return self._server_session(owner, server_name, spec)
 
     def sync_servers(self, owner: str) -> None:
         """List the owner's servers at the Hub as their containers."""
-        from .hub.containers import server_label
-
         for server_name, spec in self.containers.servers_of(owner).items():
-            self.ensure_session(owner, server_label(server_name), spec)
+            self._server_session(owner, server_name, spec)
 
     def _principals_on(self, resource: Resource, now: datetime) -> set[Principal]:
         return {g.principal for g in self.store.live_grants(resource.id, now)}
@@ -512,8 +525,6 @@ class ShareService:
         the Hub alone is adopted at 'edit'; a user grant whose share the Hub no longer holds is
         gone; a server shared with one of the user's groups gets the user's own Hub share (the
         Hub lets tokens in only through those). A Hub that does not answer leaves all as is."""
-        from .hub.containers import server_label
-
         try:
             at_hub = self.containers.shared_with(user)
             principal = Principal.user(user)
@@ -522,7 +533,7 @@ class ShareService:
             for owner, server_name, spec, since in at_hub:
                 if owner == user:
                     continue
-                resource = self.ensure_session(owner, server_label(server_name), spec)
+                resource = self._server_session(owner, server_name, spec)
                 seen.add(resource.id)
                 if self.access_of(user, resource, now) is None and self._settled(since, now):
                     self._adopt(resource, principal, now)

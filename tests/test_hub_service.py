@@ -44,6 +44,7 @@ class FakeHub:
         self.delay = 0.0
         self.fail: dict[str, int] = {}  # method -> status for the shares endpoint
         self.dated: dict[tuple[str, str], str] = {}  # when a share was made, if the test says
+        self.page_size = 200  # the Hub's default page
 
     def app(self) -> web.Application:
         hub = self
@@ -82,7 +83,10 @@ class FakeHub:
                     | {"created_at": hub.dated.get((k, n))}
                     for k, n in sorted(hub.shares)
                 ]
-                self.finish({"items": items})
+                offset = int(self.get_argument("offset", "0"))
+                end = offset + hub.page_size
+                following = {"offset": end, "limit": hub.page_size} if end < len(items) else None
+                self.finish({"items": items[offset:end], "_pagination": {"offset": offset, "next": following}})
 
             def post(self, owner, server):
                 hub.shares.add(self._change())
@@ -321,3 +325,12 @@ def test_naming_a_server_that_does_not_exist(service):
         service.hub_session("alice", "gpu")
     with pytest.raises(NotFound, match="no default server"):
         service.hub_session("bob", "")
+
+
+def test_every_page_of_the_hubs_shares_is_read(service, fake_hub):
+    # A server shared with more people than one page of the Hub's answer holds.
+    fake_hub.page_size = 2
+    for name in ("bob", "carol", "dave", "erin", "frank"):
+        fake_hub.shares.add(("user", name))
+    assert len(service.containers.shares_of(service.session)) == 5
+

@@ -119,10 +119,6 @@ class HubContainers:
         for principal in sorted(before - after):
             self.hub.unshare(owner, server, **_target(principal))
 
-    def revoke_all(self, resource: Resource) -> None:
-        self._shared.forget()
-        self.hub.unshare_all(resource.owner, resource.spec.get("server_name", ""))
-
     def share_with_user(self, resource: Resource, user: str) -> None:
         self._shared.forget(user)
         self.hub.share(resource.owner, resource.spec.get("server_name", ""), user=user)

@@ -63,6 +63,25 @@ class HubAPI:
         except ValueError:
             raise HubRefused(f"JupyterHub answered {what} with something that is not JSON") from None
 
+    def items(self, path: str, params: Optional[dict] = None, every_page: bool = False) -> list[dict]:
+        """The items of a list the Hub answers in pages ([] for 404): the first page, or with
+        `every_page` all of them."""
+        params = dict(params or {})
+        found: list[dict] = []
+        while True:
+            answer = self.request(
+                "GET", path, allow_404=True, params=params, headers={"Accept": "application/jupyterhub-pagination+json"}
+            )
+            if answer is None:
+                return found
+            if not isinstance(answer, dict):  # a Hub that does not page
+                return found + answer
+            found += answer["items"]
+            following = (answer.get("_pagination") or {}).get("next")
+            if not every_page or not following:
+                return found
+            params["offset"] = following["offset"]
+
     # -- users and groups -----------------------------------------------------------------
 
     def user(self, name: str) -> Optional[dict]:
@@ -72,15 +91,13 @@ class HubAPI:
         params: dict = {"limit": limit}
         if name_filter:
             params["name_filter"] = name_filter
-        answer = self.request("GET", "users", params=params, headers={"Accept": "application/jupyterhub-pagination+json"})
-        return answer["items"] if isinstance(answer, dict) else answer
+        return self.items("users", params)
 
     def group(self, name: str) -> Optional[dict]:
         return self.request("GET", f"groups/{quote(name, safe='')}", allow_404=True)
 
     def groups(self, limit: int = 200) -> list[dict]:
-        answer = self.request("GET", "groups", params={"limit": limit}, headers={"Accept": "application/jupyterhub-pagination+json"})
-        return answer["items"] if isinstance(answer, dict) else answer
+        return self.items("groups", {"limit": limit})
 
     # -- the Hub's sharing API (JupyterHub >= 5.5.1) ----------------------------------------
 
@@ -96,24 +113,11 @@ class HubAPI:
         body = {"user": user} if user else {"group": group}
         self.request("PATCH", self._server_path(owner, server), json=body, allow_404=True)
 
-    def unshare_all(self, owner: str, server: str) -> None:
-        self.request("DELETE", self._server_path(owner, server), allow_404=True)
-
     def shares_of_server(self, owner: str, server: str) -> list[dict]:
-        answer = self.request(
-            "GET", self._server_path(owner, server), allow_404=True, headers={"Accept": "application/jupyterhub-pagination+json"}
-        )
-        if answer is None:
-            return []
-        return answer["items"] if isinstance(answer, dict) else answer
+        return self.items(self._server_path(owner, server), every_page=True)
 
     def shared_with_user(self, name: str) -> list[dict]:
-        answer = self.request(
-            "GET", f"users/{quote(name, safe='')}/shared", allow_404=True, headers={"Accept": "application/jupyterhub-pagination+json"}
-        )
-        if answer is None:
-            return []
-        return answer["items"] if isinstance(answer, dict) else answer
+        return self.items(f"users/{quote(name, safe='')}/shared", every_page=True)
 
     def close(self) -> None:
         client = getattr(self._local, "client", None)

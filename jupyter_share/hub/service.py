@@ -122,12 +122,6 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         resource = await IOLoop.current().run_in_executor(None, self.service.hub_session, self.username, unquote(server))
         return resource.id
 
-    def me_extras(self) -> dict:
-        return {}
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        ShareAPIBase.write_error(self, status_code, **kwargs)
-
 
 class ServiceHomeHandler(web.RequestHandler):
     """What the service's prefix answers: who it is and where the API lives."""
@@ -165,6 +159,10 @@ class ShareServiceApp(Application):
         config=True,
         help="Worker threads for the store and the Hub's API (most of their time is spent waiting on the Hub).",
     )
+
+    @default("log_level")
+    def _default_log_level(self) -> int:
+        return logging.INFO  # a service's log is read by operators: requests and changes
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -219,7 +217,6 @@ class ShareServiceApp(Application):
         level("%d %s %s %.1fms", status, handler.request.method, handler.request.path, 1000 * handler.request.request_time())
 
     def start(self) -> None:
-        self.log.setLevel(logging.INFO) if self.log_level == logging.WARN else None
         logging.getLogger("httpx").setLevel(logging.WARNING)  # every call to the Hub, at INFO
         self.io_loop = IOLoop.current()
         self.io_loop.asyncio_loop.set_default_executor(ThreadPoolExecutor(self.threads, thread_name_prefix="share"))
