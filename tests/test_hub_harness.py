@@ -9,7 +9,7 @@ import subprocess
 import httpx
 import pytest
 
-from .hubs import hub, running_hub  # noqa: F401  (hub is a fixture)
+from .hubs import hub, require_proxy, running_hub  # noqa: F401  (hub is a fixture)
 
 
 def test_hub_answers(hub):
@@ -99,6 +99,7 @@ def test_the_store_on_postgresql(hub):
 
 
 def test_nothing_is_left_running_after_the_hub_stops(tmp_path):
+    require_proxy()
     with running_hub(tmp_path) as fresh:
         fresh.start_server("carol")
         carol = fresh.token_client(fresh.token("carol"))
