@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import abc
 import logging
+import sqlite3
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
@@ -480,6 +482,31 @@ def _grant_params(resource_id: str, principal: Principal) -> dict:
     return {"resource_id": resource_id, "principal_type": principal.type.value, "principal_name": principal.name}
 
 
+def use_wal(dbapi_conn, timeout: float) -> None:
+    """Put an SQLite file in WAL mode. The conversion takes the file exclusively and SQLite
+    does not run the busy handler for it, so servers opening a fresh store together can be
+    told "database is locked" at once: retry within the busy timeout. WAL is a property of
+    the file, so once converted this is one read and takes no lock."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            if dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            # A refused conversion may also just answer the old mode.
+            if dbapi_conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                return
+            refusal = sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+            refusal = err
+        if time.monotonic() + pause > deadline:
+            raise refusal
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 class SQLStore(ShareStore):
     """The store on any SQLAlchemy URL; tested on SQLite and PostgreSQL."""
 
@@ -511,9 +538,9 @@ class SQLStore(ShareStore):
             # Take transaction control from the driver so writes can BEGIN IMMEDIATE.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
-            if self.url.database not in (None, "", ":memory:"):
-                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if self.url.database not in (None, "", ":memory:"):
+                use_wal(dbapi_conn, busy_timeout_ms / 1000)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
