@@ -38,6 +38,19 @@ LocalProcessSpawner = jupyterhub_spawner.LocalProcessSpawner
 CARET = "quay.io/lab/caret:2026.1"
 PYTHON = "docker.io/library/python:3.12"
 SCRIPT_NAME = '<script>alert("x")</script>'
+# What alice's formation sets that only alice gets: each would act for her in bob's server.
+OWNERS_ONLY_ENV = {
+    "LD_PRELOAD": "/home/alice/hook.so",
+    "PYTHONSTARTUP": "/home/alice/startup.py",
+    "HTTP_PROXY": "http://alice.example:3128",
+    "https_proxy": "http://alice.example:3128",
+    "PATH": "/home/alice/bin:/usr/bin",
+    "JUPYTER_CONFIG_DIR": "/home/alice/.jupyter",
+    "NODE_OPTIONS": "--require /home/alice/hook.js",
+    "R_PROFILE_USER": "/home/alice/.Rprofile",
+    "GIT_SSH_COMMAND": "/home/alice/ssh",
+    "MPLBACKEND": "module://alice_backend",
+}
 
 
 class ContainerSpawner(LocalProcessSpawner):
@@ -114,7 +127,7 @@ def world(pair):
             "cpu": 4,
             "memory": "1.5Gi",
             "gpu": 1,
-            "env": {"COURSE": "stats", "JUPYTERHUB_API_URL": "http://evil.example/", "JUPYTER_SHARE_IMAGE": "evil"},
+            "env": {"COURSE": "stats", "JUPYTERHUB_API_URL": "http://evil.example/", "JUPYTER_SHARE_IMAGE": "evil", "OMP_NUM_THREADS": "4", **OWNERS_ONLY_ENV},
             "start_url": "/lab/tree/{username}",
         },
     )
@@ -301,9 +314,11 @@ def test_apply_maps_a_formation_onto_the_spawner(as_bob, world):
     assert spawner.extra_resource_limits == {"nvidia.com/gpu": "1"}
     # start_url is taken literally, not as a format string of the Hub.
     assert spawner.format_string(spawner.default_url) == "/lab/tree/{username}"
+    # Plain settings only: nothing of alice's that loads code or redirects traffic.
     assert spawner.environment == {
         "CONFIGURED": "by the operator",
         "COURSE": "stats",
+        "OMP_NUM_THREADS": "4",
         "JUPYTER_SHARE_LAUNCHED_FROM": f"formation:{world.course['id']}",
         "JUPYTER_SHARE_IMAGE": CARET,
     }
@@ -311,6 +326,18 @@ def test_apply_maps_a_formation_onto_the_spawner(as_bob, world):
     env = base_env(spawner)
     assert env["COURSE"] == "stats" and env["JUPYTER_SHARE_IMAGE"] == CARET
     assert "evil" not in env.get("JUPYTERHUB_API_URL", "")
+
+
+def test_the_owner_launching_her_own_formation_gets_all_its_settings(pair, world, monkeypatch):
+    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", api_url(pair["alice"]))
+    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
+    spawner, _ = make_spawner(pair["alice"], ContainerSpawner)
+    run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
+    assert {k: spawner.environment.get(k) for k in OWNERS_ONLY_ENV} == OWNERS_ONLY_ENV
+    assert spawner.environment["COURSE"] == "stats"
+    # Hers or not, the Hub's and jupyter_share's own variables are not a formation's to set.
+    assert "JUPYTERHUB_API_URL" not in spawner.environment
+    assert spawner.environment["JUPYTER_SHARE_IMAGE"] == CARET
 
 
 def test_apply_from_the_rest_api_and_on_a_local_process_spawner(as_bob, world):
@@ -507,6 +534,7 @@ def test_profile_list_for_kubespawner(as_bob, world):
         "default_url": "/lab/tree/{{username}}",
         "environment": {
             "COURSE": "stats",
+            "OMP_NUM_THREADS": "4",
             "JUPYTER_SHARE_LAUNCHED_FROM": f"formation:{world.course['id']}",
             "JUPYTER_SHARE_IMAGE": CARET,
         },

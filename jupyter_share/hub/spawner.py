@@ -31,7 +31,7 @@ How a choice maps onto the spawner:
 | `cpu` (CPUs) | `cpu_limit` |
 | `memory` (`512M`, `4G`, `1.5Gi`) | `mem_limit` in bytes; `K`/`M`/`G`/`T`/`P`, with or without `i`, are powers of 1024 as JupyterHub's `mem_limit` reads them |
 | `gpu` | `extra_resource_limits["nvidia.com/gpu"]` on spawners that have it (KubeSpawner); otherwise not applied (logged) |
-| `env` | merged into `environment`, except the Hub's own variables (`JUPYTERHUB_*`, `JPY_*`) and ours (`JUPYTER_SHARE_*`), which a formation may not override |
+| `env` | merged into `environment`, except the Hub's own variables (`JUPYTERHUB_*`, `JPY_*`) and ours (`JUPYTER_SHARE_*`), which a formation may not override; launched by someone it is shared with, also except variables that load code, read configuration or redirect traffic (`LD_*`, `PYTHON*`, `*PATH`, `*_PROXY`, `*_URL`, ...: `_CODE_ENV`), which would act for the formation's owner inside that user's server |
 | `start_url` | `default_url` (taken literally: braces are escaped from JupyterHub's `{username}` formatting) |
 | the choice itself | `JUPYTER_SHARE_LAUNCHED_FROM=formation:ID` or `image:ID` in `environment` |
 
@@ -106,6 +106,23 @@ _MEMORY_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P"
 # Variables a formation may not set: the Hub's connection of the server (its token, API URL,
 # OAuth client) and ours (where the server finds the share service, what it was launched from).
 _PROTECTED_ENV = ("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_")
+# Variables a formation shared with someone does not set in their server: those that make
+# programs load code, read configuration or send traffic elsewhere (LD_PRELOAD, PYTHONSTARTUP,
+# HTTP_PROXY, ...). Set by the formation's owner, they would act for the owner inside the
+# other user's server, with that user's token and files, even from a trusted image.
+_CODE_ENV = re.compile(
+    r"""^(?:
+        (?:LD_|DYLD_|PYTHON|IPYTHON|JUPYTER|CONDA|MAMBA|VIRTUAL_ENV|PERL|RUBY|_JAVA|GCONV|MALLOC
+          |KRB5|GNUPG|MPL|MATPLOTLIB|COMPLUS)[A-Z0-9_]*
+        |(?:PIP|UV|NODE|NPM|YARN|R|GEM|BUNDLE|JAVA|JDK|JULIA|GIT|SSL|OPENSSL|CURL|REQUESTS|GLIBC
+          |XDG|BASH|ZDOTDIR|SSH|GPG|DOCKER|KUBE|AWS|GOOGLE|AZURE|QT|TCL|TK|LUA|GO|CARGO|RUST
+          |DENO|BUN|DOTNET)(?:_[A-Z0-9_]*)?
+        |[A-Z0-9_]*(?:PATH|PROXY|HOME|DIR|DIRS|CONFIG|CONF|RC|OPTIONS|OPTS|FILE|LIBRARY|LIB|PRELOAD|URL|HOST|SERVER|TOKEN|KEY|SECRET|PASSWORD|CMD|COMMAND|SHELL|EXE|BIN)
+        |ENV|GOFLAGS|LESSOPEN|LESSCLOSE|EXINIT|VIMINIT|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|IFS|PS[0-9]|TERMINFO|BROWSER|EDITOR|VISUAL|PAGER
+        |USER|LOGNAME|TMP|TEMP|TMPDIR|TZDIR|DISPLAY|MAIL|PWD|OLDPWD|HISTFILE
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
 _GPU_RESOURCE = "nvidia.com/gpu"
 
 
@@ -366,8 +383,20 @@ class Launch:
     def value(self) -> str:
         return f"{self.kind}:{self.id}"
 
-    def environment(self) -> dict[str, str]:
-        return {**self.env, LAUNCHED_FROM_ENV: self.value, IMAGE_ENV: self.reference}
+    def environment(self, guest: bool) -> dict[str, str]:
+        """What the launch adds to the server's environment; `guest`: launched by someone
+        the formation is shared with, who gets its plain settings only (`_CODE_ENV`)."""
+        env = dict(self.env)
+        if guest:
+            dropped = sorted(key for key in env if _CODE_ENV.match(key))
+            if dropped:
+                log.warning(
+                    "jupyter_share: not setting %s from %s's formation %s: a formation shared with "
+                    "someone may not set variables that load code, read configuration or redirect traffic",
+                    ", ".join(dropped), self.owner, self.id,
+                )
+            env = {key: value for key, value in env.items() if key not in dropped}
+        return {**env, LAUNCHED_FROM_ENV: self.value, IMAGE_ENV: self.reference}
 
 
 def _launch_of(kind: str, rid: str, resource: dict, reference: str) -> Launch:
@@ -488,7 +517,7 @@ def _apply(spawner: Any, launch: Launch) -> None:
         # default_url goes through str.format with the spawner's namespace: take it literally.
         _set(spawner, "default_url", launch.start_url.replace("{", "{{").replace("}", "}}"))
     environment = dict(getattr(spawner, "environment", None) or {})
-    environment.update(launch.environment())
+    environment.update(launch.environment(guest=launch.owner != spawner.user.name))
     _set(spawner, "environment", environment)
     spawner.log.info(
         "jupyter_share: launching %s from %s %r of %s (%s)",
@@ -631,7 +660,7 @@ async def apply_user_options(spawner: Any, user_options: Any) -> None:
 
 def _kube_override(offer: Offer) -> dict:
     launch = _launch_of(offer.kind, offer.id, {"name": offer.name, "owner": offer.owner, "spec": offer.spec}, offer.reference)
-    override: dict = {"image": launch.reference, "environment": launch.environment()}
+    override: dict = {"image": launch.reference, "environment": launch.environment(guest=not offer.own)}
     if launch.cpu is not None:
         override["cpu_limit"] = launch.cpu
     if launch.mem_limit is not None:
