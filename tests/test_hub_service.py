@@ -17,20 +17,25 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from openapi_core import OpenAPI
 from tornado import web
+from tornado.httpclient import HTTPClient
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
-from jupyter_share.hub.containers import HubContainers
+from jupyter_share.hub.containers import SERVER_HEADER, HubContainers
 from jupyter_share.hub.directory import HubDirectory
 from jupyter_share.hub.hubapi import HubAPI
+from jupyter_share.hub.service import ShareServiceApp
 from jupyter_share.model import HubRefused, HubUnavailable, Kind, NotFound, Principal, utcnow
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
 from .servers import free_port
+from .test_openapi import SPEC_PATH, RawRequest, RawResponse
 
 TOKEN = "service-token-not-to-be-shown"
+SERVICE_NAME = "share"
 
 
 class FakeHub:
@@ -45,6 +50,7 @@ class FakeHub:
         self.fail: dict[str, int] = {}  # method -> status for the shares endpoint
         self.dated: dict[tuple[str, str], str] = {}  # when a share was made, if the test says
         self.page_size = 200  # the Hub's default page
+        self.auth_fails = 0  # a status for the token check, 0: it answers
 
     def app(self) -> web.Application:
         hub = self
@@ -54,6 +60,18 @@ class FakeHub:
                 assert self.request.headers["Authorization"] == f"token {TOKEN}"
                 if hub.delay:
                     await asyncio.sleep(hub.delay)
+
+        class TokenOwner(web.RequestHandler):
+            """GET /hub/api/user: whose token this is, as HubAuth asks (`user-token-of-NAME`)."""
+
+            def get(self):
+                if hub.auth_fails:
+                    raise web.HTTPError(hub.auth_fails)
+                name = self.request.headers.get("Authorization", "").removeprefix("token user-token-of-")
+                if name not in hub.users:
+                    raise web.HTTPError(403)
+                scopes = [f"access:services!service={SERVICE_NAME}"]
+                self.finish({"kind": "user", "name": name, "groups": hub.users[name], "scopes": scopes})
 
         class User(Base):
             def get(self, name):
@@ -112,6 +130,7 @@ class FakeHub:
 
         return web.Application(
             [
+                (r"/hub/api/user", TokenOwner),
                 (r"/hub/api/users/([^/]+)", User),
                 (r"/hub/api/users/([^/]+)/shared", Shared),
                 (r"/hub/api/groups/([^/]+)", Group),
@@ -334,3 +353,77 @@ def test_every_page_of_the_hubs_shares_is_read(service, fake_hub):
         fake_hub.shares.add(("user", name))
     assert len(service.containers.shares_of(service.session)) == 5
 
+
+
+# -- over HTTP, as the spec documents it --------------------------------------------------
+
+
+@pytest.fixture
+def service_http(tmp_path, fake_hub, monkeypatch):
+    """The service's own tornado app (hub/service.py) on a port, with HubAuth asking the
+    stand-in Hub; a function that calls it as a user and checks the answer against the spec."""
+    monkeypatch.setenv("JUPYTERHUB_API_URL", fake_hub.url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_NAME", SERVICE_NAME)
+    spec = OpenAPI.from_file_path(str(SPEC_PATH))
+    app = ShareServiceApp(prefix=f"/services/{SERVICE_NAME}/", auth_cache_seconds=0)
+    app.service = make_service(tmp_path, fake_hub.url)
+    port = free_port()
+    ready, holder = threading.Event(), {}
+
+    def run():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        server = HTTPServer(app.make_app())
+        server.listen(port, "127.0.0.1")
+        holder["loop"] = IOLoop.current()
+        ready.set()
+        holder["loop"].start()
+        server.stop()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(10)
+    client = HTTPClient()
+
+    def call(user, method, path, body=None, expect=200, **headers):
+        response = client.fetch(
+            f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/api/v1/{path}",
+            method=method,
+            body=None if body is None else json.dumps(body),
+            headers={"Authorization": f"token user-token-of-{user}", **headers},
+            raise_error=False,
+            allow_nonstandard_methods=True,
+        )
+        assert response.code == expect, (method, path, response.code, response.body[:300])
+        spec.validate_response(RawRequest(response.request, "/"), RawResponse(response))
+        return json.loads(response.body) if response.body else None
+
+    yield call
+    client.close()
+    holder["loop"].add_callback(holder["loop"].stop)
+    thread.join(10)
+    app.service.store.close()
+
+
+def test_the_hub_refusing_or_failing_answers_502_or_503_as_documented(service_http, fake_hub):
+    server = {SERVER_HEADER: ""}  # alice's default server, as her server names it
+    session = service_http("alice", "GET", "sessions/current", **server)
+    fake_hub.fail["POST"] = 403
+    refused = service_http("alice", "PUT", f"sessions/{session['id']}/grants/bob", {"permission": "view"}, expect=502)
+    assert "JupyterHub refused" in refused["message"]
+    fake_hub.fail["POST"] = 500
+    failed = service_http("alice", "PUT", "sessions/current/grants/bob", {"permission": "view"}, expect=503, **server)
+    assert "try again" in failed["message"] and TOKEN not in failed["message"]
+    assert service_http("alice", "GET", f"sessions/{session['id']}/grants")["items"] == []
+    assert fake_hub.shares == set()
+    # The Hub cannot say whose token it is: every endpoint answers 503, not 401 or 500.
+    fake_hub.auth_fails = 500
+    for path in ("me", "shared-with-me", "images", f"sessions/{session['id']}"):
+        assert "JupyterHub did not confirm" in service_http("bob", "GET", path, expect=503)["message"]
+    fake_hub.auth_fails = 0
+    fake_hub.fail.clear()
+    assert service_http("alice", "PUT", f"sessions/{session['id']}/grants/bob", {"permission": "view"}, expect=201)
+    assert fake_hub.shares == {("user", "bob")}
+    # Not a token the Hub knows: 401; another user's server is not found.
+    service_http("mallory", "GET", "me", expect=401)
+    service_http("bob", "GET", "sessions/current", expect=404, **server)
