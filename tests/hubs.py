@@ -295,6 +295,10 @@ def wait_ready(hub: Hub, timeout: float = 90) -> Hub:
     raise hub._fail(f"JupyterHub did not answer in {timeout}s")
 
 
+#: The name of a server whose share service is unreachable (see start_hub).
+NO_SERVICE = "no-service"
+
+
 def start_hub(
     directory,
     *,
@@ -319,6 +323,12 @@ def start_hub(
 # The test harness's own service: a token that manages users, servers, tokens and groups.
 c.JupyterHub.services.append({{"name": "test-harness", "api_token": {admin_token!r}}})
 c.JupyterHub.load_roles.append({{"name": "test-harness", "scopes": {ADMIN_SCOPES!r}, "services": ["test-harness"]}})
+
+# A server named {NO_SERVICE!r} finds nothing where the share service should be.
+def _no_share_service(spawner):
+    if spawner.name == {NO_SERVICE!r}:
+        spawner.environment = {{**spawner.environment, "JUPYTER_SHARE_SERVICE_URL": "http://127.0.0.1:{free_port()}/services/share/api/v1/"}}
+c.Spawner.pre_spawn_hook = _no_share_service
 """
     config = demo_config(
         directory,

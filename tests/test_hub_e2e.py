@@ -17,7 +17,7 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from .hubs import hub  # noqa: F401  (a fixture)
+from .hubs import NO_SERVICE, hub  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.parametrize("hub", ["sqlite", "postgresql"], indirect=True)
 
@@ -221,6 +221,28 @@ def test_the_panel_way_cookie_and_xsrf(world):
     assert "no xsrf" not in names
     r = browser.post(api + "images", json={"name": "with xsrf", "spec": {"reference": "busybox"}}, headers={"X-XSRFToken": xsrf})
     assert r.status_code == 201, r.text
+
+
+def test_a_server_that_cannot_reach_the_share_service_answers_503_and_lets_no_guest_in(world):
+    hub = world.hub
+    hub.start_server("alice", NO_SERVICE)
+    try:
+        alice, bob = world.client("alice"), world.client("bob")
+        api = hub.server_url("alice", NO_SERVICE) + API
+        for method, path in [("GET", "images"), ("GET", "shared-with-me"), ("PUT", "sessions/current/grants/bob")]:
+            r = alice.request(method, api + path, json={"permission": "view"} if method == "PUT" else None)
+            assert r.status_code == 503 and "not reachable" in r.json()["message"], (method, path, r.text)
+        # /me is the server's own answer.
+        assert alice.get(api + "me").json()["username"] == "alice"
+        # Shared at the Hub directly, bob is still not let in: his grant cannot be read (fails closed).
+        r = hub.api("POST", f"shares/alice/{NO_SERVICE}", json={"user": "bob"})
+        assert r.status_code in (200, 201), r.text
+        r = bob.get(hub.server_url("alice", NO_SERVICE) + "api/contents")
+        assert r.status_code == 503 and "cannot be checked" in r.json()["message"], r.text
+        # Alice's own server still works.
+        assert alice.get(hub.server_url("alice", NO_SERVICE) + "api/contents").status_code == 200
+    finally:
+        hub.stop_server("alice", NO_SERVICE)
 
 
 def test_refusals(world):
