@@ -16,6 +16,12 @@ sending requests back to back over their own keep-alive connection:
   and edit so that every PUT changes the grant (a write, an audit row and an event), against
   alice's `GET /api/status`.
 
+- bob's `GET shared-with-me` again while alice changes a grant 20 times a second on her own
+  server (`shared-with-me, store changing`): each change means bob's next list is computed
+  again (jupyter_share/answers.py reuses an answer only while nobody has changed the store).
+
+`--no-reuse` starts the servers with `ShareApp.reuse_answers = False`: every list computed.
+
 Reported: the median requests/s of each side, their ratio (goal >= 0.80), the server's CPU
 time per request (from /proc) and latency percentiles under load. Results go in
 benchmarks/README.md.
@@ -31,6 +37,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,7 +49,7 @@ from loadgen import Connection, get, json_body, run_phase  # noqa: E402
 from seeding import GROUPS, seed  # noqa: E402
 from tests.servers import API, start_servers  # noqa: E402
 
-ENDPOINTS = ("shared-with-me", "images?scope=owned", "PUT grant")
+ENDPOINTS = ("shared-with-me", "images?scope=owned", "PUT grant", "shared-with-me, store changing")
 
 
 def percentile(values: list, q: float) -> float:
@@ -50,9 +57,33 @@ def percentile(values: list, q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))]
 
 
-def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, seconds: float) -> dict:
+@contextlib.contextmanager
+def changing(server, image_id: str, per_second: float):
+    """Alice flips one grant `per_second` times a second on her server, in a thread."""
+    stop = threading.Event()
+
+    def flip():
+        conn = Connection(server.port, server.token)
+        n = 0
+        while not stop.wait(1 / per_second):
+            n += 1
+            code, data = conn.request("PUT", f"{API}/images/{image_id}/grants/user999", json_body({"permission": ("view", "edit")[n % 2]}))
+            assert code in (200, 201), data[:300]
+        conn.close()
+
+    thread = threading.Thread(target=flip, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, seconds: float, reuse: bool = True) -> dict:
     work = seed(db_url, n_grants)
-    servers = start_servers(["alice", "bob"], db_url, workdir, groups=GROUPS)
+    extra = [] if reuse else ["--ShareApp.reuse_answers=False"]
+    servers = start_servers(["alice", "bob"], db_url, workdir, groups=GROUPS, extra_args=extra)
     alice, bob = servers["alice"], servers["bob"]
     conns = {
         name: [Connection(s.port, s.token) for _ in range(clients)] for name, s in (("alice", alice), ("bob", bob))
@@ -76,7 +107,9 @@ def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, se
         "shared-with-me": ("bob", get(f"{API}/shared-with-me"), (200,)),
         "images?scope=owned": ("alice", get(f"{API}/images?scope=owned"), (200,)),
         "PUT grant": ("alice", put_flipping, (200, 201)),
+        "shared-with-me, store changing": ("bob", get(f"{API}/shared-with-me"), (200,)),
     }
+    background = {"shared-with-me, store changing": lambda: changing(alice, work.alice_ids[-1], 20)}
     status = get("/api/status")
     results = {name: {"status": [], "endpoint": []} for name in cases}
     try:
@@ -97,8 +130,9 @@ def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, se
                 order = [("status", status, (200,)), ("endpoint", request, expect)]
                 if r % 2:
                     order.reverse()
-                for side, req, exp in order:
-                    results[name][side].append(run_phase(conns[who], req, seconds, exp, server_pid=pids[who]))
+                with background.get(name, contextlib.nullcontext)():
+                    for side, req, exp in order:
+                        results[name][side].append(run_phase(conns[who], req, seconds, exp, server_pid=pids[who]))
     finally:
         for group in conns.values():
             for c in group:
@@ -141,6 +175,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one measured phase")
     parser.add_argument("--postgres", action="store_true", help="run the store on a throwaway PostgreSQL")
+    parser.add_argument("--no-reuse", action="store_true", help="ShareApp.reuse_answers = False: compute every list")
     args = parser.parse_args()
     print(
         f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -148,7 +183,8 @@ def main() -> None:
     )
     print(
         f"# {'PostgreSQL' if args.postgres else 'SQLite'} store, {args.grants:,} grants, {args.clients} clients, "
-        f"{args.rounds} rounds of {args.seconds} s phases; load average {os.getloadavg()[0]:.1f} at start"
+        f"{args.rounds} rounds of {args.seconds} s phases, answers {'not ' if args.no_reuse else ''}reused; "
+        f"load average {os.getloadavg()[0]:.1f} at start"
     )
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="share-throughput-"))
@@ -161,7 +197,7 @@ def main() -> None:
             db_url = postgres.fresh_database(server, "share_throughput")
         else:
             db_url = f"sqlite:///{workdir / 'share.db'}"
-        results = run(db_url, workdir, args.grants, args.clients, args.rounds, args.seconds)
+        results = run(db_url, workdir, args.grants, args.clients, args.rounds, args.seconds, reuse=not args.no_reuse)
     for line in summarize(results):
         print(line)
     print(f"# load average {os.getloadavg()[0]:.1f} at end; {time.monotonic() - started:.0f} s in all")

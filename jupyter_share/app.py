@@ -16,9 +16,10 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketHandler
-from traitlets import Bool, Dict, Float, List, Type, Unicode, default, validate
+from traitlets import Bool, Dict, Float, Integer, List, Type, Unicode, default, validate
 
 from . import __version__
+from .answers import AnswerCache
 from .auth import install, owner_user
 from .guests import Guest, GuestConnections, relative_path, request_refusal
 from .sessions import FailedAttempts, PersonalLinks
@@ -49,6 +50,9 @@ class ShareApp(ExtensionApp):
     name = "jupyter_share"
     description = "Share images, formations and running containers with other Jupyter users."
     load_other_extensions = True
+
+    #: Set in standalone mode when `reuse_answers` is on.
+    answer_cache: Optional[AnswerCache] = None
 
     mode = Unicode(
         "auto",
@@ -92,6 +96,14 @@ class ShareApp(ExtensionApp):
     capture_enabled = Bool(
         True, config=True, help="Whether images may capture this container's environment."
     )
+    reuse_answers = Bool(
+        True,
+        config=True,
+        help="Whether list answers (shared-with-me, images, formations, sessions) are reused "
+        "while nobody has changed the store and no grant has expired since (see "
+        "jupyter_share.answers); off: every list is computed again.",
+    )
+    answer_cache_bytes = Integer(32 * 1024 * 1024, config=True, help="At most this many bytes of reused answers.")
     store_class = Type(
         default_value=SQLStore,
         klass=ShareStore,
@@ -186,6 +198,8 @@ class ShareApp(ExtensionApp):
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
         self.links = PersonalLinks(self.service.store, self.service.clock)
+        if self.reuse_answers:
+            self.answer_cache = AnswerCache(self.service.store, self.service.clock, self.answer_cache_bytes)
         self.link_attempts = FailedAttempts()
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)

@@ -19,6 +19,7 @@ from tornado import web
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
+from .answers import AnswerCache
 from .auth import guest_of
 from .model import AuditEntry, Grant, Kind, Page, ResourceView, ShareError
 from .service import ShareResult, ShareService
@@ -108,9 +109,29 @@ class ShareAPIBase:
     def username(self) -> str:
         return self.current_user.username
 
+    #: Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None.
+    answer_cache: Optional[AnswerCache] = None
+
     async def call(self, method: Callable, *args: Any) -> Any:
         """Run a service method off the event loop, as the current user."""
         return await IOLoop.current().run_in_executor(None, partial(method, self.username, *args))
+
+    async def finish_page(self, endpoint: str, method: Callable, *args: Any) -> None:
+        """Finish with the page `method` answers the current user, as JSON; an answer kept
+        for the same caller and arguments is reused while it is still the answer."""
+
+        def produce() -> bytes:
+            return json.dumps(page_json(method(self.username, *args), resource_json)).encode()
+
+        cache = self.answer_cache
+        if cache is None:
+            body = await IOLoop.current().run_in_executor(None, produce)
+        else:
+            key = (endpoint, args, self.username, tuple(self.service.directory.groups_of(self.username)))
+            body = cache.lookup(key) if cache.local else None  # a hit needs no worker thread
+            if body is None:
+                body = await IOLoop.current().run_in_executor(None, cache.answer, key, produce)
+        self.finish(body)
 
     def kind(self, plural: str) -> Kind:
         return Kind.from_plural(plural)
@@ -222,6 +243,10 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
             and resource_id == self.extensionapp.current_session_id()
         )
 
+    @property
+    def answer_cache(self) -> Optional[AnswerCache]:
+        return self.extensionapp.answer_cache if guest_of(self) is None else None
+
     def me_extras(self) -> dict:
         guest = guest_of(self)
         if guest is None:
@@ -252,27 +277,27 @@ class SharedWithMeEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self):
-        page = await self.call(
+        await self.finish_page(
+            "shared-with-me",
             self.service.shared_with_me,
             self.get_query_argument("kind", None),
             self.get_query_argument("offset", None),
             self.get_query_argument("limit", None),
         )
-        self.write_json(page_json(page, resource_json))
 
 
 class CollectionEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, plural: str):
-        page = await self.call(
+        await self.finish_page(
+            "list",
             self.service.list,
             self.kind(plural),
             self.get_query_argument("scope", "all"),
             self.get_query_argument("offset", None),
             self.get_query_argument("limit", None),
         )
-        self.write_json(page_json(page, resource_json))
 
     @web.authenticated
     @authorized

@@ -13,6 +13,7 @@ statements of the hot paths are built once with bound parameters, a list is one 
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -20,7 +21,7 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Hashable, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import (
     JSON,
@@ -246,6 +247,19 @@ class ShareStore(abc.ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+    def change_marker(self) -> Optional[Hashable]:
+        """A value that changes whenever anyone (this process or another on the same store)
+        commits a change, or None when the store cannot tell cheaply: answers computed
+        under one marker may be reused while it stays the same (`answers.AnswerCache`)."""
+        return None
+
+    #: Whether `change_marker` is cheap enough to call on the event loop (no network).
+    change_marker_is_local = False
+
+    def next_expiry(self, now: datetime) -> Optional[datetime]:
+        """When the first grant still live at `now` expires (None: none does)."""
+        return None
 
     def reading(self):
         """A context in which this thread's reads share one transaction (a consistent view
@@ -531,6 +545,17 @@ class SQLStore(ShareStore):
         if self.is_sqlite:
             self._configure_sqlite(busy_timeout_ms)
         migrations.upgrade(self.engine)
+        # How changes are seen (`change_marker`); an in-memory SQLite store has no other connections.
+        if self.is_sqlite:
+            self._marker_kind = "sqlite" if self.url.database not in (None, "", ":memory:") else None
+            self._marker_sql = "PRAGMA data_version"
+        else:
+            self._marker_kind = "postgresql" if self.url.get_backend_name() == "postgresql" else None
+            self._marker_sql = "SELECT pg_current_wal_insert_lsn()"
+        self._marker_lock = threading.Lock()
+        self._marker_conn = None
+        self._marker_generation = 0
+        self._marker_retry_at = 0.0
 
     def _configure_sqlite(self, busy_timeout_ms: int) -> None:
         @event.listens_for(self.engine, "connect")
@@ -585,6 +610,53 @@ class SQLStore(ShareStore):
 
     def close(self) -> None:
         self.engine.dispose()
+        with self._marker_lock:
+            if self._marker_conn is not None:
+                self._marker_conn.close()
+                self._marker_conn = None
+
+    # -- change detection --------------------------------------------------------------------
+
+    @property
+    def change_marker_is_local(self) -> bool:
+        return self._marker_kind == "sqlite"
+
+    def change_marker(self) -> Optional[Hashable]:
+        """On a connection of its own, outside the pool and any transaction:
+        - SQLite: `data_version`, which changes when any other connection, in any process,
+          commits (microseconds: it reads the WAL index in shared memory);
+        - PostgreSQL: the WAL insert position, which moves with every commit (and with other
+          activity of the cluster, which only costs a reuse). Read before an answer is
+          computed, a change committed meanwhile moves it past the answer's marker.
+        Each is counted per connection, so the marker names the connection too."""
+        if self._marker_kind is None or time.monotonic() < self._marker_retry_at:
+            return None
+        with self._marker_lock:
+            try:
+                if self._marker_conn is None:
+                    self._marker_conn = self._connect_marker()
+                    self._marker_generation += 1
+                return (self._marker_generation, self._marker_conn.execute(self._marker_sql).fetchone()[0])
+            except Exception as e:  # the store's own calls report it; here it only means no reuse
+                log.warning("jupyter_share: could not read the store's change marker (%s); not reusing answers for 30 s", e)
+                self._marker_retry_at = time.monotonic() + 30
+                with contextlib.suppress(Exception):
+                    if self._marker_conn is not None:
+                        self._marker_conn.close()
+                self._marker_conn = None
+                return None
+
+    def _connect_marker(self):
+        if self._marker_kind == "sqlite":
+            return sqlite3.connect(self.url.database, check_same_thread=False, isolation_level=None)
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        conn = self.engine.dialect.connect(*cargs, **cparams)
+        conn.autocommit = True
+        return conn
+
+    def next_expiry(self, now: datetime) -> Optional[datetime]:
+        with self._read() as conn:
+            return conn.execute(select(func.min(grants.c.expires_at)).where(grants.c.expires_at > now)).scalar()
 
     # -- resources -------------------------------------------------------------------------
 

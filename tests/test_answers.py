@@ -1,0 +1,188 @@
+"""Reused list answers (jupyter_share/answers.py): reused only while they are still the answer,
+on both backends, whichever server changed the store."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from jupyter_share.answers import AnswerCache
+from jupyter_share.directory import StandaloneDirectory
+from jupyter_share.model import Kind, NotFound, utcnow
+from jupyter_share.service import ShareService
+from jupyter_share.store import SQLStore
+
+from .servers import start_servers
+
+
+class Clock:
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def __call__(self):
+        return utcnow() + self.offset
+
+
+def make_service(url, clock):
+    store = SQLStore(url)
+    return ShareService(store, StandaloneDirectory(store, users=["alice", "bob", "carol"]), clock=clock)
+
+
+@pytest.fixture
+def two_servers(store_url):
+    """The services of two servers on one store, with one clock, and bob's cache."""
+    clock = Clock()
+    alice, bob = make_service(store_url, clock), make_service(store_url, clock)
+    yield alice, bob, AnswerCache(bob.store, clock), clock
+    alice.store.close()
+    bob.store.close()
+
+
+def shared_with_bob(service, counter):
+    def produce():
+        counter.append(1)
+        page = service.shared_with_me("bob", None, None, None)
+        return json.dumps(sorted(view.resource.name for view in page.items)).encode()
+
+    return produce
+
+
+def test_an_answer_is_reused_until_another_server_changes_the_store(two_servers):
+    alice, bob, cache, _ = two_servers
+    image = alice.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}).resource
+    computed = []
+    produce = shared_with_bob(bob, computed)
+    assert cache.answer("key", produce) == b"[]"
+    assert cache.answer("key", produce) == b"[]" and cache.lookup("key") == b"[]"
+    assert len(computed) == 1 and cache.hits == 2
+    # alice shares on her server: bob's next answer is computed again, and has it.
+    alice.share("alice", Kind.IMAGE, image.id, "bob", {"permission": "view"})
+    assert cache.lookup("key") is None
+    assert cache.answer("key", produce) == b'["CARET"]' and len(computed) == 2
+    assert cache.answer("key", produce) == b'["CARET"]' and len(computed) == 2
+    # ... and revokes: gone at once.
+    alice.revoke("alice", Kind.IMAGE, image.id, "bob")
+    assert cache.answer("key", produce) == b"[]" and len(computed) == 3
+    # A change that has nothing to do with bob also recomputes (correct, merely not reused).
+    alice.create("alice", Kind.FORMATION, {"name": "course", "spec": {"image": "busybox"}})
+    assert cache.answer("key", produce) == b"[]" and len(computed) == 4
+
+
+def test_an_answer_is_not_reused_past_the_expiry_of_a_grant(two_servers):
+    alice, bob, cache, clock = two_servers
+    image = alice.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}).resource
+    soon = (clock() + timedelta(minutes=5)).isoformat() + "Z"
+    alice.share("alice", Kind.IMAGE, image.id, "bob", {"permission": "view", "expires_at": soon})
+    computed = []
+    produce = shared_with_bob(bob, computed)
+    assert cache.answer("key", produce) == b'["CARET"]'
+    clock.offset = timedelta(minutes=4)
+    assert cache.answer("key", produce) == b'["CARET"]' and len(computed) == 1
+    # Nobody wrote anything, but the grant ran out.
+    clock.offset = timedelta(minutes=6)
+    assert cache.lookup("key") is None
+    assert cache.answer("key", produce) == b"[]" and len(computed) == 2
+
+
+def test_keys_are_kept_apart_and_the_budget_holds(tmp_path):
+    store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
+    cache = AnswerCache(store, utcnow, max_bytes=16 * 100)
+    for n in range(40):
+        cache.answer(("bob", n), lambda n=n: b"%02d" % n * 50)  # 100 bytes each
+    assert cache.lookup(("bob", 39)) == b"39" * 50 and cache.lookup(("carol", 39)) is None
+    assert cache.lookup(("bob", 0)) is None  # the least recently used went first
+    assert sum(len(kept.body) for kept in cache._kept.values()) <= 16 * 100
+    store.close()
+
+
+def test_an_in_memory_store_never_reuses(tmp_path):
+    store = SQLStore("sqlite://")
+    cache = AnswerCache(store, utcnow)
+    computed = []
+    for _ in range(3):
+        cache.answer("key", lambda: computed.append(1) or b"x")
+    assert len(computed) == 3 and cache.lookup("key") is None
+    store.close()
+
+
+def test_neighbours_see_each_change_at_once_through_their_servers(tmp_path):
+    """Through the servers' own API: bob's lists follow every change alice makes on her server."""
+    servers = start_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'ws.db'}", tmp_path)
+    alice, bob = servers["alice"], servers["bob"]
+    try:
+        image = alice.post("/images", {"name": "CARET", "spec": {"reference": "busybox"}}).json()
+        for round_ in range(5):
+            assert bob.get("/shared-with-me").json()["total"] == 0
+            assert bob.get("/images").json()["total"] == 0
+            assert alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code == 201
+            assert [i["name"] for i in bob.get("/shared-with-me").json()["items"]] == ["CARET"]
+            assert bob.get("/images").json()["total"] == 1
+            assert alice.get("/images", params={"scope": "owned"}).json()["items"][0]["share_count"] == 1
+            assert alice.delete(f"/images/{image['id']}/grants/bob").status_code == 204
+            assert alice.get("/images", params={"scope": "owned"}).json()["items"][0]["share_count"] == 0
+        # Different arguments are different answers.
+        alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"})
+        assert bob.get("/shared-with-me", params={"kind": "formation"}).json()["total"] == 0
+        assert bob.get("/shared-with-me", params={"kind": "image"}).json()["total"] == 1
+    finally:
+        alice.stop()
+        bob.stop()
+
+
+def test_callers_asking_at_once_share_one_computation(tmp_path):
+    store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
+    cache = AnswerCache(store, utcnow)
+    computed, answers = [], []
+    started = threading.Barrier(8)
+
+    def slow():
+        computed.append(1)
+        time.sleep(0.3)
+        return b"answer"
+
+    def ask():
+        started.wait()
+        answers.append(cache.answer("key", slow))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [b"answer"] * 8 and len(computed) == 1
+    store.close()
+
+
+def test_a_failed_computation_is_not_shared(tmp_path):
+    store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
+    cache = AnswerCache(store, utcnow)
+    outcomes = []
+    started = threading.Barrier(4)
+    calls = []
+
+    def first_fails():
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.2)
+            raise NotFound("gone")
+        return b"answer"
+
+    def ask():
+        started.wait()
+        try:
+            outcomes.append(cache.answer("key", first_fails))
+        except NotFound:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [b"answer"] * 3 + ["refused"]
+    assert cache._flights == {}
+    store.close()
