@@ -13,6 +13,7 @@ import asyncio
 import json
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import unquote
 
@@ -139,29 +140,38 @@ class FakeHub:
         )
 
 
-@pytest.fixture
-def fake_hub():
-    hub = FakeHub()
+@contextmanager
+def serving(make_app):
+    """Serve the tornado app `make_app()` builds on a free port, from a thread with its own
+    loop (the tests call it blocking); yield the port."""
     port = free_port()
-    loop_ready = threading.Event()
-    holder = {}
+    ready, holder = threading.Event(), {}
 
     def run():
         asyncio.set_event_loop(asyncio.new_event_loop())
-        server = HTTPServer(hub.app())
+        server = HTTPServer(make_app())
         server.listen(port, "127.0.0.1")
         holder["loop"] = IOLoop.current()
-        loop_ready.set()
+        ready.set()
         holder["loop"].start()
         server.stop()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    loop_ready.wait(10)
-    hub.url = f"http://127.0.0.1:{port}/hub/api"
-    yield hub
-    holder["loop"].add_callback(holder["loop"].stop)
-    thread.join(10)
+    ready.wait(10)
+    try:
+        yield port
+    finally:
+        holder["loop"].add_callback(holder["loop"].stop)
+        thread.join(10)
+
+
+@pytest.fixture
+def fake_hub():
+    hub = FakeHub()
+    with serving(hub.app) as port:
+        hub.url = f"http://127.0.0.1:{port}/hub/api"
+        yield hub
 
 
 class Clock:
@@ -368,41 +378,33 @@ def service_http(tmp_path, fake_hub, monkeypatch):
     spec = OpenAPI.from_file_path(str(SPEC_PATH))
     app = ShareServiceApp(prefix=f"/services/{SERVICE_NAME}/", auth_cache_seconds=0)
     app.service = make_service(tmp_path, fake_hub.url)
-    port = free_port()
-    ready, holder = threading.Event(), {}
-
-    def run():
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        server = HTTPServer(app.make_app())
-        server.listen(port, "127.0.0.1")
-        holder["loop"] = IOLoop.current()
-        ready.set()
-        holder["loop"].start()
-        server.stop()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    ready.wait(10)
-    client = HTTPClient()
-
-    def call(user, method, path, body=None, expect=200, **headers):
-        response = client.fetch(
-            f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/api/v1/{path}",
-            method=method,
-            body=None if body is None else json.dumps(body),
-            headers={"Authorization": f"token user-token-of-{user}", **headers},
-            raise_error=False,
-            allow_nonstandard_methods=True,
-        )
-        assert response.code == expect, (method, path, response.code, response.body[:300])
-        spec.validate_response(RawRequest(response.request, "/"), RawResponse(response))
-        return json.loads(response.body) if response.body else None
-
-    yield call
-    client.close()
-    holder["loop"].add_callback(holder["loop"].stop)
-    thread.join(10)
+    with serving(app.make_app) as port:
+        yield ServiceCaller(port, spec)
     app.service.store.close()
+
+
+class ServiceCaller:
+    """Calls the service's API as a user and checks each answer against the spec."""
+
+    def __init__(self, port: int, spec: OpenAPI):
+        self.port, self.spec = port, spec
+
+    def __call__(self, user, method, path, body=None, expect=200, **headers):
+        client = HTTPClient()
+        try:
+            response = client.fetch(
+                f"http://127.0.0.1:{self.port}/services/{SERVICE_NAME}/api/v1/{path}",
+                method=method,
+                body=None if body is None else json.dumps(body),
+                headers={"Authorization": f"token user-token-of-{user}", **headers},
+                raise_error=False,
+                allow_nonstandard_methods=True,
+            )
+        finally:
+            client.close()
+        assert response.code == expect, (method, path, response.code, response.body[:300])
+        self.spec.validate_response(RawRequest(response.request, "/"), RawResponse(response))
+        return json.loads(response.body) if response.body else None
 
 
 def test_the_hub_refusing_or_failing_answers_502_or_503_as_documented(service_http, fake_hub):
