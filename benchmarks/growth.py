@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jupyter_share  # noqa: E402
 from loadgen import Connection  # noqa: E402
 from seeding import GROUPS, seed  # noqa: E402
-from tests.servers import API, start_server, wait_ready  # noqa: E402
+from tests.servers import API, COMPUTED, start_server, wait_ready  # noqa: E402
 
 ENDPOINTS = {
     "status": ("bob", "/api/status"),
@@ -67,7 +67,8 @@ def run(urls: dict, workdir: Path, requests: int) -> dict:
     try:
         for n, url in urls.items():
             for user in ("alice", "bob"):
-                servers[(n, user)] = start_server(user, url, workdir / str(n), groups=GROUPS)
+                # Every answer computed: a reused one (ShareApp.reuse_answers) reads nothing of the store.
+                servers[(n, user)] = start_server(user, url, workdir / str(n), groups=GROUPS, extra_args=COMPUTED)
         for server in servers.values():
             wait_ready(server)
         conns = {key: Connection(s.port, s.token) for key, s in servers.items()}

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, Resource, utcnow  # noqa: E402
 from jupyter_share.store import SQLStore, grants, resources  # noqa: E402
-from tests.servers import start_servers  # noqa: E402
+from tests.servers import COMPUTED, start_servers  # noqa: E402
 
 
 def seed(db_url: str, n_grants: int) -> None:
@@ -67,7 +67,8 @@ def run(n_grants: int, requests: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="share-bench-"))
     db_url = f"sqlite:///{work / 'share.db'}"
     seed(db_url, n_grants)
-    servers = start_servers(["alice", "bob"], db_url, work)
+    # Every answer computed: a reused one (ShareApp.reuse_answers) reads nothing of the store.
+    servers = start_servers(["alice", "bob"], db_url, work, extra_args=COMPUTED)
     alice, bob = servers["alice"], servers["bob"]
     status_url = f"http://127.0.0.1:{bob.port}/api/status"
     try:

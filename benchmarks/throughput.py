@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jupyter_share  # noqa: E402
 from loadgen import Connection, get, json_body, run_phase  # noqa: E402
 from seeding import GROUPS, seed  # noqa: E402
-from tests.servers import API, start_servers  # noqa: E402
+from tests.servers import API, COMPUTED, start_servers  # noqa: E402
 
 ENDPOINTS = ("shared-with-me", "images?scope=owned", "PUT grant", "shared-with-me, store changing")
 
@@ -82,7 +82,7 @@ def changing(server, image_id: str, per_second: float):
 
 def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, seconds: float, reuse: bool = True) -> dict:
     work = seed(db_url, n_grants)
-    extra = [] if reuse else ["--ShareApp.reuse_answers=False"]
+    extra = [] if reuse else COMPUTED
     servers = start_servers(["alice", "bob"], db_url, workdir, groups=GROUPS, extra_args=extra)
     alice, bob = servers["alice"], servers["bob"]
     conns = {

@@ -76,6 +76,10 @@ class Server:
                 self.process.wait()
 
 
+#: Server arguments that have every list answer computed, none reused (ShareApp.reuse_answers).
+COMPUTED = ["--ShareApp.reuse_answers=False"]
+
+
 def start_server(
     username: str,
     db_url: str,
