@@ -6,7 +6,8 @@ mostly gets the same bytes. An answer is reused only while
 
 - nobody has committed a change to the store since it was computed: the store's change marker
   (SQLite's data_version, PostgreSQL's WAL position) is read *before* the answer is computed
-  and must be the same when it is reused, whichever server on the store made the change;
+  and must be the same when it is reused, whichever server on the store made the change
+  (`SQLStore.change_marker`; on the event loop `change_marker_async`, which never blocks it);
 - no grant has expired since: an answer is kept until the store's next expiry at the time it
   was computed;
 
@@ -53,14 +54,14 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
 
-    @property
-    def local(self) -> bool:
-        """Whether `lookup` may run on the event loop (the marker is read without network)."""
-        return self.store.change_marker_is_local
-
     def lookup(self, key: Hashable) -> Optional[bytes]:
-        """The kept body for `key` if it is still the answer, else None."""
+        """The kept body for `key` if it is still the answer, else None (blocking)."""
         marker = self.store.change_marker()
+        return None if marker is None else self._get(key, marker)
+
+    async def lookup_async(self, key: Hashable) -> Optional[bytes]:
+        """`lookup` on the event loop: it waits for the store's marker without blocking."""
+        marker = await self.store.change_marker_async()
         return None if marker is None else self._get(key, marker)
 
     def answer(self, key: Hashable, produce: Callable[[], bytes]) -> bytes:

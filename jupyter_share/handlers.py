@@ -128,7 +128,7 @@ class ShareAPIBase:
             body = await IOLoop.current().run_in_executor(None, produce)
         else:
             key = (endpoint, args, self.username, tuple(self.service.directory.groups_of(self.username)))
-            body = cache.lookup(key) if cache.local else None  # a hit needs no worker thread
+            body = await cache.lookup_async(key)  # a hit needs no worker thread
             if body is None:
                 body = await IOLoop.current().run_in_executor(None, cache.answer, key, produce)
         self.finish(body)

@@ -13,6 +13,7 @@ statements of the hot paths are built once with bound parameters, a list is one 
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -254,8 +255,9 @@ class ShareStore(abc.ABC):
         under one marker may be reused while it stays the same (`answers.AnswerCache`)."""
         return None
 
-    #: Whether `change_marker` is cheap enough to call on the event loop (no network).
-    change_marker_is_local = False
+    async def change_marker_async(self) -> Optional[Hashable]:
+        """`change_marker`, on the event loop without blocking it."""
+        return None
 
     def next_expiry(self, now: datetime) -> Optional[datetime]:
         """When the first grant still live at `now` expires (None: none does)."""
@@ -556,6 +558,9 @@ class SQLStore(ShareStore):
         self._marker_conn = None
         self._marker_generation = 0
         self._marker_retry_at = 0.0
+        self._async_marker_conn = None
+        self._marker_next: Optional[asyncio.Future] = None  # the read that has not started yet
+        self._marker_rounds: Optional[asyncio.Lock] = None
 
     def _configure_sqlite(self, busy_timeout_ms: int) -> None:
         @event.listens_for(self.engine, "connect")
@@ -610,16 +615,13 @@ class SQLStore(ShareStore):
 
     def close(self) -> None:
         self.engine.dispose()
+        self._close_async_marker()
         with self._marker_lock:
             if self._marker_conn is not None:
                 self._marker_conn.close()
                 self._marker_conn = None
 
     # -- change detection --------------------------------------------------------------------
-
-    @property
-    def change_marker_is_local(self) -> bool:
-        return self._marker_kind == "sqlite"
 
     def change_marker(self) -> Optional[Hashable]:
         """On a connection of its own, outside the pool and any transaction:
@@ -636,15 +638,65 @@ class SQLStore(ShareStore):
                 if self._marker_conn is None:
                     self._marker_conn = self._connect_marker()
                     self._marker_generation += 1
-                return (self._marker_generation, self._marker_conn.execute(self._marker_sql).fetchone()[0])
+                value = self._marker_conn.execute(self._marker_sql).fetchone()[0]
             except Exception as e:  # the store's own calls report it; here it only means no reuse
-                log.warning("jupyter_share: could not read the store's change marker (%s); not reusing answers for 30 s", e)
-                self._marker_retry_at = time.monotonic() + 30
+                self._marker_failed(e)
                 with contextlib.suppress(Exception):
                     if self._marker_conn is not None:
                         self._marker_conn.close()
                 self._marker_conn = None
                 return None
+        # data_version is counted per connection; the WAL position is the cluster's.
+        return (self._marker_generation, value) if self._marker_kind == "sqlite" else str(value)
+
+    async def change_marker_async(self) -> Optional[Hashable]:
+        """`change_marker`, for the event loop: PostgreSQL's is read on an asynchronous
+        connection of its own, so the loop neither blocks on the network nor hands the
+        request to a worker thread."""
+        if self._marker_kind != "postgresql":
+            return self.change_marker()
+        if time.monotonic() < self._marker_retry_at:
+            return None
+        # Callers share reads: all who ask while one is under way get the next one, which
+        # starts after each of them asked (so it sees any change committed before).
+        if self._marker_next is None:
+            self._marker_next = asyncio.get_running_loop().create_future()
+            asyncio.ensure_future(self._marker_round(self._marker_next))
+        return await asyncio.shield(self._marker_next)
+
+    async def _marker_round(self, result: asyncio.Future) -> None:
+        if self._marker_rounds is None:
+            self._marker_rounds = asyncio.Lock()
+        async with self._marker_rounds:  # one read at a time
+            if self._marker_next is result:
+                self._marker_next = None  # who asks from now on waits for the next read
+            value = None
+            try:
+                if self._async_marker_conn is None:
+                    self._async_marker_conn = await self._connect_async_marker()
+                cursor = await self._async_marker_conn.execute(self._marker_sql)
+                value = str((await cursor.fetchone())[0])
+            except Exception as e:
+                self._marker_failed(e)
+                self._close_async_marker()
+            finally:
+                result.set_result(value)
+
+    async def _connect_async_marker(self):
+        import psycopg  # the PostgreSQL driver we ship
+
+        _, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        return await psycopg.AsyncConnection.connect(**cparams, autocommit=True)
+
+    def _close_async_marker(self) -> None:
+        conn, self._async_marker_conn = self._async_marker_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.pgconn.finish()  # closes the socket without the loop
+
+    def _marker_failed(self, error: Exception) -> None:
+        log.warning("jupyter_share: could not read the store's change marker (%s); not reusing answers for 30 s", error)
+        self._marker_retry_at = time.monotonic() + 30
 
     def _connect_marker(self):
         if self._marker_kind == "sqlite":
