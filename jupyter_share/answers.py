@@ -41,12 +41,16 @@ class _Flight:
 
 
 class AnswerCache:
-    """The bodies of answers, least recently used first out past `max_bytes`."""
+    """The bodies of answers, least recently used first out past `max_bytes` or
+    `max_entries` (many tiny answers would otherwise be held by their keys' size)."""
 
-    def __init__(self, store: ShareStore, clock: Callable[[], datetime], max_bytes: int = 32 * 1024 * 1024):
+    def __init__(
+        self, store: ShareStore, clock: Callable[[], datetime], max_bytes: int = 32 * 1024 * 1024, max_entries: int = 4096
+    ):
         self.store = store
         self.clock = clock
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # answers are put from worker threads and read on the loop
@@ -116,6 +120,6 @@ class AnswerCache:
                 self._bytes -= len(old.body)
             self._kept[key] = kept
             self._bytes += len(kept.body)
-            while self._bytes > self.max_bytes:
+            while self._bytes > self.max_bytes or len(self._kept) > self.max_entries:
                 _, evicted = self._kept.popitem(last=False)
                 self._bytes -= len(evicted.body)

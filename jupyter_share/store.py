@@ -630,7 +630,7 @@ class SQLStore(ShareStore):
         - PostgreSQL: the WAL insert position, which moves with every commit (and with other
           activity of the cluster, which only costs a reuse). Read before an answer is
           computed, a change committed meanwhile moves it past the answer's marker.
-        Each is counted per connection, so the marker names the connection too."""
+        data_version is counted per connection, so SQLite's marker names the connection too."""
         if self._marker_kind is None or time.monotonic() < self._marker_retry_at:
             return None
         with self._marker_lock:

@@ -116,6 +116,10 @@ def test_keys_are_kept_apart_and_the_budget_holds(tmp_path):
     assert cache.lookup(("bob", 39)) == b"39" * 50 and cache.lookup(("carol", 39)) is None
     assert cache.lookup(("bob", 0)) is None  # the least recently used went first
     assert sum(len(kept.body) for kept in cache._kept.values()) <= 16 * 100
+    few = AnswerCache(store, utcnow, max_entries=3)
+    for n in range(10):
+        few.answer(n, lambda: b"{}")
+    assert list(few._kept) == [7, 8, 9]
     store.close()
 
 
