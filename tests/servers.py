@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import httpx
 
@@ -146,3 +147,14 @@ def start_servers(usernames, db_url: str, workdir: Path, **kw) -> dict[str, Serv
             server.stop()
         raise
     return servers
+
+
+@contextmanager
+def running_servers(usernames, db_url: str, workdir: Path, **kw) -> Iterator[dict[str, Server]]:
+    """`start_servers`, all stopped at exit."""
+    servers = start_servers(usernames, db_url, workdir, **kw)
+    try:
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()

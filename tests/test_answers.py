@@ -17,7 +17,7 @@ from jupyter_share.model import Kind, NotFound, utcnow
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
-from .servers import start_servers
+from .servers import running_servers
 
 
 class Clock:
@@ -135,9 +135,8 @@ def test_an_in_memory_store_never_reuses(tmp_path):
 
 def test_neighbours_see_each_change_at_once_through_their_servers(tmp_path):
     """Through the servers' own API: bob's lists follow every change alice makes on her server."""
-    servers = start_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'ws.db'}", tmp_path)
-    alice, bob = servers["alice"], servers["bob"]
-    try:
+    with running_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'ws.db'}", tmp_path) as servers:
+        alice, bob = servers["alice"], servers["bob"]
         image = alice.post("/images", {"name": "CARET", "spec": {"reference": "busybox"}}).json()
         for round_ in range(5):
             assert bob.get("/shared-with-me").json()["total"] == 0
@@ -152,9 +151,6 @@ def test_neighbours_see_each_change_at_once_through_their_servers(tmp_path):
         alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"})
         assert bob.get("/shared-with-me", params={"kind": "formation"}).json()["total"] == 0
         assert bob.get("/shared-with-me", params={"kind": "image"}).json()["total"] == 1
-    finally:
-        alice.stop()
-        bob.stop()
 
 
 def test_callers_asking_at_once_share_one_computation(tmp_path):

@@ -28,7 +28,7 @@ from jupyter_share.client import (
     Unreachable,
 )
 
-from .servers import free_port, start_servers
+from .servers import free_port, running_servers
 
 DISCOVERY_VARIABLES = ("JUPYTER_SHARE_URL", "JUPYTER_SHARE_TOKEN", "JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_API_TOKEN", "JPY_PARENT_PID")
 
@@ -37,12 +37,10 @@ DISCOVERY_VARIABLES = ("JUPYTER_SHARE_URL", "JUPYTER_SHARE_TOKEN", "JUPYTERHUB_S
 def trio(tmp_path_factory):
     """Servers of alice, bob and carol on one store; carol and bob are in group class-2026."""
     workdir = tmp_path_factory.mktemp("client")
-    servers = start_servers(
+    with running_servers(
         ["alice", "bob", "carol"], f"sqlite:///{workdir / 'share.db'}", workdir, groups={"class-2026": ["bob", "carol"]}
-    )
-    yield servers
-    for server in servers.values():
-        server.stop()
+    ) as servers:
+        yield servers
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import pytest
 from jupyter_client.asynchronous import AsyncKernelClient
 from nbclient import NotebookClient
 
-from .servers import start_servers
+from .servers import running_servers
 
 NOTEBOOK = Path(__file__).parent.parent / "examples" / "share-from-a-notebook.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -24,10 +24,8 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("notebook")
-    servers = start_servers(["alice", "bob"], f"sqlite:///{workdir / 'share.db'}", workdir)
-    yield servers
-    for server in servers.values():
-        server.stop()
+    with running_servers(["alice", "bob"], f"sqlite:///{workdir / 'share.db'}", workdir) as servers:
+        yield servers
 
 
 class ServerKernel:

@@ -30,7 +30,7 @@ from jupyter_share.hub.spawner import (
     profile_list,
 )
 
-from .servers import free_port, start_servers
+from .servers import free_port, running_servers
 
 jupyterhub_spawner = pytest.importorskip("jupyterhub.spawner")
 LocalProcessSpawner = jupyterhub_spawner.LocalProcessSpawner
@@ -106,10 +106,8 @@ def unique(name: str) -> str:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hub-spawner")
-    servers = start_servers(["alice", "bob"], f"sqlite:///{workdir / 'share.db'}", workdir)
-    yield servers
-    for server in servers.values():
-        server.stop()
+    with running_servers(["alice", "bob"], f"sqlite:///{workdir / 'share.db'}", workdir) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

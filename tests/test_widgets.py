@@ -13,7 +13,7 @@ import pytest
 from jupyter_share.client import ShareClient
 from jupyter_share.widgets import GrantRow, ImagePanel, SharedWithMe, SharePanel
 
-from .servers import free_port, start_servers
+from .servers import free_port, running_servers
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -22,12 +22,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 def trio(tmp_path_factory):
     """Servers of alice, bob and carol on one store; bob and carol are in class-2026."""
     workdir = tmp_path_factory.mktemp("widgets")
-    servers = start_servers(
+    with running_servers(
         ["alice", "bob", "carol"], f"sqlite:///{workdir / 'share.db'}", workdir, groups={"class-2026": ["bob", "carol"]}
-    )
-    yield servers
-    for server in servers.values():
-        server.stop()
+    ) as servers:
+        yield servers
 
 
 @pytest.fixture
