@@ -26,6 +26,10 @@ from typing import Callable, Hashable, NamedTuple, Optional
 from .store import ShareStore
 
 
+#: `AnswerCache.answer` reads the store's marker itself.
+_UNREAD = object()
+
+
 class _Kept(NamedTuple):
     marker: Hashable
     until: Optional[datetime]  # the store's next expiry when computed; None: no grant expires
@@ -63,14 +67,17 @@ class AnswerCache:
         marker = self.store.change_marker()
         return None if marker is None else self._get(key, marker)
 
-    async def lookup_async(self, key: Hashable) -> Optional[bytes]:
-        """`lookup` on the event loop: it waits for the store's marker without blocking."""
+    async def lookup_async(self, key: Hashable) -> tuple[Optional[bytes], Optional[Hashable]]:
+        """`lookup` on the event loop (it waits for the store's marker without blocking):
+        the kept body or None, and the marker, for `answer` to compute under on a miss."""
         marker = await self.store.change_marker_async()
-        return None if marker is None else self._get(key, marker)
+        return (None if marker is None else self._get(key, marker)), marker
 
-    def answer(self, key: Hashable, produce: Callable[[], bytes]) -> bytes:
-        """The body for `key`: kept, or produced now and kept (blocking: the store is read)."""
-        marker = self.store.change_marker()
+    def answer(self, key: Hashable, produce: Callable[[], bytes], marker: Hashable = _UNREAD) -> bytes:
+        """The body for `key`: kept, or produced now and kept (blocking: the store is read).
+        `marker`: the store's marker read when the caller asked, if it read one."""
+        if marker is _UNREAD:
+            marker = self.store.change_marker()
         if marker is None:
             return produce()
         body = self._get(key, marker)

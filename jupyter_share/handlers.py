@@ -128,9 +128,9 @@ class ShareAPIBase:
             body = await IOLoop.current().run_in_executor(None, produce)
         else:
             key = (endpoint, args, self.username, tuple(self.service.directory.groups_of(self.username)))
-            body = await cache.lookup_async(key)  # a hit needs no worker thread
+            body, marker = await cache.lookup_async(key)  # a hit needs no worker thread
             if body is None:
-                body = await IOLoop.current().run_in_executor(None, cache.answer, key, produce)
+                body = await IOLoop.current().run_in_executor(None, cache.answer, key, produce, marker)
         self.finish(body)
 
     def kind(self, plural: str) -> Kind:
