@@ -2,8 +2,8 @@
 phases interleaved round-robin (order rotating each round), each against its own server's
 GET /api/status. For before/after figures and for experiments on a patched copy.
 
-    python benchmarks/compare.py --variant before=1c34a63 --variant after=HEAD \\
-        --variant inline=HEAD+benchmarks/experiments/inline-call.patch --rounds 10
+    python benchmarks/compare.py --variant before=1c34a63 --variant after=5838777 \\
+        --variant inline=5838777+benchmarks/experiments/inline-call.patch --rounds 10
     python benchmarks/compare.py ... --postgres
 
 A variant is NAME=REV[+PATCH...]: `git archive REV jupyter_share` into a temporary directory,
