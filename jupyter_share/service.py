@@ -507,24 +507,28 @@ class ShareService:
     def _principals_on(self, resource: Resource, now: datetime) -> set[Principal]:
         return {g.principal for g in self.store.live_grants(resource.id, now)}
 
-    def _adopt(self, resource: Resource, principal: Principal, now: datetime) -> None:
-        """A share made at the Hub alone: listed here at 'edit', the access the Hub gives."""
-        grant = Grant(resource.id, principal, Permission.EDIT, granted_by=resource.owner, created_at=now)
-        self.store.put_grant(grant, self._audit("share", "jupyterhub", resource, principal, Permission.EDIT))
-        self._event("share", "jupyterhub", resource, str(principal), Permission.EDIT.label)
-
     #: How old a difference between the Hub and the store must be before a merge settles it:
     #: a share or revoke in flight (here or in another replica) makes one for a moment.
     SETTLE = timedelta(seconds=30)
 
     def _settled(self, since: Optional[datetime], now: datetime) -> bool:
+        """A difference that is no share or revoke in flight: older than SETTLE, or undated
+        (a Hub that does not say when a share was made)."""
         return since is None or since <= now - self.SETTLE
 
+    # The grants decide who may use a server; the Hub's shares are their mirror (the door the
+    # Hub opens), and a merge only ever narrows access to what the grants give. A share the
+    # grants do not explain (made at the Hub directly, a redeemed share code, or the share a
+    # member kept after leaving a granted group) is never adopted as a grant: it is taken back
+    # once settled. A grant whose share the Hub ended is dropped once settled, and its share is
+    # never made again by a merge.
+
     def merge_hub_shares(self, user: str) -> None:
-        """Make the store and the Hub agree about the servers shared with `user`: a share made at
-        the Hub alone is adopted at 'edit'; a user grant whose share the Hub no longer holds is
-        gone; a server shared with one of the user's groups gets the user's own Hub share (the
-        Hub lets tokens in only through those). A Hub that does not answer leaves all as is."""
+        """Make the store and the Hub agree about the servers shared with `user`: a share no
+        grant explains is taken back, a user grant whose share the Hub ended is dropped, and a
+        server shared with one of the user's groups gets the user's own Hub share (the Hub lets
+        tokens in only through those) while the group's share is there. Differences younger
+        than SETTLE are left alone; a Hub that does not answer leaves all as is."""
         try:
             at_hub = self.containers.shared_with(user)
             principal = Principal.user(user)
@@ -536,10 +540,11 @@ class ShareService:
                 resource = self._server_session(owner, server_name, spec)
                 seen.add(resource.id)
                 if self.access_of(user, resource, now) is None and self._settled(since, now):
-                    self._adopt(resource, principal, now)
+                    self.containers.unshare_user(resource, user)  # no grant gives it
             held, _ = self.store.list_resources(
                 user, self.principals_of(user), Kind.SESSION, owned=False, shared=True, now=now, offset=0, limit=1000
             )
+            groups = {Principal.group(g) for g in self.directory.groups_of(user)}
             for resource in held:
                 if resource.id in seen:
                     continue
@@ -547,32 +552,28 @@ class ShareService:
                 if own is not None:
                     if self._settled(own.created_at, now):
                         self._drop_unshared(resource, principal, now)  # the Hub ended it
-                else:
-                    self.containers.share_with_user(resource, user)  # through a group
+                elif groups & self.containers.shares_of(resource):
+                    self.containers.share_with_user(resource, user)  # through a group the Hub still shares
         except ShareError as e:
             log.warning("jupyter_share: listing without the Hub's shares: %s", e)
 
     def merge_server_shares(self, resource: Resource) -> None:
-        """As `merge_hub_shares`, for everyone the Hub lets into one server; then the Hub's
-        shares follow the grants (members who joined a granted group get theirs)."""
+        """As `merge_hub_shares`, for everyone the Hub lets into one server: a grant whose share
+        the Hub ended is dropped once settled; then, when no share at the Hub is in flight, the
+        Hub's shares follow the grants whose share the Hub still holds (members who joined a
+        granted group get theirs, shares no grant explains are taken back, and a share the Hub
+        ended is not made again)."""
         try:
             dated = self.containers.dated_shares_of(resource)
             at_hub = set(dated)
             now = self.clock()
             grants = {g.principal: g for g in self.store.live_grants(resource.id, now)}
-            ours = set(grants)
-            wanted = self.containers.wanted(resource, ours)
-            for principal in at_hub - wanted:
-                if not self._settled(dated[principal], now):
-                    continue  # a share in flight
-                if principal.type == PrincipalType.USER and self.access_of(principal.name, resource, now) is not None:
-                    continue
-                self._adopt(resource, principal, now)
-            for principal in ours - at_hub:
+            for principal in set(grants) - at_hub:
                 if self._settled(grants[principal].created_at, now):
                     self._drop_unshared(resource, principal, now)
             if all(self._settled(since, now) for since in dated.values()):
-                self.containers.sync(resource, self._principals_on(resource, now), current=at_hub)
+                present = {p for p in self._principals_on(resource, now) if p in at_hub}
+                self.containers.sync(resource, present, current=at_hub)
         except ShareError as e:
             log.warning("jupyter_share: the access list without the Hub's shares: %s", e)
 
@@ -585,6 +586,20 @@ class ShareService:
         except NotFound:  # revoked meanwhile
             return
         self._event("revoke", "jupyterhub", resource, str(principal), existing.permission.label)
+
+    def guest_access(self, user: str, server_name: str, guest: str) -> Optional[str]:
+        """What `guest` may do in the caller's own server `server_name` now, as its owner's
+        server asks before letting them in: the grants' access (their groups as the Hub says
+        now, not as a token cache remembers), and only while the Hub still lets them in through
+        their own share (an admin's revoke at the Hub holds at once, before the merge drops
+        the grant). None: not at all."""
+        resource = self.hub_session(user, server_name)
+        if guest == user:
+            return OWNER
+        access = self.access_of(guest, resource)
+        if access is None or Principal.user(guest) not in self.containers.shares_of(resource, recent=True):
+            return None
+        return access
 
     # -- images ---------------------------------------------------------------------------
 

@@ -308,35 +308,39 @@ def test_a_group_grant_reaches_each_member_at_the_hub(service, fake_hub):
 
 
 def test_the_hub_and_the_store_are_merged(service, fake_hub):
+    """The grants decide; the Hub's shares follow them and never add to them."""
     sid = service.session.id
-    # A share made at the Hub alone is listed at 'edit' ...
+    # A share made at the Hub alone (its API, a share code) is not adopted as a grant: it is
+    # taken back.
     fake_hub.shares.add(("user", "carol"))
-    [item] = service.shared_with_me("carol").items
-    assert (item.resource.id, item.access) == (sid, "edit")
-    assert [e.actor for e in service.store.history(sid, 0, 100)[0]][-1] == "jupyterhub"
-    # ... and a grant whose share the Hub ended is gone, once that is not a revoke in flight.
+    assert service.shared_with_me("carol").items == []
+    assert fake_hub.shares == set()
+    assert [e.action for e in service.store.history(sid, 0, 100)[0]] == ["create"]
+    # A grant whose share the Hub ended is gone, once that is not a revoke in flight.
+    service.share("alice", Kind.SESSION, sid, "carol", {"permission": "view"})
     fake_hub.shares.discard(("user", "carol"))
     assert len(service.shared_with_me("carol").items) == 1
     service.test_clock.advance(31)
     assert service.shared_with_me("carol").items == []
-    # The owner's access list adopts Hub-only shares too, and drops what the Hub ended.
+    assert [e.actor for e in service.store.history(sid, 0, 100)[0]][-1] == "jupyterhub"
+    # The owner's access list does not adopt Hub-only shares either, and takes them back.
     fake_hub.shares.add(("user", "bob"))
-    assert [(str(g.principal), g.permission.label) for g in service.grants("alice", Kind.SESSION, sid)] == [("user:bob", "edit")]
-    fake_hub.shares.clear()
-    service.test_clock.advance(31)
     assert service.grants("alice", Kind.SESSION, sid) == []
+    assert fake_hub.shares == set()
 
 
 def test_a_share_in_flight_is_not_adopted(service, fake_hub):
     """Another replica's share made at the Hub a moment ago, whose grant is not stored yet,
-    is not adopted at 'edit' by a merge that runs meanwhile."""
+    is neither adopted nor taken back by a merge that runs meanwhile; settled and still not
+    explained by a grant, it is taken back, never adopted."""
     sid = service.session.id
     fake_hub.dated = {("user", "bob"): utcnow().isoformat() + "Z"}
     fake_hub.shares.add(("user", "bob"))
     assert service.grants("alice", Kind.SESSION, sid) == []
     assert fake_hub.shares == {("user", "bob")}  # nor taken back
     service.test_clock.advance(31)
-    assert [g.permission.label for g in service.grants("alice", Kind.SESSION, sid)] == ["edit"]
+    assert service.grants("alice", Kind.SESSION, sid) == []
+    assert fake_hub.shares == set()
 
 
 def test_a_member_who_joins_a_granted_group_gets_in(service, fake_hub):

@@ -56,11 +56,19 @@ def _target(principal: Principal) -> dict:
 
 
 class HubContainers:
-    def __init__(self, hub: HubAPI, cache_seconds: float = 5.0):
+    """`cache_seconds`: how long the Hub's servers and what it shares with whom are kept;
+    `membership_seconds`: how long a group's members and who the Hub lets into a server are
+    kept for access checks (a change that removes access holds after this)."""
+
+    def __init__(self, hub: HubAPI, cache_seconds: float = 5.0, membership_seconds: float = 2.0):
         self.hub = hub
         self._servers = _Expiring(cache_seconds)
         #: The Hub's answers about what is shared with whom; forgotten at each change made here.
         self._shared = _Expiring(cache_seconds)
+        self._members = _Expiring(membership_seconds)
+        #: Who the Hub lets into each server, for guests' access checks; forgotten at each
+        #: change made here.
+        self._doors = _Expiring(membership_seconds)
 
     # -- which containers exist ----------------------------------------------------------
 
@@ -85,7 +93,7 @@ class HubContainers:
             model = self.hub.group(group)
             return set(model.get("users") or []) if model else set()
 
-        return self._servers.get(("group", group), ask)
+        return self._members.get(group, ask)
 
     def wanted(self, resource: Resource, principals: Iterable[Principal]) -> set[Principal]:
         """The Hub shares that give these principals access to the server: one per grant, and
@@ -114,18 +122,40 @@ class HubContainers:
         return lambda: self._apply(resource.owner, server, after, before)
 
     def _apply(self, owner: str, server: str, before: set[Principal], after: set[Principal]) -> None:
-        for principal in sorted(after - before):
-            self.hub.share(owner, server, **_target(principal))
-        for principal in sorted(before - after):
-            self.hub.unshare(owner, server, **_target(principal))
+        try:
+            for principal in sorted(after - before):
+                self.hub.share(owner, server, **_target(principal))
+            for principal in sorted(before - after):
+                self.hub.unshare(owner, server, **_target(principal))
+        finally:
+            if after != before:
+                self._doors.forget((owner, server))
 
     def share_with_user(self, resource: Resource, user: str) -> None:
+        server = resource.spec.get("server_name", "")
         self._shared.forget(user)
-        self.hub.share(resource.owner, resource.spec.get("server_name", ""), user=user)
+        try:
+            self.hub.share(resource.owner, server, user=user)
+        finally:
+            self._doors.forget((resource.owner, server))
 
-    def shares_of(self, resource: Resource) -> set[Principal]:
-        """Who the Hub lets into the server through a share."""
-        return set(self.dated_shares_of(resource))
+    def unshare_user(self, resource: Resource, user: str) -> None:
+        """End the user's own share of the server at the Hub (one no grant explains)."""
+        server = resource.spec.get("server_name", "")
+        self._shared.forget(user)
+        try:
+            self.hub.unshare(resource.owner, server, user=user)
+        finally:
+            self._doors.forget((resource.owner, server))
+        log.info("jupyter_share: took back the Hub's share of %s/%s with %s: no grant gives it", resource.owner, server, user)
+
+    def shares_of(self, resource: Resource, recent: bool = False) -> set[Principal]:
+        """Who the Hub lets into the server through a share; `recent`: as the Hub said at
+        most `membership_seconds` ago (for access checks), else asked now."""
+        if not recent:
+            return set(self.dated_shares_of(resource))
+        key = (resource.owner, resource.spec.get("server_name", ""))
+        return self._doors.get(key, lambda: set(self.dated_shares_of(resource)))
 
     def dated_shares_of(self, resource: Resource) -> dict[Principal, Optional[datetime]]:
         """Who the Hub lets into the server through a share, and since when (naive UTC)."""

@@ -1,5 +1,9 @@
 """The directory port under JupyterHub: the Hub's users and groups, asked through its API and
-kept for a few seconds (every request asks for the caller's groups)."""
+kept for a few seconds (every request asks for the caller's groups).
+
+A user's groups decide access (group grants), so they are asked of the Hub itself and kept
+only `membership_seconds`: never taken from the Hub's answer about a token, which HubAuth keeps
+for minutes, so that a member who leaves a group loses its access within seconds."""
 
 from __future__ import annotations
 
@@ -45,14 +49,15 @@ class _Expiring:
 
 
 class HubDirectory(Directory):
-    def __init__(self, hub: HubAPI, cache_seconds: float = 5.0, **_: Any):
+    def __init__(self, hub: HubAPI, cache_seconds: float = 5.0, membership_seconds: float = 2.0, **_: Any):
         self.hub = hub
         self._cache = _Expiring(cache_seconds)
+        self._groups = _Expiring(membership_seconds)
 
-    def note_caller(self, name: str, groups: list[str]) -> None:
-        """What the Hub said of a caller when it checked their token: they exist, and their
-        groups (asked again only when this is older than the cache)."""
-        self._cache.put(("user", name), {"name": name, "groups": list(groups)})
+    def note_caller(self, name: str, groups: Optional[list[str]] = None) -> None:
+        """What the Hub said of a caller when it checked their token: they exist. Their groups
+        in that answer are not kept: it may be minutes old (HubAuth's cache)."""
+        self._cache.put(("user", name), {"name": name})
 
     def _user(self, name: str) -> Optional[dict]:
         return self._cache.get(("user", name), lambda: self.hub.user(name))
@@ -64,7 +69,8 @@ class HubDirectory(Directory):
         return self._cache.get(("group", name), lambda: self.hub.group(name)) is not None
 
     def groups_of(self, user: str) -> list[str]:
-        model = self._user(user)
+        """The user's groups as the Hub said at most `membership_seconds` ago."""
+        model = self._groups.get(user, lambda: self.hub.user(user))
         return sorted(model.get("groups") or []) if model else []
 
     def search(self, prefix: str, limit: int = 20) -> tuple[list[str], list[str]]:

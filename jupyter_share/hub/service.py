@@ -123,6 +123,25 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         return resource.id
 
 
+class GuestAccessHandler(ServiceAPIHandler):
+    """`GET {api}/sessions/current/access/{user}`: what a user may do in the caller's own
+    server now (`{"user", "access"}`, access null when nothing). The owner's server asks it
+    before letting anyone else in; the service decides (`ShareService.guest_access`) from the
+    grants, the user's groups as the Hub says now and the Hub's share of the server."""
+
+    async def get(self, raw_user: str) -> None:
+        server = self.request.headers.get(SERVER_HEADER)
+        if server is None:
+            raise web.HTTPError(400, f"name the server with the {SERVER_HEADER} header")
+        guest = unquote(raw_user)
+        if not guest or len(guest) > 255 or "\x00" in guest:
+            raise web.HTTPError(400, "not a user name")
+        access = await IOLoop.current().run_in_executor(
+            None, self.service.guest_access, self.username, unquote(server), guest
+        )
+        self.finish(json.dumps({"user": guest, "access": access}))
+
+
 class ServiceHomeHandler(web.RequestHandler):
     """What the service's prefix answers: who it is and where the API lives."""
 
@@ -151,6 +170,13 @@ class ShareServiceApp(Application):
     )
     url = Unicode(config=True, help="Where to listen (default: $JUPYTERHUB_SERVICE_URL).")
     prefix = Unicode(config=True, help="URL prefix (default: $JUPYTERHUB_SERVICE_PREFIX).")
+    membership_cache_seconds = Float(
+        2.0,
+        config=True,
+        help="Seconds a user's groups, a group's members and the Hub's shares of a server are "
+        "kept for access checks: a change made at the Hub that removes access (a member leaving "
+        "a group, an admin's revoke) holds after this. Never taken from the token cache.",
+    )
     auth_cache_seconds = Integer(
         300, config=True, help="Seconds the Hub's answer about a token is kept (HubAuth.cache_max_age, as its default)."
     )
@@ -185,9 +211,11 @@ class ShareServiceApp(Application):
         self.event_logger.register_event_schema(EVENT_SCHEMA)
         return ShareService(
             store,
-            HubDirectory(hub, cache_seconds=self.directory_cache_seconds),
+            HubDirectory(hub, cache_seconds=self.directory_cache_seconds, membership_seconds=self.membership_cache_seconds),
             emit=self._emit,
-            containers=HubContainers(hub, cache_seconds=self.directory_cache_seconds),
+            containers=HubContainers(
+                hub, cache_seconds=self.directory_cache_seconds, membership_seconds=self.membership_cache_seconds
+            ),
         )
 
     def _emit(self, data: dict) -> None:
@@ -199,7 +227,10 @@ class ShareServiceApp(Application):
         prefix = "/" + self.prefix.strip("/") + "/"
         api = url_path_join(prefix, "api/v1")
         hub_auth = HubAuth(cache_max_age=self.auth_cache_seconds)
-        routes = [(prefix + "?", ServiceHomeHandler)] + api_routes(ServiceAPIHandler, api)
+        routes = [
+            (prefix + "?", ServiceHomeHandler),
+            (api + "/sessions/current/access/([^/]+)", GuestAccessHandler),
+        ] + api_routes(ServiceAPIHandler, api)
         return web.Application(
             routes,
             hub_auth=hub_auth,

@@ -24,7 +24,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..auth import guest_of
 from ..handlers import ShareAPIBase, SignInRequired
-from ..model import Permission, Principal
+from ..model import InvalidInput, Permission
 from .containers import SERVER_HEADER
 
 #: Headers of the service's answer that the browser needs.
@@ -68,33 +68,60 @@ class ShareServiceClient:
 
 
 class ContainerAccess:
-    """Who may use this server besides its owner, from the service's access list of it, kept
-    for `ttl` seconds (the Hub's own token cache would let a revoked guest in for minutes)."""
+    """Who may use this server besides its owner, as the share service decides it
+    (`GET sessions/current/access/{user}`: the grants, the user's groups as the Hub says now,
+    and the Hub's share of this server), each answer kept for `ttl` seconds. The groups in the
+    Hub's answer about a guest's token are never used: HubAuth keeps that answer for minutes,
+    and a member who left a group, or whose share an admin ended, must be refused within
+    seconds."""
 
     def __init__(self, client: ShareServiceClient, ttl: float):
         self.client = client
         self.ttl = ttl
-        self._grants: Optional[list[dict]] = None
-        self._at = 0.0
+        self._answers: dict[str, tuple[float, Optional[Permission]]] = {}
+        self._generation = 0
         self._lock = asyncio.Lock()
 
     def forget(self) -> None:
-        self._grants = None
+        self._answers.clear()
+        self._generation += 1
 
     async def grants(self, fresh: bool = False) -> list[dict]:
-        async with self._lock:
-            if fresh or self._grants is None or time.monotonic() - self._at >= self.ttl:
-                response = await self.client.fetch("GET", "sessions/current/grants")
-                if response.code != 200:
-                    raise ServiceUnreachable(f"the share service answered {response.code}")
-                self._grants = json.loads(response.body)["items"]
-                self._at = time.monotonic()
-            return self._grants
+        """The server's access list, from the service; `fresh` also forgets the answers kept
+        about each guest, so that the next check of each asks again."""
+        if fresh:
+            self.forget()
+        response = await self.client.fetch("GET", "sessions/current/grants")
+        if response.code != 200:
+            raise ServiceUnreachable(f"the share service answered {response.code}")
+        return json.loads(response.body)["items"]
 
-    async def permission(self, username: str, groups: list[str], fresh: bool = False) -> Optional[Permission]:
-        mine = {str(Principal.user(username))} | {str(Principal.group(g)) for g in groups}
-        held = [Permission.parse(g["permission"]) for g in await self.grants(fresh) if g["principal"] in mine]
-        return max(held, default=None)
+    async def permission(self, username: str, groups: Optional[list[str]] = None, fresh: bool = False) -> Optional[Permission]:
+        """The user's permission on this server now, None for none. `groups` is ignored (the
+        service asks the Hub for them); it is taken for callers that still pass it."""
+        now = time.monotonic()
+        kept = self._answers.get(username)
+        if not fresh and kept is not None and now - kept[0] < self.ttl:
+            return kept[1]
+        async with self._lock:
+            kept = self._answers.get(username)
+            if not fresh and kept is not None and time.monotonic() - kept[0] < self.ttl:
+                return kept[1]
+            generation = self._generation
+            asked = time.monotonic()
+            response = await self.client.fetch("GET", "sessions/current/access/" + quote(username, safe=""))
+            if response.code != 200:
+                raise ServiceUnreachable(f"the share service answered {response.code}")
+            access = json.loads(response.body).get("access")
+            try:
+                permission = Permission.parse(access) if access else None
+            except InvalidInput:  # "owner" or anything unexpected: no guest permission
+                permission = None
+            if generation == self._generation:  # not forgotten meanwhile
+                if len(self._answers) > 10_000:
+                    self._answers.clear()
+                self._answers[username] = (asked, permission)
+            return permission
 
 
 class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
