@@ -165,25 +165,61 @@ def make_app(args: argparse.Namespace, trait_options: list[str], warn: Callable[
     from traitlets.config.loader import ArgumentError, KVArgParseConfigLoader
 
     from .app import ShareApp
+    from .config_traits import BadShareConfiguration
 
     loaded: list[str] = []
     config = load_server_config(getattr(args, "config", None), loaded, warn)
     if trait_options:
         try:
             config.merge(KVArgParseConfigLoader(argv=trait_options, classes=[ShareApp]).load_config())
+        except BadShareConfiguration as e:
+            raise UsageError(e.message) from None
         except (ArgumentError, SystemExit) as e:
             raise UsageError(f"bad configuration option in {' '.join(trait_options)}: {e}") from None
-    if getattr(args, "user", None):
-        config.ShareApp.username = args.user
-    if getattr(args, "db_url", None):
-        config.ShareApp.db_url = args.db_url
+    # Given, even empty, they count: an empty --user must not fall back to the OS login name.
+    for option, trait in (("user", "username"), ("db_url", "db_url")):
+        value = getattr(args, option, None)
+        if value is not None:
+            if not value.strip():
+                raise UsageError(f"--{option.replace('_', '-')} is empty: give a {'user name' if option == 'user' else 'store URL'}")
+            config.ShareApp[trait] = value
     try:
         # serverapp=None: without it, ExtensionApp builds a throwaway ServerApp on first use.
         app = ShareApp(config=config, serverapp=None)
         app.username  # noqa: B018 - validate the configured name (or the OS login name) now
+    except BadShareConfiguration as e:
+        raise UsageError(e.message) from None
     except (TraitError, ValueError) as e:  # a @validate of ShareApp raises ValueError
         raise UsageError(str(e)) from None
     return app, loaded
+
+
+#: Commands that only read the store: they never create one.
+READ_COMMANDS = {"list", "shared", "show", "grants", "history", "environment", "whoami"}
+
+
+def check_store_exists(app: "ShareApp", command: str) -> None:
+    """A read command on a SQLite store whose directory does not exist is a mistyped path:
+    say so, instead of creating the directory and an empty store that answers "nothing".
+    (The default store, in the Jupyter data dir, is created on first use as a server does.)"""
+    from .app import default_db_url
+
+    if command not in READ_COMMANDS or app.db_url == default_db_url():
+        return
+    try:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(app.db_url)
+    except Exception:
+        return  # the store reports it
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return
+    path = os.path.abspath(os.path.expanduser(url.database))
+    if not os.path.isdir(os.path.dirname(path)):
+        raise UsageError(
+            f"no store at {path}: the directory {os.path.dirname(path)} does not exist "
+            "(check --db-url or ShareApp.db_url; a command that creates something makes the store)"
+        )
 
 
 def _store_label(db_url: str) -> str:
@@ -311,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Share images, formations and containers with other Jupyter users.\n\n"
         "Acts as ShareApp.username on the store of the Jupyter server's configuration.\n"
-        "Any --ShareApp.TRAIT=VALUE option (e.g. --ShareApp.users=\"['bob']\") is accepted too.",
+        "Any --ShareApp.TRAIT=VALUE option is accepted too, as by jupyter lab: e.g.\n"
+        "--ShareApp.users=bob --ShareApp.users=carol, or --ShareApp.users='[\"bob\", \"carol\"]'.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
@@ -441,12 +478,20 @@ def _sharing(view: "ResourceView") -> str:
 
 
 def resource_table(views: Sequence["ResourceView"]) -> str:
+    """Rows of resources; with containers, a STATE column says whether each one's server
+    runs (`liveness`: running, stopped, or unknown for a server on another machine)."""
+    from .liveness import session_state
+
     expiring = any(v.expires_at for v in views)
-    headers = ["NAME", "KIND", "OWNER", "ACCESS", "SHARING"] + (["EXPIRES"] if expiring else []) + ["ID"]
+    sessions = any(v.resource.kind == Kind.SESSION for v in views)
+    headers = ["NAME", "KIND", "OWNER", "ACCESS", "SHARING"] + (["STATE"] if sessions else [])
+    headers += (["EXPIRES"] if expiring else []) + ["ID"]
     rows = []
     for v in views:
         r = v.resource
         row = [r.name, r.kind.value, r.owner, v.access, _sharing(v)]
+        if sessions:
+            row.append(session_state(r.spec) if r.kind == Kind.SESSION else "")
         if expiring:
             row.append(_when(v.expires_at))
         rows.append(row + [r.id])
@@ -567,6 +612,10 @@ def cmd_show(ctx: Context, args) -> None:
         ("owner", r.owner),
         ("access", view.access),
     ]
+    if r.kind == Kind.SESSION:
+        from .liveness import session_state
+
+        lines.append(("state", session_state(r.spec)))
     if view.share_count is not None:
         lines.append(("sharing", _sharing(view) or "not shared"))
     if view.access != "owner":
@@ -644,8 +693,11 @@ def cmd_share(ctx: Context, args) -> None:
     if ctx.json:
         return ctx.dump(grant)
     until = f" until {_when(result.grant.expires_at)}" if result.grant.expires_at else ""
-    verb = "shared" if result.created else "changed"
-    ctx.out(f"{verb} {view.resource.kind.value} {view.resource.name!r} with {grant['principal']} · {grant['permission']}{until}")
+    what = f"{view.resource.kind.value} {view.resource.name!r}"
+    access = f"{grant['principal']} · {grant['permission']}{until}"
+    if result.unchanged:
+        return ctx.out(f"unchanged: {what} was shared with {access} already")
+    ctx.out(f"{'shared' if result.created else 'changed'} {what} with {access}")
 
 
 def cmd_revoke(ctx: Context, args) -> None:
@@ -782,6 +834,7 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
                 "the notebook widgets, or jupyter_share.client.ShareClient() (it finds the service "
                 "through this server); pass --ShareApp.mode=standalone for a local store"
             )
+        check_store_exists(app, args.command)
         try:
             service = app.make_service()
         except Exception as e:

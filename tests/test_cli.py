@@ -243,9 +243,17 @@ def test_configuration_precedence(cli, tmp_path):
     ])
     assert json.loads(in_file.stdout)["total"] == 0  # the store of the file does not have it
     assert [i["id"] for i in json.loads(in_other.stdout)["items"]] == [image["id"]]
-    assert unknown.stderr == "jupyter share: error: unknown user 'frank'\n"
-    # A user is known through --ShareApp.users (or the config file, or by having used the store).
-    assert cli.json("share", ref, "frank", "--db-url", other, "--ShareApp.users=['frank']")["principal"] == "user:frank"
+    assert unknown.stderr.startswith("jupyter share: error: unknown user 'frank': ")
+    assert unknown.stderr.rstrip().endswith("or set c.ShareApp.users (--ShareApp.users=frank)")
+    # A user is known through --ShareApp.users (or the config file, or by having used the store),
+    # in each form a Jupyter user types it (jupyter lab takes the same).
+    for users in (["--ShareApp.users=['frank']"], ['--ShareApp.users=["frank", "gina"]'],
+                  ["--ShareApp.users=gina", "--ShareApp.users=frank"], ["--ShareApp.users", "frank"]):
+        grant = cli.json("share", ref, "frank", "--db-url", other, *users)
+        assert grant["principal"] == "user:frank", users
+    assert cli.run("share", ref, "frank", "--db-url", other, "--ShareApp.users=frank").stdout == (
+        "unchanged: image 'elsewhere' was shared with user:frank · view already\n"
+    )
 
 
 def test_help(cli):
@@ -268,3 +276,84 @@ def test_under_jupyterhub_it_points_to_the_service(cli):
     assert not (cli.tmp / "data" / "jupyter_share").exists()
     # On purpose, a local store still works.
     assert cli.json("list", "--ShareApp.mode=standalone", user="alice")["total"] == 0
+
+
+def test_honest_answers(cli, tmp_path):
+    """Re-sharing the same grant says "unchanged"; a store path whose directory does not exist
+    is an error for a read command (and nothing is created); empty --user and --db-url are
+    errors, not the defaults; a bad name in ShareApp.users stops the command with its reason."""
+    db = f"sqlite:///{tmp_path / 'share.db'}"
+    cli.configure(db_url=db, users=["bob"])
+    image = cli.json("create-image", "caret", "--reference", REFERENCE)
+    ref = f"images/{image['id']}"
+    assert cli.run("share", ref, "bob").stdout == "shared image 'caret' with user:bob · view\n"
+    assert cli.run("share", ref, "bob").stdout == "unchanged: image 'caret' was shared with user:bob · view already\n"
+    assert cli.run("share", ref, "bob", "--permission", "edit").stdout == "changed image 'caret' with user:bob · edit\n"
+    assert cli.run("share", ref, "bob", "--permission", "edit", "--expires", "2999-01-01").stdout.startswith("changed ")
+    assert cli.run("share", ref, "bob", "--permission", "edit", "--expires", "2999-01-01").stdout.startswith("unchanged: ")
+
+    missing = tmp_path / "no-such-dir" / "share.db"
+    for command in (("list",), ("shared",), ("whoami",), ("show", ref), ("history", ref)):
+        message = cli.refused(*command, "--db-url", f"sqlite:///{missing}", expect=2)
+        assert message == (
+            f"jupyter share: error: no store at {missing}: the directory {missing.parent} does not exist "
+            "(check --db-url or ShareApp.db_url; a command that creates something makes the store)\n"
+        ), command
+    assert not missing.parent.exists()
+    # A command that creates something makes the store, as a server starting on it does.
+    cli.run("create-image", "new", "--reference", REFERENCE, "--db-url", f"sqlite:///{missing}")
+    assert missing.is_file()
+
+    assert cli.refused("list", "--user", "", user=None, expect=2) == "jupyter share: error: --user is empty: give a user name\n"
+    assert cli.refused("list", "--db-url", " ", expect=2) == "jupyter share: error: --db-url is empty: give a store URL\n"
+    for bad in ("--ShareApp.users=bob,carol", "--ShareApp.users=[bob"):
+        message = cli.refused("list", bad, expect=2)
+        assert "is not a user name" in message and "--ShareApp.users=bob --ShareApp.users=carol" in message, message
+    cli.configure(db_url=db, users=["bob", "carol's"])  # from the config file too
+    assert "ShareApp.users: \"carol's\" is not a user name" in cli.refused("list", expect=2)
+
+
+def test_containers_of_stopped_servers_are_shown_stopped(cli, tmp_path):
+    """`list` and `show` say whether a container's server runs: a session whose address
+    refuses connections is stopped, one whose address accepts them is running, one on another
+    machine is unknown (nothing is claimed)."""
+    import socket
+
+    from jupyter_share.directory import StandaloneDirectory
+    from jupyter_share.service import ShareService
+    from jupyter_share.store import SQLStore
+
+    db = f"sqlite:///{tmp_path / 'share.db'}"
+    cli.configure(db_url=db, users=["bob"])
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    host = socket.gethostname()
+    store = SQLStore(url=db)
+    try:
+        service = ShareService(store, StandaloneDirectory(store, users=["bob"]))
+        sessions = {
+            "live": {"url": f"http://127.0.0.1:{listening.getsockname()[1]}/", "hostname": host},
+            "gone": {"url": f"http://127.0.0.1:{closed.getsockname()[1]}/", "hostname": host},
+            "far": {"url": "http://10.0.0.1:8888/", "hostname": host + "-elsewhere"},
+        }
+        ids = {}
+        for name, spec in sessions.items():
+            session = service.ensure_session("alice", f"alice@{host}:~/{name}", spec)
+            ids[name] = session.id
+            service.share("alice", session.kind, session.id, "bob", {"permission": "view"})
+    finally:
+        store.close()
+    try:
+        for user in ("alice", "bob"):
+            lines = cli.run("list", "--kind", "sessions", user=user).stdout.splitlines()
+            assert lines[0].split() == ["NAME", "KIND", "OWNER", "ACCESS", "SHARING", "STATE", "ID"], lines
+            states = {line.split()[0].rsplit("/", 1)[-1]: line.split()[-2] for line in lines[1:]}
+            assert states == {"live": "running", "gone": "stopped", "far": "unknown"}, (user, lines)
+        shown = cli.run("show", f"sessions/{ids['gone']}").stdout
+        assert "\nstate:   stopped\n" in shown, shown
+    finally:
+        listening.close()
+        closed.close()

@@ -31,6 +31,11 @@ PROXY_API_PORT = 8001
 SERVICE_PORT = 10101
 
 NPM_INSTALL = "npm install -g configurable-http-proxy"
+#: The extra that brings JupyterHub (pyproject.toml), from PyPI and from a checkout.
+PIP_INSTALL = 'pip install "jupyter_share[hub]"'
+PIP_INSTALL_CHECKOUT = 'pip install ".[hub]"'
+#: The oldest JupyterHub with the sharing API the hub mode uses.
+MIN_JUPYTERHUB = (5, 5, 1)
 
 
 class DemoError(Exception):
@@ -46,6 +51,30 @@ def find_proxy() -> str:
             f"Install it with Node.js's npm: `{NPM_INSTALL}`"
         )
     return found
+
+
+def check_requirements() -> str:
+    """What the demo runs, checked before it says anything: JupyterHub (the `hub` extra) in
+    this Python and configurable-http-proxy on PATH. Returns the proxy's path."""
+    import importlib.util
+    from importlib.metadata import PackageNotFoundError, version
+
+    if importlib.util.find_spec("jupyterhub") is None:
+        raise DemoError(
+            f"JupyterHub is not installed in this Python ({sys.executable}); install the hub extra: "
+            f"`{PIP_INSTALL}` (from a checkout: `{PIP_INSTALL_CHECKOUT}`)"
+        )
+    try:
+        found = version("jupyterhub")
+        numbers = tuple(int(part) for part in found.split(".")[:3] if part.isdigit())
+    except (PackageNotFoundError, ValueError):
+        found, numbers = "unknown", MIN_JUPYTERHUB
+    if numbers < MIN_JUPYTERHUB:
+        raise DemoError(
+            f"JupyterHub {found} is too old (its sharing API needs {'.'.join(map(str, MIN_JUPYTERHUB))} or newer): "
+            f"`{PIP_INSTALL}` (from a checkout: `{PIP_INSTALL_CHECKOUT}`)"
+        )
+    return find_proxy()
 
 
 def demo_config(
@@ -233,6 +262,7 @@ def run_demo(
 ) -> int:
     """Write the config, run JupyterHub in the foreground until Ctrl-C; return its exit code."""
     out = out or sys.stdout
+    check_requirements()  # before the banner: a missing piece is said first, and alone
     password = password or secrets.token_urlsafe(9)
     temporary = directory is None
     workdir = Path(tempfile.mkdtemp(prefix="jupyter-share-hub-demo-") if temporary else directory).resolve()
