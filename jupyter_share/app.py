@@ -25,6 +25,7 @@ from .guests import Guest, GuestConnections, relative_path, request_refusal
 from .sessions import FailedAttempts, PersonalLinks
 from .capture import capture_environment
 from .directory import Directory, StandaloneDirectory
+from .config_traits import GroupMembers, UserNames
 from .auth import guest_of
 from .handlers import API_PREFIX, handlers, page_handlers
 from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
@@ -68,11 +69,15 @@ class ShareApp(ExtensionApp):
         help="SQLAlchemy URL of the store. Default: a SQLite file under the Jupyter data dir. "
         "Servers of several users pointing at one URL share a workstation.",
     )
-    users = List(Unicode(), config=True, help="Extra user names known to the standalone directory.")
-    groups = Dict(
-        value_trait=List(Unicode()),
+    users = UserNames(
         config=True,
-        help="Groups of the standalone directory: {group: [user, ...]}.",
+        help="Extra user names known to the standalone directory: "
+        '--ShareApp.users=bob --ShareApp.users=carol or --ShareApp.users=\'["bob", "carol"]\'.',
+    )
+    groups = GroupMembers(
+        config=True,
+        help="Groups of the standalone directory: {group: [user, ...]}; "
+        '--ShareApp.groups=\'{"class-2026": ["bob", "carol"]}\'.',
     )
     public_url = Unicode(
         "",
@@ -145,7 +150,8 @@ class ShareApp(ExtensionApp):
         home = str(Path.home())
         if root == home or root.startswith(home + os.sep):
             root = "~" + root[len(home):]
-        name = f"{socket.gethostname()}:{root}"
+        # Owner and host: neighbours on one machine (and one folder) tell their containers apart.
+        name = f"{self.username}@{socket.gethostname()}:{root}"
         # Names are at most 128 characters; the end of a long path says the most.
         return name if len(name) <= 128 else "…" + name[-127:]
 

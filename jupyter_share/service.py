@@ -56,6 +56,8 @@ class ShareResult:
     created: bool
     #: A new personal link's token (shown once), for a new user grant on this container.
     link_token: Optional[str] = None
+    #: The grant was there already with this permission and expiry: nothing changed.
+    unchanged: bool = False
 
 
 def _rank(access: Optional[str]) -> int:
@@ -352,7 +354,10 @@ class ShareService:
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             return self.store.live_grants(resource.id, self.clock())
 
-    def _check_principal_exists(self, principal: Principal) -> None:
+    def _check_principal_exists(self, principal: Principal, invitation: bool = False) -> None:
+        """Refuse a principal the directory does not know, saying what to do next.
+        `invitation`: a new user grant on this container, whose personal link makes the user
+        known where the directory takes invitations (standalone)."""
         if principal.type == PrincipalType.GROUP:
             if not self.directory.group_exists(principal.name):
                 hint = difflib.get_close_matches(principal.name, self.directory.group_names(), n=1)
@@ -361,10 +366,14 @@ class ShareService:
                     field="principal",
                 )
             return
+        if invitation and self.directory.takes_invitations:
+            return
         if not self.directory.user_exists(principal.name):
             hint = difflib.get_close_matches(principal.name, self.directory.user_names(), n=1)
+            advice = self.directory.unknown_user_advice(principal.name)
             raise InvalidInput(
-                f"unknown user {principal.name!r}" + (f", did you mean {hint[0]!r}?" if hint else ""),
+                f"unknown user {principal.name!r}"
+                + (f", did you mean {hint[0]!r}?" if hint else f": {advice}" if advice else ""),
                 field="principal",
             )
 
@@ -388,7 +397,8 @@ class ShareService:
                     raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
                 if principal.name == user:
                     raise Conflict("you cannot share with yourself", field="principal")
-            self._check_principal_exists(principal)
+            invitation = with_link and kind == Kind.SESSION and principal.type == PrincipalType.USER
+            self._check_principal_exists(principal, invitation)
             existing = self.store.get_grant(resource.id, principal, now)
         grant = Grant(resource.id, principal, permission, granted_by=user, created_at=now, expires_at=expires_at)
         action = "share" if existing is None else "change"
@@ -404,7 +414,10 @@ class ShareService:
             grant.created_at = existing.created_at
         action = "share" if created else "change"  # as the store found it (another may have shared meanwhile)
         self._event(action, user, resource, str(principal), permission.label)
-        return ShareResult(grant, created, token if created else None)
+        if created and token and self.directory.takes_invitations:
+            self.directory.invited(principal.name, now)  # a neighbour invited by name exists now
+        unchanged = not created and existing is not None and (existing.permission, existing.expires_at) == (permission, expires_at)
+        return ShareResult(grant, created, token if created else None, unchanged)
 
     def reissue_link(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> str:
         """A new personal link for a user's grant on this container; the old one dies."""
