@@ -231,3 +231,125 @@ def test_11_the_owners_server_asks_the_service_not_the_token(tmp_path, fake_hub,
         assert call("alice", "sessions/current/access/carol").status_code == 400
         assert call("mallory", "sessions/current/access/carol", **{SERVER_HEADER: ""}).status_code == 401
     app.service.store.close()
+
+
+# -- a formation's environment (items 13 and 14) --------------------------------------------------
+
+from jupyter_share.client import ShareClient  # noqa: E402
+from jupyter_share.hub.spawner import DEFAULT_ALLOWED_ENV, FormationEnvironment, apply_user_options, options_form  # noqa: E402
+
+from .servers import running_servers  # noqa: E402
+from .test_hub_spawner import ContainerSpawner, api_url, base_env, make_spawner, parse_form  # noqa: E402
+
+#: What the issue got through the blocklist, and what it had blocked: none may be set.
+REFUSED = {
+    "LD_PRELOAD": "/home/carol/hook.so",
+    "PYTHONSTARTUP": "/home/carol/startup.py",
+    "_PYTHON_SYSCONFIGDATA_NAME": "evilmod",
+    "PYSPARK_PYTHON": "/home/carol/python",
+    "MANPAGER": "sh -c id",
+    "SUDO_ASKPASS": "/home/carol/askpass",
+    "LESS": "+!id",
+    "COVERAGE_PROCESS_START": "/home/carol/.coveragerc",
+    "S3_ENDPOINT": "https://carol.example",
+    "MLFLOW_TRACKING_URI": "https://carol.example",
+    "DATABASE_URI": "postgresql://carol.example/x",
+    "HTTP_PROXY": "http://carol.example:3128",
+    "https_proxy": "http://carol.example:3128",
+    "PYTHONWARNINGS": "ignore::evilmod.Warning",
+    "BASH_ENV": "/home/carol/.bashrc",
+    "PAGER": "sh -c id",
+    "GIT_CONFIG_GLOBAL": "/home/carol/.gitconfig",
+    "OMP_TOOL_LIBRARIES": "/home/carol/tool.so",
+    "my_lowercase": "case matters",
+}
+
+
+@pytest.fixture(scope="module")
+def owner_and_editor(tmp_path_factory):
+    """Real servers of alice (the formation's owner) and bob (who may edit it), one store."""
+    workdir = tmp_path_factory.mktemp("hub-attacks-spawner")
+    with running_servers(["alice", "bob"], f"sqlite:///{workdir / 'share.db'}", workdir) as servers:
+        alice = ShareClient(servers["alice"].url, servers["alice"].token)
+        bob = ShareClient(servers["bob"].url, servers["bob"].token)
+        formation = alice.create_formation("attacked", {"image": "docker.io/library/python:3.12", "env": {"MY_DATA": "/data/x", "TZ": "UTC"}})
+        alice.share(formation, "bob", "edit")
+        yield servers, formation, alice, bob
+        alice.close()
+        bob.close()
+
+
+def test_13_what_an_editor_writes_never_runs_in_the_owners_server(owner_and_editor, monkeypatch, caplog):
+    servers, formation, alice, bob = owner_and_editor
+    # bob, who may edit alice's formation, adds what would run code in her next server.
+    r = bob.update(formation, spec={"image": "docker.io/library/python:3.12", "env": {"MY_DATA": "/data/y", **REFUSED}})
+    assert set(r["spec"]["env"]) >= set(REFUSED)
+    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", api_url(servers["alice"]))
+    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
+    spawner, _ = make_spawner(servers["alice"], ContainerSpawner)
+    # Before launching, alice's form says what will be left out.
+    form = asyncio.run(options_form(spawner))
+    [(_, value, text, attrs)] = [o for o in parse_form(form).options if o[1] == f"formation:{formation['id']}"]
+    assert "LD_PRELOAD" in attrs["title"] and "not on this Hub's allow-list" in attrs["title"]
+    assert "attacked does not set" in form and "PYTHONSTARTUP" in form
+    # Launching it: none of them is set, each is named in the log and in the server.
+    caplog.set_level("WARNING")
+    asyncio.run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"}))
+    env = base_env(spawner)
+    assert not set(REFUSED) & set(env), sorted(set(REFUSED) & set(env))
+    assert env["MY_DATA"] == "/data/y"
+    assert env["JUPYTER_SHARE_REFUSED_ENV"].split(",") == sorted(REFUSED)
+    warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert all(name in warned for name in REFUSED) and "c.FormationEnvironment.allowed" in warned
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_14_the_allow_list_refuses_what_the_blocklist_let_through(name):
+    assert not FormationEnvironment().permits(name)
+
+
+def test_14_the_default_allow_list_is_plain_settings():
+    allowed = FormationEnvironment()
+    for name in ("MY_COURSE", "MY_DATA_DIR", "TZ", "LANG", "LC_ALL", "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES"):
+        assert allowed.permits(name), name
+    for name in ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "JUPYTER_SHARE_SERVICE_URL", "MY-DASH", "", "MY_A=B"):
+        assert not allowed.permits(name), name
+    assert list(allowed.allowed) == list(DEFAULT_ALLOWED_ENV)
+
+
+def test_14_an_operator_extends_the_allow_list_and_never_opens_the_hubs_own(owner_and_editor, monkeypatch):
+    servers, formation, alice, bob = owner_and_editor
+    alice.update(formation, spec={"image": "docker.io/library/python:3.12", "env": {"COURSE": "stats", "DATASET_X": "1", "JUPYTERHUB_API_URL": "http://evil/", "LD_PRELOAD": "x.so"}})
+    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", api_url(servers["alice"]))
+    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
+    config = Config()
+    config.FormationEnvironment.allowed.extend(["COURSE", "DATASET_*"])  # as in jupyterhub_config.py
+    spawner, _ = make_spawner(servers["alice"], ContainerSpawner)
+    spawner.config = config
+    asyncio.run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"}))
+    assert spawner.environment["COURSE"] == "stats" and spawner.environment["DATASET_X"] == "1"
+    assert spawner.environment["JUPYTER_SHARE_REFUSED_ENV"] == "JUPYTERHUB_API_URL,LD_PRELOAD"
+    # Even "*" never lets a formation set the Hub's or jupyter_share's own variables.
+    everything = Config()
+    everything.FormationEnvironment.allowed = ["*"]
+    assert not FormationEnvironment(config=everything).permits("JUPYTERHUB_API_URL")
+    assert not FormationEnvironment(config=everything).permits("JUPYTER_SHARE_IMAGE")
+    with pytest.raises(Exception, match="not a variable name"):
+        FormationEnvironment(allowed=["LD_*; rm"])
+
+
+# -- the service's documented options are the code's ----------------------------------------------
+
+
+def test_the_documented_service_options_are_the_codes_defaults():
+    """docs/jupyterhub.md said directory_cache_seconds defaults to 5 (and auth_cache_seconds to
+    60) where the code sets 30 (and 300): the table of options is held to the traits."""
+    import re
+
+    text = (ROOT / "docs" / "jupyterhub.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+) \| ", text, flags=re.MULTILINE))
+    traits = ShareServiceApp.class_own_traits(config=True)
+    numeric = {name for name, trait in traits.items() if isinstance(trait.default_value, (int, float))}
+    assert set(rows) == numeric, "document every numeric option of ShareServiceApp, and only those"
+    for name, documented in rows.items():
+        assert float(documented) == float(traits[name].default_value), name

@@ -38,7 +38,8 @@ LocalProcessSpawner = jupyterhub_spawner.LocalProcessSpawner
 CARET = "quay.io/lab/caret:2026.1"
 PYTHON = "docker.io/library/python:3.12"
 SCRIPT_NAME = '<script>alert("x")</script>'
-# What alice's formation sets that only alice gets: each would act for her in bob's server.
+# What alice's formation sets that no launch gets (not on the default allow-list): each would
+# load code, read configuration or redirect traffic in the server it is launched in.
 OWNERS_ONLY_ENV = {
     "LD_PRELOAD": "/home/alice/hook.so",
     "PYTHONSTARTUP": "/home/alice/startup.py",
@@ -73,6 +74,10 @@ class TokenDesk:
         if isinstance(self.token, Exception):
             raise self.token
         return self.token
+
+
+#: What a launch of world.course reports it left out.
+COURSE_REFUSED = ",".join(sorted([*OWNERS_ONLY_ENV, "JUPYTERHUB_API_URL", "JUPYTER_SHARE_IMAGE"]))
 
 
 def make_spawner(server, cls=LocalProcessSpawner, token=None):
@@ -125,7 +130,7 @@ def world(pair):
             "cpu": 4,
             "memory": "1.5Gi",
             "gpu": 1,
-            "env": {"COURSE": "stats", "JUPYTERHUB_API_URL": "http://evil.example/", "JUPYTER_SHARE_IMAGE": "evil", "OMP_NUM_THREADS": "4", **OWNERS_ONLY_ENV},
+            "env": {"MY_COURSE": "stats", "JUPYTERHUB_API_URL": "http://evil.example/", "JUPYTER_SHARE_IMAGE": "evil", "OMP_NUM_THREADS": "4", **OWNERS_ONLY_ENV},
             "start_url": "/lab/tree/{username}",
         },
     )
@@ -312,27 +317,31 @@ def test_apply_maps_a_formation_onto_the_spawner(as_bob, world):
     assert spawner.extra_resource_limits == {"nvidia.com/gpu": "1"}
     # start_url is taken literally, not as a format string of the Hub.
     assert spawner.format_string(spawner.default_url) == "/lab/tree/{username}"
-    # Plain settings only: nothing of alice's that loads code or redirects traffic.
+    # The allow-list only: nothing that loads code or redirects traffic; what was left out is named.
     assert spawner.environment == {
         "CONFIGURED": "by the operator",
-        "COURSE": "stats",
+        "MY_COURSE": "stats",
         "OMP_NUM_THREADS": "4",
         "JUPYTER_SHARE_LAUNCHED_FROM": f"formation:{world.course['id']}",
         "JUPYTER_SHARE_IMAGE": CARET,
+        "JUPYTER_SHARE_REFUSED_ENV": COURSE_REFUSED,
     }
     # The Hub's own variables cannot be overridden by a formation.
     env = base_env(spawner)
-    assert env["COURSE"] == "stats" and env["JUPYTER_SHARE_IMAGE"] == CARET
+    assert env["MY_COURSE"] == "stats" and env["JUPYTER_SHARE_IMAGE"] == CARET
     assert "evil" not in env.get("JUPYTERHUB_API_URL", "")
 
 
-def test_the_owner_launching_her_own_formation_gets_all_its_settings(pair, world, monkeypatch):
+def test_the_owner_launching_her_own_formation_gets_the_allow_list_too(pair, world, monkeypatch):
+    """An editor of alice's formation may have written its variables: they do not run in her
+    server either (issue 11, item 13; decided in docs/decisions.md)."""
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", api_url(pair["alice"]))
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
     spawner, _ = make_spawner(pair["alice"], ContainerSpawner)
     run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
-    assert {k: spawner.environment.get(k) for k in OWNERS_ONLY_ENV} == OWNERS_ONLY_ENV
-    assert spawner.environment["COURSE"] == "stats"
+    assert not set(OWNERS_ONLY_ENV) & set(spawner.environment)
+    assert spawner.environment["JUPYTER_SHARE_REFUSED_ENV"] == COURSE_REFUSED
+    assert spawner.environment["MY_COURSE"] == "stats"
     # Hers or not, the Hub's and jupyter_share's own variables are not a formation's to set.
     assert "JUPYTERHUB_API_URL" not in spawner.environment
     assert spawner.environment["JUPYTER_SHARE_IMAGE"] == CARET
@@ -367,7 +376,7 @@ def test_a_new_choice_undoes_the_previous_one(as_bob, world):
     run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
     run(apply_user_options(spawner, {"jupyter_share_choice": f"image:{world.caret['id']}"}))
     assert spawner.cpu_limit is None and spawner.mem_limit is None and spawner.default_url == ""
-    assert "COURSE" not in spawner.environment
+    assert "MY_COURSE" not in spawner.environment
     for default in ({"jupyter_share_choice": ""}, {"jupyter_share_choice": [""]}, {}, None):
         run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
         run(apply_user_options(spawner, default))
@@ -531,10 +540,11 @@ def test_profile_list_for_kubespawner(as_bob, world):
         "extra_resource_limits": {"nvidia.com/gpu": "1"},
         "default_url": "/lab/tree/{{username}}",
         "environment": {
-            "COURSE": "stats",
+            "MY_COURSE": "stats",
             "OMP_NUM_THREADS": "4",
             "JUPYTER_SHARE_LAUNCHED_FROM": f"formation:{world.course['id']}",
             "JUPYTER_SHARE_IMAGE": CARET,
+            "JUPYTER_SHARE_REFUSED_ENV": COURSE_REFUSED,
         },
     }
     assert CARET in course["description"]

@@ -31,7 +31,7 @@ How a choice maps onto the spawner:
 | `cpu` (CPUs) | `cpu_limit` |
 | `memory` (`512M`, `4G`, `1.5Gi`) | `mem_limit` in bytes; `K`/`M`/`G`/`T`/`P`, with or without `i`, are powers of 1024 as JupyterHub's `mem_limit` reads them |
 | `gpu` | `extra_resource_limits["nvidia.com/gpu"]` on spawners that have it (KubeSpawner); otherwise not applied (logged) |
-| `env` | merged into `environment`, except the Hub's own variables (`JUPYTERHUB_*`, `JPY_*`) and ours (`JUPYTER_SHARE_*`), which a formation may not override; launched by someone it is shared with, also except variables that load code, read configuration or redirect traffic (`LD_*`, `PYTHON*`, `*PATH`, `*_PROXY`, `*_URL`, ...: `_CODE_ENV`), which would act for the formation's owner inside that user's server |
+| `env` | merged into `environment`: only the names on the operator's allow-list (`FormationEnvironment.allowed`; by default `MY_*`, locale, time zone and thread counts: `DEFAULT_ALLOWED_ENV`), for every launch, the owner's too (an editor of the formation may have written them). Never the Hub's own variables (`JUPYTERHUB_*`, `JPY_*`) or ours (`JUPYTER_SHARE_*`). Each variable left out is logged, named in the launch form, and listed in `JUPYTER_SHARE_REFUSED_ENV` in the server |
 | `start_url` | `default_url` (taken literally: braces are escaped from JupyterHub's `{username}` formatting) |
 | the choice itself | `JUPYTER_SHARE_LAUNCHED_FROM=formation:ID` or `image:ID` in `environment` |
 
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import fnmatch
 import html
 import logging
 import os
@@ -54,6 +55,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
 from tornado import web
+from traitlets import List, TraitError, Unicode, validate
+from traitlets.config import Configurable
 
 from ..client import (
     BadRequest,
@@ -74,6 +77,8 @@ __all__ = [
     "allowed_images",
     "LaunchRefused",
     "CHOICE",
+    "FormationEnvironment",
+    "DEFAULT_ALLOWED_ENV",
 ]
 
 log = logging.getLogger(__name__)
@@ -103,26 +108,92 @@ _CHOICE_RE = re.compile(r"^(formation|image):([A-Za-z0-9][A-Za-z0-9._-]{0,127})$
 _RESOURCE_ID = re.compile(r"^[0-9a-f]{16}$")
 _MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([KMGTP]?)(i?)$")
 _MEMORY_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
-# Variables a formation may not set: the Hub's connection of the server (its token, API URL,
+# Variables a formation never sets: the Hub's connection of the server (its token, API URL,
 # OAuth client) and ours (where the server finds the share service, what it was launched from).
 _PROTECTED_ENV = ("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_")
-# Variables a formation shared with someone does not set in their server: those that make
-# programs load code, read configuration or send traffic elsewhere (LD_PRELOAD, PYTHONSTARTUP,
-# HTTP_PROXY, ...). Set by the formation's owner, they would act for the owner inside the
-# other user's server, with that user's token and files, even from a trusted image.
-_CODE_ENV = re.compile(
-    r"""^(?:
-        (?:LD_|DYLD_|PYTHON|IPYTHON|JUPYTER|CONDA|MAMBA|VIRTUAL_ENV|PERL|RUBY|_JAVA|GCONV|MALLOC
-          |KRB5|GNUPG|MPL|MATPLOTLIB|COMPLUS)[A-Z0-9_]*
-        |(?:PIP|UV|NODE|NPM|YARN|R|GEM|BUNDLE|JAVA|JDK|JULIA|GIT|SSL|OPENSSL|CURL|REQUESTS|GLIBC
-          |XDG|BASH|ZDOTDIR|SSH|GPG|DOCKER|KUBE|AWS|GOOGLE|AZURE|QT|TCL|TK|LUA|GO|CARGO|RUST
-          |DENO|BUN|DOTNET)(?:_[A-Z0-9_]*)?
-        |[A-Z0-9_]*(?:PATH|PROXY|HOME|DIR|DIRS|CONFIG|CONF|RC|OPTIONS|OPTS|FILE|LIBRARY|LIB|PRELOAD|URL|HOST|SERVER|TOKEN|KEY|SECRET|PASSWORD|CMD|COMMAND|SHELL|EXE|BIN)
-        |ENV|GOFLAGS|LESSOPEN|LESSCLOSE|EXINIT|VIMINIT|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|IFS|PS[0-9]|TERMINFO|BROWSER|EDITOR|VISUAL|PAGER
-        |USER|LOGNAME|TMP|TEMP|TMPDIR|TZDIR|DISPLAY|MAIL|PWD|OLDPWD|HISTFILE
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
+#: The variables a formation may set by default: its own settings (`MY_*`), the locale and time
+#: zone, and thread counts. Nothing that names a program, a library, a module, a file to read
+#: at start-up, a host or a URL: a formation's variables are written by whoever may edit it,
+#: and they run in the server of whoever launches it (the owner's too).
+DEFAULT_ALLOWED_ENV = (
+    "MY_*",
+    "TZ",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_COLLATE",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LC_MONETARY",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMEXPR_MAX_THREADS",
+    "NUMBA_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+    "TF_CPP_MIN_LOG_LEVEL",
 )
+#: Set in the launched server: the formation's variables that were left out, comma-separated.
+REFUSED_ENV = "JUPYTER_SHARE_REFUSED_ENV"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_PATTERN = re.compile(r"^[A-Za-z_*][A-Za-z0-9_*]*$")
+
+
+class FormationEnvironment(Configurable):
+    """Which of a formation's environment variables a launch sets (`c.FormationEnvironment`
+    in jupyterhub_config.py)."""
+
+    allowed = List(
+        Unicode(),
+        default_value=list(DEFAULT_ALLOWED_ENV),
+        config=True,
+        help="Names of the environment variables a formation may set, exactly as written (case "
+        "matters), or patterns where * stands for any characters (MY_*). Every other variable "
+        "of a formation is left out of every launch, its owner's too, and reported. Extend it "
+        "with c.FormationEnvironment.allowed.extend([...]). The Hub's and jupyter_share's own "
+        "variables (JUPYTERHUB_*, JPY_*, JUPYTER_SHARE_*) are never set, whatever this says.",
+    )
+
+    @validate("allowed")
+    def _valid_patterns(self, proposal: Any) -> list:
+        bad = [p for p in proposal["value"] if not _ENV_PATTERN.match(p)]
+        if bad:
+            raise TraitError(
+                f"FormationEnvironment.allowed: {', '.join(map(repr, bad))} is not a variable name or a pattern "
+                "of letters, digits, _ and *"
+            )
+        return proposal["value"]
+
+    def permits(self, name: str) -> bool:
+        if not _ENV_NAME.match(name) or name.upper().startswith(_PROTECTED_ENV):
+            return False
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed)
+
+    def split(self, env: Any) -> tuple[dict[str, str], list[str]]:
+        """(the variables a launch sets, the names it leaves out) of a formation's `env`."""
+        kept, refused = {}, []
+        for key, value in (env if isinstance(env, dict) else {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                continue  # the service accepts only strings: not a formation's
+            if self.permits(key):
+                kept[key] = value
+            else:
+                refused.append(key)
+        return kept, sorted(refused)
+
+
+def _allowed_env(spawner: Any) -> FormationEnvironment:
+    """The allow-list as the Hub's configuration (the spawner's) sets it."""
+    if isinstance(spawner, Configurable):
+        return FormationEnvironment(parent=spawner)
+    return FormationEnvironment()
+
+
 _GPU_RESOURCE = "nvidia.com/gpu"
 
 
@@ -238,6 +309,8 @@ class Offer:
     #: Why it cannot be launched ("" when it can).
     unavailable: str = ""
     spec: dict = field(default_factory=dict)
+    #: The formation's variables a launch leaves out (not on the allow-list).
+    refused_env: list = field(default_factory=list)
 
     @property
     def value(self) -> str:
@@ -253,10 +326,18 @@ def _is_reference_only(value: str) -> bool:
     return any(c in value for c in "/:@")
 
 
-def _offers_from(images: list[dict], formations: list[dict], username: str, needs_reference: bool = True) -> list[Offer]:
+def _offers_from(
+    images: list[dict],
+    formations: list[dict],
+    username: str,
+    needs_reference: bool = True,
+    allowed: Optional[FormationEnvironment] = None,
+) -> list[Offer]:
     """`needs_reference`: the spawner runs container images (it has an `image` trait); a
-    spawner that runs local processes can launch what has only a captured environment."""
+    spawner that runs local processes can launch what has only a captured environment.
+    `allowed`: the allow-list of a formation's variables."""
     by_id = {i.get("id"): i for i in images}
+    allowed = allowed or FormationEnvironment()
 
     def own(resource: dict) -> bool:
         return resource.get("access") == "owner" or resource.get("owner") == username
@@ -275,6 +356,7 @@ def _offers_from(images: list[dict], formations: list[dict], username: str, need
     offers = []
     for resource in formations:
         offer = base("formation", resource)
+        offer.refused_env = allowed.split(offer.spec.get("env"))[1]
         image = offer.spec.get("image")
         if not isinstance(image, str) or not image:
             offer.unavailable = "it names no image"
@@ -310,7 +392,7 @@ def _list_offers(spawner: Any) -> list[Offer]:
         images, formations = _catalog(url, token)
     except ShareError as e:
         raise _refusal(e, "list your images and formations") from None
-    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"))
+    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"), _allowed_env(spawner))
 
 
 async def _list_offers_async(spawner: Any) -> list[Offer]:
@@ -321,7 +403,7 @@ async def _list_offers_async(spawner: Any) -> list[Offer]:
         images, formations = await asyncio.to_thread(_catalog, url, token)
     except ShareError as e:
         raise _refusal(e, "list your images and formations") from None
-    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"))
+    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"), _allowed_env(spawner))
 
 
 async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
@@ -349,21 +431,6 @@ def memory_bytes(value: Any) -> int:
         raise LaunchRefused(f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi") from None
 
 
-def _formation_env(spec: dict) -> dict[str, str]:
-    env = spec.get("env") or {}
-    if not isinstance(env, dict):
-        return {}
-    kept = {}
-    for key, value in env.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            continue
-        if key.upper().startswith(_PROTECTED_ENV):
-            log.warning("jupyter_share: ignoring the formation's variable %s (the Hub's or jupyter_share's own)", key)
-            continue
-        kept[key] = value
-    return kept
-
-
 @dataclass
 class Launch:
     """What a choice launches, resolved with the user's token."""
@@ -377,29 +444,34 @@ class Launch:
     mem_limit: Optional[int] = None
     gpu: int = 0
     env: dict = field(default_factory=dict)
+    #: The formation's variables left out: not on the allow-list.
+    refused_env: list = field(default_factory=list)
     start_url: str = ""
 
     @property
     def value(self) -> str:
         return f"{self.kind}:{self.id}"
 
-    def environment(self, guest: bool) -> dict[str, str]:
-        """What the launch adds to the server's environment; `guest`: launched by someone
-        the formation is shared with, who gets its plain settings only (`_CODE_ENV`)."""
-        env = dict(self.env)
-        if guest:
-            dropped = sorted(key for key in env if _CODE_ENV.match(key))
-            if dropped:
-                log.warning(
-                    "jupyter_share: not setting %s from %s's formation %s: a formation shared with "
-                    "someone may not set variables that load code, read configuration or redirect traffic",
-                    ", ".join(dropped), self.owner, self.id,
-                )
-            env = {key: value for key, value in env.items() if key not in dropped}
-        return {**env, LAUNCHED_FROM_ENV: self.value, IMAGE_ENV: self.reference}
+    def environment(self) -> dict[str, str]:
+        """What the launch adds to the server's environment: the formation's variables on the
+        allow-list, and what it was launched from (and which variables were left out)."""
+        env = {**self.env, LAUNCHED_FROM_ENV: self.value, IMAGE_ENV: self.reference}
+        if self.refused_env:
+            env[REFUSED_ENV] = ",".join(self.refused_env)
+        return env
+
+    def report_refused(self, logger: Any, launcher: str) -> None:
+        if self.refused_env:
+            logger.warning(
+                "jupyter_share: launching %s for %s without its variables %s: not on the allow-list of a "
+                "formation's variables (c.FormationEnvironment.allowed)",
+                self.value, launcher, ", ".join(self.refused_env),
+            )
 
 
-def _launch_of(kind: str, rid: str, resource: dict, reference: str) -> Launch:
+def _launch_of(
+    kind: str, rid: str, resource: dict, reference: str, allowed: Optional[FormationEnvironment] = None
+) -> Launch:
     spec = dict(resource.get("spec") or {})
     launch = Launch(
         kind=kind,
@@ -417,14 +489,16 @@ def _launch_of(kind: str, rid: str, resource: dict, reference: str) -> Launch:
         gpu = spec.get("gpu")
         if isinstance(gpu, int) and not isinstance(gpu, bool) and gpu > 0:
             launch.gpu = gpu
-        launch.env = _formation_env(spec)
+        launch.env, launch.refused_env = (allowed or FormationEnvironment()).split(spec.get("env"))
         start_url = spec.get("start_url")
         if isinstance(start_url, str) and start_url.startswith("/") and not start_url.startswith("//"):
             launch.start_url = start_url
     return launch
 
 
-def _resolve(url: str, token: str, kind: str, rid: str, needs_reference: bool = True) -> Launch:
+def _resolve(
+    url: str, token: str, kind: str, rid: str, needs_reference: bool = True, allowed: Optional[FormationEnvironment] = None
+) -> Launch:
     """Blocking: fetch the chosen resource (and a formation's image) with the user's token."""
     with _client(url, token) as client:
         try:
@@ -442,7 +516,7 @@ def _resolve(url: str, token: str, kind: str, rid: str, needs_reference: bool = 
                     f"the image {name!r} has no container image reference (only a captured "
                     "environment), so there is nothing to launch"
                 )
-            return _launch_of(kind, rid, resource, reference)
+            return _launch_of(kind, rid, resource, reference, allowed)
 
         image = spec.get("image")
         if not isinstance(image, str) or not image:
@@ -470,7 +544,7 @@ def _resolve(url: str, token: str, kind: str, rid: str, needs_reference: bool = 
                         f"the formation {name!r} uses the image {image_resource.get('name') or image!r}, "
                         "which has no container image reference (only a captured environment)"
                     )
-        return _launch_of(kind, rid, resource, reference)
+        return _launch_of(kind, rid, resource, reference, allowed)
 
 
 def _has_trait(spawner: Any, name: str) -> bool:
@@ -517,8 +591,9 @@ def _apply(spawner: Any, launch: Launch) -> None:
         # default_url goes through str.format with the spawner's namespace: take it literally.
         _set(spawner, "default_url", launch.start_url.replace("{", "{{").replace("}", "}}"))
     environment = dict(getattr(spawner, "environment", None) or {})
-    environment.update(launch.environment(guest=launch.owner != spawner.user.name))
+    environment.update(launch.environment())
     _set(spawner, "environment", environment)
+    launch.report_refused(spawner.log, spawner.user.name)
     spawner.log.info(
         "jupyter_share: launching %s from %s %r of %s (%s)",
         getattr(spawner, "_log_name", spawner.user.name), launch.kind, launch.name, launch.owner, launch.reference,
@@ -583,9 +658,17 @@ def _facts(offer: Offer) -> str:
             parts.append(f"{spec['gpu']} GPU")
         if spec.get("start_url"):
             parts.append(f"opens {spec['start_url']}")
+    if offer.refused_env:
+        parts.append(_refused_note(offer))
     if offer.unavailable:
         parts.append(f"cannot be launched: {offer.unavailable}")
     return " · ".join(str(p) for p in parts)
+
+
+def _refused_note(offer: Offer) -> str:
+    return (
+        f"does not set {', '.join(offer.refused_env)}: not on this Hub's allow-list of a formation's variables"
+    )
 
 
 def _previous_choice(spawner: Any) -> str:
@@ -632,6 +715,9 @@ async def options_form(spawner: Any) -> str:
             lines.extend(option(o) for o in members)
             lines.append("  </optgroup>")
     lines.append("  </select>")
+    for offer in offers:
+        if offer.refused_env and not offer.unavailable:
+            lines.append(f'  <p class="help-block text-warning">{_esc(offer.label)} {_esc(_refused_note(offer))}.</p>')
     if note:
         lines.append(f'  <p class="help-block text-warning">{_esc(note)}</p>')
     elif not offers:
@@ -654,13 +740,13 @@ async def apply_user_options(spawner: Any, user_options: Any) -> None:
     kind, rid = choice
     url, name = _service()
     token = _user_token(spawner, name)
-    launch = await asyncio.to_thread(_resolve, url, token, kind, rid, _has_trait(spawner, "image"))
+    launch = await asyncio.to_thread(_resolve, url, token, kind, rid, _has_trait(spawner, "image"), _allowed_env(spawner))
     _apply(spawner, launch)
 
 
-def _kube_override(offer: Offer) -> dict:
-    launch = _launch_of(offer.kind, offer.id, {"name": offer.name, "owner": offer.owner, "spec": offer.spec}, offer.reference)
-    override: dict = {"image": launch.reference, "environment": launch.environment(guest=not offer.own)}
+def _kube_override(offer: Offer, allowed: FormationEnvironment) -> dict:
+    launch = _launch_of(offer.kind, offer.id, {"name": offer.name, "owner": offer.owner, "spec": offer.spec}, offer.reference, allowed)
+    override: dict = {"image": launch.reference, "environment": launch.environment()}
     if launch.cpu is not None:
         override["cpu_limit"] = launch.cpu
     if launch.mem_limit is not None:
@@ -685,9 +771,10 @@ async def profile_list(spawner: Any) -> list[dict]:
             "default": True,
             "description": _esc(note or "The deployment's default image and size."),
             # A dict override is merged: None removes what a previous choice set.
-            "kubespawner_override": {"environment": {LAUNCHED_FROM_ENV: None, IMAGE_ENV: None}},
+            "kubespawner_override": {"environment": {LAUNCHED_FROM_ENV: None, IMAGE_ENV: None, REFUSED_ENV: None}},
         }
     ]
+    allowed = _allowed_env(spawner)
     for offer in offers:
         if offer.unavailable or not offer.reference:
             continue
@@ -698,7 +785,7 @@ async def profile_list(spawner: Any) -> list[dict]:
                 "display_name": _esc(f"{kind}: {offer.label}"),
                 "slug": f"{offer.kind}-{offer.id}",
                 "description": _esc(description),
-                "kubespawner_override": _kube_override(offer),
+                "kubespawner_override": _kube_override(offer, allowed),
             }
         )
     return profiles
