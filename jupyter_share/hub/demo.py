@@ -59,7 +59,11 @@ def check_requirements() -> str:
     import importlib.util
     from importlib.metadata import PackageNotFoundError, version
 
-    if importlib.util.find_spec("jupyterhub") is None:
+    try:
+        installed = importlib.util.find_spec("jupyterhub") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if not installed:
         raise DemoError(
             f"JupyterHub is not installed in this Python ({sys.executable}); install the hub extra: "
             f"`{PIP_INSTALL}` (from a checkout: `{PIP_INSTALL_CHECKOUT}`)"
