@@ -20,8 +20,11 @@ from traitlets import Bool, Dict, Float, Integer, List, Type, Unicode, default, 
 
 from . import __version__
 from .answers import AnswerCache
-from .auth import install, owner_user
-from .guests import Guest, GuestConnections, relative_path, request_refusal
+from .auth import IdentityHooks, install, owner_user
+from .guest_activity import GuestActivity
+from .guest_cookies import GuestClaim, GuestCookies
+from .guests import Guest, guest_workspace, refusal
+from .secret_filter import SecretMask, secret_filter
 from .sessions import FailedAttempts, PersonalLinks
 from .capture import capture_environment
 from .directory import Directory, StandaloneDirectory
@@ -35,8 +38,6 @@ from .store import ShareStore, SQLStore
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
-#: How long a guest's signed cookie is accepted; the link's grant is checked on every request.
-GUEST_COOKIE_DAYS = 30
 
 
 def started_by_jupyterhub() -> bool:
@@ -192,7 +193,8 @@ class ShareApp(ExtensionApp):
     def initialize_settings(self) -> None:
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
         self._io_loop = IOLoop.current()
-        self.guest_connections = GuestConnections()
+        self.guest_activity = GuestActivity(self.serverapp)
+        self._mask_secrets_for_everyone_but_the_owner()
         if self.resolved_mode == "hub":
             self._initialize_hub_mode()
             return
@@ -211,8 +213,9 @@ class ShareApp(ExtensionApp):
             self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
         self._keep_token_out_of_pages()
-        standalone = self.resolved_mode == "standalone"
-        install(self.serverapp, self.settings, self._resolve_user, self._resolve_guest if standalone else None)
+        self.guest_cookies = GuestCookies()
+        self._session_id: Optional[str] = None
+        install(self.serverapp, IdentityHooks(self._resolve_user, self._resolve_guest, self._clear_guest))
         self.log.info(
             "jupyter_share %s: %s mode, user %r, store %s",
             __version__,
@@ -223,16 +226,34 @@ class ShareApp(ExtensionApp):
             else type(self.service.store).__name__,
         )
 
+    def _server_secrets(self) -> list:
+        """Every credential of the owner or the server that a page or answer could carry."""
+        provider = self.serverapp.identity_provider
+        found = [getattr(provider, "token", None), self.serverapp.web_app.settings.get("cookie_secret")]
+        hub_auth = getattr(provider, "hub_auth", None)
+        found += [getattr(hub_auth, "api_token", None), os.environ.get("JUPYTERHUB_API_TOKEN"),
+                  os.environ.get("JPY_API_TOKEN"), os.environ.get("JUPYTER_TOKEN")]
+        return found
+
+    def _mask_secrets_for_everyone_but_the_owner(self) -> None:
+        """See `secret_filter`: installed first, so that it runs before compression."""
+        transforms = self.serverapp.web_app.transforms
+        if not any(getattr(t, "__name__", "") == "SecretFilter" for t in transforms):
+            transforms.insert(0, secret_filter(SecretMask(self._server_secrets)))
+
     def _keep_token_out_of_pages(self) -> None:
-        """JupyterLab writes the server's token into every page it serves, so any guest's
-        browser would receive the owner's credentials. Pages get none (as under JupyterHub):
-        browsers authenticate with the login cookie and the XSRF token."""
+        """JupyterLab writes the server's token into every page it serves. Pages get none (as
+        under JupyterHub): browsers authenticate with the login cookie and the XSRF token.
+        A guest's JupyterLab keeps its layout in a workspace of its own."""
         previous = self.serverapp.web_app.settings.get("page_config_hook")
 
         def without_token(handler, page_config):
             if previous is not None:
                 page_config = previous(handler, page_config)
             page_config["token"] = ""
+            guest = guest_of(handler)
+            if guest is not None:
+                page_config["workspace"] = guest_workspace(guest.username)
             return page_config
 
         self.settings["page_config_hook"] = without_token
@@ -261,7 +282,7 @@ class ShareApp(ExtensionApp):
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_hub_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
-        install(self.serverapp, self.settings, self._resolve_hub_user, None)
+        install(self.serverapp, IdentityHooks(self._resolve_hub_user))
         self.log.info("jupyter_share %s: hub mode, server of %r, share service %s", __version__, self.username,
                       self.service_client.api_url if self.service_client else "(not configured)")
 
@@ -284,7 +305,7 @@ class ShareApp(ExtensionApp):
         return user
 
     async def _check_hub_guests(self) -> None:
-        keys = self.guest_connections.link_ids()
+        keys = self.guest_activity.link_ids()
         if not keys or self.container_access is None:
             return
         try:
@@ -297,7 +318,7 @@ class ShareApp(ExtensionApp):
         except Exception as e:
             self.log.warning("jupyter_share: checking guests' access failed: %s", e)
             return
-        self.guest_connections.close_refused(guests, self.serverapp.base_url, hub=True)
+        await self.guest_activity.follow(guests)
 
     def _forget_hub_answers(self) -> None:
         """The Hub's answers about tokens are kept for minutes (HubAuth.cache_max_age): someone
@@ -378,58 +399,53 @@ class ShareApp(ExtensionApp):
     # -- identity and the current container -------------------------------------------------
 
     def _resolve_user(self, handler: web.RequestHandler, user):
-        """Who a request authenticated by the server's own identity provider acts as
-        (standalone: the owner, however the provider names them)."""
-        return owner_user(self.username, self.display_name or None)
+        """Whoever the server's own identity provider authenticates is the owner, as that
+        provider names them (standalone; the share API acts for them as `username`)."""
+        return user
 
     # -- guests: neighbours signed in by a personal link --------------------------------------
 
-    def guest_cookie_name(self, handler: web.RequestHandler) -> str:
-        return self.serverapp.identity_provider.get_cookie_name(handler) + "-share-guest"
+    def _cookie_path(self) -> str:
+        return self.serverapp.base_url
 
     def sign_in_guest(self, handler: web.RequestHandler, link) -> None:
-        """Set the signed cookie that makes this browser the link's guest."""
-        handler.set_secure_cookie(
-            self.guest_cookie_name(handler),
-            json.dumps({"link": link.id, "user": link.username}),
-            expires_days=None,  # a browser-session cookie
-            httponly=True,
-            samesite="Lax",
-            secure=handler.request.protocol == "https",
-        )
+        """Set the cookie that makes this browser the link's guest in this container."""
+        claim = GuestClaim(link.id, link.username, link.resource_id)
+        self.guest_cookies.set(handler, claim, self._cookie_path())
 
     def _resolve_guest(self, handler: web.RequestHandler):
-        """The guest a request's link cookie names, if its link still works; refuses (403)
-        what that guest may not do."""
-        raw = handler.get_secure_cookie(self.guest_cookie_name(handler), max_age_days=GUEST_COOKIE_DAYS)
-        if not raw:
+        """The guest whose cookie for this container a request carries, if their link still
+        works; refuses (403) what that guest may not do."""
+        session_id = self._session_id
+        if session_id is None or self.service is None:
+            return None  # no link of this container was ever opened
+        claim = self.guest_cookies.read(handler, session_id)
+        if claim is None:
             return None
-        try:
-            claim = json.loads(raw)
-            link_id, username = str(claim["link"]), str(claim["user"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        permission = self.links.permissions([link_id]).get(link_id)
+        permission = self.links.permissions([claim.link_id]).get(claim.link_id)
         if permission is None:
             return None  # revoked, expired or replaced: not signed in
-        self._admit_guest(handler, Guest(username, self.username, permission, link_id))
-        return owner_user(username)
+        self._admit_guest(handler, Guest(claim.username, self.username, permission, claim.link_id))
+        return owner_user(claim.username)
+
+    def _clear_guest(self, handler: web.RequestHandler) -> None:
+        if self._session_id is not None:
+            self.guest_cookies.clear(handler, self._session_id, self._cookie_path())
 
     def _admit_guest(self, handler: web.RequestHandler, guest: Guest, hub: bool = False) -> None:
-        """Mark the request as the guest's, refuse (403) what they may not do, and keep their
-        websockets, to close them when their access ends or shrinks."""
+        """Mark the request as the guest's, refuse (403) what they may not do, and follow what
+        they open and start, to end it when their access ends or shrinks."""
         handler._jupyter_share_guest = guest
-        path = relative_path(handler.request.path, self.serverapp.base_url)
-        refusal = request_refusal(guest, handler.request.method, path, hub)
-        if refusal:
+        handler.request._jupyter_share_guest = guest
+        why = refusal(guest, handler, hub)
+        if why:
             # Signed in, but not for this: error pages and logs may read current_user.
             handler.current_user = None
-            raise web.HTTPError(403, refusal)
-        if isinstance(handler, WebSocketHandler):
-            self.guest_connections.add(guest.link_id, handler)
+            raise web.HTTPError(403, why)
+        self.guest_activity.admitted(guest, handler)
 
     async def _check_guests(self) -> None:
-        link_ids = self.guest_connections.link_ids()
+        link_ids = self.guest_activity.link_ids()
         if not link_ids:
             return
         try:
@@ -438,7 +454,7 @@ class ShareApp(ExtensionApp):
             self.log.exception("jupyter_share: checking guests' access failed")
             return
         guests = {i: (Guest("", self.username, live[i], i) if i in live else None) for i in link_ids}
-        self.guest_connections.close_refused(guests, self.serverapp.base_url)
+        await self.guest_activity.follow(guests)
 
     def session_spec(self) -> dict:
         return {
@@ -452,4 +468,5 @@ class ShareApp(ExtensionApp):
     def current_session_id(self) -> str:
         """The id of this server's session resource, created on first use (and again if the
         owner deleted it)."""
-        return self.service.ensure_session(self.username, self.session_name, self.session_spec()).id
+        self._session_id = self.service.ensure_session(self.username, self.session_name, self.session_spec()).id
+        return self._session_id

@@ -1,112 +1,49 @@
-"""Identity and authorization: who a request acts as, and what a guest may do.
+"""Identity and authorization in the owner's container: who a request acts as, through
+jupyter_server's own hooks.
 
-jupyter_server alone gives each token-authenticated client a fresh anonymous name, so the same
-person shows up under a new name in every browser. Standalone, the server belongs to one user:
-`ShareIdentityProvider` wraps the configured identity provider and gives everyone it
-authenticates (token or login cookie) the name `ShareApp.username`. Under JupyterHub the
-configured provider already names the Hub user, and it is left alone. Requests it does not
-authenticate may carry a guest's link cookie: then they act as that guest, within the rules
-of `guests`, which `ShareAuthorizer` also applies, before the configured authorizer.
+The configured identity provider and authorizer stay what they are: `install` mixes a small
+class into each instance's own class, so they are still instances of the configured classes,
+keep their configuration and attributes, and anything that inspects or configures them
+reaches them. What the mixins add:
+
+- Whoever the configured provider authenticates is who it says (standalone: the owner, with
+  the provider's name, initials, colour and avatar; under JupyterHub the owner or a Hub user
+  the share service lets in as a guest, `hooks.authenticated`).
+- A request nobody authenticated may carry a guest's credential (a personal link's cookie,
+  `hooks.guest`).
+- A guest never receives an owner's credential: no login cookie is set and no identity is
+  updated for a request that acts as a guest.
+- The authorizer holds guests to `guests.refusal` before asking the configured one.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Optional
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Optional, Union
 
-from jupyter_server.auth.authorizer import Authorizer
-from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.auth.identity import User
 from tornado import web
 
-from .guests import Guest, authorizer_allows
+from .guests import ANONYMOUS_FOR_GUESTS, Guest, handler_name
 
-# What jupyter_server and its extensions read of an identity provider, passed to the wrapped one
-# so that login, logout, tokens and cookies work exactly as configured.
-_DELEGATED = frozenset(
-    {
-        "auth_enabled",
-        "clear_login_cookie",
-        "cookie_name",
-        "cookie_options",
-        "cookie_secret_hook",
-        "get_cookie_name",
-        "get_handlers",
-        "get_secure_cookie_kwargs",
-        "get_token",
-        "get_user_cookie",
-        "get_user_token",
-        "generate_anonymous_user",
-        "is_token_authenticated",
-        "login_available",
-        "login_handler_class",
-        "logout_available",
-        "logout_handler_class",
-        "need_token",
-        "process_login_form",
-        "set_login_cookie",
-        "should_check_origin",
-        "token",
-        "token_generated",
-        "updatable_fields",
-        "update_user",
-        "user_from_cookie",
-        "user_to_cookie",
-        "validate_security",
-        "_force_clear_cookie",
-    }
-)
+MaybeAwaitable = Union[Any, Awaitable[Any]]
 
 
-class ShareIdentityProvider(IdentityProvider):
-    """Wraps the server's identity provider; maps whom it authenticates to a share user."""
+@dataclass
+class IdentityHooks:
+    """What the share extension says about a request's identity."""
 
-    def __init__(
-        self,
-        wrapped: IdentityProvider,
-        resolve: Callable[[web.RequestHandler, User], Optional[User]],
-        resolve_guest: Optional[Callable[[web.RequestHandler], Optional[User]]] = None,
-        **kwargs: Any,
-    ):
-        # Set before traitlets runs, since attribute reads go to `wrapped` from the start.
-        object.__setattr__(self, "_wrapped", wrapped)
-        object.__setattr__(self, "_resolve", resolve)
-        object.__setattr__(self, "_resolve_guest", resolve_guest)
-        # No parent: config meant for the wrapped provider must not land on the wrapper.
-        super().__init__(log=wrapped.log, **kwargs)
-
-    @property
-    def wrapped(self) -> IdentityProvider:
-        return object.__getattribute__(self, "_wrapped")
-
-    def __getattribute__(self, name: str) -> Any:
-        if name in _DELEGATED:
-            return getattr(object.__getattribute__(self, "_wrapped"), name)
-        return super().__getattribute__(name)
-
-    def __getattr__(self, name: str) -> Any:
-        # Attributes of a subclass of the wrapped provider (e.g. `hashed_password`).
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(object.__getattribute__(self, "_wrapped"), name)
-
-    async def get_user(self, handler: web.RequestHandler) -> Optional[User]:
-        user = self.wrapped.get_user(handler)
-        if inspect.isawaitable(user):
-            user = await user
-        if user is not None:
-            # The owner's credentials win over a guest cookie in the same browser.
-            resolved = object.__getattribute__(self, "_resolve")(handler, user)
-            return await resolved if inspect.isawaitable(resolved) else resolved
-        resolve_guest = object.__getattribute__(self, "_resolve_guest")
-        return resolve_guest(handler) if resolve_guest else None
-
-    def identity_model(self, user: User) -> dict:
-        return self.wrapped.identity_model(user)
+    #: (handler, user the configured provider authenticated) -> that user, or refuse (raise).
+    authenticated: Callable[[web.RequestHandler, User], MaybeAwaitable]
+    #: handler -> the guest User its credential names (admitted), or None.
+    guest: Optional[Callable[[web.RequestHandler], MaybeAwaitable]] = None
+    #: handler -> forget the guest credential in this browser (logging out).
+    clear_guest: Optional[Callable[[web.RequestHandler], None]] = None
 
 
-def owner_user(username: str, display_name: Optional[str] = None) -> User:
-    """The jupyter_server User for the server's owner."""
-    return User(username=username, name=username, display_name=display_name or username)
+async def _maybe_await(value: MaybeAwaitable) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 def guest_of(handler: web.RequestHandler) -> Optional[Guest]:
@@ -114,33 +51,84 @@ def guest_of(handler: web.RequestHandler) -> Optional[Guest]:
     return getattr(handler, "_jupyter_share_guest", None)
 
 
-class ShareAuthorizer(Authorizer):
-    """Wraps the server's authorizer: guests are held to their permission first, then every
-    request (guest or owner) also needs the configured authorizer's yes."""
+def is_owner_request(request: Any) -> bool:
+    """Whether the server's own identity provider authenticated this request (the owner, or
+    under JupyterHub anyone the Hub authenticated who is not a guest here)."""
+    return getattr(request, "_jupyter_share_owner", False)
 
-    def __init__(self, wrapped: Authorizer, **kwargs: Any):
-        super().__init__(identity_provider=wrapped.identity_provider, log=wrapped.log, **kwargs)
-        self.wrapped = wrapped
 
-    def is_authorized(self, handler: web.RequestHandler, user: User, action: str, resource: str):
+class _NoGuestCredentials(web.HTTPError):
+    def __init__(self) -> None:
+        super().__init__(403, "a guest cannot sign in or change identity here")
+
+
+class ShareIdentityProviderMixin:
+    """Mixed into the configured identity provider's class by `install`."""
+
+    _jupyter_share: IdentityHooks
+
+    async def get_user(self, handler: web.RequestHandler) -> Optional[User]:
+        user = await _maybe_await(super().get_user(handler))  # type: ignore[misc]
+        hooks = self._jupyter_share
+        if user is not None:
+            # The owner's credentials win over a guest cookie in the same browser.
+            user = await _maybe_await(hooks.authenticated(handler, user))
+            if user is not None and guest_of(handler) is None:
+                handler.request._jupyter_share_owner = True  # type: ignore[attr-defined]
+            return user
+        if hooks.guest is None or handler_name(type(handler)) in ANONYMOUS_FOR_GUESTS:
+            return None
+        return await _maybe_await(hooks.guest(handler))
+
+    def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
+        if guest_of(handler) is not None:
+            raise _NoGuestCredentials()
+        super().set_login_cookie(handler, user)  # type: ignore[misc]
+
+    def update_user(self, handler: web.RequestHandler, user_data: dict) -> User:
+        if guest_of(handler) is not None:
+            raise _NoGuestCredentials()
+        return super().update_user(handler, user_data)  # type: ignore[misc]
+
+    def persist_user_model(self, handler: web.RequestHandler) -> None:
+        if guest_of(handler) is not None:
+            raise _NoGuestCredentials()
+        super().persist_user_model(handler)  # type: ignore[misc]
+
+    def clear_login_cookie(self, handler: web.RequestHandler) -> None:
+        super().clear_login_cookie(handler)  # type: ignore[misc]
+        if self._jupyter_share.clear_guest is not None:
+            self._jupyter_share.clear_guest(handler)
+
+
+class ShareAuthorizerMixin:
+    """Mixed into the configured authorizer's class by `install`: a guest is held to the
+    guest rules (checked as the request was authenticated) and never acts on the server
+    itself; then the configured authorizer decides, as for everyone."""
+
+    def is_authorized(self, handler: web.RequestHandler, user: User, action: str, resource: str) -> Any:
         guest = guest_of(handler)
-        if guest is not None and not authorizer_allows(guest, action, resource):
+        if guest is not None and (resource == "server" or (resource == "config" and action != "read")):
             return False
-        return self.wrapped.is_authorized(handler, user, action, resource)
+        return super().is_authorized(handler, user, action, resource)  # type: ignore[misc]
 
 
-def install(serverapp: Any, settings: dict, resolve, resolve_guest) -> ShareIdentityProvider:
-    """Put the share identity provider and authorizer in front of the server's own, once.
-    `settings` is the extension's settings dict, which ExtensionApp copies over the web app's."""
-    current = serverapp.web_app.settings["identity_provider"]
-    if isinstance(current, ShareIdentityProvider):
-        return current
-    provider = ShareIdentityProvider(current, resolve, resolve_guest)
-    authorizer = ShareAuthorizer(serverapp.web_app.settings["authorizer"])
-    authorizer.identity_provider = provider
-    serverapp.identity_provider = provider
-    serverapp.authorizer = authorizer
-    for target in (serverapp.web_app.settings, settings):
-        target["identity_provider"] = provider
-        target["authorizer"] = authorizer
-    return provider
+def _mix(instance: Any, mixin: type) -> None:
+    """Give `instance` a class that is its own class with `mixin` in front, once."""
+    cls = type(instance)
+    if issubclass(cls, mixin):
+        return
+    instance.__class__ = type(cls.__name__, (mixin, cls), {"__module__": cls.__module__, "__doc__": cls.__doc__})
+
+
+def install(serverapp: Any, hooks: IdentityHooks) -> None:
+    """Extend the server's identity provider and authorizer in place (see the module's doc)."""
+    provider = serverapp.web_app.settings["identity_provider"]
+    _mix(provider, ShareIdentityProviderMixin)
+    provider._jupyter_share = hooks
+    _mix(serverapp.web_app.settings["authorizer"], ShareAuthorizerMixin)
+
+
+def owner_user(username: str, display_name: Optional[str] = None) -> User:
+    """A jupyter_server User with a name and nothing else (a guest's, as a link names them)."""
+    return User(username=username, name=username, display_name=display_name or username)

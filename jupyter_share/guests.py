@@ -1,43 +1,34 @@
-"""What a guest (a neighbour signed in by a personal link) may do in the owner's container.
+"""What a guest (a neighbour signed in by a personal link, or let in by a Hub share) may call in
+the owner's container: the one place that decides it.
 
-Two checks, so that a handler which never asks the authorizer is still covered:
-`request_refusal` looks at every guest request (method and path) as it is authenticated, and
-`authorizer_allows` answers jupyter_server's authorizer questions (action, resource).
+Default-deny. Every request of a guest is checked, as it is authenticated, against `ROUTES`:
+the handler class that tornado chose for it (not the path as written, so encodings, case, `//`
+or `..` cannot reach a route under another name) and the HTTP method. A handler that is not
+listed, such as one another extension adds later, is refused for every guest.
 
     view    read files, notebooks, kernelspecs, sessions and saved output; nothing that writes,
             starts or runs anything; of the share API only /me, shared-with-me and leaving
-    edit    everything a user does (files, kernels, terminals), but not shutting the server down,
-            nor the owner's settings and config
+    edit    what a user does (files, kernels, terminals, documents), but not shutting the server
+            down, changing the owner's settings, config or installation (lab build, extensions,
+            plugins), nor the server's metrics
     manage  edit, and may share the container with others (each with their own link)
+
+`docs/decisions.md` says what each level trusts a guest with.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import weakref
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
-from tornado.websocket import WebSocketHandler
+from tornado import web
 
 from .model import Permission
 
-log = logging.getLogger(__name__)
-
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# Paths relative to the server's base_url.
-_SHARE_API = re.compile(r"^jupyter-share/api/v1/(.*)$")
-_GUEST_SHARE_READS = re.compile(r"^(me|shared-with-me|sessions/current)$")
-_GUEST_CONTAINER = re.compile(r"^sessions/current(/.*)?$")
-_SHUTDOWN = re.compile(r"^api/shutdown/?$")
-# Connections that run code or watch the owner's activity live; all GET requests.
-_LIVE_CHANNELS = re.compile(
-    r"^(api/kernels/[^/]+/channels|terminals/websocket/.*|api/events/subscribe|api/collaboration/room/.*|lsp/ws/.*)/?$"
-)
-# The owner's own preferences.
-_OWNER_SETTINGS = re.compile(r"^(lab/api/settings|api/config)(/.*)?$")
+VIEW, EDIT = Permission.VIEW, Permission.EDIT
 
 
 @dataclass(frozen=True)
@@ -45,86 +36,171 @@ class Guest:
     username: str
     owner: str
     permission: Permission
+    #: The personal link (standalone) or `hub:<name>` (a Hub share) the guest came in by.
     link_id: str
 
     def describe(self) -> str:
-        return f"{self.owner}'s container, {self.permission.label} only" if self.permission == Permission.VIEW else f"{self.owner}'s container, {self.permission.label}"
+        if self.permission == Permission.VIEW:
+            return f"{self.owner}'s container, {self.permission.label} only"
+        return f"{self.owner}'s container, {self.permission.label}"
 
 
-def relative_path(path: str, base_url: str) -> str:
-    """A request's path relative to the server's base_url, as the rules here read paths."""
-    return path[len(base_url):] if path.startswith(base_url) else path.lstrip("/")
+#: A further condition on a listed route: why this request is refused, or None.
+Check = Callable[[Guest, web.RequestHandler, bool], Optional[str]]
 
 
-def request_refusal(guest: Guest, method: str, path: str, hub: bool = False) -> Optional[str]:
-    """Why `guest` may not make this request, or None if the request may go on. Under
-    JupyterHub (`hub`) guests share from their own server: of the share API only /me."""
-    method = method.upper()
-    share = _SHARE_API.match(path)
-    if share:
-        rest = share.group(1).rstrip("/")
-        if hub:
-            if method in READ_METHODS and rest == "me":
-                return None
-            return "guests share from their own server: this one offers them /me only"
-        if method in READ_METHODS and _GUEST_SHARE_READS.match(rest):
-            return None
-        if _GUEST_CONTAINER.match(rest) and "/grants" in rest:
-            # Leaving (any level) and sharing this container (manage): the service's rules decide.
-            return None
-        return "guests share from their own server: this container offers them /me, shared-with-me and its own grants"
-    if _SHUTDOWN.match(path):
-        return "only the owner can shut this server down"
-    if method not in READ_METHODS and _OWNER_SETTINGS.match(path):
-        return "the settings belong to the container's owner"
-    if guest.permission >= Permission.EDIT:
+@dataclass(frozen=True)
+class Route:
+    """A handler class a guest may call: the least permission for reading methods and for
+    writing ones (None: never), and an optional further check."""
+
+    handler: str
+    read: Optional[Permission] = VIEW
+    write: Optional[Permission] = None
+    check: Optional[Check] = None
+
+
+def _share_api(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+    """Of the share API a guest uses /me and shared-with-me, and this container
+    (`sessions/current`: its grants when managing, leaving at any level); the service's rules
+    decide the rest. Under JupyterHub guests share from their own server: /me only."""
+    name = type(handler).__name__
+    if hub or name == "HubProxyHandler":
+        me = name == "HubProxyHandler" and handler.path_args[:1] == ["me"] and handler.request.method == "GET"
+        return None if me else "guests share from their own server: this one offers them /me only"
+    if name in ("MeHandler", "SharedWithMeHandler"):
         return None
-    if method not in READ_METHODS:
-        return "view only: you cannot change anything here"
-    if _LIVE_CHANNELS.match(path):
-        return "view only: you cannot run code or open terminals here"
-    return None
+    if name == "DirectoryHandler" and guest.permission >= Permission.MANAGE:
+        return None  # the user picker, to share this container onward
+    args = handler.path_args
+    if len(args) >= 2 and args[0] == "sessions" and args[1] == "current":
+        return None
+    return "guests share from their own server: this container offers them /me, shared-with-me and its own grants"
 
 
-def authorizer_allows(guest: Guest, action: str, resource: str) -> bool:
-    """jupyter_server's question: may this guest do `action` (read, write, execute) on `resource`?"""
-    if resource == "share":
-        return True  # the share handlers apply the rules for this guest themselves
-    if resource == "server":
-        return False  # shutting down
-    if resource == "config" and action != "read":
-        return False
-    if guest.permission >= Permission.EDIT:
-        return True
-    return action == "read"
+def _own_workspace(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+    """A guest's JupyterLab keeps its layout in a workspace of its own (`guest_workspace`);
+    the owner's workspaces are theirs."""
+    if handler.request.method in READ_METHODS:
+        return None
+    name = (handler.path_kwargs.get("space_name") or "").strip("/")
+    return None if name == guest_workspace(guest.username) else "the owner's workspaces are theirs: a guest saves only their own"
 
 
-class GuestConnections:
-    """Open websockets of guests, so that a revoked or lowered guest loses them at once."""
+def guest_workspace(username: str) -> str:
+    """The JupyterLab workspace of a guest's layout in someone else's container."""
+    return f"jupyter-share-guest-{username}"
 
-    def __init__(self) -> None:
-        self._open: dict[str, "weakref.WeakSet[WebSocketHandler]"] = {}
 
-    def add(self, link_id: str, handler: WebSocketHandler) -> None:
-        self._open.setdefault(link_id, weakref.WeakSet()).add(handler)
+def _routes(*routes: Route) -> dict[str, Route]:
+    return {r.handler: r for r in routes}
 
-    def link_ids(self) -> list[str]:
-        for link_id in [k for k, v in self._open.items() if not v]:
-            del self._open[link_id]
-        return list(self._open)
 
-    def close_refused(self, guests: dict[str, Optional[Guest]], base_url: str, hub: bool = False) -> int:
-        """Close each open websocket whose guest is gone (None) or may no longer hold it."""
-        closed = 0
-        for link_id, guest in guests.items():
-            for handler in list(self._open.get(link_id, ())):
-                path = relative_path(handler.request.path, base_url)
-                if guest is None or request_refusal(guest, "GET", path, hub):
-                    reason = "access revoked" if guest is None else "access changed"
-                    log.info("jupyter_share: closing a websocket of a guest (%s): %s", reason, path)
-                    try:
-                        handler.close(4403, reason)
-                    except Exception:  # already closing
-                        log.debug("closing a guest websocket failed", exc_info=True)
-                    closed += 1
-        return closed
+#: Every handler a guest may reach, by qualified class name. Anything else is refused.
+ROUTES: dict[str, Route] = _routes(
+    # jupyter_server: pages and redirects
+    Route("jupyter_server.base.handlers.MainHandler"),
+    Route("jupyter_server.base.handlers.TrailingSlashHandler"),
+    Route("jupyter_server.base.handlers.Template404"),
+    Route("jupyter_server.base.handlers.RedirectWithParams"),
+    Route("jupyter_server.base.handlers.FileFindHandler"),
+    Route("jupyter_server.base.handlers.PublicStaticFileHandler"),
+    Route("jupyter_server.base.handlers.AuthenticatedFileHandler"),
+    Route("jupyter_server.view.handlers.ViewHandler"),
+    Route("jupyter_server.kernelspecs.handlers.KernelSpecResourceHandler"),
+    Route("jupyter_server.nbconvert.handlers.NbconvertFileHandler"),
+    Route("jupyter_server.nbconvert.handlers.NbconvertPostHandler", read=VIEW, write=EDIT),
+    # jupyter_server: the REST API
+    Route("jupyter_server.base.handlers.APIVersionHandler"),
+    Route("jupyter_server.services.api.handlers.APIStatusHandler"),
+    Route("jupyter_server.services.api.handlers.APISpecHandler"),
+    Route("jupyter_server.services.api.handlers.IdentityHandler"),  # PATCH /api/me: never
+    Route("jupyter_server.services.api.handlers.PathResolverHandler"),
+    Route("jupyter_server.services.config.handlers.ConfigHandler"),  # writes: the owner's
+    Route("jupyter_server.services.contents.handlers.ContentsHandler", write=EDIT),
+    Route("jupyter_server.services.contents.handlers.CheckpointsHandler", write=EDIT),
+    Route("jupyter_server.services.contents.handlers.ModifyCheckpointsHandler", write=EDIT),
+    Route("jupyter_server.services.contents.handlers.TrustNotebooksHandler", write=EDIT),
+    Route("jupyter_server.services.contents.handlers.NotebooksRedirectHandler"),
+    Route("jupyter_server.services.kernels.handlers.MainKernelHandler", write=EDIT),
+    Route("jupyter_server.services.kernels.handlers.KernelHandler", write=EDIT),
+    Route("jupyter_server.services.kernels.handlers.KernelActionHandler", write=EDIT),
+    # Websockets are GETs: the least permission is given as `read`.
+    Route("jupyter_server.services.kernels.websocket.KernelWebsocketHandler", read=EDIT),
+    Route("jupyter_server.services.kernelspecs.handlers.MainKernelSpecHandler"),
+    Route("jupyter_server.services.kernelspecs.handlers.KernelSpecHandler"),
+    Route("jupyter_server.services.sessions.handlers.SessionRootHandler", write=EDIT),
+    Route("jupyter_server.services.sessions.handlers.SessionHandler", write=EDIT),
+    Route("jupyter_server.services.nbconvert.handlers.NbconvertRootHandler"),
+    Route("jupyter_server.services.security.handlers.CSPReportHandler", write=VIEW),
+    Route("jupyter_server.services.events.handlers.EventHandler", read=None, write=EDIT),
+    # The server's event stream: the owner's activity, live.
+    Route("jupyter_server.services.events.handlers.SubscribeWebsocket", read=EDIT),
+    # jupyter-server-terminals
+    Route("jupyter_server_terminals.api_handlers.TerminalRootHandler", write=EDIT),
+    Route("jupyter_server_terminals.api_handlers.TerminalHandler", write=EDIT),
+    Route("jupyter_server_terminals.handlers.TermSocket", read=EDIT),
+    # JupyterLab (jupyterlab_server and jupyterlab): pages and read-only listings; settings
+    # and the installation (build, extensions, plugins) are the owner's.
+    Route("jupyterlab_server.handlers.LabHandler"),
+    Route("jupyterlab_server.handlers.NotFoundHandler"),
+    Route("jupyterlab_server.licenses_handler.LicensesHandler"),
+    Route("jupyterlab_server.listings_handler.ListingsHandler"),
+    Route("jupyterlab_server.settings_handler.SettingsHandler"),
+    Route("jupyterlab_server.themes_handler.ThemesHandler"),
+    Route("jupyterlab_server.translations_handler.TranslationsHandler"),
+    Route("jupyterlab_server.workspaces_handler.WorkspacesHandler", write=VIEW, check=_own_workspace),
+    Route("jupyterlab.handlers.announcements.NewsHandler"),
+    Route("jupyterlab.handlers.announcements.CheckForUpdateHandler"),
+    Route("jupyterlab.handlers.extension_manager_handler.ExtensionHandler"),
+    Route("jupyterlab.handlers.plugin_manager_handler.PluginHandler"),
+    # jupyter-lsp: language servers run processes
+    Route("jupyter_lsp.handlers.LanguageServersHandler"),
+    Route("jupyter_lsp.handlers.LanguageServerWebSocketHandler", read=EDIT),
+    # jupyter-collaboration: shared documents (the room runs the owner's document)
+    Route("jupyter_server_ydoc.handlers.DocSessionHandler", read=EDIT, write=EDIT),
+    Route("jupyter_server_ydoc.handlers.YDocWebSocketHandler", read=EDIT),
+    Route("jupyter_server_ydoc.handlers.TimelineHandler", read=EDIT, write=EDIT),
+    Route("jupyter_server_ydoc.handlers.UndoRedoHandler", read=EDIT, write=EDIT),
+    # jupyter_share: the share API (the service's rules decide within it) and link sign-in
+    *(
+        Route(f"jupyter_share.handlers.{name}", write=VIEW, check=_share_api)
+        for name in (
+            "MeHandler", "DirectoryHandler", "SharedWithMeHandler", "CollectionHandler",
+            "ResourceHandler", "GrantsHandler", "GrantHandler", "LinkReissueHandler",
+            "HistoryHandler", "EnvironmentHandler",
+        )
+    ),
+    Route("jupyter_share.hub.userserver.HubProxyHandler", check=_share_api),
+    Route("jupyter_share.handlers.LinkSignInHandler"),
+)
+
+#: Handlers where a guest is nobody: signing in with the server's own credentials, and out.
+ANONYMOUS_FOR_GUESTS = frozenset(
+    {"jupyter_server.auth.login.LoginFormHandler", "jupyter_server.auth.login.LoginHandler",
+     "jupyter_server.auth.logout.LogoutHandler"}
+)
+
+
+def handler_name(handler_class: type) -> str:
+    return f"{handler_class.__module__}.{handler_class.__qualname__}"
+
+
+def refusal(guest: Guest, handler: web.RequestHandler, hub: bool = False) -> Optional[str]:
+    """Why `guest` may not make this request, or None if it may go on."""
+    route = ROUTES.get(handler_name(type(handler)))
+    if route is None:
+        return "guests may not use this part of the server"
+    method = (handler.request.method or "").upper()
+    need = route.read if method in READ_METHODS else route.write if method in _WRITE_METHODS else None
+    if need is None:
+        return "only the owner may do this"
+    if guest.permission < need:
+        return "view only: you cannot change or run anything here"
+    return route.check(guest, handler, hub) if route.check else None
+
+
+def refused_on_socket(guest: Guest, handler_class: type) -> bool:
+    """Whether an open websocket of `handler_class` may no longer be held by `guest`."""
+    route = ROUTES.get(handler_name(handler_class))
+    return route is None or route.read is None or guest.permission < route.read

@@ -109,6 +109,10 @@ class ShareAPIBase:
     def username(self) -> str:
         return self.current_user.username
 
+    @property
+    def display_name(self) -> str:
+        return self.current_user.display_name or self.username
+
     #: Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None.
     answer_cache: Optional[AnswerCache] = None
 
@@ -221,6 +225,24 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
     def mode(self) -> str:
         return self.extensionapp.resolved_mode
 
+    @property
+    def username(self) -> str:
+        """A guest acts as themselves; anyone the server's identity provider authenticated is
+        the owner, `ShareApp.username`, however the provider names them."""
+        guest = guest_of(self)
+        return guest.username if guest is not None else self.extensionapp.username
+
+    @property
+    def display_name(self) -> str:
+        app = self.extensionapp
+        if guest_of(self) is not None:
+            return self.username
+        if app.display_name:
+            return app.display_name
+        # The provider's display name when it names the owner as the share store does.
+        user = self.current_user
+        return user.display_name if user.username == app.username and user.display_name else app.username
+
     def finish_text(self, text: str, content_type: str) -> None:
         self.finish(text, set_content_type=content_type)  # APIHandler would say JSON
 
@@ -260,7 +282,7 @@ class MeEndpoint(ShareAPIBase):
     @authorized
     async def get(self):
         me = await self.call(self.service.me)
-        me["display_name"] = self.current_user.display_name or me["username"]
+        me["display_name"] = self.display_name
         me["mode"] = self.mode
         me.update(self.me_extras())
         self.write_json(me)
@@ -387,14 +409,16 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
         self.request.uri = self.request.path = self.request.path.replace(token, token.split(".", 1)[0] + ".…")
         app = self.extensionapp
         client = self.request.remote_ip or "?"
-        if app.link_attempts.blocked(client):
-            self.set_status(429)
-            self.finish(_PAGE.format(title="Too many attempts", text="Too many wrong links from here. Wait a minute, then try again."))
-            return
         link = None
         if app.resolved_mode == "standalone":
+            # A valid link always works: the count of wrong ones only changes how they are
+            # answered, so that nobody on the same address (or proxy) can lock a neighbour out.
             link = await IOLoop.current().run_in_executor(None, app.links.verify, token)
-        if link is None or link.resource_id != app.current_session_id():
+        if link is None or link.resource_id != await IOLoop.current().run_in_executor(None, app.current_session_id):
+            if app.link_attempts.blocked(client):
+                self.set_status(429)
+                self.finish(_PAGE.format(title="Too many attempts", text="Too many wrong links from here. Wait a minute, then try again."))
+                return
             app.link_attempts.failed(client)
             self.log.warning("jupyter_share: a personal link was refused for %s", client)
             self.set_status(403)

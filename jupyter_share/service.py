@@ -428,6 +428,10 @@ class ShareService:
         grant = self.store.get_grant(resource.id, principal, self.clock())
         if grant is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
+        if user != resource.owner and grant.granted_by != user:
+            # A new link cuts the grantee off and is shown to whoever asks for it: a manager
+            # could then sign in under someone else's name.
+            raise Forbidden(f"only {resource.owner} or whoever shared with {principal.name} may issue their link")
         link, token = new_link(resource.id, principal.name, user, self.clock())
         self.store.replace_link(link, self._audit("relink", user, resource, principal, grant.permission))
         self._event("relink", user, resource, str(principal), grant.permission.label)

@@ -90,16 +90,19 @@ def start_server(
     users: Optional[list] = None,
     extra_args: Optional[list] = None,
     share_enabled: bool = True,
+    extensions: Optional[dict] = None,
+    env: Optional[dict] = None,
+    root: Optional[Path] = None,
 ) -> Server:
     """Start a server; call `wait_ready` on it (several may start at once)."""
-    root = workdir / username
+    root = root or workdir / username
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     token = f"token-of-{username}-{os.urandom(8).hex()}"
     log_path = workdir / f"{username}-{port}.log"
     config_path = root / "share_config.json"
     config_path.write_text(json.dumps({"ShareApp": {"groups": groups or {}, "users": users or []}}))
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     # Each server gets its own runtime and data dirs so neighbours share only the store.
     env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")
     env["JUPYTER_DATA_DIR"] = str(root / ".data")
@@ -114,7 +117,7 @@ def start_server(
         "--ServerApp.ip=127.0.0.1",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        f"--ServerApp.jpserver_extensions={{'jupyter_share': {share_enabled}}}",
+        f"--ServerApp.jpserver_extensions={ {'jupyter_share': share_enabled, **(extensions or {})}!r}",
         f"--ShareApp.username={username}",
         f"--ShareApp.db_url={db_url}",
         f"--config={config_path}",
