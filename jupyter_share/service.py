@@ -569,8 +569,10 @@ class ShareService:
                 if own is not None:
                     if self._settled(own.created_at, now):
                         self._drop_unshared(resource, principal, now)  # the Hub ended it
-                elif groups & self.containers.shares_of(resource):
-                    self.containers.share_with_user(resource, user)  # through a group the Hub still shares
+                elif any(user in self.containers.members(g.name) for g in groups & self.containers.shares_of(resource)):
+                    # Through a group the Hub still shares, whose members (as the sync reads
+                    # them) include the user: the member's own share, the door the Hub opens.
+                    self.containers.share_with_user(resource, user)
         except ShareError as e:
             log.warning("jupyter_share: listing without the Hub's shares: %s", e)
 

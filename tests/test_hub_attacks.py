@@ -353,3 +353,124 @@ def test_the_documented_service_options_are_the_codes_defaults():
     assert set(rows) == numeric, "document every numeric option of ShareServiceApp, and only those"
     for name, documented in rows.items():
         assert float(documented) == float(traits[name].default_value), name
+
+
+# -- on a real JupyterHub -------------------------------------------------------------------------
+
+from .hubs import hub  # noqa: E402,F401  (a fixture: one Hub for the tests below)
+from .test_hub_e2e import API, hub_shares  # noqa: E402
+
+#: How soon a change at the Hub that removes access must hold (the service's membership cache,
+#: 2 s, and the owner's server's 0.5 s, with room for a loaded machine): not the 300 s of the
+#: Hub's token cache.
+WITHIN = 6.0
+
+
+class Stage:
+    def __init__(self, hub):
+        self.hub = hub
+        self.tokens = {name: hub.token(name) for name in ("alice", "bob", "carol")}
+
+    def client(self, user):
+        return self.hub.token_client(self.tokens[user])
+
+    def api(self, server=""):
+        return self.hub.server_url("alice", server) + API
+
+    def refused_within(self, user, url, seconds=WITHIN, method="GET", **kw) -> float:
+        """Seconds until `user`'s request is refused (403); fails after `seconds`."""
+        start = time.monotonic()
+        while True:
+            r = self.client(user).request(method, url, **kw)
+            if r.status_code == 403:
+                return time.monotonic() - start
+            assert time.monotonic() - start < seconds, (r.status_code, r.text[:300])
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def stage(hub):
+    hub.wait_service()
+    for group, members in (("g10", ["bob"]), ("g11", ["carol"])):
+        r = hub.api("POST", f"groups/{group}", json={"users": members})
+        assert r.status_code == 201, r.text
+    hub.start_server("alice")
+    hub.start_server("alice", "twelve")
+    stage = Stage(hub)
+    alice = stage.client("alice")
+    assert alice.put(hub.server_url("alice") + "api/contents/notes.txt", json={"type": "file", "format": "text", "content": "alice's"}).status_code in (200, 201)
+    # Item 10's group grant first: it must be older than the settle window when bob leaves.
+    r = alice.put(stage.api() + "sessions/current/grants/group:g10", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    stage.g10_at = time.monotonic()
+    assert stage.client("bob").get(hub.server_url("alice") + "api/contents/notes.txt").status_code == 200
+    return stage
+
+
+def test_e2e_11_a_member_removed_from_a_group_is_refused_within_seconds(stage):
+    hub, alice = stage.hub, stage.client("alice")
+    notes = hub.server_url("alice") + "api/contents/notes.txt"
+    r = alice.put(stage.api() + "sessions/current/grants/group:g11", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    # carol reads: the Hub's answer about her token (with her groups) is now cached for 300 s.
+    assert stage.client("carol").get(notes).status_code == 200
+    r = hub.api("DELETE", "groups/g11/users", json={"users": ["carol"]})
+    assert r.status_code == 200, r.text
+    took = stage.refused_within("carol", notes)
+    print(f"carol refused {took:.2f} s after leaving g11")
+    assert stage.client("carol").get(hub.service_api + "shared-with-me", params={"kind": "session"}).json()["items"] == []
+
+
+def test_e2e_12_a_revoke_at_the_hub_is_not_made_again_and_holds_at_once(stage):
+    hub, alice = stage.hub, stage.client("alice")
+    contents = hub.server_url("alice", "twelve") + "api/contents"
+    r = alice.put(stage.api("twelve") + "sessions/current/grants/bob", json={"permission": "edit"})
+    assert r.status_code == 201, r.text
+    assert stage.client("bob").get(contents).status_code == 200
+    # An admin ends the share at the Hub while the grant is younger than the settle window,
+    # and the server is shared with nobody else at the Hub.
+    r = hub.api("PATCH", "shares/alice/twelve", json={"user": "bob"})
+    assert r.status_code == 200, r.text
+    assert hub_shares(hub, "alice", "twelve") == set()
+    # The owner's access list merges with the Hub: it does not share the server again.
+    assert alice.get(stage.api("twelve") + "sessions/current/grants").status_code == 200
+    stage.client("bob").get(hub.service_api + "shared-with-me")
+    assert hub_shares(hub, "alice", "twelve") == set()
+    took = stage.refused_within("bob", contents)
+    print(f"bob refused {took:.2f} s after the admin's revoke")
+    r = stage.client("bob").put(contents + "/bob.txt", json={"type": "file", "format": "text", "content": "x"})
+    assert r.status_code == 403, r.text
+
+
+def test_e2e_10_leaving_a_group_never_becomes_an_edit_grant(stage):
+    hub, alice, bob = stage.hub, stage.client("alice"), stage.client("bob")
+    time.sleep(max(0.0, stage.g10_at + 32 - time.monotonic()))  # the group grant is settled
+    notes = hub.server_url("alice") + "api/contents/notes.txt"
+    assert bob.get(notes).status_code == 200
+    assert "bob" in hub_shares(hub, "alice")  # the member's own share, made for the group grant
+    r = hub.api("DELETE", "groups/g10/users", json={"users": ["bob"]})
+    assert r.status_code == 200, r.text
+    # The merges run at once and again (the owner's access list, bob's list): no user:bob
+    # grant appears, and bob is refused within seconds.
+    for _ in range(3):
+        grants = alice.get(stage.api() + "sessions/current/grants").json()["items"]
+        assert "user:bob" not in [g["principal"] for g in grants], grants
+        bob.get(hub.service_api + "shared-with-me", params={"kind": "session"})
+    stage.refused_within("bob", notes)
+    grants = alice.get(stage.api() + "sessions/current/grants").json()["items"]
+    assert [(g["principal"], g["permission"]) for g in grants if g["principal"] != "group:g11"] == [("group:g10", "view")]
+
+    def listed():
+        items = bob.get(hub.service_api + "shared-with-me", params={"kind": "session"}).json()["items"]
+        return [i for i in items if i["owner"] == "alice" and i["name"] == "default server"]
+
+    deadline = time.monotonic() + WITHIN
+    while listed():
+        assert time.monotonic() < deadline, listed()
+        time.sleep(0.2)
+    # His share left at the Hub is taken back, and he neither reads nor writes.
+    assert "bob" not in hub_shares(hub, "alice")
+    r = bob.put(hub.server_url("alice") + "api/contents/bob.txt", json={"type": "file", "format": "text", "content": "x"})
+    assert r.status_code == 403, r.text
+    history = alice.get(stage.api() + "sessions/current/history").json()["items"]
+    assert not [h for h in history if h["principal"] == "user:bob"], history
