@@ -193,9 +193,9 @@ def make_service(tmp_path, hub_url, timeout=2.0):
     clock = Clock()
     service = ShareService(
         SQLStore(url=f"sqlite:///{tmp_path / 'share.db'}"),
-        HubDirectory(api, cache_seconds=0),
+        HubDirectory(api, cache_seconds=0, membership_seconds=0),
         emit=events.append,
-        containers=HubContainers(api, cache_seconds=0),
+        containers=HubContainers(api, cache_seconds=0, membership_seconds=0),
         clock=clock,
     )
     service.events = events
