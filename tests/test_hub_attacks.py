@@ -236,7 +236,13 @@ def test_11_the_owners_server_asks_the_service_not_the_token(tmp_path, fake_hub,
 # -- a formation's environment (items 13 and 14) --------------------------------------------------
 
 from jupyter_share.client import ShareClient  # noqa: E402
-from jupyter_share.hub.spawner import DEFAULT_ALLOWED_ENV, FormationEnvironment, apply_user_options, options_form  # noqa: E402
+from jupyter_share.hub.spawner import (  # noqa: E402
+    DEFAULT_ALLOWED_ENV,
+    FormationEnvironment,
+    apply_user_options,
+    options_form,
+    profile_list,
+)
 
 from .servers import running_servers  # noqa: E402
 from .test_hub_spawner import ContainerSpawner, api_url, base_env, make_spawner, parse_form  # noqa: E402
@@ -292,6 +298,15 @@ def test_13_what_an_editor_writes_never_runs_in_the_owners_server(owner_and_edit
     [(_, value, text, attrs)] = [o for o in parse_form(form).options if o[1] == f"formation:{formation['id']}"]
     assert "LD_PRELOAD" in attrs["title"] and "not on this Hub's allow-list" in attrs["title"]
     assert "attacked does not set" in form and "PYTHONSTARTUP" in form
+    # KubeSpawner's profile says it too, and carries none of them.
+    caplog.set_level("WARNING")
+    [profile] = [p for p in asyncio.run(profile_list(spawner)) if p["slug"] == f"formation-{formation['id']}"]
+    assert "LD_PRELOAD" in profile["description"]
+    override = profile["kubespawner_override"]["environment"]
+    assert not set(REFUSED) & set(override) and override["MY_DATA"] == "/data/y"
+    assert override["JUPYTER_SHARE_REFUSED_ENV"].split(",") == sorted(REFUSED)
+    assert "_PYTHON_SYSCONFIGDATA_NAME" in caplog.text
+    caplog.clear()
     # Launching it: none of them is set, each is named in the log and in the server.
     caplog.set_level("WARNING")
     asyncio.run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"}))

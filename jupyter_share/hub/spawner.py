@@ -780,6 +780,12 @@ async def profile_list(spawner: Any) -> list[dict]:
             continue
         kind = "Formation" if offer.kind == "formation" else "Image"
         description = " · ".join(p for p in (offer.description.strip(), _facts(offer)) if p)
+        if offer.refused_env:  # KubeSpawner applies the profile itself: say it here
+            spawner.log.warning(
+                "jupyter_share: the profile of %s for %s leaves out its variables %s: not on the allow-list "
+                "of a formation's variables (c.FormationEnvironment.allowed)",
+                offer.value, spawner.user.name, ", ".join(offer.refused_env),
+            )
         profiles.append(
             {
                 "display_name": _esc(f"{kind}: {offer.label}"),
