@@ -212,7 +212,7 @@ class ShareApp(ExtensionApp):
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
-        self._keep_token_out_of_pages()
+        self._adjust_page_config(blank_token=True)
         self.guest_cookies = GuestCookies()
         self._session_id: Optional[str] = None
         install(self.serverapp, IdentityHooks(self._resolve_user, self._resolve_guest, self._clear_guest))
@@ -241,16 +241,18 @@ class ShareApp(ExtensionApp):
         if not any(getattr(t, "__name__", "") == "SecretFilter" for t in transforms):
             transforms.insert(0, secret_filter(SecretMask(self._server_secrets)))
 
-    def _keep_token_out_of_pages(self) -> None:
-        """JupyterLab writes the server's token into every page it serves. Pages get none (as
-        under JupyterHub): browsers authenticate with the login cookie and the XSRF token.
-        A guest's JupyterLab keeps its layout in a workspace of its own."""
+    def _adjust_page_config(self, blank_token: bool) -> None:
+        """JupyterLab writes the server's token into every page it serves. Standalone, pages
+        get none (as under JupyterHub, whose hook writes the visitor's own token): browsers
+        authenticate with the login cookie and the XSRF token. A guest's JupyterLab keeps its
+        layout in a workspace of its own."""
         previous = self.serverapp.web_app.settings.get("page_config_hook")
 
         def without_token(handler, page_config):
             if previous is not None:
                 page_config = previous(handler, page_config)
-            page_config["token"] = ""
+            if blank_token:
+                page_config["token"] = ""
             guest = guest_of(handler)
             if guest is not None:
                 page_config["workspace"] = guest_workspace(guest.username)
@@ -277,12 +279,11 @@ class ShareApp(ExtensionApp):
                 self.username,
             )
         self.container_access = ContainerAccess(self.service_client, self.guest_check_interval) if self.service_client else None
-        #: The groups of each guest seen, for rechecking their open websockets.
-        self._hub_guest_groups: dict[str, list[str]] = {}
         if self.guest_check_interval > 0:
             self._guest_checker = PeriodicCallback(self._check_hub_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
         install(self.serverapp, IdentityHooks(self._resolve_hub_user))
+        self._adjust_page_config(blank_token=False)
         self.log.info("jupyter_share %s: hub mode, server of %r, share service %s", __version__, self.username,
                       self.service_client.api_url if self.service_client else "(not configured)")
 
@@ -290,17 +291,16 @@ class ShareApp(ExtensionApp):
         """The owner passes; anyone else the Hub lets in is a guest held to their grant."""
         if user.username == self.username:
             return user
-        groups = list((getattr(user, "hub_user", None) or {}).get("groups") or [])
         if self.container_access is None:
             raise web.HTTPError(403, f"only {self.username} may use this server")
         try:
-            permission = await self.container_access.permission(user.username, groups)
+            # The service reads the guest's groups from the Hub now (never the token cache's).
+            permission = await self.container_access.permission(user.username)
         except Exception as e:
             self.log.warning("jupyter_share: could not check %s's access: %s", user.username, e)
             raise web.HTTPError(503, "your access to this server cannot be checked right now; try again") from None
         if permission is None:
             raise web.HTTPError(403, f"{self.username} does not share this server with you (any more)")
-        self._hub_guest_groups[user.username] = groups
         self._admit_guest(handler, Guest(user.username, self.username, permission, f"hub:{user.username}"), hub=True)
         return user
 
@@ -313,7 +313,7 @@ class ShareApp(ExtensionApp):
             guests = {}
             for key in keys:
                 username = key.removeprefix("hub:")
-                permission = await self.container_access.permission(username, self._hub_guest_groups.get(username, []))
+                permission = await self.container_access.permission(username)
                 guests[key] = Guest(username, self.username, permission, key) if permission else None
         except Exception as e:
             self.log.warning("jupyter_share: checking guests' access failed: %s", e)

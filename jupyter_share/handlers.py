@@ -16,12 +16,13 @@ from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
-from jupyter_server.utils import url_path_join
+from jupyter_server.utils import ensure_async, url_path_join
 from tornado.ioloop import IOLoop
 
 from .answers import AnswerCache
 from .auth import guest_of
-from .model import AuditEntry, Grant, Kind, Page, ResourceView, ShareError
+from .model import AuditEntry, Grant, InvalidInput, Kind, Page, ResourceView, ShareError
+from .rekey import rekey as rekey_server
 from .service import ShareResult, ShareService
 
 API_PREFIX = "jupyter-share/api/v1"
@@ -157,6 +158,16 @@ class ShareAPIBase:
     def me_extras(self) -> dict:
         return {}
 
+    def can_rekey(self, kind: Kind, resource_id: str) -> Any:
+        """Whether `rekey` can re-key this container (bool, or an awaitable of one), asked
+        before revoking: standalone, only the container answering (`is_this_container`)."""
+        return self.is_this_container(kind, resource_id)
+
+    def rekey(self) -> Any:
+        """Give this server a new token and cookie secret (see `rekey`); what to tell the owner:
+        a message, or a dict with `message` and more fields of the answer (or an awaitable)."""
+        raise InvalidInput("this server cannot re-key a container", field="rekey")
+
     def json_body(self) -> Any:
         if not self.request.body:
             return None
@@ -256,6 +267,11 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
         caller reached it."""
         base = self.extensionapp.public_url or f"{self.request.protocol}://{self.request.host}{self.base_url}"
         return url_path_join(base, "jupyter-share/link", token)
+
+    def rekey(self) -> str:
+        rekey_server(self.serverapp, self)
+        return ("This server has a new token and cookie secret; this browser stays signed in. "
+                f"`jupyter server list` shows the new token ({self.serverapp.info_file}).")
 
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
         """Personal links open the container answering, in standalone mode."""
@@ -382,7 +398,15 @@ class GrantEndpoint(ShareAPIBase):
     @authorized
     async def delete(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
-        await self.call(self.service.revoke, kind, await self.resource_id(kind, raw_id), raw_principal)
+        rid = await self.resource_id(kind, raw_id)
+        rekey = await self.call(self.service.check_rekey, kind, rid, self.get_query_argument("rekey", None))
+        if rekey and not await ensure_async(self.can_rekey(kind, rid)):
+            raise InvalidInput("a container is re-keyed by its own server: ask it there", field="rekey")
+        await self.call(self.service.revoke, kind, rid, raw_principal)
+        if rekey:
+            answer = await ensure_async(self.rekey())
+            self.write_json({"rekeyed": True, **(answer if isinstance(answer, dict) else {"message": answer})})
+            return
         self.set_status(204)
         self.finish()
 

@@ -455,6 +455,21 @@ class ShareService:
         )
         self._event(action, user, resource, str(principal), existing.permission.label)
 
+    def check_rekey(self, user: str, kind: Kind, resource_id: str, flag: Any) -> bool:
+        """Whether a revoke should also re-key the container (`?rekey=`): only its owner may,
+        and only a container has keys."""
+        if flag in (None, "", "false", "0"):
+            return False
+        if flag not in ("true", "1"):
+            raise InvalidInput("rekey is true or false", field="rekey")
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "view")
+        if kind != Kind.SESSION:
+            raise InvalidInput(f"only a container is re-keyed, not an {kind.noun}", field="rekey")
+        if user != resource.owner:
+            raise Forbidden(f"only {resource.owner} may re-key their container")
+        return True
+
     def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
         with self.store.reading():
             resource, _ = self._resolve(user, kind, resource_id, "manage")

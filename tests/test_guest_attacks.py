@@ -445,3 +445,44 @@ def test_a_named_provider_is_the_owners_identity(tmp_path):
         assert server.get("/me").json()["display_name"] == "Alice Liddell"
     finally:
         server.stop()
+
+
+# -- re-keying: nothing a departed edit guest copied still works -----------------------------
+
+def _runtime_token(server) -> str:
+    infos = list((server.root / ".runtime").glob("jpserver-*.json"))
+    assert len(infos) == 1
+    return json.loads(infos[0].read_text())["token"]
+
+
+def test_revoking_with_rekey_leaves_nothing_copied_working(tmp_path):
+    alice = _start(tmp_path)
+    try:
+        owner = httpx.Client(base_url=alice.url, follow_redirects=False, timeout=30)
+        owner.cookies.set("_xsrf", XSRF, domain="127.0.0.1")
+        owner.get(f"/login?token={alice.token}")
+        # What an edit guest can copy: the token (runtime file, environment) and a login
+        # cookie made with the cookie secret (its file is readable to code run as alice).
+        copied = httpx.Client(base_url=alice.url, follow_redirects=False, timeout=30)
+        copied.get(f"/login?token={alice.token}")
+        assert copied.get("/api/contents").status_code == 200
+        carol = Guest(alice, alice.put("/sessions/current/grants/carol", {"permission": "edit"}).json()["link"])
+        dave = Guest(alice, alice.put("/sessions/current/grants/dave", {"permission": "manage"}).json()["link"])
+        api = "/jupyter-share/api/v1/sessions/current/grants"
+        # only the owner re-keys; the flag is checked before anything is revoked
+        assert dave.request("DELETE", f"{api}/carol?rekey=true").status_code == 403
+        assert owner.delete(f"{api}/carol?rekey=maybe", headers={"X-XSRFToken": XSRF}).status_code == 400
+        assert carol.request("GET", "api/contents").status_code == 200
+        r = owner.delete(f"{api}/carol?rekey=true", headers={"X-XSRFToken": XSRF})
+        assert r.status_code == 200 and r.json()["rekeyed"] is True, r.text
+        assert alice.token not in r.text
+        assert owner.get("/api/contents").status_code == 200  # the owner's browser stays in
+        assert httpx.get(f"{alice.url}api/contents", headers={"Authorization": f"token {alice.token}"}).status_code in (401, 403)
+        assert copied.get("/api/contents").status_code in (302, 401, 403)
+        assert carol.request("GET", "api/contents").status_code in (401, 403)
+        new = _runtime_token(alice)
+        assert new != alice.token
+        assert httpx.get(f"{alice.url}api/contents", headers={"Authorization": f"token {new}"}).status_code == 200
+        assert dave.request("GET", "api/contents").status_code == 200  # other guests stay
+    finally:
+        alice.stop()

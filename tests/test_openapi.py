@@ -430,6 +430,11 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("GET", f"formations/{doomed['id']}/grants", expect=404)  # the grants went with it
     await c("DELETE", "sessions/current", expect=204)  # recreated on next use
     await c("GET", "sessions/current", expect=200)
+    # Revoking with re-keying, last of all: the server's token changes.
+    await c("PUT", "sessions/current/grants/bob", {"permission": "edit"}, expect=201)
+    await c("DELETE", "sessions/current/grants/bob", params={"rekey": "maybe"}, expect=400, valid=None)
+    rekeyed = await c("DELETE", "sessions/current/grants/bob", params={"rekey": "true"}, expect=200)
+    assert rekeyed["rekeyed"] is True
 
     # -- every documented answer was seen, or is listed with its reason --------------------
     documented = {

@@ -245,10 +245,21 @@ export class ShareAPI {
     );
   }
 
-  /** DELETE /{kind}/{id}/grants/{principal}: revoke, or leave. */
-  async revoke(kind: Kind, id: string, principal: string): Promise<void> {
+  /**
+   * DELETE /{kind}/{id}/grants/{principal}: revoke, or leave. `rekey`: the
+   * container's owner also gives its server a new token and cookie secret
+   * (this browser stays signed in).
+   */
+  async revoke(
+    kind: Kind,
+    id: string,
+    principal: string,
+    options: { rekey?: boolean } = {}
+  ): Promise<void> {
     await this._request(
-      `${resourcePath(kind, id)}/grants/${encodeURIComponent(principal)}`,
+      `${resourcePath(kind, id)}/grants/${encodeURIComponent(principal)}${
+        options.rekey ? query({ rekey: 'true' }) : ''
+      }`,
       { method: 'DELETE' }
     );
   }

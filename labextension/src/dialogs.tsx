@@ -19,6 +19,16 @@ import {
 } from './model';
 import { ShareAPIError } from './request';
 
+/**
+ * What edit (and manage) on a container trusts the neighbour with, said
+ * before it is granted.
+ */
+export const CONTAINER_TRUST =
+  'Edit runs code as you in this container: the neighbour can read and change ' +
+  'every file your server can, including its token, and start programs that ' +
+  'act as you. Grant it to people you trust with your account here. When you ' +
+  'revoke it, choose “Revoke and re-key” so that nothing they copied still works.';
+
 /** What each permission allows, for the permission pickers. */
 export const PERMISSION_HELP: { [p in Permission]: string } = {
   view: 'view: see it, launch from it, open a container read-only',
@@ -277,13 +287,17 @@ function ShareForm(props: {
     }
   };
 
-  const revoke = async (grant: IGrant) => {
+  const revoke = async (grant: IGrant, rekey = false) => {
     setStatus(null);
     setBusy(true);
     try {
-      await api.revoke(resource.kind, resource.id, grant.principal);
+      await api.revoke(resource.kind, resource.id, grant.principal, { rekey });
       setError(null);
-      setStatus(`Revoked ${principalLabel(grant)}.`);
+      setStatus(
+        rekey
+          ? `Revoked ${principalLabel(grant)} and re-keyed this server.`
+          : `Revoked ${principalLabel(grant)}.`
+      );
       await changed();
     } catch (reason) {
       fail(reason);
@@ -455,6 +469,11 @@ function ShareForm(props: {
         </button>
       </form>
       <p className="jp-share-help">{PERMISSION_HELP[permission]}</p>
+      {resource.kind === 'session' && permission !== 'view' && (
+        <p className="jp-share-trust" role="note">
+          {CONTAINER_TRUST}
+        </p>
+      )}
       {error && (
         <div id={errorId} className="jp-share-error" role="alert">
           {error}
@@ -485,7 +504,10 @@ function ShareForm(props: {
               grant={grant}
               busy={busy}
               onChange={next => void change(grant, next)}
-              onRevoke={() => void revoke(grant)}
+              onRevoke={rekey => void revoke(grant, rekey)}
+              offerRekey={
+                resource.kind === 'session' && grant.permission !== 'view'
+              }
             />
           ))
         )}
@@ -503,10 +525,52 @@ function GrantRow(props: {
   grant: IGrant;
   busy: boolean;
   onChange: (permission: Permission) => void;
-  onRevoke: () => void;
+  onRevoke: (rekey: boolean) => void;
+  /** Edit on a container ran code as the owner: offer to re-key on revoking. */
+  offerRekey: boolean;
 }): JSX.Element {
   const { grant } = props;
   const label = principalLabel(grant);
+  const [confirming, setConfirming] = React.useState(false);
+  if (confirming) {
+    return (
+      <li
+        className="jp-share-access-row jp-share-revoke-confirm"
+        data-principal={grant.principal}
+        role="group"
+        aria-label={`Revoke ${label}`}
+      >
+        <p className="jp-share-trust">
+          {label} could run code as you here. Re-keying gives this server a new
+          token and cookie secret, so nothing they copied still works; this
+          browser stays signed in, other browsers and tokens sign in again.
+        </p>
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          onClick={() => setConfirming(false)}
+        >
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-mod-warn"
+          disabled={props.busy}
+          onClick={() => props.onRevoke(false)}
+        >
+          Revoke
+        </button>
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-mod-warn jp-share-rekey"
+          disabled={props.busy}
+          onClick={() => props.onRevoke(true)}
+        >
+          Revoke and re-key
+        </button>
+      </li>
+    );
+  }
   const Icon = grant.kind === 'group' ? groupPrincipalIcon : userPrincipalIcon;
   return (
     <li className="jp-share-access-row" data-principal={grant.principal}>
@@ -537,7 +601,9 @@ function GrantRow(props: {
         className="jp-Button jp-mod-styled jp-mod-warn jp-share-revoke"
         aria-label={`Revoke ${label}`}
         disabled={props.busy}
-        onClick={props.onRevoke}
+        onClick={() =>
+          props.offerRekey ? setConfirming(true) : props.onRevoke(false)
+        }
       >
         Revoke
       </button>
