@@ -74,6 +74,13 @@ def box(tmp_path_factory):
     `nohup jupyter lab &` leaves it) and a notebook that printed `jupyter server list`."""
     work = tmp_path_factory.mktemp("redteam")
     alice = _start(work)
+    try:
+        yield _furnish(alice, work)
+    finally:
+        alice.stop()
+
+
+def _furnish(alice, work):
     root = alice.root
     (root / "notes.txt").write_text("alice's notes\n")
     (root / "nohup.out").write_text(
@@ -110,9 +117,8 @@ def box(tmp_path_factory):
     image = alice.post("/images", {"name": "alice-env", "spec": {"reference": "registry/alice:1"}})
     assert image.status_code == 201, image.text
     time.sleep(3.2)  # frank's grant runs out
-    yield {"server": alice, "browsers": browsers, "links": links, "work": work, "image": image.json()["id"],
-           "session": alice.get("/sessions/current").json()["id"]}
-    alice.stop()
+    return {"server": alice, "browsers": browsers, "links": links, "work": work, "image": image.json()["id"],
+            "session": alice.get("/sessions/current").json()["id"]}
 
 
 def runtime_secrets(server) -> list[str]:
@@ -301,10 +307,11 @@ def lax(tmp_path_factory):
     )
     server.token = "letmein-2026"
     server.client.headers["Authorization"] = f"token {server.token}"
-    alice = wait_ready(server)
-    bob = browser(alice, share(alice, "bob", "view"))
-    yield {"server": alice, "bob": bob}
-    alice.stop()
+    try:
+        alice = wait_ready(server)
+        yield {"server": alice, "bob": browser(alice, share(alice, "bob", "view"))}
+    finally:
+        server.stop()
 
 
 @pytest.mark.xfail(strict=True, reason="HOLE: secrets shorter than 16 characters are never masked "
