@@ -24,7 +24,7 @@ from .auth import IdentityHooks, install, owner_user
 from .guest_activity import GuestActivity
 from .guest_cookies import GuestClaim, GuestCookies
 from .guests import Guest, guest_workspace, refusal
-from .secret_filter import SecretMask, secret_filter
+from .secret_filter import MIN_SECRET, SecretMask, secret_filter
 from .sessions import FailedAttempts, PersonalLinks
 from .capture import capture_environment
 from .directory import Directory, StandaloneDirectory
@@ -38,6 +38,20 @@ from .store import ShareStore, SQLStore
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
+
+
+_GUEST_CLASSES: dict[type, type] = {}
+
+
+def _without_token(cls: type) -> type:
+    """`cls` with no server token for its templates and page config (`JupyterHandler.token`):
+    a guest's request renders none, whatever its length or its template."""
+    if cls not in _GUEST_CLASSES:
+        _GUEST_CLASSES[cls] = type(cls.__name__, (cls,), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "token": property(lambda self: None),
+        })
+    return _GUEST_CLASSES[cls]
 
 
 def started_by_jupyterhub() -> bool:
@@ -213,6 +227,13 @@ class ShareApp(ExtensionApp):
             self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
             self._guest_checker.start()
         self._adjust_page_config(blank_token=True)
+        token = getattr(self.serverapp.identity_provider, "token", "") or ""
+        if 0 < len(token) < MIN_SECRET:
+            self.log.warning(
+                "jupyter_share: the server's token is shorter than %d characters; guests' pages "
+                "get no token, but answers are only scanned for secrets of that length or more",
+                MIN_SECRET,
+            )
         self.guest_cookies = GuestCookies()
         self._session_id: Optional[str] = None
         install(self.serverapp, IdentityHooks(self._resolve_user, self._resolve_guest, self._clear_guest))
@@ -233,6 +254,10 @@ class ShareApp(ExtensionApp):
         hub_auth = getattr(provider, "hub_auth", None)
         found += [getattr(hub_auth, "api_token", None), os.environ.get("JUPYTERHUB_API_TOKEN"),
                   os.environ.get("JPY_API_TOKEN"), os.environ.get("JUPYTER_TOKEN")]
+        try:  # the key the cookie secret is made from: with it anyone signs login cookies
+            found.append(Path(self.serverapp.cookie_secret_file).read_bytes().strip())
+        except (OSError, TypeError):
+            pass
         return found
 
     def _mask_secrets_for_everyone_but_the_owner(self) -> None:
@@ -442,6 +467,12 @@ class ShareApp(ExtensionApp):
             # Signed in, but not for this: error pages and logs may read current_user.
             handler.current_user = None
             raise web.HTTPError(403, why)
+        # A whole answer or none: parts of a file could carry a secret past the mask, piece by
+        # piece (secret_filter masks what it sees together).
+        for name in ("Range", "If-Range"):
+            if name in handler.request.headers:
+                del handler.request.headers[name]
+        handler.__class__ = _without_token(type(handler))
         self.guest_activity.admitted(guest, handler)
 
     async def _check_guests(self) -> None:

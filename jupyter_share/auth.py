@@ -1,10 +1,10 @@
 """Identity and authorization in the owner's container: who a request acts as, through
 jupyter_server's own hooks.
 
-The configured identity provider and authorizer stay what they are: `install` mixes a small
-class into each instance's own class, so they are still instances of the configured classes,
-keep their configuration and attributes, and anything that inspects or configures them
-reaches them. What the mixins add:
+The configured identity provider and authorizer stay what they are: `install` replaces a few
+methods on each instance, calling the originals, so they keep their exact type, their
+configuration and attributes, and anything that inspects or configures them reaches them.
+What it adds:
 
 - Whoever the configured provider authenticates is who it says (standalone: the owner, with
   the provider's name, initials, colour and avatar; under JupyterHub the owner or a Hub user
@@ -13,7 +13,8 @@ reaches them. What the mixins add:
   `hooks.guest`).
 - A guest never receives an owner's credential: no login cookie is set and no identity is
   updated for a request that acts as a guest.
-- The authorizer holds guests to `guests.refusal` before asking the configured one.
+- The authorizer never lets a guest act on the server itself or write its config, then asks
+  the configured one (guests are held to `guests.refusal` as they are authenticated).
 """
 
 from __future__ import annotations
@@ -62,14 +63,15 @@ class _NoGuestCredentials(web.HTTPError):
         super().__init__(403, "a guest cannot sign in or change identity here")
 
 
-class ShareIdentityProviderMixin:
-    """Mixed into the configured identity provider's class by `install`."""
+def _extend_identity_provider(provider: Any, hooks: IdentityHooks) -> None:
+    """Put the share behaviour on the configured identity provider instance itself: its
+    methods are replaced on the instance, calling the originals, so its type, traits and
+    attributes are exactly what was configured."""
+    original = {name: getattr(provider, name) for name in
+                ("get_user", "set_login_cookie", "update_user", "persist_user_model", "clear_login_cookie")}
 
-    _jupyter_share: IdentityHooks
-
-    async def get_user(self, handler: web.RequestHandler) -> Optional[User]:
-        user = await _maybe_await(super().get_user(handler))  # type: ignore[misc]
-        hooks = self._jupyter_share
+    async def get_user(handler: web.RequestHandler) -> Optional[User]:
+        user = await _maybe_await(original["get_user"](handler))
         if user is not None:
             # The owner's credentials win over a guest cookie in the same browser.
             user = await _maybe_await(hooks.authenticated(handler, user))
@@ -80,53 +82,50 @@ class ShareIdentityProviderMixin:
             return None
         return await _maybe_await(hooks.guest(handler))
 
-    def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
-        if guest_of(handler) is not None:
-            raise _NoGuestCredentials()
-        super().set_login_cookie(handler, user)  # type: ignore[misc]
+    def refused_to_guests(name: str) -> Callable[..., Any]:
+        def method(handler: web.RequestHandler, *args: Any) -> Any:
+            if guest_of(handler) is not None:
+                raise _NoGuestCredentials()
+            return original[name](handler, *args)
 
-    def update_user(self, handler: web.RequestHandler, user_data: dict) -> User:
-        if guest_of(handler) is not None:
-            raise _NoGuestCredentials()
-        return super().update_user(handler, user_data)  # type: ignore[misc]
+        return method
 
-    def persist_user_model(self, handler: web.RequestHandler) -> None:
-        if guest_of(handler) is not None:
-            raise _NoGuestCredentials()
-        super().persist_user_model(handler)  # type: ignore[misc]
+    def clear_login_cookie(handler: web.RequestHandler) -> None:
+        original["clear_login_cookie"](handler)
+        if hooks.clear_guest is not None:
+            hooks.clear_guest(handler)
 
-    def clear_login_cookie(self, handler: web.RequestHandler) -> None:
-        super().clear_login_cookie(handler)  # type: ignore[misc]
-        if self._jupyter_share.clear_guest is not None:
-            self._jupyter_share.clear_guest(handler)
+    provider.get_user = get_user
+    for name in ("set_login_cookie", "update_user", "persist_user_model"):
+        setattr(provider, name, refused_to_guests(name))
+    provider.clear_login_cookie = clear_login_cookie
+    provider._jupyter_share = hooks
 
 
-class ShareAuthorizerMixin:
-    """Mixed into the configured authorizer's class by `install`: a guest is held to the
-    guest rules (checked as the request was authenticated) and never acts on the server
-    itself; then the configured authorizer decides, as for everyone."""
+def _extend_authorizer(authorizer: Any) -> None:
+    """A guest is held to the guest rules (checked as the request was authenticated) and
+    never acts on the server itself; then the configured authorizer decides, as for
+    everyone. Replaced on the instance, as for the identity provider."""
+    original = authorizer.is_authorized
 
-    def is_authorized(self, handler: web.RequestHandler, user: User, action: str, resource: str) -> Any:
+    def is_authorized(handler: web.RequestHandler, user: User, action: str, resource: str) -> Any:
         guest = guest_of(handler)
         if guest is not None and (resource == "server" or (resource == "config" and action != "read")):
             return False
-        return super().is_authorized(handler, user, action, resource)  # type: ignore[misc]
+        return original(handler, user, action, resource)
 
-
-def _mix(instance: Any, mixin: type) -> None:
-    """Give `instance` a class that is its own class with `mixin` in front, once."""
-    cls = type(instance)
-    if issubclass(cls, mixin):
-        return
-    instance.__class__ = type(cls.__name__, (mixin, cls), {"__module__": cls.__module__, "__doc__": cls.__doc__})
+    authorizer.is_authorized = is_authorized
+    authorizer._jupyter_share = True
 
 
 def install(serverapp: Any, hooks: IdentityHooks) -> None:
     """Extend the server's identity provider and authorizer in place (see the module's doc)."""
     provider = serverapp.web_app.settings["identity_provider"]
-    _mix(provider, ShareIdentityProviderMixin)
-    provider._jupyter_share = hooks
-    _mix(serverapp.web_app.settings["authorizer"], ShareAuthorizerMixin)
+    if getattr(provider, "_jupyter_share", None) is None:
+        _extend_identity_provider(provider, hooks)
+    authorizer = serverapp.web_app.settings["authorizer"]
+    if not getattr(authorizer, "_jupyter_share", False):
+        _extend_authorizer(authorizer)
 
 
 def owner_user(username: str, display_name: Optional[str] = None) -> User:

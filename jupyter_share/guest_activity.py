@@ -3,7 +3,8 @@ access ends or shrinks nothing of theirs goes on: their websockets are closed, a
 kernels and terminals they started (and nobody else did) are stopped.
 
 A kernel or terminal is the guest's when it appeared while the guest's request to start one
-was answered (a guest's `POST /api/kernels`, `/api/sessions` or `/api/terminals`).
+was answered (a guest's `POST /api/kernels`, `/api/sessions` or `/api/terminals`, or a
+`PATCH /api/sessions/ID` that changes a session's kernel).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from .guests import Guest, handler_name, refused_on_socket
 
 log = logging.getLogger(__name__)
 
+#: (handler class, method) of the requests that may start a kernel, or a terminal.
 _STARTS_KERNEL = frozenset(
-    {"jupyter_server.services.kernels.handlers.MainKernelHandler",
-     "jupyter_server.services.sessions.handlers.SessionRootHandler"}
+    {("jupyter_server.services.kernels.handlers.MainKernelHandler", "POST"),
+     ("jupyter_server.services.sessions.handlers.SessionRootHandler", "POST"),
+     ("jupyter_server.services.sessions.handlers.SessionHandler", "PATCH")}
 )
-_STARTS_TERMINAL = frozenset({"jupyter_server_terminals.api_handlers.TerminalRootHandler"})
+_STARTS_TERMINAL = frozenset({("jupyter_server_terminals.api_handlers.TerminalRootHandler", "POST")})
 
 
 @dataclass
@@ -55,12 +58,11 @@ class GuestActivity:
         if isinstance(handler, WebSocketHandler):
             self._sockets.setdefault(guest.link_id, weakref.WeakSet()).add(handler)
             return
-        if handler.request.method != "POST":
+        request = (handler_name(type(handler)), handler.request.method)
+        if request not in _STARTS_KERNEL and request not in _STARTS_TERMINAL:
             return
-        name = handler_name(type(handler))
-        if name not in _STARTS_KERNEL and name not in _STARTS_TERMINAL:
-            return
-        list_ids: Callable[[], set[str]] = self._kernel_ids if name in _STARTS_KERNEL else self._terminal_names
+        kernels = request in _STARTS_KERNEL
+        list_ids: Callable[[], set[str]] = self._kernel_ids if kernels else self._terminal_names
         before = list_ids()
         on_finish = handler.on_finish
 
@@ -69,7 +71,7 @@ class GuestActivity:
             if handler.get_status() < 300:
                 new = list_ids() - before
                 started = self._started.setdefault(guest.link_id, Started())
-                (started.kernels if name in _STARTS_KERNEL else started.terminals).update(new)
+                (started.kernels if kernels else started.terminals).update(new)
 
         handler.on_finish = record  # type: ignore[method-assign]
 

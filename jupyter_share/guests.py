@@ -18,9 +18,13 @@ listed, such as one another extension adds later, is refused for every guest.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from typing import Callable, Optional
+from urllib.parse import unquote
 
+from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir, jupyter_runtime_dir
 from tornado import web
 
 from .model import Permission
@@ -87,6 +91,45 @@ def _own_workspace(guest: Guest, handler: web.RequestHandler, hub: bool) -> Opti
     return None if name == guest_workspace(guest.username) else "the owner's workspaces are theirs: a guest saves only their own"
 
 
+def _file_path(handler: web.RequestHandler) -> Optional[str]:
+    kwargs = handler.path_kwargs
+    if "path" in kwargs:
+        return kwargs["path"] or ""
+    if "tree" in kwargs:  # JupyterLab's /lab/tree/...
+        return (kwargs["tree"] or "").removeprefix("/tree")
+    return handler.path_args[0] if handler.path_args else None
+
+
+def _within(path: str, folder: str) -> bool:
+    folder = os.path.realpath(folder)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def _shown_file(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+    """Guests never reach hidden files, nor the server's runtime, data or config folders
+    (its token, cookie secret and store live there), whatever `ContentsManager.allow_hidden`
+    says and however the path is spelt."""
+    path = _file_path(handler)
+    if path is None:
+        return None
+    parts = [p for p in re.split(r"[/\\]+", unquote(path)) if p]
+    if any(p.startswith(".") for p in parts):
+        return "hidden files are the owner's"
+    root = handler.settings.get("server_root_dir") or ""
+    full = os.path.realpath(os.path.join(os.path.expanduser(root), *parts))
+    for folder in (jupyter_runtime_dir(), jupyter_data_dir(), jupyter_config_dir()):
+        if _within(full, folder):
+            return "the server's own files are the owner's"
+    return None
+
+
+def _converted_as_text(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+    """A conversion is answered to a guest only as text, which `secret_filter` can read:
+    archives and PDFs (a document with images, LaTeX) could carry the server's secrets past it."""
+    handler.request._jupyter_share_text_only = True  # type: ignore[attr-defined]
+    return _shown_file(guest, handler, hub)
+
+
 def guest_workspace(username: str) -> str:
     """The JupyterLab workspace of a guest's layout in someone else's container."""
     return f"jupyter-share-guest-{username}"
@@ -105,11 +148,11 @@ ROUTES: dict[str, Route] = _routes(
     Route("jupyter_server.base.handlers.RedirectWithParams"),
     Route("jupyter_server.base.handlers.FileFindHandler"),
     Route("jupyter_server.base.handlers.PublicStaticFileHandler"),
-    Route("jupyter_server.base.handlers.AuthenticatedFileHandler"),
-    Route("jupyter_server.view.handlers.ViewHandler"),
+    Route("jupyter_server.base.handlers.AuthenticatedFileHandler", check=_shown_file),
+    Route("jupyter_server.view.handlers.ViewHandler", check=_shown_file),
     Route("jupyter_server.kernelspecs.handlers.KernelSpecResourceHandler"),
-    Route("jupyter_server.nbconvert.handlers.NbconvertFileHandler"),
-    Route("jupyter_server.nbconvert.handlers.NbconvertPostHandler", read=VIEW, write=EDIT),
+    Route("jupyter_server.nbconvert.handlers.NbconvertFileHandler", check=_converted_as_text),
+    Route("jupyter_server.nbconvert.handlers.NbconvertPostHandler", read=VIEW, write=EDIT, check=_converted_as_text),
     # jupyter_server: the REST API
     Route("jupyter_server.base.handlers.APIVersionHandler"),
     Route("jupyter_server.services.api.handlers.APIStatusHandler"),
@@ -117,10 +160,10 @@ ROUTES: dict[str, Route] = _routes(
     Route("jupyter_server.services.api.handlers.IdentityHandler"),  # PATCH /api/me: never
     Route("jupyter_server.services.api.handlers.PathResolverHandler"),
     Route("jupyter_server.services.config.handlers.ConfigHandler"),  # writes: the owner's
-    Route("jupyter_server.services.contents.handlers.ContentsHandler", write=EDIT),
-    Route("jupyter_server.services.contents.handlers.CheckpointsHandler", write=EDIT),
-    Route("jupyter_server.services.contents.handlers.ModifyCheckpointsHandler", write=EDIT),
-    Route("jupyter_server.services.contents.handlers.TrustNotebooksHandler", write=EDIT),
+    Route("jupyter_server.services.contents.handlers.ContentsHandler", write=EDIT, check=_shown_file),
+    Route("jupyter_server.services.contents.handlers.CheckpointsHandler", write=EDIT, check=_shown_file),
+    Route("jupyter_server.services.contents.handlers.ModifyCheckpointsHandler", write=EDIT, check=_shown_file),
+    Route("jupyter_server.services.contents.handlers.TrustNotebooksHandler", write=EDIT, check=_shown_file),
     Route("jupyter_server.services.contents.handlers.NotebooksRedirectHandler"),
     Route("jupyter_server.services.kernels.handlers.MainKernelHandler", write=EDIT),
     Route("jupyter_server.services.kernels.handlers.KernelHandler", write=EDIT),
@@ -142,7 +185,7 @@ ROUTES: dict[str, Route] = _routes(
     Route("jupyter_server_terminals.handlers.TermSocket", read=EDIT),
     # JupyterLab (jupyterlab_server and jupyterlab): pages and read-only listings; settings
     # and the installation (build, extensions, plugins) are the owner's.
-    Route("jupyterlab_server.handlers.LabHandler"),
+    Route("jupyterlab_server.handlers.LabHandler", check=_shown_file),
     Route("jupyterlab_server.handlers.NotFoundHandler"),
     Route("jupyterlab_server.licenses_handler.LicensesHandler"),
     Route("jupyterlab_server.listings_handler.ListingsHandler"),

@@ -400,7 +400,10 @@ class ShareService:
             invitation = with_link and kind == Kind.SESSION and principal.type == PrincipalType.USER
             self._check_principal_exists(principal, invitation)
             existing = self.store.get_grant(resource.id, principal, now)
-        grant = Grant(resource.id, principal, permission, granted_by=user, created_at=now, expires_at=expires_at)
+        # A change keeps who made the grant: the maker may re-issue its link (`reissue_link`),
+        # and a manager must not become the maker of someone else's grant by re-sharing it.
+        maker = existing.granted_by if existing is not None else user
+        grant = Grant(resource.id, principal, permission, granted_by=maker, created_at=now, expires_at=expires_at)
         action = "share" if existing is None else "change"
         link, token = None, None
         if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
