@@ -407,6 +407,7 @@ class ShareService:
         action = "share" if existing is None else "change"
         link, token = None, None
         if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
+            self._check_link_maker(user, resource, principal)
             link, token = new_link(resource.id, principal.name, user, now)
         created = self._with_hub_access(
             resource,
@@ -421,6 +422,21 @@ class ShareService:
             self.directory.invited(principal.name, now)  # a neighbour invited by name exists now
         unchanged = not created and existing is not None and (existing.permission, existing.expires_at) == (permission, expires_at)
         return ShareResult(grant, created, token if created else None, unchanged)
+
+    def _check_link_maker(self, user: str, resource: Resource, principal: Principal) -> None:
+        """A new personal link goes to whoever shares: a manager who revoked a grant someone
+        else made and shared again with the same name would get that person's link, and sign
+        in under their name. Only the owner, or whoever made the name's last grant here, may."""
+        if user == resource.owner:
+            return
+        total = self.store.history(resource.id, 0, 1)[1]
+        entries, _ = self.store.history(resource.id, max(0, total - 1000), 1000)
+        made = next((e for e in reversed(entries) if e.action == "share" and e.principal == str(principal)), None)
+        if made is not None and made.actor != user:
+            raise Forbidden(
+                f"{made.actor} shared this container with {principal.name} before: only {resource.owner} "
+                f"or {made.actor} may give {principal.name} a new link"
+            )
 
     def reissue_link(self, user: str, kind: Kind, resource_id: str, principal_text: Any) -> str:
         """A new personal link for a user's grant on this container; the old one dies."""

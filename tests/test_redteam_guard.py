@@ -713,8 +713,6 @@ def test_a_manager_cannot_take_over_a_grant_by_sharing_it_again(box):
     assert kim.request("GET", "api/contents").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (design): a manager revokes a grant alice made and shares again with "
-                   "the same name: the new link, shown to him, signs him in under that name")
 def test_a_manager_cannot_take_over_a_grant_by_revoking_and_sharing_again(box):
     alice, dave = box["server"], box["browsers"]["manage"]
     lee = browser(alice, share(alice, "lee", "edit"))
