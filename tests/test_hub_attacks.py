@@ -489,3 +489,283 @@ def test_e2e_10_leaving_a_group_never_becomes_an_edit_grant(stage):
     assert r.status_code == 403, r.text
     history = alice.get(stage.api() + "sessions/current/history").json()["items"]
     assert not [h for h in history if h["principal"] == "user:bob"], history
+
+
+# -- no page gives a Hub guest the owner's server token; item 15: re-keying under the Hub -------
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from jupyter_share.hub.service import RESTART_SCOPES  # noqa: E402
+
+#: Pages the standalone attacks read the token from (issue 11, item 1), on alice's server.
+HUB_PAGES = ["no-such-page", "api/nope", "files/missing.txt", "view/missing.html", "tree", "lab", "lab/tree/notes.txt",
+             "api/shutdown", "jupyter-share/api/v1/nope", "jupyter-share/api/v1/me", "api/me", "api/status",
+             "lab/api/settings", "metrics", "edit/x", "notebooks/x.ipynb", "api/contents/notes.txt", "login", "oauth_callback"]
+#: Not walked: logging out would end the guest's session; websockets answer no page.
+NOT_WALKED = ("jupyter_server.auth.logout.LogoutHandler",)
+
+
+def server_token(hub, owner: str, server_name: str = "") -> str:
+    """The `JUPYTERHUB_API_TOKEN` of a running server of the Hub, read from the environment of
+    its process (and its kernels'), as code run in it reads it."""
+    found = set()
+    for pid in hub.processes():
+        try:
+            raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        env = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+        if env.get("JUPYTERHUB_USER") == owner and env.get("JUPYTERHUB_SERVER_NAME", "") == server_name:
+            if env.get("JUPYTERHUB_API_TOKEN"):
+                found.add(env["JUPYTERHUB_API_TOKEN"])
+    assert len(found) == 1, f"{len(found)} tokens for {owner}/{server_name}"
+    return found.pop()
+
+
+@pytest.fixture(scope="module")
+def standard_routes(tmp_path_factory):
+    """Every route of a Jupyter server with jupyter_share and what else is installed
+    (tests/router_walk.py), as paths under a server's URL."""
+    work = tmp_path_factory.mktemp("hub-walk")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_"))}
+    env.update(JUPYTER_DATA_DIR=str(work / "data"), JUPYTER_RUNTIME_DIR=str(work / "runtime"))
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.router_walk", json.dumps({"jupyter_share": True})],
+        capture_output=True, text=True, env=env, cwd=ROOT, check=True,
+    ).stdout
+    routes = [r for r in json.loads(out) if r["path"] and r["handler"] not in NOT_WALKED and "websocket" not in r["handler"].lower()]
+    assert len(routes) > 50
+    return routes
+
+
+def _hangs(handler: str, method: str) -> bool:
+    """jupyterlab_server's LicensesHandler never finishes an error page (see test_guest_attacks.hangs)."""
+    return handler == "jupyterlab_server.licenses_handler.LicensesHandler" and method != "GET"
+
+
+class Browser:
+    """A Hub user's browser in alice's server: signed in at the Hub, let into the server by
+    the Hub's OAuth, sending the server's XSRF cookie back as a header."""
+
+    def __init__(self, hub, user: str, owner: str = "alice", server_name: str = ""):
+        self.client = hub.login(user)
+        opened = hub.open_server(self.client, owner, server_name)
+        if "/hub/api/oauth2/authorize" in str(opened.url):
+            # Someone else's server: the Hub asks the guest once to let it identify them.
+            import re
+
+            fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', opened.text)
+            form = {"_xsrf": [v for n, v in fields if n == "_xsrf"], "scopes": [v for n, v in fields if n == "scopes"]}
+            opened = self.client.post(str(opened.url), data=form, follow_redirects=True)
+        assert opened.status_code == 200 and "/hub/" not in str(opened.url), (user, opened.status_code, str(opened.url), opened.text[:300])
+        self.base = hub.server_url(owner, server_name)
+        path = "/" + self.base.split("/", 3)[3]
+        self.xsrf = self.client.cookies.get("_xsrf", path=path) or ""
+        assert self.xsrf
+
+    def request(self, method: str, path: str, body=None) -> httpx.Response:
+        headers = {"X-XSRFToken": self.xsrf}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self.client.request(method, self.base + path.lstrip("/"), content=None if body is None else json.dumps(body),
+                                   headers=headers, follow_redirects=False)
+
+
+@pytest.fixture(scope="module")
+def hub_guests(stage):
+    """bob (view) and carol (edit) in alice's default server, each by their own Hub login."""
+    hub, alice = stage.hub, stage.client("alice")
+    for user, permission in (("bob", "view"), ("carol", "edit")):
+        r = alice.put(stage.api() + f"sessions/current/grants/{user}", json={"permission": permission})
+        assert r.status_code in (200, 201), r.text
+    return {"owner": Browser(hub, "alice"), "view": Browser(hub, "bob"), "edit": Browser(hub, "carol")}
+
+
+@pytest.mark.slow
+def test_e2e_the_scan_sees_the_server_token_where_it_belongs(stage, hub_guests):
+    """alice's own pages carry her server's token (jupyter_server writes it for the signed-in
+    owner): the scan below would find it."""
+    token = server_token(stage.hub, "alice")
+    r = hub_guests["owner"].request("GET", "no-such-page")
+    assert r.status_code == 404 and token in r.text
+    r = stage.client("alice").get(stage.hub.server_url("alice") + "tree")
+    assert token in r.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["view", "edit"])
+def test_e2e_no_page_gives_a_hub_guest_the_servers_token(stage, hub_guests, standard_routes, role):
+    hub = stage.hub
+    token = server_token(hub, "alice")
+    browser = hub_guests[role]
+    paths = [(p, "", m) for p in HUB_PAGES for m in ("GET", "HEAD")]
+    paths += [("api/shutdown", "", "POST")]  # the refused page (the guard refuses it before the handler)
+    paths += [(r["path"].lstrip("/"), r["handler"], m) for r in standard_routes for m in ("GET", "HEAD")]
+    statuses = {}
+    for path, handler, method in paths:
+        if _hangs(handler, method):
+            continue
+        r = browser.request(method, path, {} if method == "POST" else None)
+        blob = r.text + json.dumps(list(r.headers.multi_items()))
+        assert token not in blob, (role, method, path, r.status_code)
+        statuses[(method, path)] = r.status_code
+    assert statuses[("POST", "api/shutdown")] == 403
+    assert statuses[("GET", "lab")] == 200 and statuses[("GET", "no-such-page")] == 404  # pages were rendered
+    # The one token a guest's page carries is their own (JupyterHub writes the visitor's token
+    # into JupyterLab's page config).
+    import re
+
+    [own] = re.findall(r'"token": "([^"]+)"', browser.request("GET", "lab").text)
+    assert hub.api("GET", "user", token=own).json()["name"] == {"view": "bob", "edit": "carol"}[role]
+    print(f"{role}: {len(statuses)} requests, {sum(1 for s in statuses.values() if s < 300)} answered 2xx; no token")
+    # The server is still up, and the token is the same (nothing above stopped it).
+    assert stage.client("alice").get(hub.server_url("alice") + "api/status").status_code == 200
+    assert server_token(hub, "alice") == token
+
+
+@pytest.mark.slow
+def test_e2e_a_hub_view_guest_writes_nothing_and_no_guest_changes_identity(stage, hub_guests):
+    view, edit = hub_guests["view"], hub_guests["edit"]
+    writes = [
+        ("PUT", "api/contents/bob.txt", {"type": "file", "format": "text", "content": "bob's"}),
+        ("POST", "api/kernels", {"name": "python3"}),
+        ("POST", "api/terminals", {}),
+        ("POST", "api/sessions", {"path": "x.ipynb", "type": "notebook", "name": "x", "kernel": {"name": "python3"}}),
+        ("PATCH", "api/me", {"display_name": "Alice"}),
+    ]
+    for method, path, body in writes:
+        r = view.request(method, path, body)
+        assert r.status_code == 403, (method, path, r.status_code, r.text[:300])
+    r = edit.request("PATCH", "api/me", {"display_name": "Alice", "color": "red"})
+    assert r.status_code == 403, r.text
+    assert edit.request("GET", "api/me").json()["identity"]["username"] == "carol"
+    # The refusals were the guard's, not the XSRF check's: the edit guest's write goes through.
+    r = edit.request("PUT", "api/contents/carol.txt", {"type": "file", "format": "text", "content": "carol's"})
+    assert r.status_code in (200, 201), r.text
+    assert view.request("GET", "api/contents/carol.txt").status_code == 200
+    assert view.request("GET", "api/me").json()["identity"]["username"] == "bob"
+    r = stage.client("alice").get(stage.hub.server_url("alice") + "api/contents/bob.txt")
+    assert r.status_code == 404
+
+
+def _until(check, seconds: float, what: str):
+    start = time.monotonic()
+    while True:
+        value = check()
+        if value:
+            return time.monotonic() - start
+        assert time.monotonic() - start < seconds, f"{what}: not within {seconds} s"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_e2e_15_revoking_an_edit_guest_with_rekey_restarts_the_server_with_a_new_token(stage):
+    hub, alice = stage.hub, stage.client("alice")
+    name = "rekey"
+    hub.start_server("alice", name)
+    server, api = hub.server_url("alice", name), stage.api(name)
+    assert alice.put(server + "api/contents/kept.txt", json={"type": "file", "format": "text", "content": "kept"}).status_code in (200, 201)
+    r = alice.put(api + "sessions/current/grants/carol", json={"permission": "edit"})
+    assert r.status_code == 201, r.text
+    r = alice.put(api + "sessions/current/grants/bob", json={"permission": "view"})
+    assert r.status_code == 201, r.text
+    session = alice.get(api + "sessions/current").json()["id"]
+    carol, bob = stage.client("carol"), stage.client("bob")
+    assert carol.get(server + "api/contents").status_code == 200
+    # Item 15 as the issue found it: what code run in the server reads is the owner at the Hub
+    # and at the share service.
+    copied = server_token(hub, "alice", name)
+    stolen = hub.token_client(copied)
+    assert stolen.get(hub.url + "hub/api/user").json()["name"] == "alice"
+    assert stolen.get(hub.service_api + "me").json()["username"] == "alice"
+    # Only the owner re-keys, and the flag is checked before anything is revoked.
+    r = carol.delete(server + API + "sessions/current/grants/carol", params={"rekey": "true"})
+    assert r.status_code == 403, r.text  # a guest gets /me of the owner's share API
+    r = carol.delete(hub.service_api + f"sessions/{session}/grants/carol", params={"rekey": "true"})
+    assert r.status_code == 403 and "only alice" in r.json()["message"], r.text
+    r = alice.delete(api + "sessions/current/grants/carol", params={"rekey": "maybe"})
+    assert r.status_code == 400, r.text
+    r = alice.delete(hub.service_api + f"images/{session}/grants/carol", params={"rekey": "true"})
+    assert r.status_code == 404, r.text
+    assert carol.get(server + "api/contents").status_code == 200
+    assert stolen.get(hub.url + "hub/api/user").status_code == 200
+
+    start = time.monotonic()
+    r = alice.delete(api + "sessions/current/grants/carol", params={"rekey": "true"})
+    answered = time.monotonic() - start
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["rekeyed"] is True and answer["restarting"] is True and "restarts" in answer["message"], answer
+    assert copied not in r.text
+    assert carol.get(server + "api/contents").status_code == 403  # revoked at once, before the restart
+    # The old token stops working at the Hub and at the share service ...
+    hub_refused = _until(lambda: stolen.get(hub.url + "hub/api/user").status_code == 403, 120, "the Hub refuses the old token")
+    service_refused = time.monotonic() - start
+    assert stolen.get(hub.service_api + "me").status_code in (401, 403)
+    assert stolen.get(hub.service_api + "sessions/current", headers={SERVER_HEADER: name}).status_code in (401, 403)
+    # ... and the server comes back, with a new token, the owner's files and the other guest.
+    _until(lambda: (hub.user_model("alice")["servers"].get(name) or {}).get("ready"), 180, "the server is back")
+    back_total = time.monotonic() - start
+    new = server_token(hub, "alice", name)
+    assert new != copied
+    assert hub.token_client(new).get(hub.url + "hub/api/user").json()["name"] == "alice"
+    assert stolen.get(server + "api/contents").status_code in (401, 403)
+    assert alice.get(server + "api/contents/kept.txt").status_code == 200
+    assert alice.get(api + "sessions/current").json()["id"] == session
+    grants = alice.get(api + "sessions/current/grants").json()["items"]
+    assert [(g["principal"], g["permission"]) for g in grants] == [("user:bob", "view")]
+    assert bob.get(server + "api/contents/kept.txt").status_code == 200
+    assert carol.get(server + "api/contents").status_code == 403
+    print(f"rekey: answered in {answered:.2f} s; old token refused by the Hub {hub_refused:.2f} s and the service "
+          f"{service_refused:.2f} s after the request; server back {back_total:.2f} s after it")
+    # A server that does not run has no token to end: nothing is restarted.
+    hub.stop_server("alice", name)
+    r = alice.put(hub.service_api + f"sessions/{session}/grants/carol", json={"permission": "edit"})
+    assert r.status_code == 201, r.text
+    r = alice.delete(hub.service_api + f"sessions/{session}/grants/carol", params={"rekey": "true"})
+    assert r.status_code == 200 and r.json()["restarting"] is False, r.text
+    time.sleep(2)
+    assert (hub.user_model("alice")["servers"].get(name) or {}).get("ready") is not True
+
+
+def test_15_rekey_needs_the_servers_scope_and_revokes_nothing_without_it(tmp_path, fake_hub, monkeypatch):
+    """A Hub whose configuration did not give the service `servers` (an older
+    configure_jupyterhub) answers 502 and the grant stays; with it, the answer says the server
+    restarts, and the restart (stop, then start with the same user options) follows the answer."""
+    monkeypatch.setenv("JUPYTERHUB_API_URL", fake_hub.url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_NAME", SERVICE_NAME)
+    app = ShareServiceApp(prefix=f"/services/{SERVICE_NAME}/", membership_cache_seconds=0)
+    api = HubAPI(fake_hub.url, TOKEN, timeout=2.0)
+    app.service = ShareService(
+        SQLStore(url=f"sqlite:///{tmp_path / 'share.db'}"),
+        HubDirectory(api, cache_seconds=30, membership_seconds=0),
+        containers=HubContainers(api, cache_seconds=0, membership_seconds=0),
+    )
+    scopes: set = {"read:servers"}
+    done: list = []
+    monkeypatch.setattr(HubAPI, "own_scopes", lambda self: set(scopes))
+    monkeypatch.setattr(HubContainers, "running", lambda self, owner, server: {"ready": True, "user_options": {"x": 1}})
+    monkeypatch.setattr(HubContainers, "stop", lambda self, owner, server: done.append(("stop", owner, server)))
+    monkeypatch.setattr(HubContainers, "start", lambda self, owner, server, options: done.append(("start", owner, server, options)))
+    with serving(app.make_app) as port:
+        base = f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/api/v1/sessions/current/grants/"
+        headers = {"Authorization": "token user-token-of-alice", SERVER_HEADER: ""}
+        assert httpx.put(base + "carol", json={"permission": "edit"}, headers=headers).status_code == 201
+        r = httpx.delete(base + "carol", params={"rekey": "true"}, headers=headers)
+        assert r.status_code == 502 and "servers" in r.json()["message"], r.text
+        assert [g["name"] for g in httpx.get(base.rstrip("/"), headers=headers).json()["items"]] == ["carol"]
+        for granted in RESTART_SCOPES:
+            scopes = {"read:servers", *granted}
+            assert httpx.put(base + "carol", json={"permission": "edit"}, headers=headers).status_code in (200, 201)
+            done.clear()
+            r = httpx.delete(base + "carol", params={"rekey": "true"}, headers=headers)
+            assert r.status_code == 200 and r.json()["restarting"] is True, r.text
+            assert done == []  # not before the answer has gone back through the server
+            deadline = time.monotonic() + 10
+            while len(done) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert done == [("stop", "alice", ""), ("start", "alice", "", {"x": 1})]
+    app.service.store.close()

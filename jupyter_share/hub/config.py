@@ -41,6 +41,7 @@ SERVICE_SCOPES = [
     "read:servers",
     "list:groups",
     "read:groups",
+    "servers",
 ]
 
 #: Why the service holds each scope of `SERVICE_SCOPES`.
@@ -58,6 +59,10 @@ SCOPE_REASONS = {
     "principals",
     "read:groups": "read a group's members: a group grant on a server becomes a Hub share for "
     "each member too (JupyterHub 6.1 lets tokens in through a user's own shares only)",
+    "servers": "stop and start a user's server when its owner revokes a guest with rekey=true: the Hub "
+    "ends the server's API token (which an edit guest can read) when it stops and makes a new one when it "
+    "starts. The least that restarts a server: admin:servers would add the servers' state; it is used for "
+    "nothing else, and only for the caller's own server",
 }
 
 #: The scopes of the Hub's default `server` role: what a user server's token gets when

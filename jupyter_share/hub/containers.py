@@ -86,6 +86,45 @@ class HubContainers:
 
         return self._servers.get(owner, ask)
 
+    # -- restarting one (re-keying) ------------------------------------------------------
+
+    def running(self, owner: str, server_name: str) -> Optional[dict]:
+        """The Hub's model of the server when it runs or is starting (asked now), else None."""
+        model = self.hub.server(owner, server_name)
+        if model and (model.get("ready") or model.get("pending") == "spawn"):
+            return model
+        return None
+
+    def stop(self, owner: str, server_name: str, timeout: float = 300.0, poll: float = 0.2) -> None:
+        """Stop the server and wait until the Hub says it stopped: the Hub has then deleted the
+        server's API token and its OAuth client (with every token issued to it), unless its
+        spawner resumes (`Spawner.will_resume`)."""
+        self.hub.stop_server(owner, server_name)
+        self._until(owner, server_name, lambda m: m is None or (not m.get("ready") and not m.get("pending")), timeout, poll, "stop")
+
+    def start(self, owner: str, server_name: str, user_options: Optional[dict], timeout: float = 300.0, poll: float = 0.2) -> None:
+        """Start the server with these user options and wait until the Hub says it is ready."""
+        self.hub.start_server(owner, server_name, user_options)
+
+        def ready(model: Optional[dict]) -> bool:
+            if model is None or (not model.get("ready") and not model.get("pending")):
+                raise RuntimeError(f"the Hub did not start {owner}/{server_name} again (see the Hub's log)")
+            return bool(model.get("ready"))
+
+        self._until(owner, server_name, ready, timeout, poll, "start")
+
+    def _until(self, owner: str, server_name: str, done: Callable[[Optional[dict]], bool], timeout: float, poll: float, what: str) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        try:
+            while not done(self.hub.server(owner, server_name)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the Hub did not {what} {owner}/{server_name} within {timeout:g} s")
+                time.sleep(poll)
+        finally:
+            self._servers.forget(owner)
+
     # -- real access -----------------------------------------------------------------------
 
     def members(self, group: str) -> set[str]:

@@ -119,6 +119,31 @@ class HubAPI:
     def shared_with_user(self, name: str) -> list[dict]:
         return self.items(f"users/{quote(name, safe='')}/shared", every_page=True)
 
+    # -- users' servers: restarting one gives it a new API token ---------------------------
+
+    @staticmethod
+    def _user_server_path(owner: str, server: str) -> str:
+        owner = quote(owner, safe="")
+        return f"users/{owner}/servers/{quote(server, safe='')}" if server else f"users/{owner}/server"
+
+    def server(self, owner: str, server: str) -> Optional[dict]:
+        """The Hub's model of a user's (named) server, None when it has none of that name."""
+        model = self.user(owner)
+        return ((model or {}).get("servers") or {}).get(server)
+
+    def stop_server(self, owner: str, server: str) -> None:
+        """Ask the Hub to stop the server (the `servers` scope); it may answer before it stops."""
+        self.request("DELETE", self._user_server_path(owner, server))
+
+    def start_server(self, owner: str, server: str, user_options: Optional[dict] = None) -> None:
+        """Ask the Hub to start the server with these user options (the `servers` scope). The
+        body is the options themselves: JupyterHub 5 reads it so, 6 too (its older form)."""
+        self.request("POST", self._user_server_path(owner, server), json=dict(user_options or {}))
+
+    def own_scopes(self) -> set[str]:
+        """The scopes of this client's own token, as the Hub expands them."""
+        return set((self.request("GET", "user") or {}).get("scopes") or [])
+
     def close(self) -> None:
         client = getattr(self._local, "client", None)
         if client is not None:

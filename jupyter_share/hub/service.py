@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -31,10 +32,10 @@ from traitlets.config import Application
 
 from .. import __version__
 from ..handlers import ShareAPIBase, api_routes
-from ..model import HubUnavailable, Kind, NotFound
+from ..model import HubRefused, HubUnavailable, Kind, NotFound
 from ..service import ShareService
 from ..store import SQLStore
-from .containers import SERVER_HEADER, HubContainers
+from .containers import SERVER_HEADER, HubContainers, server_label
 from .directory import HubDirectory
 from .hubapi import HubAPI
 
@@ -49,6 +50,67 @@ class HubCaller:
     username: str
     display_name: str
     groups: list[str] = field(default_factory=list)
+
+
+#: Seconds between the answer to a revoke with `rekey=true` and stopping the server: the answer
+#: travels back through that very server (its owner's request was carried by it).
+RESTART_DELAY = 1.0
+
+#: What the service's own token needs to restart a user's server: `servers` (JupyterHub 5), or
+#: its two parts that JupyterHub 6 expands it to.
+RESTART_SCOPES = ({"servers"}, {"start:servers", "delete:servers"})
+
+
+class ServerRestarts:
+    """Restarts of users' servers that a revoke with `rekey=true` asked for (item 15 of issue
+    11): the Hub deletes a server's API token when it stops and makes a new one when it starts,
+    so whatever an edit guest copied from the server (its `JUPYTERHUB_API_TOKEN`, which acts as
+    the owner at the Hub and here) stops working. One restart at a time per server."""
+
+    def __init__(self, containers: HubContainers, hub_auth: HubAuth, log: logging.Logger, delay: float = RESTART_DELAY):
+        self.containers = containers
+        self.hub_auth = hub_auth
+        self.log = log
+        self.delay = delay
+        self.pending: set[tuple[str, str]] = set()
+
+    def schedule(self, owner: str, server_name: str, user_options: Optional[dict]) -> bool:
+        """Restart the server `delay` seconds from now; False if a restart is already on its way."""
+        key = (owner, server_name)
+        if key in self.pending:
+            return False
+        self.pending.add(key)
+        IOLoop.current().call_later(self.delay, self._restart, owner, server_name, user_options)
+        return True
+
+    async def _restart(self, owner: str, server_name: str, user_options: Optional[dict]) -> None:
+        loop = IOLoop.current()
+        name = f"{owner}/{server_name}"
+        started = time.monotonic()
+        try:
+            await loop.run_in_executor(None, self.containers.stop, owner, server_name)
+            self.forget_tokens(owner)
+            self.log.info("jupyter_share: re-keying %s: stopped in %.1f s, its API token is void", name, time.monotonic() - started)
+            await loop.run_in_executor(None, self.containers.start, owner, server_name, user_options)
+            self.forget_tokens(owner)
+            self.log.info("jupyter_share: re-keying %s: running again with a new API token after %.1f s", name, time.monotonic() - started)
+        except Exception as e:
+            self.forget_tokens(owner)
+            self.log.error("jupyter_share: re-keying %s failed: %s (its owner can start it at the Hub)", name, e)
+        finally:
+            self.pending.discard((owner, server_name))
+
+    def forget_tokens(self, owner: str) -> None:
+        """Forget the Hub's answers about the owner's tokens that HubAuth keeps (for
+        `auth_cache_seconds`): the old server token must be refused now, not in minutes."""
+        cache = getattr(self.hub_auth, "cache", None)
+        try:  # JupyterHub's _ExpiringDict keeps its entries in .values and .timestamps
+            for key, model in list(cache.values.items()):
+                if not isinstance(model, dict) or model.get("name") == owner:
+                    cache.values.pop(key, None)
+                    cache.timestamps.pop(key, None)
+        except (AttributeError, KeyError, TypeError):
+            self.hub_auth.cache = type(cache)(self.hub_auth.cache_max_age) if cache is not None else cache
 
 
 class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
@@ -87,6 +149,12 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         return
 
     async def prepare(self) -> None:
+        restarts: Optional[ServerRestarts] = self.settings.get("restarts")
+        if restarts is not None and restarts.pending:
+            # While a server restarts to end its token, the Hub is asked about every token of
+            # its owner: the old one is refused here as soon as the Hub refuses it.
+            for owner in {owner for owner, _ in restarts.pending}:
+                restarts.forget_tokens(owner)
         try:
             model = await self.hub_auth.get_user(self, sync=False)
         except web.HTTPError as e:
@@ -112,6 +180,50 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
 
     def get_login_url(self) -> str:
         raise web.HTTPError(401, "not signed in: send a JupyterHub API token")
+
+    # -- re-keying a server: a restart through the Hub ---------------------------------------
+
+    async def can_rekey(self, kind: Kind, resource_id: str) -> bool:
+        """Every container here is a Hub server, re-keyed by restarting it; the service's own
+        token must be allowed to (checked before anything is revoked)."""
+        if kind != Kind.SESSION:
+            return False
+        scopes = await IOLoop.current().run_in_executor(None, self.service.containers.hub.own_scopes)
+        if not any(needed <= scopes for needed in RESTART_SCOPES):
+            raise HubRefused(
+                "re-keying restarts the server, and this Hub does not let the share service do it: give its role "
+                "the `servers` scope (jupyter_share.hub.configure_jupyterhub does). Nothing was revoked."
+            )
+        self._rekey_id = resource_id
+        return True
+
+    async def rekey(self) -> dict:
+        """Restart the owner's server (after this answer has gone back through it): the Hub
+        gives it a new API token; the old one, and every Hub login to the server, end."""
+        view = await self.call(self.service.view, Kind.SESSION, self._rekey_id)
+        owner, server_name = view.resource.owner, view.resource.spec.get("server_name", "")
+        label = f"server {server_name!r}" if server_name else server_label(server_name)
+        model = await IOLoop.current().run_in_executor(None, self.service.containers.running, owner, server_name)
+        if model is None:
+            return {
+                "message": f"Your {label} is not running: the Hub ended its API token when it stopped, "
+                "and gives it a new one when it starts.",
+                "restarting": False,
+            }
+        restarts: ServerRestarts = self.settings["restarts"]
+        self._restart_after_answer = (owner, server_name, model.get("user_options"))
+        return {
+            "message": f"Your {label} restarts in {restarts.delay:g} s with a new API token, so that nothing an edit "
+            "guest copied from it works any more; its kernels and terminals stop with it. Reload the page when it "
+            "is back (a few seconds). Anything the guest did with the copied token was done as you: check the "
+            "access lists of what you own.",
+            "restarting": True,
+        }
+
+    def on_finish(self) -> None:
+        after = getattr(self, "_restart_after_answer", None)
+        if after is not None:
+            self.settings["restarts"].schedule(*after)
 
     async def session_id(self, raw: str) -> str:
         if raw != "current":
@@ -234,6 +346,7 @@ class ShareServiceApp(Application):
         return web.Application(
             routes,
             hub_auth=hub_auth,
+            restarts=ServerRestarts(self.service.containers, hub_auth, self.log),
             share_service=self.service,
             log=self.log,
             api_prefix=api + "/",
