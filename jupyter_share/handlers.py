@@ -21,7 +21,7 @@ from tornado.ioloop import IOLoop
 
 from .answers import AnswerCache
 from .auth import guest_of
-from .model import AuditEntry, Grant, InvalidInput, Kind, Page, ResourceView, ShareError
+from .model import AuditEntry, Grant, InvalidInput, Kind, NotFound, Page, ResourceView, ShareError
 from .rekey import rekey as rekey_server
 from .service import ShareResult, ShareService
 
@@ -487,6 +487,16 @@ class EnvironmentEndpoint(ShareAPIBase):
         self.finish_text(text, content_type)
 
 
+class UnknownPathEndpoint(ShareAPIBase):
+    """Any other path under the API: a JSON 404 like every other API error (after sign-in,
+    so that nobody learns anything without it)."""
+
+    def _unknown(self, *args: Any) -> None:
+        raise NotFound("no such path in the share API: see its OpenAPI description (openapi.yaml)")
+
+    get = post = put = patch = delete = web.authenticated(_unknown)
+
+
 #: The endpoints of REST API v1, by route (relative to the API's base).
 ENDPOINTS: list[tuple[str, type]] = [
     (r"/me", MeEndpoint),
@@ -499,6 +509,7 @@ ENDPOINTS: list[tuple[str, type]] = [
     (rf"/{_KINDS}/{_ID}/grants/{_ID}", GrantEndpoint),
     (rf"/{_KINDS}/{_ID}/grants/{_ID}/link", LinkReissueEndpoint),
     (rf"/{_KINDS}/{_ID}/history", HistoryEndpoint),
+    (r"/.*", UnknownPathEndpoint),  # last: what no route above matched
 ]
 
 

@@ -447,3 +447,11 @@ async def test_absent_is_404(api, method, path):
     payload = {"permission": "view"} if method == "PUT" else ({"name": "n"} if method == "PATCH" else None)
     r = await api(method, path.format(id=shared_image["id"]), payload)
     assert r.code == 404, r.body
+
+
+async def test_unknown_api_paths_answer_a_json_404(api):
+    for method, path in [("GET", "nope"), ("POST", "images/x/y/z/w"), ("DELETE", "sessions/current/grants/bob/link/x")]:
+        r = await api(method, path)
+        assert r.code == 404, (method, path, r.code)
+        assert r.headers["Content-Type"].startswith("application/json")
+        assert "no such path" in json.loads(r.body)["message"]
