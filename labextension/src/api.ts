@@ -131,6 +131,14 @@ export function resourcePath(kind: Kind, id: string): string {
   return `${plural(kind)}/${encodeURIComponent(id)}`;
 }
 
+/** The answer to a revoke with `rekey`: what happened to the server's keys. */
+export interface IRekeyed {
+  rekeyed: boolean;
+  /** Under JupyterHub: the server restarts, with a new token. */
+  restarting?: boolean;
+  message: string;
+}
+
 /** A query string of the defined values, with a leading `?` when not empty. */
 function query(params: { [key: string]: string | number | undefined }): string {
   const search = new URLSearchParams();
@@ -255,13 +263,14 @@ export class ShareAPI {
     id: string,
     principal: string,
     options: { rekey?: boolean } = {}
-  ): Promise<void> {
-    await this._request(
+  ): Promise<IRekeyed | null> {
+    const answer = await this._request<IRekeyed | null>(
       `${resourcePath(kind, id)}/grants/${encodeURIComponent(principal)}${
         options.rekey ? query({ rekey: 'true' }) : ''
       }`,
       { method: 'DELETE' }
     );
+    return answer ?? null;
   }
 
   /** GET /{kind}/{id}/history */

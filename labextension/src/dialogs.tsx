@@ -291,11 +291,13 @@ function ShareForm(props: {
     setStatus(null);
     setBusy(true);
     try {
-      await api.revoke(resource.kind, resource.id, grant.principal, { rekey });
+      const answer = await api.revoke(resource.kind, resource.id, grant.principal, {
+        rekey
+      });
       setError(null);
       setStatus(
-        rekey
-          ? `Revoked ${principalLabel(grant)} and re-keyed this server.`
+        answer?.rekeyed
+          ? `Revoked ${principalLabel(grant)}. ${answer.message}`
           : `Revoked ${principalLabel(grant)}.`
       );
       await changed();
