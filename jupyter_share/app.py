@@ -22,6 +22,7 @@ from . import __version__
 from .answers import AnswerCache
 from .auth import IdentityHooks, install, owner_user
 from .guest_activity import GuestActivity
+from .readonly_rooms import hold_to_permission
 from .guest_cookies import GuestClaim, GuestCookies
 from .guests import Guest, guest_workspace, refusal
 from .secret_filter import MIN_SECRET, SecretMask, secret_filter
@@ -208,6 +209,8 @@ class ShareApp(ExtensionApp):
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
         self._io_loop = IOLoop.current()
         self.guest_activity = GuestActivity(self.serverapp)
+        #: Each guest's permission as last checked, by link id (see `readonly_rooms`).
+        self._guest_permissions: dict = {}
         self._mask_secrets_for_everyone_but_the_owner()
         if self.resolved_mode == "hub":
             self._initialize_hub_mode()
@@ -343,6 +346,7 @@ class ShareApp(ExtensionApp):
         except Exception as e:
             self.log.warning("jupyter_share: checking guests' access failed: %s", e)
             return
+        self._follow_permissions(guests)
         await self.guest_activity.follow(guests)
 
     def _forget_hub_answers(self) -> None:
@@ -474,6 +478,16 @@ class ShareApp(ExtensionApp):
                 del handler.request.headers[name]
         handler.__class__ = _without_token(type(handler))
         self.guest_activity.admitted(guest, handler)
+        # A view guest's document rooms drop their changes, following their permission now.
+        self._guest_permissions[guest.link_id] = guest.permission
+        hold_to_permission(handler, lambda: self._guest_permissions.get(guest.link_id))
+
+    def _follow_permissions(self, guests: dict) -> None:
+        for link_id, guest in guests.items():
+            if guest is None:
+                self._guest_permissions.pop(link_id, None)
+            else:
+                self._guest_permissions[link_id] = guest.permission
 
     async def _check_guests(self) -> None:
         link_ids = self.guest_activity.link_ids()
@@ -485,6 +499,7 @@ class ShareApp(ExtensionApp):
             self.log.exception("jupyter_share: checking guests' access failed")
             return
         guests = {i: (Guest("", self.username, live[i], i) if i in live else None) for i in link_ids}
+        self._follow_permissions(guests)
         await self.guest_activity.follow(guests)
 
     def session_spec(self) -> dict:

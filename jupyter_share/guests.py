@@ -200,9 +200,11 @@ ROUTES: dict[str, Route] = _routes(
     # jupyter-lsp: language servers run processes
     Route("jupyter_lsp.handlers.LanguageServersHandler"),
     Route("jupyter_lsp.handlers.LanguageServerWebSocketHandler", read=EDIT),
-    # jupyter-collaboration: shared documents (the room runs the owner's document)
-    Route("jupyter_server_ydoc.handlers.DocSessionHandler", read=EDIT, write=EDIT),
-    Route("jupyter_server_ydoc.handlers.YDocWebSocketHandler", read=EDIT),
+    # jupyter-collaboration: shared documents. A view guest joins a room read-only: the
+    # server drops what their socket would change (`readonly_rooms`). Opening a document's
+    # session (PUT) only names its room.
+    Route("jupyter_server_ydoc.handlers.DocSessionHandler", write=VIEW),
+    Route("jupyter_server_ydoc.handlers.YDocWebSocketHandler"),
     Route("jupyter_server_ydoc.handlers.TimelineHandler", read=EDIT, write=EDIT),
     Route("jupyter_server_ydoc.handlers.UndoRedoHandler", read=EDIT, write=EDIT),
     # jupyter_share: the share API (the service's rules decide within it) and link sign-in

@@ -1,5 +1,6 @@
 """Working together live: with jupyter-collaboration installed, an edit-level guest and the
-owner edit one notebook at once; a view-level guest cannot join the document's room.
+owner edit one notebook at once; a view-level guest watches the room live, read-only: the
+server drops every change his socket sends (a forged Yjs update changes nothing for anyone).
 
 Runs where jupyter-collaboration is installed (`.ci/run` runs it in a second environment
 that has it); elsewhere it is skipped.
@@ -86,8 +87,6 @@ def test_owner_and_edit_guest_edit_one_notebook_live(tmp_path):
         bob = Guest(alice, alice.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"])
         carol = Guest(alice, alice.put("/sessions/current/grants/carol", {"permission": "view"}).json()["link"])
         room = _room(owner, "together.ipynb")
-        # A view guest can neither open a collaboration session nor join the room.
-        assert carol.request("PUT", "api/collaboration/session/together.ipynb", {"format": "json", "type": "notebook"}).status_code == 403
 
         async def scenario():
             ws_base = f"ws://127.0.0.1:{alice.port}/"
@@ -110,11 +109,81 @@ def test_owner_and_edit_guest_edit_one_notebook_live(tmp_path):
             assert "z = 3" not in guest.sources()
             with pytest.raises(Exception):
                 await websocket_connect(HTTPRequest(ws_base + room, headers={"Cookie": cookies, "Origin": f"http://127.0.0.1:{alice.port}"}))
-            cookies_carol = "; ".join(f"{k}={v}" for k, v in carol.http.cookies.items())
-            with pytest.raises(Exception):
-                await websocket_connect(HTTPRequest(ws_base + room, headers={"Cookie": cookies_carol, "Origin": f"http://127.0.0.1:{alice.port}"}))
             them.ws.close()
 
         asyncio.run(scenario())
+    finally:
+        alice.stop()
+
+
+def _cookies(browser):
+    return "; ".join(f"{k}={v}" for k, v in browser.http.cookies.items())
+
+
+def test_a_view_guest_watches_live_and_changes_nothing(tmp_path):
+    """carol (view) joins alice's room: she sees alice's typing as it happens; every change
+    her socket sends (her own edits, a forged update, a save request) is dropped by the
+    server, so alice's document, the room and the file on disk stay alice's. Raising her to
+    edit lets her changes through at once; lowering her back stops them at once."""
+    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["carol"],
+                          extra_args=["--ShareApp.guest_check_interval=0.2"])["alice"]
+    try:
+        (alice.root / "watched.ipynb").write_text(json.dumps(NOTEBOOK))
+        owner = Owner(alice)
+        carol = Guest(alice, alice.put("/sessions/current/grants/carol", {"permission": "view"}).json()["link"])
+        room = _room(carol, "watched.ipynb")  # a view guest may open the document's session
+
+        async def scenario():
+            ws_base = f"ws://127.0.0.1:{alice.port}/"
+            them = Peer("alice")
+            await them.join(ws_base + room, {"Authorization": f"token {alice.token}"})
+            watcher = Peer("carol")
+            await watcher.join(ws_base + room, {"Cookie": _cookies(carol), "Origin": f"http://127.0.0.1:{alice.port}"})
+            await watcher.wait_for("x = 1")
+            them.notebook.append_cell({"cell_type": "code", "source": "typed by alice", "metadata": {}, "outputs": []})
+            await watcher.wait_for("typed by alice")
+            # carol's own edit, sent as an update: dropped.
+            watcher.notebook.append_cell({"cell_type": "code", "source": "carol's edit", "metadata": {}, "outputs": []})
+            # A forged update from another document, sent raw on her socket: dropped.
+            forged = pycrdt.Doc()
+            YNotebook(forged).append_cell({"cell_type": "code", "source": "forged", "metadata": {}, "outputs": []})
+            await watcher.ws.write_message(pycrdt.create_update_message(forged.get_update()), binary=True)
+            await watcher.ws.write_message(pycrdt.create_sync_message(forged), binary=True)
+            await asyncio.sleep(1.0)
+            assert "carol's edit" not in them.sources() and "forged" not in them.sources()
+            # A newcomer syncing from the room sees only alice's document.
+            late = Peer("alice-2")
+            await late.join(ws_base + room, {"Authorization": f"token {alice.token}"})
+            await late.wait_for("typed by alice")
+            await asyncio.sleep(0.3)
+            assert "carol's edit" not in late.sources() and "forged" not in late.sources()
+            # Raised to edit: the changes of a client in step with the room go through. (Her
+            # first client kept its dropped edits, on which its next updates depend: a view
+            # guest's JupyterLab makes none, it is read-only.)
+            assert alice.put("/sessions/current/grants/carol", {"permission": "edit"}).status_code == 200
+            await asyncio.sleep(0.6)
+            watcher.ws.close()
+            watcher = Peer("carol, raised")
+            await watcher.join(ws_base + room, {"Cookie": _cookies(carol), "Origin": f"http://127.0.0.1:{alice.port}"})
+            await watcher.wait_for("typed by alice")
+            watcher.notebook.append_cell({"cell_type": "code", "source": "carol may edit now", "metadata": {}, "outputs": []})
+            await them.wait_for("carol may edit now")
+            # Lowered to view: dropped again at once, and her socket stays open to watch.
+            assert alice.put("/sessions/current/grants/carol", {"permission": "view"}).status_code == 200
+            await asyncio.sleep(0.6)
+            watcher.notebook.append_cell({"cell_type": "code", "source": "after lowering", "metadata": {}, "outputs": []})
+            them.notebook.append_cell({"cell_type": "code", "source": "alice still typing", "metadata": {}, "outputs": []})
+            await watcher.wait_for("alice still typing")
+            await asyncio.sleep(0.5)
+            assert "after lowering" not in them.sources()
+            # Revoked: the room closes for her.
+            assert alice.delete("/sessions/current/grants/carol").status_code == 204
+            await asyncio.wait_for(watcher.reader, timeout=2.0)
+            them.ws.close()
+            late.ws.close()
+
+        asyncio.run(scenario())
+        log = alice.log()
+        assert "dropped" in log and "a view guest sent" in log
     finally:
         alice.stop()

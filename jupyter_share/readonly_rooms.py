@@ -1,0 +1,75 @@
+"""View guests watch a document live, read-only: with jupyter-collaboration installed, a view
+guest joins the document's room (jupyter_server_ydoc's `YDocWebSocketHandler`) and receives
+every change as it happens, but the server drops what would change the document:
+
+    kept     sync step 1 (the client says what it has; the server answers with the rest)
+             awareness (who is there, their cursor: the owner sees who is watching)
+    dropped  sync step 2 and updates (the client's changes), raw messages (saving), and
+             anything else
+
+The check is made on every message against the guest's permission *now*, so lowering edit to
+view makes the room read-only for them at once; revoking closes the socket
+(`guest_activity`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from tornado import web
+
+from .guests import handler_name
+from .model import Permission
+
+ROOM_HANDLER = "jupyter_server_ydoc.handlers.YDocWebSocketHandler"
+# y-protocols message types (the first var-uint of a message) and sync steps (the second).
+_SYNC, _AWARENESS = 0, 1
+_SYNC_STEP1 = 0
+
+
+def _var_uints(message: bytes, count: int) -> list[int]:
+    """The first `count` var-uints of `message` (y-protocols' encoding); fewer if it ends."""
+    values, value, shift = [], 0, 0
+    for byte in message:
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            values.append(value)
+            if len(values) == count:
+                break
+            value, shift = 0, 0
+        else:
+            shift += 7
+            if shift > 63:
+                break
+    return values
+
+
+def changes_nothing(message: Any) -> bool:
+    """Whether a client's room message only reads (sync step 1) or says who is there
+    (awareness)."""
+    if not isinstance(message, (bytes, bytearray)):
+        return False
+    head = _var_uints(bytes(message), 2)
+    return head[:1] == [_AWARENESS] or head == [_SYNC, _SYNC_STEP1]
+
+
+def hold_to_permission(handler: web.RequestHandler, permission_now: Callable[[], Optional[Permission]]) -> None:
+    """Make a guest's room socket drop the messages that would change the document whenever
+    their permission is below edit."""
+    if handler_name(type(handler)) != ROOM_HANDLER:
+        return
+    original = handler.on_message  # type: ignore[attr-defined]
+    dropped = 0
+
+    def on_message(message: Any) -> Any:
+        nonlocal dropped
+        permission = permission_now()
+        if permission is not None and permission >= Permission.EDIT or changes_nothing(message):
+            return original(message)
+        dropped += 1
+        if dropped == 1 or dropped % 100 == 0:
+            handler.log.info("jupyter_share: dropped %d change(s) a view guest sent to %s", dropped, handler.request.path)
+        return None
+
+    handler.on_message = on_message  # type: ignore[attr-defined]
+
