@@ -7,7 +7,8 @@ or `..` cannot reach a route under another name) and the HTTP method. A handler 
 listed, such as one another extension adds later, is refused for every guest.
 
     view    read files, notebooks, kernelspecs, sessions and saved output; nothing that writes,
-            starts or runs anything; of the share API only /me, shared-with-me and leaving
+            starts or runs anything; of the share API only /me, shared-with-me, leaving and
+            asking for more
     edit    what a user does (files, kernels, terminals, documents), but not shutting the server
             down, changing the owner's settings, config or installation (lab build, extensions,
             plugins), nor the server's metrics
@@ -66,8 +67,9 @@ class Route:
 
 def _share_api(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
     """Of the share API a guest uses /me and shared-with-me, and this container
-    (`sessions/current`: its grants when managing, leaving at any level); the service's rules
-    decide the rest. Under JupyterHub guests share from their own server: /me only."""
+    (`sessions/current`: its grants when managing, leaving and asking for more at any level);
+    the service's rules decide the rest. Under JupyterHub guests share from their own server:
+    /me only."""
     name = type(handler).__name__
     if hub or name == "HubProxyHandler":
         me = name == "HubProxyHandler" and handler.path_args[:1] == ["me"] and handler.request.method == "GET"
@@ -213,7 +215,7 @@ ROUTES: dict[str, Route] = _routes(
         for name in (
             "MeHandler", "DirectoryHandler", "SharedWithMeHandler", "CollectionHandler",
             "ResourceHandler", "GrantsHandler", "GrantHandler", "LinkReissueHandler",
-            "HistoryHandler", "EnvironmentHandler",
+            "HistoryHandler", "EnvironmentHandler", "RequestsHandler", "RequestHandler",
         )
     ),
     Route("jupyter_share.hub.userserver.HubProxyHandler", check=_share_api),

@@ -21,7 +21,7 @@ from tornado.ioloop import IOLoop
 
 from .answers import AnswerCache
 from .auth import guest_of
-from .model import AuditEntry, Grant, InvalidInput, Kind, NotFound, Page, ResourceView, ShareError
+from .model import AuditEntry, Grant, InvalidInput, Kind, NotFound, Page, RequestView, ResourceView, ShareError
 from .rekey import rekey as rekey_server
 from .service import ShareResult, ShareService
 
@@ -77,6 +77,21 @@ def audit_json(entry: AuditEntry) -> dict:
         "action": entry.action,
         "principal": entry.principal,
         "permission": entry.permission,
+    }
+
+
+def request_json(view: RequestView) -> dict:
+    r, resource = view.request, view.resource
+    return {
+        "kind": resource.kind.value,
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "owner": resource.owner,
+        "requester": r.requester,
+        "permission": r.permission.label,
+        "message": r.message,
+        "created_at": iso(r.created_at),
+        "holds": view.holds,
     }
 
 
@@ -423,6 +438,58 @@ class LinkReissueEndpoint(ShareAPIBase):
         self.write_json({"link": self.link_url(token)}, status=201)
 
 
+class MyRequestsEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        found = await self.call(self.service.requests_for_me)
+        self.write_json({key: [request_json(v) for v in views] for key, views in found.items()})
+
+
+class RequestsEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def get(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        views = await self.call(self.service.requests_on, kind, await self.resource_id(kind, raw_id))
+        self.write_json({"items": [request_json(v) for v in views], "total": len(views)})
+
+    @web.authenticated
+    @authorized
+    async def post(self, plural: str, raw_id: str):
+        kind = self.kind(plural)
+        rid = await self.resource_id(kind, raw_id)
+        self.write_json(request_json(await self.call(self.service.ask, kind, rid, self.json_body())), status=201)
+
+
+class RequestEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def post(self, plural: str, raw_id: str, raw_requester: str):
+        kind = self.kind(plural)
+        rid = await self.resource_id(kind, raw_id)
+        with_link = self.is_this_container(kind, rid)
+        decided = await self.call(self.service.decide, kind, rid, raw_requester, self.json_body(), with_link)
+        answer: dict = {
+            "decision": decided.decision,
+            "requester": decided.request.requester,
+            "permission": decided.request.permission.label,
+        }
+        if decided.share:
+            answer["grant"] = grant_json(decided.share.grant)
+        if decided.share and decided.share.link_token:
+            answer["link"] = self.link_url(decided.share.link_token)
+        self.write_json(answer)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, plural: str, raw_id: str, raw_requester: str):
+        kind = self.kind(plural)
+        await self.call(self.service.withdraw, kind, await self.resource_id(kind, raw_id), raw_requester)
+        self.set_status(204)
+        self.finish()
+
+
 class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
     """Opening a personal link: signs the neighbour in under their own name. Public by
     necessity, like a login page: the secret in the path is the credential."""
@@ -502,6 +569,7 @@ ENDPOINTS: list[tuple[str, type]] = [
     (r"/me", MeEndpoint),
     (r"/directory", DirectoryEndpoint),
     (r"/shared-with-me", SharedWithMeEndpoint),
+    (r"/requests", MyRequestsEndpoint),
     (rf"/images/{_ID}/environment", EnvironmentEndpoint),
     (rf"/{_KINDS}", CollectionEndpoint),
     (rf"/{_KINDS}/{_ID}", ResourceEndpoint),
@@ -509,6 +577,8 @@ ENDPOINTS: list[tuple[str, type]] = [
     (rf"/{_KINDS}/{_ID}/grants/{_ID}", GrantEndpoint),
     (rf"/{_KINDS}/{_ID}/grants/{_ID}/link", LinkReissueEndpoint),
     (rf"/{_KINDS}/{_ID}/history", HistoryEndpoint),
+    (rf"/{_KINDS}/{_ID}/requests", RequestsEndpoint),
+    (rf"/{_KINDS}/{_ID}/requests/{_ID}", RequestEndpoint),
     (r"/.*", UnknownPathEndpoint),  # last: what no route above matched
 ]
 

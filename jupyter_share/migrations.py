@@ -107,10 +107,32 @@ def _v3_links(op: Operations) -> None:
     op.create_index("ix_links_grant", "links", ["resource_id", "principal_type", "principal_name"])
 
 
+def _v4_requests(op: Operations) -> None:
+    # v4: requests for a higher permission ("asking for more"). Only open ones are kept, one
+    # per user and resource; approving, denying and withdrawing delete the row (the history
+    # keeps what happened). They go with their resource.
+    op.create_table(
+        "requests",
+        sa.Column(
+            "resource_id",
+            sa.String(32),
+            sa.ForeignKey("resources.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("requester", sa.String(128), nullable=False),
+        sa.Column("permission", sa.Integer, nullable=False),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.PrimaryKeyConstraint("resource_id", "requester", name="pk_requests"),
+    )
+    op.create_index("ix_requests_requester", "requests", ["requester"])
+
+
 STEPS: list[Callable[[Operations], None]] = [
     _v1_resources_grants_audit,
     _v2_users_expiry_audit_kind,
     _v3_links,
+    _v4_requests,
 ]
 
 LATEST = len(STEPS)

@@ -149,6 +149,28 @@ class Link:
 
 
 @dataclass
+class AccessRequest:
+    """An open request of a user for a higher permission on a resource (one per user and
+    resource); closed (approved, denied, withdrawn) requests live on in the history only."""
+
+    resource_id: str
+    requester: str
+    permission: Permission
+    message: str
+    created_at: datetime
+
+
+@dataclass
+class RequestView:
+    """A request as a list shows it: with its resource and what the requester holds now."""
+
+    request: AccessRequest
+    resource: Resource
+    #: The requester's access when the list was read ("view", "edit"; None: none any more).
+    holds: Optional[str] = None
+
+
+@dataclass
 class ResourceView:
     """A resource as one caller sees it: with their access and its sharing state."""
 

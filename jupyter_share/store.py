@@ -53,6 +53,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import migrations
 from .model import (
+    AccessRequest,
     AuditEntry,
     Conflict,
     Grant,
@@ -126,6 +127,18 @@ links = Table(
     Column("created_by", String(128), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Index("ix_links_grant", "resource_id", "principal_type", "principal_name"),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("resource_id", String(32), ForeignKey("resources.id", ondelete="CASCADE"), nullable=False),
+    Column("requester", String(128), nullable=False),
+    Column("permission", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("resource_id", "requester", name="pk_requests"),
+    Index("ix_requests_requester", "requester"),
 )
 
 users = Table(
@@ -236,6 +249,36 @@ class ShareStore(abc.ABC):
     @abc.abstractmethod
     def history(self, resource_id: str, offset: int = 0, limit: int = 1000) -> tuple[list[AuditEntry], int]: ...
 
+    # -- requests for more ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_request(self, request: AccessRequest, entry: AuditEntry) -> None:
+        """Open a request; raise Conflict if the user has an open one on the resource, NotFound
+        if the resource is gone."""
+
+    @abc.abstractmethod
+    def get_request(self, resource_id: str, requester: str) -> Optional[AccessRequest]: ...
+
+    @abc.abstractmethod
+    def open_requests(self, resource_id: str) -> list[AccessRequest]:
+        """The open requests on a resource, oldest first."""
+
+    @abc.abstractmethod
+    def close_request(self, resource_id: str, requester: str, entry: AuditEntry) -> bool:
+        """Close (delete) an open request with the audit row of how it closed; False if there
+        was none."""
+
+    @abc.abstractmethod
+    def requests_to_decide(
+        self, user: str, principals: Sequence[Principal], now: datetime, limit: int
+    ) -> list[tuple[AccessRequest, Resource]]:
+        """Open requests on the resources `user` owns or that any of `principals` holds a live
+        manage grant on (not the user's own requests), oldest first."""
+
+    @abc.abstractmethod
+    def requests_by(self, requester: str, limit: int) -> list[tuple[AccessRequest, Resource]]:
+        """The user's own open requests, oldest first."""
+
     @abc.abstractmethod
     def touch_user(self, name: str, now: datetime) -> None:
         """Remember that `name` uses this store (the standalone directory lists them)."""
@@ -316,6 +359,11 @@ def _audit_values(entry: AuditEntry) -> dict:
         "principal": entry.principal,
         "permission": entry.permission,
     }
+
+
+def _row_to_request(row) -> AccessRequest:
+    resource_id, requester, permission, message, created_at = row[:5]
+    return AccessRequest(resource_id, requester, _PERMISSIONS[permission], message or "", created_at)
 
 
 def _link_values(link: Link) -> dict:
@@ -765,6 +813,7 @@ class SQLStore(ShareStore):
             # Explicit, not only ON DELETE CASCADE: PRAGMA foreign_keys may be off in a
             # store opened by another tool.
             conn.execute(delete(links).where(links.c.resource_id == resource_id))
+            conn.execute(delete(requests).where(requests.c.resource_id == resource_id))
             conn.execute(delete(grants).where(grants.c.resource_id == resource_id))
             conn.execute(delete(resources).where(resources.c.id == resource_id))
             conn.execute(insert(audit).values(**_audit_values(entry)))
@@ -956,6 +1005,83 @@ class SQLStore(ShareStore):
                     )
                 )
         return swept
+
+    # -- requests for more -------------------------------------------------------------------
+
+    def put_request(self, request: AccessRequest, entry: AuditEntry) -> None:
+        try:
+            with self._write() as conn:
+                if not _lock_resource(conn, request.resource_id):
+                    raise NotFound("this resource was deleted meanwhile")
+                conn.execute(
+                    insert(requests).values(
+                        resource_id=request.resource_id,
+                        requester=request.requester,
+                        permission=int(request.permission),
+                        message=request.message,
+                        created_at=request.created_at,
+                    )
+                )
+                conn.execute(_INSERT_AUDIT, _audit_values(entry))
+        except IntegrityError:
+            raise Conflict("you have an open request on this already: withdraw it to ask again", field="permission") from None
+
+    def get_request(self, resource_id: str, requester: str) -> Optional[AccessRequest]:
+        with self._read() as conn:
+            row = conn.execute(
+                select(requests).where(requests.c.resource_id == resource_id, requests.c.requester == requester)
+            ).first()
+        return _row_to_request(row) if row else None
+
+    def open_requests(self, resource_id: str) -> list[AccessRequest]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(requests)
+                .where(requests.c.resource_id == resource_id)
+                .order_by(requests.c.created_at, requests.c.requester)
+            ).all()
+        return [_row_to_request(r) for r in rows]
+
+    def close_request(self, resource_id: str, requester: str, entry: AuditEntry) -> bool:
+        with self._write() as conn:
+            result = conn.execute(
+                delete(requests).where(requests.c.resource_id == resource_id, requests.c.requester == requester)
+            )
+            if result.rowcount:
+                conn.execute(_INSERT_AUDIT, _audit_values(entry))
+        return bool(result.rowcount)
+
+    def _requests_joined(self, where, params: dict, limit: int) -> list[tuple[AccessRequest, Resource]]:
+        statement = (
+            select(requests, resources)
+            .join(resources, resources.c.id == requests.c.resource_id)
+            .where(where)
+            .order_by(requests.c.created_at, requests.c.resource_id, requests.c.requester)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            rows = conn.execute(statement, params).all()
+        width = len(requests.c)
+        return [(_row_to_request(r), _row_to_resource(r[width:])) for r in rows]
+
+    def requests_to_decide(self, user, principals, now, limit):
+        params = _principal_params(principals)
+        managed = []
+        if params["p_users"] or params["p_groups"]:
+            managed.append(
+                resources.c.id.in_(
+                    select(grants.c.resource_id).where(
+                        _held(bool(params["p_users"]), bool(params["p_groups"])),
+                        grants.c.permission >= int(Permission.MANAGE),
+                        _LIVE,
+                    )
+                )
+            )
+        where = and_(or_(resources.c.owner == bindparam("user"), *managed), requests.c.requester != bindparam("user"))
+        return self._requests_joined(where, {**params, "user": user, "now": now}, limit)
+
+    def requests_by(self, requester, limit):
+        return self._requests_joined(requests.c.requester == bindparam("user"), {"user": requester}, limit)
 
     # -- audit and users -------------------------------------------------------------------
 

@@ -125,6 +125,7 @@ def concrete_paths(spec: dict, template: str) -> list[str]:
         "kind": spec["components"]["parameters"]["kind"]["schema"]["enum"],
         "id": ["0123456789abcdef", "current"],
         "principal": ["user:bob", "group:class-2026", "bob"],
+        "requester": ["bob", "user:bob"],
     }
     names = re.findall(r"\{(\w+)\}", template)
     assert set(names) <= set(samples), template
@@ -417,14 +418,55 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("DELETE", f"images/{theirs}/grants/alice", expect=204)  # anyone may leave
     await c("GET", f"images/{theirs}", expect=404)
 
+    # -- requests for more ------------------------------------------------------------------
+    # alice asks on bob's image that she sees...
+    asked_on = svc.create("bob", Kind.IMAGE, image("bob's tools")).resource.id
+    svc.share("bob", Kind.IMAGE, asked_on, "alice", {"permission": "view"})
+    assert (await c("GET", "requests", expect=200)) == {"to_decide": [], "asked": []}
+    assert (await c("GET", f"images/{asked_on}/requests", expect=200))["total"] == 0
+    mine = await c("POST", f"images/{asked_on}/requests", {"permission": "edit", "message": "may I?"}, expect=201)
+    assert (mine["requester"], mine["holds"], mine["message"]) == ("alice", "view", "may I?")
+    assert [r["resource_id"] for r in (await c("GET", "requests", expect=200))["asked"]] == [asked_on]
+    assert (await c("GET", f"images/{asked_on}/requests", expect=200))["items"] == [mine]  # her own
+    await c("POST", f"images/{asked_on}/requests", {"permission": "manage"}, expect=409, valid=None)  # one open
+    await c("POST", f"images/{asked_on}/requests", {"permission": "owner"}, expect=400, valid=False)
+    await c("POST", f"images/{asked_on}/requests", {"permission": "edit", "why": "x"}, expect=400, valid=False)
+    await c("POST", f"images/{hidden}/requests", {"permission": "edit"}, expect=404)  # not revealed
+    await c("GET", f"images/{hidden}/requests", expect=404)
+    await c("POST", f"images/{asked_on}/requests/carol", {"decision": "approve"}, expect=403)  # she holds view
+    await c("DELETE", f"images/{asked_on}/requests/alice", expect=204)
+    await c("DELETE", f"images/{asked_on}/requests/alice", expect=404)
+    await c("DELETE", f"images/{asked_on}/requests/group:staff", expect=400, valid=None)
+    # ...and decides on her own: bob and carol ask.
+    asking = await c("POST", "images", image("asked"), expect=201)
+    for who in ("bob", "carol"):
+        await c("PUT", f"images/{asking['id']}/grants/{who}", {"permission": "view"}, expect=201)
+        svc.ask(who, Kind.IMAGE, asking["id"], {"permission": "edit"})
+    await c("POST", f"images/{asking['id']}/requests", {"permission": "edit"}, expect=409, valid=None)  # the owner
+    assert (await c("GET", f"images/{asking['id']}/requests", expect=200))["total"] == 2
+    todo = (await c("GET", "requests", expect=200))["to_decide"]
+    assert [(r["requester"], r["permission"], r["holds"]) for r in todo] == [("bob", "edit", "view"), ("carol", "edit", "view")]
+    approved = await c("POST", f"images/{asking['id']}/requests/bob", {"decision": "approve"}, expect=200)
+    assert approved["grant"]["permission"] == "edit" and approved["grant"]["principal"] == "user:bob"
+    await c("POST", f"images/{asking['id']}/requests/user:bob", {"decision": "approve"}, expect=404)  # closed
+    await c("POST", f"images/{asking['id']}/requests/carol", {"decision": "maybe"}, expect=400, valid=False)
+    await c("DELETE", f"images/{asking['id']}/requests/carol", expect=403)  # she denies it instead
+    await c("DELETE", f"images/{asking['id']}/grants/carol", expect=204)
+    await c("POST", f"images/{asking['id']}/requests/carol", {"decision": "approve"}, expect=409)  # lost access
+    denied = await c("POST", f"images/{asking['id']}/requests/carol", {"decision": "deny"}, expect=200)
+    assert denied["decision"] == "deny" and "grant" not in denied
+    await c("POST", "formations/no-such-id/requests/bob", {"decision": "deny"}, expect=404)
+
     # -- not signed in: every path and method, with a request that is fine but for the token --
     bodies = {
         ("/{kind}", "post"): image("anonymous"),
         ("/{kind}/{id}", "patch"): {"description": "x"},
         ("/{kind}/{id}/grants/{principal}", "put"): {"permission": "view"},
+        ("/{kind}/{id}/requests", "post"): {"permission": "edit"},
+        ("/{kind}/{id}/requests/{requester}", "post"): {"decision": "deny"},
     }
     for template, method, _ in operations(spec_dict):
-        path = template.replace("{kind}", "images").replace("{id}", rid).replace("{principal}", "user:bob")
+        path = template.replace("{kind}", "images").replace("{id}", rid).replace("{principal}", "user:bob").replace("{requester}", "bob")
         await c(method.upper(), path.lstrip("/"), bodies.get((template, method)), expect=401, token=False, valid=False)
 
     # -- delete, last --------------------------------------------------------------------
