@@ -195,7 +195,7 @@ def make_app(args: argparse.Namespace, trait_options: list[str], warn: Callable[
 
 
 #: Commands that only read the store: they never create one.
-READ_COMMANDS = {"list", "shared", "show", "grants", "history", "environment", "whoami"}
+READ_COMMANDS = {"list", "shared", "show", "grants", "history", "environment", "whoami", "requests"}
 
 
 def check_store_exists(app: "ShareApp", command: str) -> None:
@@ -310,6 +310,9 @@ examples:
   jupyter share --user bob shared
   jupyter share history images/IMAGE_ID
   jupyter share revoke images/IMAGE_ID bob
+  jupyter share --user bob ask images/IMAGE_ID --permission edit --message "to fix the tag"
+  jupyter share requests                    (requests for you to decide, and your own)
+  jupyter share approve images/IMAGE_ID bob (or deny)
   jupyter share environment images/IMAGE_ID --format conda > environment.yml
   jupyter share hub-demo --port 8000        (a demo JupyterHub with alice, bob and carol)
 
@@ -322,7 +325,8 @@ path (`jupyter --paths`) may set c.ShareApp.username, db_url, users and groups; 
 --ShareApp.TRAIT=VALUE option overrides them, and --user / --db-url override those.
 
 exit codes: 0 ok, 1 unexpected error, 2 bad input or usage, 3 not found, 4 forbidden,
-5 conflict (a duplicate name, sharing with yourself or the owner).
+5 conflict (a duplicate name, sharing with yourself or the owner, a request already open or
+for what you hold).
 """
 
 
@@ -415,6 +419,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("revoke", "take a user's or a group's access away (your own name: leave)")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
     p.add_argument("principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user")
+
+    p = command("ask", "ask the owner of a resource shared with you for more: edit or manage")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+    p.add_argument("--permission", choices=("edit", "manage"), default="edit",
+                   help="edit (default): change it (in a container: run code); manage: also share it")
+    p.add_argument("--message", metavar="TEXT", default=None, help="why, for the owner to read")
+
+    p = command("requests", "list the open requests for more: on what you own or manage, and your own",
+                "List the open requests for more on what you own or manage (approve or deny them), "
+                "and your own open requests; with KIND/ID, that resource's open requests.")
+    p.add_argument("ref", metavar="KIND/ID", type=_ref, nargs="?", default=None, help=REF_HELP)
+
+    for name, verb in (("approve", "approve a request for more: the requester's grant becomes what they asked for"),
+                       ("deny", "deny a request for more; it closes"),
+                       ("withdraw", "take your own open request for more back")):
+        p = command(name, verb)
+        p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+        if name != "withdraw":
+            p.add_argument("requester", metavar="USER", help="who asked")
 
     p = command("grants", "list who has access to a resource you manage")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
@@ -738,6 +761,82 @@ def cmd_history(ctx: Context, args) -> None:
     _paging_note(ctx, len(page.items), args.offset, page.total)
 
 
+def _request_rows(views) -> list:
+    return [
+        [f"{v.resource.kind.plural}/{v.resource.id}", v.resource.name, v.resource.owner, v.request.requester,
+         v.holds or "-", v.request.permission.label, _when(v.request.created_at), v.request.message]
+        for v in views
+    ]
+
+
+_REQUEST_HEADERS = ["RESOURCE", "NAME", "OWNER", "REQUESTER", "HOLDS", "ASKS FOR", "SINCE", "MESSAGE"]
+
+
+def cmd_ask(ctx: Context, args) -> None:
+    from .handlers import request_json
+
+    view = ctx.resolve(args.ref)
+    asked = ctx.service.ask(ctx.user, view.resource.kind, view.resource.id,
+                            {"permission": args.permission, "message": args.message})
+    if ctx.json:
+        return ctx.dump(request_json(asked))
+    ctx.out(f"asked {view.resource.owner} for {args.permission} on {view.resource.kind.value} {view.resource.name!r}")
+
+
+def cmd_requests(ctx: Context, args) -> None:
+    from .handlers import request_json
+
+    if args.ref is not None:
+        view = ctx.resolve(args.ref)
+        found = ctx.service.requests_on(ctx.user, view.resource.kind, view.resource.id)
+        if ctx.json:
+            return ctx.dump({"items": [request_json(v) for v in found], "total": len(found)})
+        if not found:
+            return ctx.out(f"no open requests on {view.resource.kind.value} {view.resource.name!r}")
+        return ctx.out(table(_REQUEST_HEADERS, _request_rows(found)))
+    found = ctx.service.requests_for_me(ctx.user)
+    if ctx.json:
+        return ctx.dump({key: [request_json(v) for v in views] for key, views in found.items()})
+    if found["to_decide"]:
+        ctx.out("for you to decide (jupyter share approve|deny KIND/ID USER):")
+        ctx.out(table(_REQUEST_HEADERS, _request_rows(found["to_decide"])))
+    else:
+        ctx.out("no requests for you to decide")
+    if found["asked"]:
+        ctx.out("your own open requests:")
+        ctx.out(table(_REQUEST_HEADERS, _request_rows(found["asked"])))
+
+
+def _decide(ctx: Context, args, decision: str) -> None:
+    from .handlers import grant_json
+
+    view = ctx.resolve(args.ref)
+    decided = ctx.service.decide(ctx.user, view.resource.kind, view.resource.id, args.requester, {"decision": decision})
+    if ctx.json:
+        answer = {"decision": decided.decision, "requester": decided.request.requester,
+                  "permission": decided.request.permission.label}
+        if decided.share:
+            answer["grant"] = grant_json(decided.share.grant)
+        return ctx.dump(answer)
+    what = f"{decided.request.requester}'s request for {decided.request.permission.label} on {view.resource.kind.value} {view.resource.name!r}"
+    ctx.out(f"{'approved' if decision == 'approve' else 'denied'} {what}")
+
+
+def cmd_approve(ctx: Context, args) -> None:
+    _decide(ctx, args, "approve")
+
+
+def cmd_deny(ctx: Context, args) -> None:
+    _decide(ctx, args, "deny")
+
+
+def cmd_withdraw(ctx: Context, args) -> None:
+    view = ctx.resolve(args.ref)
+    ctx.service.withdraw(ctx.user, view.resource.kind, view.resource.id, ctx.user)
+    if not ctx.json:  # the API answers 204: no body
+        ctx.out(f"withdrew your request on {view.resource.kind.value} {view.resource.name!r}")
+
+
 def cmd_delete(ctx: Context, args) -> None:
     view = ctx.resolve(args.ref)
     ctx.service.delete(ctx.user, view.resource.kind, view.resource.id)
@@ -792,6 +891,11 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], None]] = {
     "share": cmd_share,
     "revoke": cmd_revoke,
     "grants": cmd_grants,
+    "ask": cmd_ask,
+    "requests": cmd_requests,
+    "approve": cmd_approve,
+    "deny": cmd_deny,
+    "withdraw": cmd_withdraw,
     "history": cmd_history,
     "delete": cmd_delete,
     "environment": cmd_environment,

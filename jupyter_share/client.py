@@ -473,6 +473,31 @@ class ShareClient:
         """The audit trail, oldest first (needs manage)."""
         return self._all(f"{_resource_path(resource)}/history")
 
+    def ask(self, resource: Resource, permission: str = "edit", message: str = "") -> dict:
+        """Ask the owner and managers of a resource shared with you for more: `edit` or
+        `manage`, with an optional message. Answers the open request."""
+        return self._json("POST", f"{_resource_path(resource)}/requests", body={"permission": permission, "message": message})
+
+    def requests(self, resource: Optional[Resource] = None) -> Any:
+        """Without a resource: `{"to_decide": [...], "asked": [...]}`, the open requests on
+        what you own or manage, and your own. With one: its open requests (all of them if you
+        manage it, else your own)."""
+        if resource is None:
+            return self._json("GET", "requests")
+        return self._json("GET", f"{_resource_path(resource)}/requests")["items"]
+
+    def approve(self, resource: Resource, requester: str) -> dict:
+        """Approve a request: the requester's grant becomes what they asked for (needs manage)."""
+        return self._json("POST", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}", body={"decision": "approve"})
+
+    def deny(self, resource: Resource, requester: str) -> dict:
+        """Deny a request; it closes (needs manage)."""
+        return self._json("POST", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}", body={"decision": "deny"})
+
+    def withdraw(self, resource: Resource, requester: str) -> None:
+        """Take your own open request back."""
+        self._request("DELETE", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}")
+
     def shared_with_me(self, kind: Optional[str] = None) -> list[dict]:
         """Resources of every kind (or of `kind`) that others shared with the caller, each with
         `owner`, `access`, `shared_at` and `expires_at`."""

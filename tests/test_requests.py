@@ -339,3 +339,51 @@ async def test_api_ask_decide_withdraw_with_events(api, jp_serverapp):
     ]:
         assert expected in actions
     assert actions.index(("change", "alice", "user:bob", "edit")) < actions.index(("approve", "alice", "user:bob", "edit"))
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
+    from .test_cli import CLI
+
+    cli = CLI(tmp_path)
+    cli.configure(db_url=f"sqlite:///{tmp_path / 'share.db'}", users=["bob", "carol"])
+    image = cli.json("create-image", "caret", "--reference", "quay.io/lab/caret:2026.1")
+    ref = f"images/{image['id']}"
+    cli.run("share", ref, "bob")
+    cli.run("share", ref, "carol")
+
+    asked = cli.json("ask", "images/caret", "--permission", "edit", "--message", "to fix the tag", user="bob")  # by name
+    assert (asked["requester"], asked["permission"], asked["holds"], asked["message"]) == ("bob", "edit", "view", "to fix the tag")
+    assert cli.run("ask", ref, "--permission", "manage", user="carol").stdout == "asked alice for manage on image 'caret'\n"
+    cli.run("ask", ref, user="bob", expect=5)  # one open request per person and resource
+    cli.run("ask", ref, expect=5)  # none from the owner
+    cli.run("ask", ref, "--permission", "owner", user="bob", expect=2)  # argparse: none above manage
+
+    listing = cli.run("requests").stdout
+    assert "for you to decide" in listing and "to fix the tag" in listing and "carol" in listing
+    assert [r["requester"] for r in cli.json("requests")["to_decide"]] == ["bob", "carol"]
+    assert [r["resource_id"] for r in cli.json("requests", user="bob")["asked"]] == [image["id"]]
+    assert cli.json("requests", ref, user="bob")["total"] == 1  # his own only
+    assert cli.json("requests", ref)["total"] == 2
+
+    assert cli.run("approve", ref, "bob").stdout == "approved bob's request for edit on image 'caret'\n"
+    assert cli.json("show", ref, user="bob")["access"] == "edit"
+    cli.run("approve", ref, "bob", expect=3)  # closed
+    cli.run("approve", ref, "carol", user="bob", expect=4)  # edit cannot decide
+    denied = cli.json("deny", ref, "carol")
+    assert denied == {"decision": "deny", "requester": "carol", "permission": "manage"}
+    cli.run("ask", ref, "--permission", "manage", user="carol")
+    assert cli.run("withdraw", ref, user="carol").stdout == "withdrew your request on image 'caret'\n"
+    assert cli.run("requests").stdout == "no requests for you to decide\n"
+    history = [(h["action"], h["actor"], h["principal"]) for h in cli.json("history", ref)["items"]]
+    assert history[-7:] == [
+        ("ask", "bob", "user:bob"),
+        ("ask", "carol", "user:carol"),
+        ("change", "alice", "user:bob"),
+        ("approve", "alice", "user:bob"),
+        ("deny", "alice", "user:carol"),
+        ("ask", "carol", "user:carol"),
+        ("withdraw", "carol", "user:carol"),
+    ]
