@@ -39,6 +39,8 @@ from .store import ShareStore, SQLStore
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
+PRESENCE_SCHEMA = Path(__file__).parent / "events" / "presence.yaml"
+PRESENCE_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/presence/v1"
 
 
 _GUEST_CLASSES: dict[type, type] = {}
@@ -207,8 +209,9 @@ class ShareApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
+        self.serverapp.event_logger.register_event_schema(PRESENCE_SCHEMA)
         self._io_loop = IOLoop.current()
-        self.guest_activity = GuestActivity(self.serverapp)
+        self.guest_activity = GuestActivity(self.serverapp, on_presence=self._emit_presence)
         #: Each guest's permission as last checked, by link id (see `readonly_rooms`).
         self._guest_permissions: dict = {}
         self._mask_secrets_for_everyone_but_the_owner()
@@ -441,6 +444,18 @@ class ShareApp(ExtensionApp):
         """Set the cookie that makes this browser the link's guest in this container."""
         claim = GuestClaim(link.id, link.username, link.resource_id)
         self.guest_cookies.set(handler, claim, self._cookie_path())
+        permission = self.links.permissions([link.id]).get(link.id)
+        if permission is not None:
+            self.guest_activity.signed_in(Guest(link.username, self.username, permission, link.id), handler.request.remote_ip or "")
+
+    def _emit_presence(self, change: dict) -> None:
+        """A guest came, opened or closed something, went idle or is gone: the owner's panel
+        asks who is in now (`GuestActivity`; the event carries no address)."""
+        logger = getattr(self.serverapp, "event_logger", None)
+        session_id = getattr(self, "_session_id", None)
+        data = {**change, "owner": self.username, **({"session_id": session_id} if session_id else {})}
+        if logger is not None:
+            self._io_loop.add_callback(logger.emit, schema_id=PRESENCE_SCHEMA_ID, data=data)
 
     def _resolve_guest(self, handler: web.RequestHandler):
         """The guest whose cookie for this container a request carries, if their link still

@@ -215,7 +215,7 @@ ROUTES: dict[str, Route] = _routes(
         for name in (
             "MeHandler", "DirectoryHandler", "SharedWithMeHandler", "CollectionHandler",
             "ResourceHandler", "GrantsHandler", "GrantHandler", "LinkReissueHandler",
-            "HistoryHandler", "EnvironmentHandler", "RequestsHandler", "RequestHandler",
+            "HistoryHandler", "EnvironmentHandler", "GuestsHandler", "RequestsHandler", "RequestHandler",
         )
     ),
     Route("jupyter_share.hub.userserver.HubProxyHandler", check=_share_api),

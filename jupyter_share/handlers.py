@@ -19,6 +19,7 @@ from tornado import web
 from jupyter_server.utils import ensure_async, url_path_join
 from tornado.ioloop import IOLoop
 
+from . import presence
 from .answers import AnswerCache
 from .auth import guest_of
 from .model import AuditEntry, Grant, InvalidInput, Kind, NotFound, Page, RequestView, ResourceView, ShareError
@@ -173,6 +174,11 @@ class ShareAPIBase:
     def me_extras(self) -> dict:
         return {}
 
+    async def guests_now(self, resource_id: str) -> list[dict]:
+        """Who is in this container now (`GET sessions/{id}/guests`), after the service allowed
+        the caller to see it. Presence lives in the memory of the container's own server."""
+        raise InvalidInput("who is in a container now is kept by the container's own server: ask it there", field="id")
+
     def can_rekey(self, kind: Kind, resource_id: str) -> Any:
         """Whether `rekey` can re-key this container (bool, or an awaitable of one), asked
         before revoking: standalone, only the container answering (`is_this_container`)."""
@@ -306,6 +312,14 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
             return {}
         # For the banner: "You are in alice's container, view only".
         return {"guest": {"owner": guest.owner, "permission": guest.permission.label}}
+
+    async def guests_now(self, resource_id: str) -> list[dict]:
+        if not self.is_this_container(Kind.SESSION, resource_id):
+            return await super().guests_now(resource_id)
+        activity = self.extensionapp.guest_activity
+        names = sorted({p.username for p in activity.present()})
+        permissions = await self.call(self.service.guests_in, Kind.SESSION, resource_id, names)
+        return await presence.guests_now(self.serverapp, activity, permissions)
 
 
 class MeEndpoint(ShareAPIBase):
@@ -543,6 +557,17 @@ class HistoryEndpoint(ShareAPIBase):
         self.write_json(page_json(page, audit_json))
 
 
+class GuestsEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def get(self, plural: str, raw_id: str):
+        rid = await self.session_id(raw_id)
+        # The rule first (owner and managers; 404 for whoever cannot see it), then the memory.
+        await self.call(self.service.guests_in, Kind.SESSION, rid, [])
+        items = await self.guests_now(rid)
+        self.write_json({"items": items, "total": len(items)})
+
+
 class EnvironmentEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
@@ -577,6 +602,7 @@ ENDPOINTS: list[tuple[str, type]] = [
     (rf"/{_KINDS}/{_ID}/grants/{_ID}", GrantEndpoint),
     (rf"/{_KINDS}/{_ID}/grants/{_ID}/link", LinkReissueEndpoint),
     (rf"/{_KINDS}/{_ID}/history", HistoryEndpoint),
+    (rf"/(sessions)/{_ID}/guests", GuestsEndpoint),
     (rf"/{_KINDS}/{_ID}/requests", RequestsEndpoint),
     (rf"/{_KINDS}/{_ID}/requests/{_ID}", RequestEndpoint),
     (r"/.*", UnknownPathEndpoint),  # last: what no route above matched

@@ -516,6 +516,19 @@ class ShareService:
             entries, total = self.store.history(resource.id, offset, limit)
         return Page(entries, total)
 
+    def guests_in(self, user: str, kind: Kind, resource_id: str, usernames: Sequence[str]) -> dict[str, Permission]:
+        """Who is in a container now is shown to its owner and managers (a guest below manage:
+        403; anyone who cannot see it: 404). Of `usernames` (the guests its server holds in
+        memory), those who hold a live user grant on it, with that grant's permission: a
+        guest whose access ended is not shown, whatever the server still remembers."""
+        if kind != Kind.SESSION:
+            raise InvalidInput(f"guests are in containers, not in an {kind.noun}", field="kind")
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "manage")
+            live = self.store.live_grants(resource.id, self.clock())
+        held = {g.principal.name: g.permission for g in live if g.principal.type == PrincipalType.USER}
+        return {name: held[name] for name in usernames if name in held}
+
     def purge_expired(self) -> int:
         purged = self.store.purge_expired(self.clock())
         for grant in purged:

@@ -391,6 +391,12 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("GET", f"images/{rid}/history", expect=400, params={"limit": specs.MAX_LIMIT + 1}, valid=False)
     await c("GET", "images/no-such-id/history", expect=404)
 
+    # -- who is in this container now (the guests in this server's memory) -----------------
+    present = await c("GET", "sessions/current/guests", expect=200)
+    assert present == {"items": [], "total": 0}
+    await c("GET", f"sessions/{session['id']}/guests", expect=200)
+    await c("GET", "sessions/no-such-id/guests", expect=404)
+
     # -- the environment file ---------------------------------------------------------------
     await c("GET", f"images/{captured['id']}/environment", expect=200)
     await c("GET", f"images/{captured['id']}/environment", expect=200, params={"format": "conda"})
@@ -416,6 +422,12 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("DELETE", f"images/{theirs}/grants/carol", expect=403)
     await c("GET", f"images/{theirs}/history", expect=403)
     await c("DELETE", f"images/{theirs}/grants/alice", expect=204)  # anyone may leave
+    # Who is in bob's container: his managers may ask, but only his own server knows (400).
+    box = svc.ensure_session("bob", "bob's box", {"url": "http://bob.example/"}).id
+    svc.share("bob", Kind.SESSION, box, "alice", {"permission": "edit"})
+    await c("GET", f"sessions/{box}/guests", expect=403)
+    svc.share("bob", Kind.SESSION, box, "alice", {"permission": "manage"})
+    await c("GET", f"sessions/{box}/guests", expect=400)
     await c("GET", f"images/{theirs}", expect=404)
 
     # -- requests for more ------------------------------------------------------------------
