@@ -42,6 +42,7 @@ import {
   SharingModel
 } from './model';
 import { PANEL_ID, SharingPanel } from './panel';
+import { presenceOf } from './presence';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
@@ -206,6 +207,8 @@ function startSharing(
       }
     }
   );
+  // Who is in this container now follows its presence events.
+  presenceOf(model).connect(app.serviceManager.events);
 
   const start = () => {
     model.refresh().catch(reason => {

@@ -25,6 +25,7 @@ import {
   sectionTitle,
   SharingModel
 } from './model';
+import { GuestsInNow } from './presence';
 
 /** The DOM id of the panel (also its id in the shell). */
 export const PANEL_ID = 'jupyter-share-panel';
@@ -472,7 +473,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
       </div>
     );
   }
-  return (
+  const list = (
     <ul
       className="jp-share-list"
       role="listbox"
@@ -493,6 +494,15 @@ function ResourceList(props: IResourceListProps): JSX.Element {
         />
       ))}
     </ul>
+  );
+  // Under the container: who is in it now.
+  return source === 'session' ? (
+    <>
+      {list}
+      <GuestsInNow model={model} />
+    </>
+  ) : (
+    list
   );
 }
 
