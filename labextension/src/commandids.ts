@@ -29,4 +29,6 @@ export namespace CommandIDs {
   export const openContainer = 'jupyter-share:open-container';
   /** Read everything again. */
   export const refresh = 'jupyter-share:refresh';
+  /** Ask the owner of a resource shared with me for more (args: `id`). */
+  export const askForMore = 'jupyter-share:ask-for-more';
 }

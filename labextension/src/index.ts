@@ -42,7 +42,9 @@ import {
   SharingModel
 } from './model';
 import { PANEL_ID, SharingPanel } from './panel';
-import { presenceOf } from './presence';
+import { addAskButton } from './askbutton';
+import { showAskDialog } from './askdialog';
+import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
@@ -107,6 +109,12 @@ function showGuestBanner(
         ? 'you may edit and run code'
         : 'you may edit, run code and share it';
   banner.node.textContent = `You are in ${owner}'s container, ${rights}`;
+  addAskButton(
+    banner.node,
+    app.serviceManager.serverSettings,
+    owner,
+    permission
+  );
   app.shell.add(banner, 'top', { rank: 1000 });
 }
 
@@ -207,8 +215,16 @@ function startSharing(
       }
     }
   );
-  // Who is in this container now follows its presence events.
-  presenceOf(model).connect(app.serviceManager.events);
+
+  // Someone asks for more on what I own or manage: a notification with Approve
+  // and Deny (looked for at each refresh: events here, polls for other servers).
+  const notifier = new RequestNotifier(
+    new RequestsAPI(app.serviceManager.serverSettings),
+    () => model.me?.username ?? null,
+    () => model.scheduleRefresh()
+  );
+  model.changed.connect(() => void notifier.check());
+
 
   const start = () => {
     model.refresh().catch(reason => {
@@ -302,6 +318,28 @@ function addCommands(
         // Under JupyterHub the Hub lets the neighbour in through its share; standalone, the
         // owner's personal link signs them in first.
         window.open(new URL(url, window.location.href).href, '_blank', 'noopener');
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.askForMore, {
+    label: args => {
+      const next = nextPermission(target(args)?.resource.access ?? '');
+      return next ? `Ask for ${next}…` : 'Ask for more…';
+    },
+    caption: 'Ask the owner for a higher permission',
+    isEnabled: args => {
+      const found = target(args);
+      return (
+        found?.place === 'shared' &&
+        nextPermission(found.resource.access) !== null
+      );
+    },
+    execute: async args => {
+      const found = target(args);
+      if (found) {
+        const { resource } = found;
+        await showAskDialog(new RequestsAPI(api.serverSettings), resource);
       }
     }
   });

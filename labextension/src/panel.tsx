@@ -16,6 +16,7 @@ import * as React from 'react';
 import { IGrant, IResource, Kind } from './api';
 import { CommandIDs } from './commandids';
 import { sharingIcon } from './icons';
+import { nextPermission } from './requests';
 import {
   badgeTooltip,
   canManage,
@@ -25,7 +26,6 @@ import {
   sectionTitle,
   SharingModel
 } from './model';
-import { GuestsInNow } from './presence';
 
 /** The DOM id of the panel (also its id in the shell). */
 export const PANEL_ID = 'jupyter-share-panel';
@@ -395,6 +395,12 @@ function ResourceList(props: IResourceListProps): JSX.Element {
   );
 
   const onFocusRow = React.useCallback((id: string) => setActiveId(id), []);
+  const onAsk = React.useCallback(
+    (resource: IResource) =>
+      void commands.execute(CommandIDs.askForMore, { id: resource.id }),
+    [commands]
+  );
+
 
   const onKeyDown = (event: React.KeyboardEvent<HTMLUListElement>) => {
     const list = event.currentTarget;
@@ -473,7 +479,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
       </div>
     );
   }
-  const list = (
+  return (
     <ul
       className="jp-share-list"
       role="listbox"
@@ -491,18 +497,10 @@ function ResourceList(props: IResourceListProps): JSX.Element {
           tabbable={resource.id === focusable}
           onActivate={onActivate}
           onFocusRow={onFocusRow}
+          onAsk={onAsk}
         />
       ))}
     </ul>
-  );
-  // Under the container: who is in it now.
-  return source === 'session' ? (
-    <>
-      {list}
-      <GuestsInNow model={model} />
-    </>
-  ) : (
-    list
   );
 }
 
@@ -514,6 +512,8 @@ interface IResourceRowProps {
   tabbable: boolean;
   onActivate: (resource: IResource) => void;
   onFocusRow: (id: string) => void;
+  /** Ask the owner for more (rows shared with me, below manage). */
+  onAsk?: (resource: IResource) => void;
 }
 
 /** One resource. Rendered again only when its resource or flags change. */
@@ -593,6 +593,22 @@ const ResourceRow = React.memo(function ResourceRow(
               {resource.access}
             </span>
           )}
+          {place === 'shared' &&
+            props.onAsk &&
+            nextPermission(resource.access) && (
+              <button
+                type="button"
+                className="jp-share-ask-row"
+                tabIndex={-1}
+                title={`Ask ${resource.owner} for ${nextPermission(resource.access)}`}
+                onClick={event => {
+                  event.stopPropagation();
+                  props.onAsk?.(resource);
+                }}
+              >
+                Ask for {nextPermission(resource.access)}
+              </button>
+            )}
         </span>
         {place === 'shared' ? (
           <span className="jp-share-row-detail">

@@ -543,6 +543,102 @@ test('row menu: download environment, revoke all, leave, delete', async ({
   await expect(row(page, doomed.id)).toHaveCount(0);
 });
 
+test('asking for more: bob asks from Shared with me, a guest from the banner; alice approves from the notification', async ({
+  page,
+  alice,
+  bob
+}) => {
+  await openLab(page, servers().alice);
+  await openSharingPanel(page);
+
+  // bob, in his own lab: "Ask for edit" on a row shared with him.
+  const image = await alice.createImage('asked-for');
+  await alice.share('image', image.id, 'bob', 'view');
+  const bobPage = await pageOf(servers().bob);
+  try {
+    await openSharingPanel(bobPage);
+    const shared = section(bobPage, 'shared').locator(
+      `[data-resource-id="${image.id}"]`
+    );
+    await shared.getByRole('button', { name: 'Ask for edit' }).click();
+    const dialog = bobPage.locator('.jp-Dialog');
+    await dialog.locator('textarea').fill('to fix the tag');
+    await dialog.getByRole('button', { name: 'Ask' }).click();
+    await expect(
+      bobPage.locator('.Toastify__toast', { hasText: 'You asked alice for edit' })
+    ).toBeVisible();
+
+    // alice's panel looks every pollInterval (5 s here): the notification comes.
+    const toast = page.locator('.Toastify__toast', {
+      hasText: 'bob asks for edit on your image asked-for: “to fix the tag”'
+    });
+    await expect(toast).toBeVisible({ timeout: 20000 });
+    await toast.getByRole('button', { name: 'Approve' }).click();
+    await expect(
+      page.locator('.Toastify__toast', { hasText: 'bob may now edit asked-for' })
+    ).toBeVisible();
+    expect((await bob.get('image', image.id)).access).toBe('edit');
+    // bob's row follows (his panel looks again), and offers manage next.
+    await expect(shared.locator('.jp-share-permission')).toHaveText('edit', {
+      timeout: 20000
+    });
+    await expect(
+      shared.getByRole('button', { name: 'Ask for manage' })
+    ).toBeVisible();
+  } finally {
+    await bobPage.context().browser()!.close();
+  }
+
+  // dave, a guest in alice's container (personal link, view), asks from his
+  // banner: alice's lab hears of it at once (its event stream).
+  await alice
+    .call('DELETE', 'sessions/current/grants/dave')
+    .catch(() => undefined);
+  const { link } = await alice.call('PUT', 'sessions/current/grants/dave', {
+    permission: 'view'
+  });
+  const browser = await chromium.launch(LAUNCH_OPTIONS);
+  try {
+    const guest = await browser.newPage();
+    await guest.goto(link);
+    const banner = guest.locator('#jupyter-share-guest-banner');
+    await expect(banner).toContainText("You are in alice's container, view only", {
+      timeout: 60000
+    });
+    const before = await guest.evaluate(() => performance.timeOrigin);
+    await banner.getByRole('button', { name: 'Ask for edit' }).click();
+    const dialog = guest.locator('.jp-Dialog');
+    await dialog.locator('textarea').fill('I would like to run the analysis');
+    await dialog.getByRole('button', { name: 'Ask' }).click();
+    await expect(banner).toContainText('You asked for edit');
+
+    const toast = page.locator('.Toastify__toast', {
+      hasText: 'dave asks for edit on your container'
+    });
+    await expect(toast).toBeVisible({ timeout: 5000 });
+    await toast.getByRole('button', { name: 'Approve' }).click();
+
+    // The guest's JupyterLab follows without a reload, and is told.
+    await expect(banner).toContainText('you may edit and run code', {
+      timeout: 10000
+    });
+    await expect(
+      guest.locator('.Toastify__toast', { hasText: 'alice approved' })
+    ).toBeVisible({ timeout: 10000 });
+    await expect(
+      banner.getByRole('button', { name: 'Ask for manage' })
+    ).toBeVisible();
+    expect(await guest.evaluate(() => performance.timeOrigin)).toBe(before);
+    const grants = await alice.grants('session', 'current');
+    expect(grants.find(g => g.principal === 'user:dave')?.permission).toBe(
+      'edit'
+    );
+  } finally {
+    await browser.close();
+    await alice.call('DELETE', 'sessions/current/grants/dave');
+  }
+});
+
 test('light and dark themes; the screenshots of the docs', async ({
   page,
   alice,

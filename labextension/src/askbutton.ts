@@ -1,0 +1,124 @@
+/**
+ * "Ask for edit" on a guest's banner: a guest in someone else's container asks
+ * its owner for more (edit, then manage), sees that the request is open, may
+ * withdraw it, and is told when the owner decides. The guest's JupyterLab
+ * itself follows the new permission (guestmode.ts).
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { IMe, ShareAPI } from './api';
+import { showAskDialog } from './askdialog';
+import { IAccessRequest, nextPermission, RequestsAPI } from './requests';
+
+/** How often an open request is looked at (ms); a view guest gets no events. */
+const WHILE_OPEN = 2000;
+
+/**
+ * Add the button to the banner's node. The container is `sessions/current`
+ * of this page's server.
+ */
+export function addAskButton(
+  node: HTMLElement,
+  settings: ServerConnection.ISettings,
+  owner: string,
+  permission: string
+): void {
+  const api = new RequestsAPI(settings);
+  const share = new ShareAPI(settings);
+  const box = document.createElement('span');
+  box.className = 'jp-share-ask';
+  const note = document.createElement('span');
+  note.className = 'jp-share-ask-note';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'jp-share-ask-button jp-mod-styled';
+  box.append(note, button);
+  node.appendChild(box);
+
+  let held = permission;
+  let open: IAccessRequest | null = null;
+  let timer = 0;
+
+  const show = () => {
+    const next = nextPermission(held);
+    box.hidden = next === null && open === null;
+    if (open) {
+      note.textContent = `You asked for ${open.permission}`;
+      button.textContent = 'Withdraw';
+      button.title = 'Take your request back';
+    } else {
+      note.textContent = '';
+      button.textContent = `Ask for ${next ?? 'more'}`;
+      button.title = `Ask ${owner} for ${next} permission`;
+    }
+  };
+
+  const look = async () => {
+    window.clearTimeout(timer);
+    let mine: IAccessRequest[] = [];
+    let me: IMe | null = null;
+    try {
+      [mine, me] = await Promise.all([
+        api.on('session', 'current'),
+        share.me()
+      ]);
+    } catch {
+      return; // access ended: guestmode.ts shows the page that says so
+    }
+    const before = open;
+    const was = held;
+    open = mine[0] ?? null;
+    held = me.guest?.permission ?? held;
+    if (before && !open) {
+      if (rank(held) >= rank(before.permission)) {
+        Notification.success(
+          `${owner} approved: you may now ${held === 'manage' ? 'edit, run code and share' : 'edit and run code'} here`,
+          { autoClose: 8000 }
+        );
+      } else if (rank(held) <= rank(was)) {
+        Notification.info(
+          `${owner} declined your request for ${before.permission}`,
+          { autoClose: 8000 }
+        );
+      }
+    }
+    show();
+    if (open) {
+      timer = window.setTimeout(() => void look(), WHILE_OPEN);
+    }
+  };
+
+  button.addEventListener('click', async () => {
+    if (open) {
+      const withdrawn = open;
+      try {
+        await api.withdraw('session', 'current', withdrawn.requester);
+      } catch (reason: any) {
+        Notification.error(`Could not withdraw: ${reason?.message ?? reason}`);
+      }
+      open = null;
+      show();
+      return;
+    }
+    const asked = await showAskDialog(api, {
+      kind: 'session',
+      id: 'current',
+      name: `${owner}'s container`,
+      owner,
+      access: held
+    });
+    if (asked) {
+      open = asked;
+      show();
+      timer = window.setTimeout(() => void look(), WHILE_OPEN);
+    }
+  });
+
+  show();
+  void look(); // a request left open on an earlier visit
+}
+
+function rank(permission: string | null | undefined): number {
+  return ['view', 'edit', 'manage'].indexOf(permission ?? '') + 1;
+}

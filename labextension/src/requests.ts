@@ -1,0 +1,217 @@
+/**
+ * Asking for more: requests for a higher permission (REST API v1,
+ * `/requests` and `/{kind}/{id}/requests`), and the owner's notifications of
+ * new ones with Approve and Deny.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { Access, Kind, Permission } from './api';
+import { kindLabel } from './model';
+import { requestAPI } from './request';
+
+/** An open request for more, as the API answers it. */
+export interface IAccessRequest {
+  kind: Kind;
+  resource_id: string;
+  resource_name: string;
+  owner: string;
+  requester: string;
+  /** What is asked for. */
+  permission: Permission;
+  message: string;
+  created_at: string;
+  /** What the requester holds now; null once they lost access. */
+  holds: Permission | null;
+}
+
+/** GET /requests */
+export interface IMyRequests {
+  to_decide: IAccessRequest[];
+  asked: IAccessRequest[];
+}
+
+/** The answer to approving or denying. */
+export interface IDecision {
+  decision: 'approve' | 'deny';
+  requester: string;
+  permission: Permission;
+  grant?: { permission: Permission };
+  link?: string;
+}
+
+function path(kind: Kind, id: string): string {
+  return `${kind}s/${encodeURIComponent(id)}/requests`;
+}
+
+/** The calls of asking for more, on one server. */
+export class RequestsAPI {
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** POST /{kind}/{id}/requests: ask for `permission`, with an optional message. */
+  ask(
+    kind: Kind,
+    id: string,
+    permission: Permission,
+    message = ''
+  ): Promise<IAccessRequest> {
+    return requestAPI(
+      path(kind, id),
+      { method: 'POST', body: JSON.stringify({ permission, message }) },
+      this.serverSettings
+    );
+  }
+
+  /** GET /{kind}/{id}/requests: all open ones for managers, one's own otherwise. */
+  async on(kind: Kind, id: string): Promise<IAccessRequest[]> {
+    const page = await requestAPI<{ items: IAccessRequest[] }>(
+      path(kind, id),
+      {},
+      this.serverSettings
+    );
+    return page.items;
+  }
+
+  /** GET /requests: for me to decide, and my own. */
+  mine(): Promise<IMyRequests> {
+    return requestAPI('requests', {}, this.serverSettings);
+  }
+
+  /** POST /{kind}/{id}/requests/{requester}: approve or deny. */
+  decide(
+    kind: Kind,
+    id: string,
+    requester: string,
+    decision: 'approve' | 'deny'
+  ): Promise<IDecision> {
+    return requestAPI(
+      `${path(kind, id)}/${encodeURIComponent(requester)}`,
+      { method: 'POST', body: JSON.stringify({ decision }) },
+      this.serverSettings
+    );
+  }
+
+  /** DELETE /{kind}/{id}/requests/{me}: withdraw my own request. */
+  async withdraw(kind: Kind, id: string, me: string): Promise<void> {
+    await requestAPI(
+      `${path(kind, id)}/${encodeURIComponent(me)}`,
+      { method: 'DELETE' },
+      this.serverSettings
+    );
+  }
+}
+
+/** The next permission to ask for, above what one holds (null: nothing more). */
+export function nextPermission(access: Access | string): Permission | null {
+  return access === 'view' ? 'edit' : access === 'edit' ? 'manage' : null;
+}
+
+/** "bob asks for edit on your container" (or on alice's image CARET, for a manager). */
+export function describeRequest(r: IAccessRequest, me: string): string {
+  const what =
+    r.owner === me
+      ? `your ${kindLabel(r.kind)}${r.kind === 'session' ? '' : ` ${r.resource_name}`}`
+      : `${r.owner}'s ${kindLabel(r.kind)} ${r.resource_name}`;
+  const why = r.message ? `: “${r.message}”` : '';
+  return `${r.requester} asks for ${r.permission} on ${what}${why}`;
+}
+
+/** The key of one request (a new one after a close is news again). */
+function keyOf(r: IAccessRequest): string {
+  return `${r.kind}/${r.resource_id}/${r.requester}/${r.created_at}`;
+}
+
+/**
+ * Tells the owner (and managers) of new requests for more: a notification
+ * with Approve and Deny. `check` reads /requests (call it on the server's
+ * `ask` events and on the panel's refreshes); what was there at the first
+ * look is told too, once per page.
+ */
+export class RequestNotifier {
+  constructor(
+    readonly api: RequestsAPI,
+    readonly me: () => string | null,
+    readonly onDecided: () => void = () => undefined
+  ) {}
+
+  /** Look for new requests now (calls made while one runs share the next one). */
+  check(): Promise<void> {
+    if (this._running) {
+      this._again = true;
+      return this._running;
+    }
+    this._running = this._check().finally(() => {
+      this._running = null;
+      if (this._again) {
+        this._again = false;
+        void this.check();
+      }
+    });
+    return this._running;
+  }
+
+  private async _check(): Promise<void> {
+    let found: IMyRequests;
+    try {
+      found = await this.api.mine();
+    } catch {
+      return; // an older server without requests, or not reachable now
+    }
+    const open = new Set(found.to_decide.map(keyOf));
+    for (const [key, id] of this._shown) {
+      if (!open.has(key)) {
+        Notification.dismiss(id); // decided elsewhere, or withdrawn
+        this._shown.delete(key);
+      }
+    }
+    for (const r of found.to_decide) {
+      const key = keyOf(r);
+      if (!this._shown.has(key)) {
+        this._shown.set(key, this._notify(r));
+      }
+    }
+  }
+
+  private _notify(r: IAccessRequest): string {
+    const decide = (decision: 'approve' | 'deny') => {
+      this.api.decide(r.kind, r.resource_id, r.requester, decision).then(
+        () => {
+          Notification.success(
+            decision === 'approve'
+              ? `${r.requester} may now ${r.permission === 'edit' ? 'edit' : 'manage'} ${r.resource_name}`
+              : `You denied ${r.requester}'s request`,
+            { autoClose: 5000 }
+          );
+          this.onDecided();
+        },
+        reason =>
+          Notification.error(
+            `Could not ${decision} ${r.requester}'s request: ${reason?.message ?? reason}`,
+            { autoClose: 10000 }
+          )
+      );
+    };
+    return Notification.info(describeRequest(r, this.me() ?? ''), {
+      autoClose: false,
+      actions: [
+        {
+          label: 'Approve',
+          caption: `Give ${r.requester} ${r.permission}`,
+          displayType: 'accent',
+          callback: () => decide('approve')
+        },
+        {
+          label: 'Deny',
+          caption: 'Close the request; nothing changes',
+          callback: () => decide('deny')
+        }
+      ]
+    });
+  }
+
+  private _shown = new Map<string, string>();
+  private _running: Promise<void> | null = null;
+  private _again = false;
+}
