@@ -10,7 +10,8 @@ It also keeps each guest's presence, for the owner and managers (`GET sessions/c
 when they signed in, their last request, the address it came from, and their open websockets by
 kind. Presence is about *now*: it lives in this server's memory only, starts empty when the
 server starts, and a guest's entry goes when their access ends. Each change worth showing
-(signed in, a websocket opened or closed, went idle, active again, gone) is told to
+(signed in, started a kernel or terminal, a websocket opened or closed, went idle, active
+again, gone) is told to
 `on_presence` (the app emits it as a `jupyter_share/presence` event).
 """
 
@@ -141,6 +142,9 @@ class GuestActivity:
                 new = list_ids() - before
                 started = self._started.setdefault(guest.link_id, Started())
                 (started.kernels if kernels else started.terminals).update(new)
+                presence = self._presence.get(guest.link_id)
+                if new and presence is not None:
+                    self._tell("start", presence, "kernel" if kernels else "terminal")
 
         handler.on_finish = record  # type: ignore[method-assign]
 

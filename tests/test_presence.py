@@ -76,6 +76,7 @@ def test_presence_appears_live_and_goes_with_the_grant(servers):
                                              "type": "notebook", "kernel": {"name": "python3"}})
     assert r.status_code == 201, r.text
     kernel_id = r.json()["kernel"]["id"]
+    events.next(action="start", guest="bob", socket="kernel")
     ws = bob.websocket(f"api/kernels/{kernel_id}/channels")
     assert execute(ws, "20 + 22") == "42"
     events.next(action="open", guest="bob", socket="kernel")

@@ -45,6 +45,7 @@ import { PANEL_ID, SharingPanel } from './panel';
 import { addAskButton } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
+import { presenceOf } from './presence';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
@@ -215,6 +216,8 @@ function startSharing(
       }
     }
   );
+  // Who is in this container now follows its presence events.
+  presenceOf(model).connect(app.serviceManager.events);
 
   // Someone asks for more on what I own or manage: a notification with Approve
   // and Deny (looked for at each refresh: events here, polls for other servers).

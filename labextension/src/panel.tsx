@@ -26,6 +26,7 @@ import {
   sectionTitle,
   SharingModel
 } from './model';
+import { GuestsInNow } from './presence';
 
 /** The DOM id of the panel (also its id in the shell). */
 export const PANEL_ID = 'jupyter-share-panel';
@@ -402,6 +403,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
   );
 
 
+
   const onKeyDown = (event: React.KeyboardEvent<HTMLUListElement>) => {
     const list = event.currentTarget;
     const row = (event.target as HTMLElement).closest<HTMLElement>(
@@ -479,7 +481,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
       </div>
     );
   }
-  return (
+  const list = (
     <ul
       className="jp-share-list"
       role="listbox"
@@ -501,6 +503,15 @@ function ResourceList(props: IResourceListProps): JSX.Element {
         />
       ))}
     </ul>
+  );
+  // Under the container: who is in it now.
+  return source === 'session' ? (
+    <>
+      {list}
+      <GuestsInNow model={model} />
+    </>
+  ) : (
+    list
   );
 }
 
