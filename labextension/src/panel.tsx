@@ -402,8 +402,6 @@ function ResourceList(props: IResourceListProps): JSX.Element {
     [commands]
   );
 
-
-
   const onKeyDown = (event: React.KeyboardEvent<HTMLUListElement>) => {
     const list = event.currentTarget;
     const row = (event.target as HTMLElement).closest<HTMLElement>(
