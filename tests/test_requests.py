@@ -387,3 +387,46 @@ def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
         ("ask", "carol", "user:carol"),
         ("withdraw", "carol", "user:carol"),
     ]
+
+
+# -- the notebook widgets -------------------------------------------------------------------------
+
+
+def test_widgets_ask_from_shared_with_me_and_decide_in_the_share_panel(tmp_path):
+    from jupyter_share.client import ShareClient
+    from jupyter_share.widgets import SharedWithMe, SharePanel
+
+    from .servers import running_servers
+
+    with running_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'share.db'}", tmp_path) as servers:
+        alice = ShareClient(servers["alice"].url, servers["alice"].token)
+        bob = ShareClient(servers["bob"].url, servers["bob"].token)
+        image = alice.create_image("asked", {"reference": "quay.io/lab/caret:1"})
+        alice.share(image, "bob", "view")
+
+        # bob: "Ask for edit" on his Shared with me row.
+        mine = SharedWithMe(client=bob)
+        [row] = mine.rows
+        assert "ask" in row.buttons and row.buttons["ask"].description == "Ask for edit"
+        row.buttons["ask"].click()
+        assert mine.last_error is None and "Asked alice for edit on asked" in mine.status.value
+        row.buttons["ask"].click()  # one open request: the server's word, in the status line
+        assert "already" in mine.last_error
+
+        # alice: the share panel lists it with Approve and Deny.
+        panel = SharePanel(image, client=alice)
+        [request] = [c for c in panel.requests_box.children if hasattr(c, "approve_button")]
+        assert "bob" in request.children[0].value and "asks for" in request.children[0].value
+        request.approve_button.click()
+        assert panel.last_error is None and "Approved bob&#x27;s request for edit" in panel.status.value
+        assert bob.get(image)["access"] == "edit" and panel.requests_box.children == ()
+
+        # Now bob may ask for manage; alice denies it.
+        mine.refresh()
+        assert mine.rows[0].buttons["ask"].description == "Ask for manage"
+        mine.rows[0].buttons["ask"].click()
+        panel.refresh()
+        [request] = [c for c in panel.requests_box.children if hasattr(c, "deny_button")]
+        request.deny_button.click()
+        assert "Denied bob&#x27;s request for manage" in panel.status.value
+        assert bob.get(image)["access"] == "edit"

@@ -278,8 +278,8 @@ def test_shared_with_me_lists_by_kind_with_actions(trio, container, alice):
 
     image_row = new[image["id"]]
     assert [c.value for c in image_row.cells[1:4]] == ["alice", "view", f"expires {expires:%Y-%m-%d %H:%M} UTC"]
-    assert set(image_row.buttons) == {"spec", "requirements", "conda"}
-    assert set(new[plain["id"]].buttons) == {"spec"}  # nothing captured, nothing to download
+    assert set(image_row.buttons) == {"spec", "requirements", "conda", "ask"}  # ask: for edit (view held)
+    assert set(new[plain["id"]].buttons) == {"spec", "ask"}  # nothing captured, nothing to download
 
     image_row.buttons["spec"].click()
     assert "<th style='text-align: left'>packages</th>" in panel.detail.value and panel.detail.layout.display is None

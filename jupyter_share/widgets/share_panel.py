@@ -50,6 +50,35 @@ class GrantRow(widgets.HBox):
         )
 
 
+class RequestRow(widgets.HBox):
+    """An open request for more: who, what they hold and ask for, why, and Approve / Deny."""
+
+    def __init__(self, request: dict, on_decide: Any):
+        self.request = request
+        self.approve_button = widgets.Button(
+            description="Approve", icon="check", button_style="success",
+            tooltip=f"Give {request['requester']} {request['permission']}", layout=widgets.Layout(width="auto"),
+        )
+        self.deny_button = widgets.Button(
+            description="Deny", icon="times", tooltip="Close the request; nothing changes", layout=widgets.Layout(width="auto")
+        )
+        self.approve_button.on_click(lambda _button: on_decide(request, "approve"))
+        self.deny_button.on_click(lambda _button: on_decide(request, "deny"))
+        why = f": “{request['message']}”" if request.get("message") else ""
+        super().__init__(
+            [
+                widgets.HTML(
+                    f"<b>{esc(request['requester'])}</b> ({esc(request.get('holds') or 'no access')}) asks for "
+                    f"<b>{esc(request['permission'])}</b>{esc(why)}",
+                    layout=widgets.Layout(width="30em"),
+                ),
+                self.approve_button,
+                self.deny_button,
+            ],
+            layout=widgets.Layout(align_items="center"),
+        )
+
+
 class SharePanel(Panel):
     """Share a resource (by default the container this notebook runs in) with users and groups.
 
@@ -86,6 +115,9 @@ class SharePanel(Panel):
         self.share_button = widgets.Button(description="Share", icon="share-alt", button_style="primary")
         self.personal_link = widgets.HTML(layout=widgets.Layout(display="none"))
         self.grants_box = widgets.VBox(layout=widgets.Layout(margin="0 0 0 8px"))
+        #: Open requests for more, each with Approve and Deny (shown when there are some).
+        self.requests: list = []
+        self.requests_box = widgets.VBox(layout=widgets.Layout(margin="0 0 0 8px"))
 
         super().__init__(client)
         self.refresh_button.on_click(self._on_refresh)
@@ -101,6 +133,7 @@ class SharePanel(Panel):
             self.personal_link,
             widgets.HTML("<b>Who has access</b>"),
             self.grants_box,
+            self.requests_box,
         ]
         self.layout = widgets.Layout(border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="52em")
         self.refresh()
@@ -147,6 +180,11 @@ class SharePanel(Panel):
         self._set_enabled(True)
         self.grants = self.client.grants(self.resource)
         self._show_grants()
+        self.requests = self.client.requests(self.resource)
+        self.requests_box.children = (
+            [widgets.HTML("<b>Asking for more</b>")] + [RequestRow(r, self._on_decide) for r in self.requests]
+            if self.requests else []
+        )
         if not self.principal_input.options:
             self._complete(self.principal_input.value)
         return True
@@ -254,6 +292,16 @@ class SharePanel(Panel):
         self._show_link({})
         if self._load():
             self.say(f"Revoked {principal_text(grant)} ({grant['permission']})", success=True)
+
+    @reports_errors
+    def _on_decide(self, request: dict, decision: str) -> None:
+        answer = (self.client.approve if decision == "approve" else self.client.deny)(self.resource, request["requester"])
+        if answer.get("link"):
+            self._show_link({"principal": f"user:{request['requester']}", "name": request["requester"], "kind": "user",
+                             "permission": request["permission"], "link": answer["link"]})
+        if self._load():
+            verb = "Approved" if decision == "approve" else "Denied"
+            self.say(f"{verb} {request['requester']}'s request for {request['permission']}", success=True)
 
     @reports_errors
     def _on_new_link(self, grant: dict) -> None:

@@ -47,6 +47,16 @@ class SharedItem:
         else:
             self._button("template", "Template", "Show the launch template", panel.show_template)
             actions.extend(self.buttons.values())
+        more = {"view": "edit", "edit": "manage"}.get(resource.get("access", ""))
+        if more:
+            ask = widgets.Button(
+                description=f"Ask for {more}",
+                tooltip=f"Ask {resource.get('owner')} for {more} permission",
+                layout=widgets.Layout(width="auto"),
+            )
+            ask.on_click(lambda _button: panel.ask(self.resource, more))
+            self.buttons["ask"] = ask
+            actions.append(ask)
         self.cells = [
             # A Label cuts a long name with an ellipsis; the tooltip has all of it.
             widgets.Label(resource.get("name", ""), tooltip=resource.get("name"), style={"font_weight": "bold"}),
@@ -137,6 +147,12 @@ class SharedWithMe(Panel):
     def _hide_detail(self) -> None:
         self.detail.value = ""
         self.detail.layout.display = "none"
+
+    @reports_errors
+    def ask(self, resource: dict, permission: str = "edit", message: str = "") -> None:
+        """Ask the owner of `resource` for `permission` (edit or manage), with a message."""
+        self.client.ask(resource, permission, message)
+        self.say(f"Asked {resource.get('owner')} for {permission} on {resource.get('name')}", success=True)
 
     @reports_errors
     def show_spec(self, resource: dict) -> None:
