@@ -406,6 +406,8 @@ class ShareApp(ExtensionApp):
             return
         if len(parts) >= 4 and parts[2] == "grants":
             action = ("share" if response.code == 201 else "change") if method == "PUT" else "revoke" if method == "DELETE" else "relink"
+        elif len(parts) >= 3 and parts[2] == "requests":  # asking for more
+            action = "ask" if len(parts) == 3 else "withdraw" if method == "DELETE" else "approve" if body.get("decision") == "approve" else "deny"
         else:
             action = {"POST": "create", "PATCH": "update", "DELETE": "delete"}.get(method, "update")
         resource_id = body.get("id") or (parts[1] if len(parts) > 1 else "")
