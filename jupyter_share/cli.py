@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
+from . import cli_guests
 from .model import Conflict, Forbidden, InvalidInput, Kind, NotFound, ShareError
 
 if TYPE_CHECKING:  # the heavy imports (jupyter_server) wait until a command runs
@@ -457,6 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="requirements (default): requirements.txt; conda: environment.yml")
 
     command("whoami", "show who you act as, your groups, the store and the config files read")
+
+    p = command("guests", "show who is in your running container now (asks its server)",
+                "Show who is in your running container now: each guest, their permission, when "
+                "they signed in, their last activity and address, and what they have open. "
+                "Presence lives in the server's memory: this asks the running server.")
+    cli_guests.add_arguments(p)
 
     # Not a command on the store: it runs a whole JupyterHub (jupyter_share.hub.demo).
     p = commands.add_parser(
@@ -900,6 +907,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], None]] = {
     "delete": cmd_delete,
     "environment": cmd_environment,
     "whoami": cmd_whoami,
+    "guests": cli_guests.cmd_guests,
 }
 
 

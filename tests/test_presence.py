@@ -128,3 +128,33 @@ def test_a_guest_lowered_to_view_is_shown_with_view(servers):
     assert guests(alice)["bob"]["permission"] == "edit"
     assert alice.put("/sessions/current/grants/bob", {"permission": "view"}).status_code == 200
     assert guests(alice)["bob"]["permission"] == "view"
+
+
+def test_the_cli_asks_the_running_server(servers, tmp_path):
+    """`jupyter share guests`: presence is in the server's memory, so the CLI asks the server."""
+    import subprocess
+    import sys
+
+    alice = servers["alice"]
+    bob = Guest(alice, alice.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"])
+    assert bob.request("GET", "api/contents").status_code == 200
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "jupyter_share.cli", "--db-url", f"sqlite:///{tmp_path / 's.db'}", "--user", "alice",
+             "guests", "--url", alice.url, "--token", alice.token, *args],
+            capture_output=True, text=True, timeout=120,
+        )
+
+    answer = cli("--json")
+    assert answer.returncode == 0, answer.stderr
+    (seen,) = json.loads(answer.stdout)["items"]
+    assert (seen["username"], seen["permission"], seen["in_now"]) == ("bob", "edit", True)
+    table = cli()
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split()[:3] == ["GUEST", "PERMISSION", "IN"]
+    assert table.stdout.splitlines()[1].split()[:3] == ["bob", "edit", "yes"]
+    wrong = subprocess.run(
+        [sys.executable, "-m", "jupyter_share.cli", "--db-url", f"sqlite:///{tmp_path / 's.db'}", "--user", "alice",
+         "guests", "--url", alice.url, "--token", "not-the-token"], capture_output=True, text=True, timeout=120)
+    assert wrong.returncode != 0 and "error" in wrong.stderr
