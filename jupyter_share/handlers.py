@@ -330,6 +330,10 @@ class MeEndpoint(ShareAPIBase):
         me["display_name"] = self.display_name
         me["mode"] = self.mode
         me.update(self.me_extras())
+        if "guest" in me and self.mode == "standalone":
+            # For the banner's "until ...": the guest's own grant on this container.
+            grant = await self.call(self.service.my_grant, Kind.SESSION, await self.session_id("current"))
+            me["guest"]["expires_at"] = iso(grant.expires_at) if grant else None
         self.write_json(me)
 
 

@@ -116,6 +116,10 @@ class ShareService:
     def me(self, user: str) -> dict:
         return {"username": user, "groups": sorted(self.directory.groups_of(user))}
 
+    def my_grant(self, user: str, kind: Kind, resource_id: str) -> Optional[Grant]:
+        """The caller's own live user grant on a resource (anyone may see their own), or None."""
+        return self.store.get_grant(resource_id, Principal.user(user), self.clock())
+
     def search_directory(self, user: str, query: Any) -> dict:
         if query is not None and not isinstance(query, str):
             raise InvalidInput("q must be a string", field="q")
@@ -386,16 +390,19 @@ class ShareService:
                     field="principal",
                 )
             return
-        if invitation and self.directory.takes_invitations:
+        if self.directory.user_exists(principal.name):
             return
-        if not self.directory.user_exists(principal.name):
-            hint = difflib.get_close_matches(principal.name, self.directory.user_names(), n=1)
-            advice = self.directory.unknown_user_advice(principal.name)
-            raise InvalidInput(
-                f"unknown user {principal.name!r}"
-                + (f", did you mean {hint[0]!r}?" if hint else f": {advice}" if advice else ""),
-                field="principal",
-            )
+        hint = difflib.get_close_matches(principal.name, self.directory.user_names(), n=1)
+        if invitation and self.directory.takes_invitations and not hint:
+            # A new name is invited by the link; a near miss of a known one ("bobb" for "bob")
+            # is far likelier a typo, which would hand a link to nobody in particular.
+            return
+        advice = self.directory.unknown_user_advice(principal.name)
+        raise InvalidInput(
+            f"unknown user {principal.name!r}"
+            + (f", did you mean {hint[0]!r}?" if hint else f": {advice}" if advice else ""),
+            field="principal",
+        )
 
     def share(
         self, user: str, kind: Kind, resource_id: str, principal_text: Any, body: Any, with_link: bool = False

@@ -130,7 +130,7 @@ def test_the_example_notebook_in_a_kernel_of_a_real_server(pair):
     assert shown_image["text/plain"] == "ImagePanel: create an image from this container"
 
     refused = example_cell(example, "except ShareError")
-    assert stdout(refused).strip().startswith("BadRequest - unknown user 'no-such-neighbour'")
+    assert stdout(refused).strip().startswith("BadRequest - unknown user 'bobb', did you mean 'bob'?")
 
     # The click in the kernel shared the container with bob, and gave the personal link.
     assert stdout(shared).splitlines() == ["Shared with bob (view)", "True"]

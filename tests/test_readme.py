@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import signal
 import subprocess
 import sys
@@ -118,6 +119,8 @@ class Runner:
         if account:
             self.env.update(USER=account, LOGNAME=account)
         (home / "tmp").mkdir(parents=True, exist_ok=True)
+        if account:
+            shutil.chown(home / "tmp", account)
 
     def command(self, script: Path) -> list[str]:
         bash = ["bash", str(script)]
@@ -177,6 +180,10 @@ def runner(request, tmp_path_factory):
             pytest.fail("as root, the normal-user half needs runuser and useradd")
         pytest.skip("as root without runuser and useradd, no normal user to run as")
     account = throwaway_account()
+    # The account's home, where it can reach it: pytest's own temporary folders are root's
+    # alone (mode 700) all the way up.
+    home = Path(tempfile.mkdtemp(prefix="jupyter-share-readme-"))
+    home.chmod(0o755)
     try:
         subprocess.run(["chown", "-R", account, str(home)], check=True)
         can_run = subprocess.run(["runuser", "-u", account, "--", sys.executable, "-c", "import jupyter_share"],
@@ -189,6 +196,7 @@ def runner(request, tmp_path_factory):
         yield Runner(home, account)
     finally:
         subprocess.run(["userdel", account], capture_output=True)  # its processes were stopped by group
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # -- the tests --------------------------------------------------------------------------------

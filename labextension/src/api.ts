@@ -80,7 +80,12 @@ export interface IMe {
   mode: 'standalone' | 'hub';
   groups: string[];
   /** Set when the caller is a guest in someone else's container. */
-  guest?: { owner: string; permission: Permission };
+  guest?: {
+    owner: string;
+    permission: Permission;
+    /** When the guest's access ends, if it does. */
+    expires_at?: string | null;
+  };
 }
 
 /** User and group names for the user picker. */

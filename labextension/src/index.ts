@@ -41,11 +41,12 @@ import {
   principalLabel,
   SharingModel
 } from './model';
+import { guestModePlugin } from './guestmode';
 import { PANEL_ID, SharingPanel } from './panel';
+import { presenceOf } from './presence';
 import { addAskButton } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
-import { presenceOf } from './presence';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
@@ -103,13 +104,10 @@ function showGuestBanner(
   banner.id = 'jupyter-share-guest-banner';
   banner.addClass('jp-share-guest-banner');
   banner.node.setAttribute('role', 'status');
-  const rights =
-    permission === 'view'
-      ? 'view only'
-      : permission === 'edit'
-        ? 'you may edit and run code'
-        : 'you may edit, run code and share it';
-  banner.node.textContent = `You are in ${owner}'s container, ${rights}`;
+  const text = document.createElement('span');
+  text.className = 'jp-share-guest-banner-text';
+  text.textContent = guestBannerText(owner, permission);
+  banner.node.appendChild(text);
   addAskButton(
     banner.node,
     app.serviceManager.serverSettings,
@@ -117,6 +115,24 @@ function showGuestBanner(
     permission
   );
   app.shell.add(banner, 'top', { rank: 1000 });
+}
+
+/** The banner's words: whose container, what the guest may do, until when. */
+export function guestBannerText(
+  owner: string,
+  permission: string,
+  expiresAt?: string | null
+): string {
+  const rights =
+    permission === 'view'
+      ? 'view only'
+      : permission === 'edit'
+        ? 'you may edit and run code'
+        : 'you may edit, run code and share it';
+  const until = expiresAt
+    ? ` until ${new Date(expiresAt).toLocaleString()}`
+    : '';
+  return `You are in ${owner}'s container, ${rights}${until}`;
 }
 
 /** The Sharing panel, its commands and notifications, for the container's owner. */
@@ -227,7 +243,6 @@ function startSharing(
     () => model.scheduleRefresh()
   );
   model.changed.connect(() => void notifier.check());
-
 
   const start = () => {
     model.refresh().catch(reason => {
@@ -641,4 +656,4 @@ function addCommands(
   }
 }
 
-export default plugin;
+export default [plugin, guestModePlugin(guestBannerText)];

@@ -351,8 +351,9 @@ test('palette: share this container, create an image from it, show what is share
   try {
     const guest = await guestBrowser.newPage();
     await guest.goto(personalLink);
-    await expect(guest.locator('#jupyter-share-guest-banner')).toHaveText(
-      "You are in alice's container, view only",
+    await expect(
+      guest.locator('#jupyter-share-guest-banner .jp-share-guest-banner-text')
+    ).toHaveText("You are in alice's container, view only",
       { timeout: 60000 }
     );
     await expect(

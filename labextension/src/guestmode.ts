@@ -1,0 +1,196 @@
+/**
+ * A guest's JupyterLab fits their grant.
+ *
+ * view: documents open read-only (no editable cell or editor), no kernel is
+ * started for them, and nothing on screen invites what the grant refuses (the
+ * launcher's notebook, console and terminal tiles; new, upload, rename and
+ * delete in the file browser). The server refuses all of it anyway
+ * (jupyter_share.guests); this keeps the screen honest.
+ *
+ * The grant is followed while the page is open: a raise to edit makes the
+ * documents editable without a reload, a lowering makes them read-only, and
+ * when access ends (revoked, expired) the guest sees a page that says so
+ * instead of a dead kernel.
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IEditorTracker } from '@jupyterlab/fileeditor';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+
+import { IMe, Permission, ShareAPI } from './api';
+
+/** The words of the guest's banner (set by the main plugin). */
+export type BannerText = (
+  owner: string,
+  permission: string,
+  expiresAt?: string | null
+) => string;
+
+/**
+ * A guest's JupyterLab in the mode of their grant: a plugin of its own, so
+ * that it can ask for the notebook and editor trackers.
+ */
+export function guestModePlugin(
+  bannerText: BannerText
+): JupyterFrontEndPlugin<void> {
+  return {
+    id: 'jupyter-share:guest-mode',
+    description: "A guest's JupyterLab fits their grant and follows it.",
+    autoStart: true,
+    optional: [INotebookTracker, IEditorTracker],
+    activate: (
+      app: JupyterFrontEnd,
+      notebooks: INotebookTracker | null,
+      editors: IEditorTracker | null
+    ) => {
+      const api = new ShareAPI(app.serviceManager.serverSettings);
+      const showBanner = (me: IMe) => {
+        const text = document.querySelector(
+          '#jupyter-share-guest-banner .jp-share-guest-banner-text'
+        );
+        if (text && me.guest) {
+          text.textContent = bannerText(
+            me.guest.owner,
+            me.guest.permission,
+            me.guest.expires_at
+          );
+        }
+      };
+      api.me().then(
+        me => {
+          if (!me.guest) {
+            return;
+          }
+          startGuestMode(app, api, me, notebooks, editors, next => {
+            showBanner(next);
+          });
+          // The main plugin adds the banner once it knows this is a guest.
+          requestAnimationFrame(() => showBanner(me));
+          window.setTimeout(() => showBanner(me), 1000);
+        },
+        () => undefined
+      );
+    }
+  };
+}
+
+/** The body class of a view guest's JupyterLab (see style/base.css). */
+export const VIEW_GUEST_CLASS = 'jp-share-view-guest';
+
+/** How often the grant is checked, in ms (a view guest has no event stream). */
+const FOLLOW_EVERY = 2000;
+
+export interface IGuestMode {
+  /** The permission now (null once access ended). */
+  readonly permission: Permission | null;
+}
+
+/** Put the guest's JupyterLab in the mode of their grant, and follow it. */
+export function startGuestMode(
+  app: JupyterFrontEnd,
+  api: ShareAPI,
+  me: IMe,
+  notebooks: INotebookTracker | null,
+  editors: IEditorTracker | null,
+  onChange: (me: IMe) => void
+): IGuestMode {
+  const mode = { permission: (me.guest?.permission ?? null) as Permission | null };
+  const readOnly = () => mode.permission === 'view';
+
+  const holdNotebook = (panel: NotebookPanel) => {
+    if (readOnly()) {
+      // Before the session context starts: no kernel is asked for.
+      panel.sessionContext.kernelPreference = {
+        ...panel.sessionContext.kernelPreference,
+        shouldStart: false,
+        canStart: false,
+        autoStartDefault: false
+      };
+    }
+    const apply = () => {
+      for (const cell of panel.content.widgets) {
+        cell.readOnly = readOnly();
+      }
+    };
+    apply();
+    panel.content.model?.cells.changed.connect(() =>
+      requestAnimationFrame(apply)
+    );
+    panel.context.ready.then(apply, () => undefined);
+  };
+
+  const apply = () => {
+    document.body.classList.toggle(VIEW_GUEST_CLASS, readOnly());
+    notebooks?.forEach(panel => {
+      for (const cell of panel.content.widgets) {
+        cell.readOnly = readOnly();
+      }
+      panel.sessionContext.kernelPreference = {
+        ...panel.sessionContext.kernelPreference,
+        canStart: !readOnly(),
+        shouldStart: !readOnly()
+      };
+    });
+    editors?.forEach(widget => {
+      widget.content.editor.setOption('readOnly', readOnly());
+    });
+  };
+
+  notebooks?.widgetAdded.connect((_, panel) => holdNotebook(panel));
+  // The factory's signal comes before the document's session starts; the
+  // tracker's may come after.
+  app.docRegistry
+    .getWidgetFactory('Notebook')
+    ?.widgetCreated.connect((_, widget) => holdNotebook(widget as NotebookPanel));
+  editors?.widgetAdded.connect((_, widget) =>
+    widget.content.editor.setOption('readOnly', readOnly())
+  );
+  apply();
+
+  const follow = async () => {
+    let next: IMe | null = null;
+    try {
+      next = await api.me();
+    } catch {
+      next = null; // signed out: the link is dead
+    }
+    const permission = next?.guest?.permission ?? null;
+    if (permission === mode.permission) {
+      return;
+    }
+    mode.permission = permission;
+    if (next === null || permission === null) {
+      window.clearInterval(timer);
+      showAccessEnded(me);
+      return;
+    }
+    apply();
+    onChange(next);
+  };
+  const timer = window.setInterval(() => void follow(), FOLLOW_EVERY);
+  return mode;
+}
+
+/** The page a guest sees once their access ended, in place of JupyterLab. */
+export function showAccessEnded(me: IMe): void {
+  const owner = me.guest?.owner ?? 'The owner';
+  const expires = me.guest?.expires_at ? Date.parse(me.guest.expires_at) : NaN;
+  const expired = !isNaN(expires) && expires <= Date.now();
+  const page = document.createElement('div');
+  page.id = 'jupyter-share-access-ended';
+  page.className = 'jp-share-access-ended';
+  page.setAttribute('role', 'alert');
+  const title = document.createElement('h1');
+  title.textContent = expired
+    ? `Your access to ${owner}'s container has expired`
+    : `${owner} ended your access to their container`;
+  const text = document.createElement('p');
+  text.textContent =
+    'Nothing you started there runs any more. Ask ' +
+    (me.guest?.owner ?? 'the owner') +
+    ' for a new link if you need to come back.';
+  page.append(title, text);
+  document.body.replaceChildren(page);
+}
