@@ -233,7 +233,7 @@ def test_guests_see_who_they_are(container):
     for role, user in [("view", "bob"), ("edit", "carol"), ("manage", "dave")]:
         me = container["browsers"][role].request("GET", "jupyter-share/api/v1/me").json()
         assert me["username"] == user
-        assert me["guest"] == {"owner": "alice", "permission": role}
+        assert me["guest"] == {"owner": "alice", "permission": role, "expires_at": None}  # for the banner
     me = container["owner"].request("GET", "jupyter-share/api/v1/me").json()
     assert me["username"] == "alice" and "guest" not in me
     # jupyter_server's own identity says the same, for JupyterLab's user menu.

@@ -82,6 +82,41 @@ export const VIEW_GUEST_CLASS = 'jp-share-view-guest';
 /** How often the grant is checked, in ms (a view guest has no event stream). */
 const FOLLOW_EVERY = 2000;
 
+/**
+ * How often a view guest's open documents are compared with the owner's saved
+ * files, in ms, where no collaboration room brings changes live.
+ */
+const REFRESH_EVERY = 2000;
+
+/** A document widget as far as following its file goes. */
+interface IFollowed {
+  context: {
+    path: string;
+    isReady: boolean;
+    model: { collaborative?: boolean; dirty: boolean };
+    contentsModel: { last_modified?: string } | null;
+    revert(): Promise<void>;
+  };
+}
+
+/**
+ * Follow the owner's saves: a view guest's open document is read again when
+ * its file changed (without jupyter-collaboration; with it, the room is live).
+ */
+async function refreshSaved(app: JupyterFrontEnd, widget: IFollowed): Promise<void> {
+  const context = widget.context;
+  if (!context.isReady || context.model.collaborative) {
+    return;
+  }
+  const seen = context.contentsModel?.last_modified;
+  const now = await app.serviceManager.contents.get(context.path, {
+    content: false
+  });
+  if (seen && now.last_modified && now.last_modified !== seen) {
+    await context.revert();
+  }
+}
+
 export interface IGuestMode {
   /** The permission now (null once access ended). */
   readonly permission: Permission | null;
@@ -170,6 +205,18 @@ export function startGuestMode(
     onChange(next);
   };
   const timer = window.setInterval(() => void follow(), FOLLOW_EVERY);
+  const refresher = window.setInterval(() => {
+    if (!readOnly()) {
+      return;
+    }
+    const open: IFollowed[] = [];
+    notebooks?.forEach(panel => open.push(panel as unknown as IFollowed));
+    editors?.forEach(widget => open.push(widget as unknown as IFollowed));
+    for (const widget of open) {
+      refreshSaved(app, widget).catch(() => undefined);
+    }
+  }, REFRESH_EVERY);
+  window.addEventListener('beforeunload', () => window.clearInterval(refresher));
   return mode;
 }
 

@@ -29,8 +29,9 @@ const NOTEBOOK = {
   nbformat_minor: 5
 };
 
-async function putNotebook(path: string): Promise<void> {
+async function putNotebook(path: string, source = 'x = 1'): Promise<void> {
   const alice = servers().alice;
+  NOTEBOOK.cells[0].source = source;
   const response = await fetch(`${alice.url}api/contents/${path}`, {
     method: 'PUT',
     headers: { Authorization: `token ${alice.token}` },
@@ -111,6 +112,13 @@ test('a view guest watches read-only, is raised to edit without a reload, and is
     await expect(guest.locator('.jp-Dialog')).toHaveCount(0);
     await keepScreenshot(guest, 'view-guest.png', testInfo);
 
+    // Without jupyter-collaboration, what alice saves reaches carol's open page.
+    await putNotebook('watched-by-carol.ipynb', 'saved by alice');
+    await expect(guest.locator('.jp-Cell .cm-content').first()).toHaveText(
+      'saved by alice',
+      { timeout: 15000 }
+    );
+
     // alice raises carol to edit: the same page becomes editable, no reload.
     const before = await guest.evaluate(() => performance.timeOrigin);
     await alice.call('PUT', 'sessions/current/grants/carol', {
@@ -122,7 +130,7 @@ test('a view guest watches read-only, is raised to edit without a reload, and is
     await expect(guest.locator('body')).not.toHaveClass(/jp-share-view-guest/);
     await typeInFirstCell(guest, ' + 41');
     await expect(guest.locator('.jp-Cell .cm-content').first()).toHaveText(
-      'x = 1 + 41'
+      'saved by alice + 41'
     );
     expect(await guest.evaluate(() => performance.timeOrigin)).toBe(before);
 
