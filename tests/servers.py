@@ -102,10 +102,10 @@ def start_server(
     log_path = workdir / f"{username}-{port}.log"
     config_path = root / "share_config.json"
     config_path.write_text(json.dumps({"ShareApp": {"groups": groups or {}, "users": users or []}}))
-    env = {**os.environ, **(env or {})}
-    # Each server gets its own runtime and data dirs so neighbours share only the store.
-    env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")
-    env["JUPYTER_DATA_DIR"] = str(root / ".data")
+    # Each server gets its own runtime and data dirs so neighbours share only the store
+    # (unless the caller's `env` says otherwise).
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTER_DATA_DIR": str(root / ".data"),
+           **(env or {})}
     env.pop("JUPYTERHUB_API_TOKEN", None)
     args = [
         sys.executable,

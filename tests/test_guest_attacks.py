@@ -164,9 +164,11 @@ def test_logging_out_ends_the_guest_session_in_that_browser(box):
 def test_a_cookie_opens_only_its_own_container(box, tmp_path):
     """carol's cookie for container A is nobody on container B of the same owner and store,
     whatever Host the request names."""
+    # Servers of one OS user share the cookie secret (the runtime dir's file): B uses A's.
     other = wait_ready(start_server(
         "alice", f"sqlite:///{box['work'] / 'share.db'}", tmp_path, root=tmp_path / "b",
-        users=["carol"], extensions=EXTENSIONS, env=ENV,
+        users=["carol"], extensions=EXTENSIONS,
+        env={**ENV, "JUPYTER_RUNTIME_DIR": str(box["server"].root / ".runtime")},
     ))
     try:
         assert other.get("/sessions/current").json()["id"] != box["server"].get("/sessions/current").json()["id"]
@@ -198,6 +200,10 @@ def test_a_restarted_server_accepts_no_earlier_cookie(tmp_path):
         bob.server = second
         bob.http.base_url = second.url
         assert bob.request("GET", "api/contents").status_code in (401, 403)
+        # Whatever Host the request names (a cookie's name once came from it).
+        jar = "; ".join(f"{k}={v}" for k, v in bob.http.cookies.items())
+        r = httpx.get(f"{second.url}api/contents", headers={"Cookie": jar, "Host": f"127.0.0.1:{first.port}"})
+        assert r.status_code in (401, 403)
         fresh = Guest(second, link.replace(f":{first.port}/", f":{second.port}/"))
         assert fresh.request("GET", "api/contents").status_code == 200
     finally:
