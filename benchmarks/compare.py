@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loadgen import Connection, get, json_body, run_phase  # noqa: E402
 from seeding import GROUPS, seed  # noqa: E402
+
 from tests.servers import API, COMPUTED, start_server, wait_ready  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,13 +40,22 @@ def build_variant(spec: str, into: Path) -> tuple[str, Path]:
     rev, *patches = source.split("+")
     target = into / name
     target.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "jupyter_share"], check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "jupyter_share"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     for patch in patches:
-        subprocess.run(["patch", "-s", "-p1", "-d", str(target), "-i", str((REPO / patch).resolve())], check=True)
+        subprocess.run(
+            ["patch", "-s", "-p1", "-d", str(target), "-i", str((REPO / patch).resolve())],
+            check=True,
+        )
     found = subprocess.run(
         [sys.executable, "-c", "import jupyter_share; print(jupyter_share.__file__)"],
-        env=dict(os.environ, PYTHONPATH=str(target)), cwd=into, capture_output=True, text=True, check=True,
+        env=dict(os.environ, PYTHONPATH=str(target)),
+        cwd=into,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert found.startswith(str(target)), found
     return name, target
@@ -54,14 +64,18 @@ def build_variant(spec: str, into: Path) -> tuple[str, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", required=True, help="NAME=REV[+PATCH...]")
-    parser.add_argument("--endpoints", nargs="+", default=["shared-with-me", "images?scope=owned", "PUT grant"])
+    parser.add_argument(
+        "--endpoints", nargs="+", default=["shared-with-me", "images?scope=owned", "PUT grant"]
+    )
     parser.add_argument("--grants", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(
         f"# {'PostgreSQL' if args.postgres else 'SQLite'} store, {args.grants:,} grants, {args.clients} clients, "
         f"{args.rounds} rounds of {args.seconds} s phases; load average {os.getloadavg()[0]:.1f} at start"
@@ -74,7 +88,9 @@ def main() -> None:
         if args.postgres:
             from tests import postgres
 
-            db_url = postgres.fresh_database(stack.enter_context(postgres.cluster()), "share_compare")
+            db_url = postgres.fresh_database(
+                stack.enter_context(postgres.cluster()), "share_compare"
+            )
         else:
             db_url = f"sqlite:///{work / 'share.db'}"
         workload = seed(db_url, args.grants)
@@ -84,14 +100,19 @@ def main() -> None:
                 os.environ["PYTHONPATH"] = str(path)
                 for user in ("alice", "bob"):
                     # The code's cost, not the reuse of answers (revisions before it ignore the option).
-                    servers[(name, user)] = start_server(user, db_url, work / name, groups=GROUPS, extra_args=COMPUTED)
+                    servers[(name, user)] = start_server(
+                        user, db_url, work / name, groups=GROUPS, extra_args=COMPUTED
+                    )
             if saved is None:
                 os.environ.pop("PYTHONPATH")
             else:
                 os.environ["PYTHONPATH"] = saved
             for server in servers.values():
                 wait_ready(server)
-            conns = {key: [Connection(s.port, s.token) for _ in range(args.clients)] for key, s in servers.items()}
+            conns = {
+                key: [Connection(s.port, s.token) for _ in range(args.clients)]
+                for key, s in servers.items()
+            }
             bodies = [json_body({"permission": p}) for p in ("view", "edit")]
             flips: dict = {}
 
@@ -100,7 +121,11 @@ def main() -> None:
                     key = (index, client)
                     flips[key] = flips.get(key, 0) + 1
                     rid = workload.alice_ids[client % len(workload.alice_ids)]
-                    return ("PUT", f"{API}/images/{rid}/grants/user{900 + index * 20 + client}", bodies[flips[key] % 2])
+                    return (
+                        "PUT",
+                        f"{API}/images/{rid}/grants/user{900 + index * 20 + client}",
+                        bodies[flips[key] % 2],
+                    )
 
                 return request
 
@@ -115,16 +140,22 @@ def main() -> None:
                     }[endpoint]
                     pid = servers[(name, who)].process.pid
                     cases[(name, endpoint, "endpoint")] = (conns[(name, who)], request, pid)
-                    cases[(name, endpoint, "status")] = (conns[(name, who)], get("/api/status"), pid)
+                    cases[(name, endpoint, "status")] = (
+                        conns[(name, who)],
+                        get("/api/status"),
+                        pid,
+                    )
             keys = list(cases)
             for key in keys:  # warm up
                 run_phase(cases[key][0], cases[key][1], 0.4, (200, 201))
             results = {key: [] for key in keys}
             for r in range(args.rounds):
-                order = keys[r % len(keys):] + keys[: r % len(keys)]
+                order = keys[r % len(keys) :] + keys[: r % len(keys)]
                 for key in order[::-1] if r % 2 else order:
                     c, request, pid = cases[key]
-                    results[key].append(run_phase(c, request, args.seconds, (200, 201), server_pid=pid))
+                    results[key].append(
+                        run_phase(c, request, args.seconds, (200, 201), server_pid=pid)
+                    )
         finally:
             for group in conns.values():
                 for c in group:
@@ -132,14 +163,19 @@ def main() -> None:
             for server in servers.values():
                 server.stop()
     print(f"# load average {os.getloadavg()[0]:.1f} at end")
-    print("| variant | endpoint | status req/s | endpoint req/s | ratio | server CPU ms/req status, endpoint | endpoint p50 / p99 ms | errors |")
+    print(
+        "| variant | endpoint | status req/s | endpoint req/s | ratio | server CPU ms/req status, endpoint | endpoint p50 / p99 ms | errors |"
+    )
     print("| --- | --- | ---: | ---: | ---: | --- | --- | ---: |")
     for name in variants:
         for endpoint in args.endpoints:
             st, en = results[(name, endpoint, "status")], results[(name, endpoint, "endpoint")]
             st_med = statistics.median(p.throughput for p in st)
             en_med = statistics.median(p.throughput for p in en)
-            cpu = [sum(p.server_cpu for p in ps) / sum(p.requests for p in ps) * 1000 for ps in (st, en)]
+            cpu = [
+                sum(p.server_cpu for p in ps) / sum(p.requests for p in ps) * 1000
+                for ps in (st, en)
+            ]
             lat = sorted(x for p in en for x in p.latencies)
             print(
                 f"| {name} | {endpoint} | {st_med:.0f} | {en_med:.0f} | {en_med / st_med:.2f} | {cpu[0]:.2f}, {cpu[1]:.2f} "

@@ -31,9 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jupyter_share  # noqa: E402
 from loadgen import Connection  # noqa: E402
 from seeding import GROUPS, seed  # noqa: E402
+
+import jupyter_share  # noqa: E402
 from tests.servers import API, COMPUTED, start_server, wait_ready  # noqa: E402
 
 ENDPOINTS = {
@@ -50,7 +51,7 @@ def percentile(values: list, q: float) -> float:
 
 def store_size(db_url: str) -> str:
     if db_url.startswith("sqlite:///"):
-        path = Path(db_url[len("sqlite:///"):])
+        path = Path(db_url[len("sqlite:///") :])
         size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
         return f"{size / 2**20:.0f} MiB"
     import sqlalchemy
@@ -68,7 +69,9 @@ def run(urls: dict, workdir: Path, requests: int) -> dict:
         for n, url in urls.items():
             for user in ("alice", "bob"):
                 # Every answer computed: a reused one (ShareApp.reuse_answers) reads nothing of the store.
-                servers[(n, user)] = start_server(user, url, workdir / str(n), groups=GROUPS, extra_args=COMPUTED)
+                servers[(n, user)] = start_server(
+                    user, url, workdir / str(n), groups=GROUPS, extra_args=COMPUTED
+                )
         for server in servers.values():
             wait_ready(server)
         conns = {key: Connection(s.port, s.token) for key, s in servers.items()}
@@ -84,7 +87,7 @@ def run(urls: dict, workdir: Path, requests: int) -> dict:
                     conns[(n, who)].request("GET", path)
         samples = {(n, name): [] for n in sizes for name in ENDPOINTS}
         for i in range(requests):
-            order = sizes[i % len(sizes):] + sizes[: i % len(sizes)]
+            order = sizes[i % len(sizes) :] + sizes[: i % len(sizes)]
             for n in order:
                 for name, (who, path) in ENDPOINTS.items():
                     conn = conns[(n, who)]
@@ -104,7 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grants", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint and size")
-    parser.add_argument("--postgres", action="store_true", help="run the stores on a throwaway PostgreSQL")
+    parser.add_argument(
+        "--postgres", action="store_true", help="run the stores on a throwaway PostgreSQL"
+    )
     args = parser.parse_args()
     print(
         f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -133,11 +138,15 @@ def main() -> None:
         sizes_on_disk = {n: store_size(url) for n, url in urls.items()}
         seeded = time.monotonic()
         samples = run(urls, workdir, args.requests)
-    print(f"# seeding {seeded - started:.0f} s, measuring {time.monotonic() - seeded:.0f} s; load average {os.getloadavg()[0]:.1f} at end")
+    print(
+        f"# seeding {seeded - started:.0f} s, measuring {time.monotonic() - seeded:.0f} s; load average {os.getloadavg()[0]:.1f} at end"
+    )
     first = args.grants[0]
     p50 = {key: percentile(v, 0.5) * 1000 for key, v in samples.items()}
     p99 = {key: percentile(v, 0.99) * 1000 for key, v in samples.items()}
-    print("| grants | store | endpoint | p50 ms | p99 ms | p50 / status | p50 growth | p99 growth |")
+    print(
+        "| grants | store | endpoint | p50 ms | p99 ms | p50 / status | p50 growth | p99 growth |"
+    )
     print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for n in args.grants:
         for name in ENDPOINTS:
@@ -146,9 +155,15 @@ def main() -> None:
                 f"| {n:,} | {sizes_on_disk[n]} | {name} | {p50[key]:.2f} | {p99[key]:.2f} | {p50[key] / p50[(n, 'status')]:.2f} "
                 f"| {p50[key] / p50[(first, name)]:.2f} | {p99[key] / p99[(first, name)]:.2f} |"
             )
-    print(f"# mean of all samples, ms: " + ", ".join(
-        f"{n:,} {name} {statistics.mean(samples[(n, name)]) * 1000:.2f}" for n in args.grants for name in ENDPOINTS if name != "status"
-    ))
+    print(
+        "# mean of all samples, ms: "
+        + ", ".join(
+            f"{n:,} {name} {statistics.mean(samples[(n, name)]) * 1000:.2f}"
+            for n in args.grants
+            for name in ENDPOINTS
+            if name != "status"
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,12 @@ def main() -> None:
         # The plain server has no share API: wait for its own status instead.
         for _ in range(600):
             try:
-                if httpx.get(plain.url + "api/status", headers={"Authorization": f"token {plain.token}"}).status_code == 200:
+                if (
+                    httpx.get(
+                        plain.url + "api/status", headers={"Authorization": f"token {plain.token}"}
+                    ).status_code
+                    == 200
+                ):
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -61,7 +66,10 @@ def main() -> None:
         owner_plain = httpx.Client(headers={"Authorization": f"token {plain.token}"}, timeout=30)
         owner_shared = httpx.Client(headers={"Authorization": f"token {shared.token}"}, timeout=30)
         cases = {
-            "owner, server without jupyter_share (baseline)": (owner_plain, plain.url + "api/contents"),
+            "owner, server without jupyter_share (baseline)": (
+                owner_plain,
+                plain.url + "api/contents",
+            ),
             "guest (view), server with jupyter_share": (guest, shared.url + "api/contents"),
             "owner, server with jupyter_share": (owner_shared, shared.url + "api/contents"),
         }
@@ -76,14 +84,18 @@ def main() -> None:
         for server in servers:
             server.stop()
     base = statistics.median(samples["owner, server without jupyter_share (baseline)"])
-    print(f"# {platform.node()} {platform.machine()} Python {platform.python_version()}, "
-          f"{args.requests} requests each, {args.files} files listed")
+    print(
+        f"# {platform.node()} {platform.machine()} Python {platform.python_version()}, "
+        f"{args.requests} requests each, {args.files} files listed"
+    )
     print("| who | median ms | p99 ms | median / baseline |")
     print("| --- | ---: | ---: | ---: |")
     for name, values in samples.items():
         values.sort()
         median = statistics.median(values)
-        print(f"| {name} | {median * 1000:.3f} | {values[int(len(values) * 0.99) - 1] * 1000:.3f} | {median / base:.3f} |")
+        print(
+            f"| {name} | {median * 1000:.3f} | {values[int(len(values) * 0.99) - 1] * 1000:.3f} | {median / base:.3f} |"
+        )
 
 
 if __name__ == "__main__":

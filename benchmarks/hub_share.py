@@ -88,7 +88,9 @@ def main() -> None:
         base = statistics.median(results["Hub API"][index])
         for name in ("Hub API", "extension"):
             values = results[name][index]
-            print(f"| {operation} | {name} | {statistics.median(values):.1f} | {quantile(values, 0.9):.1f} | {statistics.median(values) / base:.2f} |")
+            print(
+                f"| {operation} | {name} | {statistics.median(values):.1f} | {quantile(values, 0.9):.1f} | {statistics.median(values) / base:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, Resource, utcnow  # noqa: E402
+from jupyter_share.model import utcnow  # noqa: E402
 from jupyter_share.store import SQLStore, grants, resources  # noqa: E402
 from tests.servers import COMPUTED, start_servers  # noqa: E402
 
@@ -35,23 +35,68 @@ def seed(db_url: str, n_grants: int) -> None:
     for i in range(n_resources):
         owner = f"user{i % 100}"
         rows.append(
-            dict(id=f"r{i:015d}", kind="image", name=f"image-{i}", owner=owner, description="",
-                 spec={"reference": f"registry.example/img:{i}"}, created_at=now - timedelta(seconds=i), updated_at=now)
+            dict(
+                id=f"r{i:015d}",
+                kind="image",
+                name=f"image-{i}",
+                owner=owner,
+                description="",
+                spec={"reference": f"registry.example/img:{i}"},
+                created_at=now - timedelta(seconds=i),
+                updated_at=now,
+            )
         )
-        grant_rows.append(dict(resource_id=f"r{i:015d}", principal_type="user", principal_name=f"user{(i + 1) % 100}",
-                               permission=1, granted_by=owner, created_at=now, expires_at=None))
-        grant_rows.append(dict(resource_id=f"r{i:015d}", principal_type="group", principal_name=f"group{i % 50}",
-                               permission=1, granted_by=owner, created_at=now, expires_at=None))
+        grant_rows.append(
+            dict(
+                resource_id=f"r{i:015d}",
+                principal_type="user",
+                principal_name=f"user{(i + 1) % 100}",
+                permission=1,
+                granted_by=owner,
+                created_at=now,
+                expires_at=None,
+            )
+        )
+        grant_rows.append(
+            dict(
+                resource_id=f"r{i:015d}",
+                principal_type="group",
+                principal_name=f"group{i % 50}",
+                permission=1,
+                granted_by=owner,
+                created_at=now,
+                expires_at=None,
+            )
+        )
     # bob is one grantee among many; alice owns 50 images.
     for i in range(0, min(n_resources, 50 * 97), 97):
-        grant_rows.append(dict(resource_id=f"r{i:015d}", principal_type="user", principal_name="bob",
-                               permission=2, granted_by="x", created_at=now, expires_at=None))
+        grant_rows.append(
+            dict(
+                resource_id=f"r{i:015d}",
+                principal_type="user",
+                principal_name="bob",
+                permission=2,
+                granted_by="x",
+                created_at=now,
+                expires_at=None,
+            )
+        )
     for i in range(50):
-        rows.append(dict(id=f"alice{i:011d}", kind="image", name=f"alice-{i}", owner="alice", description="",
-                         spec={"reference": "busybox"}, created_at=now, updated_at=now))
+        rows.append(
+            dict(
+                id=f"alice{i:011d}",
+                kind="image",
+                name=f"alice-{i}",
+                owner="alice",
+                description="",
+                spec={"reference": "busybox"},
+                created_at=now,
+                updated_at=now,
+            )
+        )
     with store.engine.begin() as conn:
         conn.execute(resources.insert(), rows)
-        conn.execute(grants.insert(), grant_rows[:n_grants + 50])
+        conn.execute(grants.insert(), grant_rows[: n_grants + 50])
     store.close()
 
 
@@ -79,14 +124,19 @@ def run(n_grants: int, requests: int) -> dict:
         for _ in range(requests):
             samples["status"].append(timed(bob.client, status_url))
             samples["shared-with-me"].append(timed(bob.client, "/shared-with-me"))
-            samples["images?scope=owned"].append(timed(alice.client, "/images", params={"scope": "owned"}))
+            samples["images?scope=owned"].append(
+                timed(alice.client, "/images", params={"scope": "owned"})
+            )
     finally:
         for s in servers.values():
             s.stop()
     result = {}
     for name, values in samples.items():
         values.sort()
-        result[name] = (statistics.median(values) * 1000, values[int(len(values) * 0.99) - 1] * 1000)
+        result[name] = (
+            statistics.median(values) * 1000,
+            values[int(len(values) * 0.99) - 1] * 1000,
+        )
     return result
 
 
@@ -95,7 +145,9 @@ def main() -> None:
     parser.add_argument("--grants", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    print(f"# {platform.node()} {platform.machine()} Python {platform.python_version()}, {args.requests} requests each")
+    print(
+        f"# {platform.node()} {platform.machine()} Python {platform.python_version()}, {args.requests} requests each"
+    )
     print("| grants | endpoint | median ms | p99 ms | median / status |")
     print("| ---: | --- | ---: | ---: | ---: |")
     for n in args.grants:

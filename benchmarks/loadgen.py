@@ -10,11 +10,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 #: A request: (method, path, body or None).
-Request = tuple[str, str, Optional[bytes]]
+Request = tuple[str, str, bytes | None]
 
 
 class Connection:
@@ -25,7 +25,7 @@ class Connection:
         self.headers = {"Authorization": f"token {token}", "Connection": "keep-alive"}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def request(self, method: str, path: str, body: Optional[bytes] = None) -> tuple[int, bytes]:
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         headers = self.headers
         if body is not None:
             headers = dict(headers, **{"Content-Type": "application/json"})
@@ -69,7 +69,7 @@ def run_phase(
     next_request: Callable[[int, int], Request],
     seconds: float,
     expect: tuple = (200,),
-    server_pid: Optional[int] = None,
+    server_pid: int | None = None,
 ) -> Phase:
     """Each connection's thread sends requests back to back until `seconds` have passed;
     `next_request(client, n)` gives client number `client` its n-th request."""

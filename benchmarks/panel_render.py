@@ -51,23 +51,68 @@ def seed(db_url: str, owned: int, shared: int) -> None:
     rows, grant_rows = [], []
     for i in range(owned):
         kind = "image" if i % 5 < 3 else "formation"
-        spec = {"reference": f"registry.example/team/img-{i}:1.0"} if kind == "image" else {"image": "python:3.12", "cpu": 2, "memory": "4G"}
+        spec = (
+            {"reference": f"registry.example/team/img-{i}:1.0"}
+            if kind == "image"
+            else {"image": "python:3.12", "cpu": 2, "memory": "4G"}
+        )
         rid = f"own{i:013d}"
-        rows.append(dict(id=rid, kind=kind, name=f"alice-{kind}-{i}", owner="alice", description="",
-                         spec=spec, created_at=now - timedelta(seconds=i), updated_at=now))
+        rows.append(
+            dict(
+                id=rid,
+                kind=kind,
+                name=f"alice-{kind}-{i}",
+                owner="alice",
+                description="",
+                spec=spec,
+                created_at=now - timedelta(seconds=i),
+                updated_at=now,
+            )
+        )
         if i % 2 == 0:
-            grant_rows.append(dict(resource_id=rid, principal_type="user", principal_name="bob", permission=1,
-                                   granted_by="alice", created_at=now, expires_at=None))
+            grant_rows.append(
+                dict(
+                    resource_id=rid,
+                    principal_type="user",
+                    principal_name="bob",
+                    permission=1,
+                    granted_by="alice",
+                    created_at=now,
+                    expires_at=None,
+                )
+            )
     for i in range(shared):
         kind = "image" if i % 2 == 0 else "formation"
         owner = f"user{i % 50}"
-        spec = {"reference": f"registry.example/{owner}/img-{i}:2.0"} if kind == "image" else {"image": "python:3.12", "gpu": 1}
+        spec = (
+            {"reference": f"registry.example/{owner}/img-{i}:2.0"}
+            if kind == "image"
+            else {"image": "python:3.12", "gpu": 1}
+        )
         rid = f"shr{i:013d}"
-        rows.append(dict(id=rid, kind=kind, name=f"{owner}-{kind}-{i}", owner=owner, description="",
-                         spec=spec, created_at=now - timedelta(seconds=i), updated_at=now))
-        grant_rows.append(dict(resource_id=rid, principal_type="user", principal_name="alice", permission=1 + i % 3,
-                               granted_by=owner, created_at=now - timedelta(seconds=i),
-                               expires_at=now + timedelta(days=30) if i % 3 == 0 else None))
+        rows.append(
+            dict(
+                id=rid,
+                kind=kind,
+                name=f"{owner}-{kind}-{i}",
+                owner=owner,
+                description="",
+                spec=spec,
+                created_at=now - timedelta(seconds=i),
+                updated_at=now,
+            )
+        )
+        grant_rows.append(
+            dict(
+                resource_id=rid,
+                principal_type="user",
+                principal_name="alice",
+                permission=1 + i % 3,
+                granted_by=owner,
+                created_at=now - timedelta(seconds=i),
+                expires_at=now + timedelta(days=30) if i % 3 == 0 else None,
+            )
+        )
     with store.engine.begin() as conn:
         if rows:
             conn.execute(resources.insert(), rows)
@@ -81,14 +126,25 @@ def start_lab(username: str, db_url: str, work: Path) -> tuple[subprocess.Popen,
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     token = f"bench-{username}-{os.urandom(6).hex()}"
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / ".runtime"), JUPYTER_DATA_DIR=str(root / ".data"))
+    env = dict(
+        os.environ, JUPYTER_RUNTIME_DIR=str(root / ".runtime"), JUPYTER_DATA_DIR=str(root / ".data")
+    )
     env.pop("JUPYTERHUB_API_TOKEN", None)
     args = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
-        f"--ShareApp.username={username}", f"--ShareApp.db_url={db_url}",
-        f"--LabApp.user_settings_dir={work / 'settings'}", f"--LabApp.workspaces_dir={root / '.workspaces'}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+        f"--ShareApp.username={username}",
+        f"--ShareApp.db_url={db_url}",
+        f"--LabApp.user_settings_dir={work / 'settings'}",
+        f"--LabApp.workspaces_dir={root / '.workspaces'}",
         "--LabApp.expose_app_in_browser=True",
     ]
     log = (work / f"{username}.log").open("w")
@@ -102,7 +158,10 @@ def wait_ready(process: subprocess.Popen, info: dict, timeout: float = 90) -> No
         if process.poll() is not None:
             raise RuntimeError(f"the server of {info['username']} exited")
         try:
-            r = httpx.get(f"{info['url']}jupyter-share/api/v1/me", headers={"Authorization": f"token {info['token']}"})
+            r = httpx.get(
+                f"{info['url']}jupyter-share/api/v1/me",
+                headers={"Authorization": f"token {info['token']}"},
+            )
             if r.status_code == 200:
                 return
         except httpx.TransportError:
@@ -113,15 +172,21 @@ def wait_ready(process: subprocess.Popen, info: dict, timeout: float = 90) -> No
 
 def ensure_playwright() -> None:
     if not (ROOT / "ui-tests" / "node_modules" / "playwright-core").is_dir():
-        subprocess.run(["jlpm", "install"], cwd=ROOT / "ui-tests", check=True,
-                       env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"))
+        subprocess.run(
+            ["jlpm", "install"],
+            cwd=ROOT / "ui-tests",
+            check=True,
+            env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"),
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owned", type=int, default=1000)
     parser.add_argument("--shared", type=int, default=1000)
-    parser.add_argument("--files", type=int, default=1000, help="files in alice's folder (file browser baseline)")
+    parser.add_argument(
+        "--files", type=int, default=1000, help="files in alice's folder (file browser baseline)"
+    )
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--json", action="store_true", help="print the raw samples as JSON too")
     args = parser.parse_args()
@@ -133,7 +198,9 @@ def main() -> None:
     db_url = f"sqlite:///{work / 'share.db'}"
     settings = work / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"})
+    )
     seed(db_url, args.owned, args.shared)
     (work / "alice").mkdir()
     for i in range(args.files):
@@ -153,7 +220,10 @@ def main() -> None:
         }
         out = subprocess.run(
             ["node", str(ROOT / "benchmarks" / "panel_render.js"), json.dumps(config)],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
     finally:
         for process, _ in servers:
@@ -171,20 +241,38 @@ def main() -> None:
 
     def stats(values: list[float]) -> tuple[float, float]:
         values = sorted(values)
-        median = values[len(values) // 2] if len(values) % 2 else sum(values[len(values) // 2 - 1:len(values) // 2 + 1]) / 2
+        median = (
+            values[len(values) // 2]
+            if len(values) % 2
+            else sum(values[len(values) // 2 - 1 : len(values) // 2 + 1]) / 2
+        )
         return median, values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]
 
-    print(f"# {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"Chromium {samples['browser']}, {args.rounds} rounds")
+    print(
+        f"# {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"Chromium {samples['browser']}, {args.rounds} rounds"
+    )
     print("| measure | median ms | p90 ms | ratio |")
     print("| --- | ---: | ---: | ---: |")
     base_open = stats(samples["open_empty"])[0]
     base_refresh = stats(samples["refresh_filebrowser"])[0]
     for key, label, base in (
         ("open_empty", "open the Sharing panel, empty (baseline)", base_open),
-        ("open_full", f"open the Sharing panel, {args.owned:,} owned + {args.shared:,} shared", base_open),
-        ("refresh_filebrowser", f"file browser refresh, {args.files:,} files (baseline)", base_refresh),
-        ("refresh_full", f"Sharing refresh, {args.owned + args.shared:,} items unchanged", base_refresh),
+        (
+            "open_full",
+            f"open the Sharing panel, {args.owned:,} owned + {args.shared:,} shared",
+            base_open,
+        ),
+        (
+            "refresh_filebrowser",
+            f"file browser refresh, {args.files:,} files (baseline)",
+            base_refresh,
+        ),
+        (
+            "refresh_full",
+            f"Sharing refresh, {args.owned + args.shared:,} items unchanged",
+            base_refresh,
+        ),
     ):
         median, p90 = stats(samples[key])
         print(f"| {label} | {median:.0f} | {p90:.0f} | {median / base:.2f} |")

@@ -59,30 +59,48 @@ def runtime_token(root: Path) -> str:
 
 
 def one_round(server, owner: httpx.Client, token: str, rekey: bool) -> tuple[dict, str]:
-    link = owner.put("/jupyter-share/api/v1/sessions/current/grants/carol", json={"permission": "edit"},
-                     headers={"X-XSRFToken": XSRF}).json()["link"]
+    link = owner.put(
+        "/jupyter-share/api/v1/sessions/current/grants/carol",
+        json={"permission": "edit"},
+        headers={"X-XSRFToken": XSRF},
+    ).json()["link"]
     carol = Guest(server, link)
     kernel = carol.request("POST", "api/kernels", {"name": "python3"}).json()["id"]
     terminal = carol.request("POST", "api/terminals", {}).json()["name"]
     ws = carol.websocket(f"api/kernels/{kernel}/channels")
     started = time.perf_counter()
-    r = owner.delete("/jupyter-share/api/v1/sessions/current/grants/carol" + ("?rekey=true" if rekey else ""),
-                     headers={"X-XSRFToken": XSRF})
+    r = owner.delete(
+        "/jupyter-share/api/v1/sessions/current/grants/carol" + ("?rekey=true" if rekey else ""),
+        headers={"X-XSRFToken": XSRF},
+    )
     answered = time.perf_counter() - started
     assert r.status_code == (200 if rekey else 204), r.text
     checks = {
-        "next request refused": lambda: carol.request("GET", "api/contents").status_code in (401, 403),
+        "next request refused": lambda: (
+            carol.request("GET", "api/contents").status_code in (401, 403)
+        ),
         "websocket closed": lambda: closed(ws),
-        "kernel and terminal stopped": lambda: kernel not in {k["id"] for k in owner.get("/api/kernels").json()}
-        and terminal not in {t["name"] for t in owner.get("/api/terminals").json()},
+        "kernel and terminal stopped": lambda: (
+            kernel not in {k["id"] for k in owner.get("/api/kernels").json()}
+            and terminal not in {t["name"] for t in owner.get("/api/terminals").json()}
+        ),
     }
     if rekey:
-        checks["old token refused"] = lambda: httpx.get(
-            f"{server.url}api/status", headers={"Authorization": f"token {token}"}).status_code in (401, 403)
+        checks["old token refused"] = lambda: (
+            httpx.get(
+                f"{server.url}api/status", headers={"Authorization": f"token {token}"}
+            ).status_code
+            in (401, 403)
+        )
     times = {"DELETE answered": answered, **until_each(checks)}
     if rekey:
         token = runtime_token(server.root)
-        assert httpx.get(f"{server.url}api/status", headers={"Authorization": f"token {token}"}).status_code == 200
+        assert (
+            httpx.get(
+                f"{server.url}api/status", headers={"Authorization": f"token {token}"}
+            ).status_code
+            == 200
+        )
     ws.close()
     return times, token
 
@@ -93,12 +111,21 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        server = wait_ready(start_server("alice", f"sqlite:///{work / 's.db'}", work, users=["carol"],
-                                         extra_args=["--ShareApp.guest_check_interval=0.5"]))
+        server = wait_ready(
+            start_server(
+                "alice",
+                f"sqlite:///{work / 's.db'}",
+                work,
+                users=["carol"],
+                extra_args=["--ShareApp.guest_check_interval=0.5"],
+            )
+        )
         try:
             owner = httpx.Client(base_url=server.url, timeout=30)
             owner.cookies.set("_xsrf", XSRF, domain="127.0.0.1")
-            owner.get(f"/login?token={server.token}")  # the owner's browser: stays signed in through re-keying
+            owner.get(
+                f"/login?token={server.token}"
+            )  # the owner's browser: stays signed in through re-keying
             token = server.token
             results: dict[bool, list[dict]] = {False: [], True: []}
             for i in range(args.rounds * 2):
@@ -108,7 +135,9 @@ def main() -> None:
         finally:
             server.stop()
     print(f"# {platform.platform()}, {platform.python_version()}, {args.rounds} rounds each")
-    print("| from the DELETE's answer | revoke (median / max, ms) | revoke and re-key (median / max, ms) |")
+    print(
+        "| from the DELETE's answer | revoke (median / max, ms) | revoke and re-key (median / max, ms) |"
+    )
     print("| --- | --- | --- |")
     for key in results[True][0]:
         cells = []

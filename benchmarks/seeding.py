@@ -22,9 +22,9 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,7 +45,12 @@ def _spec(kind: Kind, i: int) -> dict:
     if kind == Kind.IMAGE:
         return {"reference": f"registry.example/team{i % 97}/img:{i}"}
     if kind == Kind.FORMATION:
-        return {"image": f"registry.example/team{i % 97}/img:{i}", "cpu": 2, "memory": "4G", "start_url": "/lab"}
+        return {
+            "image": f"registry.example/team{i % 97}/img:{i}",
+            "cpu": 2,
+            "memory": "4G",
+            "start_url": "/lab",
+        }
     return {
         "url": f"http://node{i % 300}.example:8888/",
         "root_dir": f"/home/user{i % N_USERS}",
@@ -68,7 +73,9 @@ class Workload:
         stride = self.n_filler // BOB_DIRECT
         self.bob_ids = [self.filler_ids[k * stride + stride // 2] for k in range(BOB_DIRECT)]
         # lab: 10 of bob's own and 10 others, between bob's.
-        self.lab_ids = self.bob_ids[::4] + [self.filler_ids[k * stride + stride // 4] for k in range(0, BOB_DIRECT, 4)]
+        self.lab_ids = self.bob_ids[::4] + [
+            self.filler_ids[k * stride + stride // 4] for k in range(0, BOB_DIRECT, 4)
+        ]
         # Filler grants fill up to exactly n_grants.
         self.extra = n_grants - FIXED_GRANTS - 2 * self.n_filler
 
@@ -76,10 +83,21 @@ class Workload:
         for i, rid in enumerate(self.filler_ids):
             kind = Kind.IMAGE if i % 10 < 6 else Kind.FORMATION if i % 10 < 9 else Kind.SESSION
             at = self.now - timedelta(days=30, seconds=i * 3)
-            yield Resource(rid, kind, f"{kind.value}-{i}", f"user{i % N_USERS}", "", _spec(kind, i), at, at)
+            yield Resource(
+                rid, kind, f"{kind.value}-{i}", f"user{i % N_USERS}", "", _spec(kind, i), at, at
+            )
         for i, rid in enumerate(self.alice_ids):
             at = self.now - timedelta(days=1, minutes=i)
-            yield Resource(rid, Kind.IMAGE, f"alice-image-{i}", "alice", "an image of alice", _spec(Kind.IMAGE, i), at, at)
+            yield Resource(
+                rid,
+                Kind.IMAGE,
+                f"alice-image-{i}",
+                "alice",
+                "an image of alice",
+                _spec(Kind.IMAGE, i),
+                at,
+                at,
+            )
 
     def grants(self) -> Iterator[Grant]:
         week = self.now + timedelta(days=7)
@@ -87,29 +105,77 @@ class Workload:
             owner = f"user{i % N_USERS}"
             at = self.now - timedelta(days=29, seconds=i * 3)
             expiry = week if i % 10 == 3 else None
-            yield Grant(rid, Principal.user(f"user{(i + 1) % N_USERS}"), Permission.VIEW, owner, at, expiry)
-            yield Grant(rid, Principal.group(f"group{i % N_GROUPS}"), Permission.VIEW, owner, at, None)
+            yield Grant(
+                rid, Principal.user(f"user{(i + 1) % N_USERS}"), Permission.VIEW, owner, at, expiry
+            )
+            yield Grant(
+                rid, Principal.group(f"group{i % N_GROUPS}"), Permission.VIEW, owner, at, None
+            )
             if i < self.extra:
-                yield Grant(rid, Principal.user(f"user{(i + 2) % N_USERS}"), Permission.EDIT, owner, at, None)
+                yield Grant(
+                    rid,
+                    Principal.user(f"user{(i + 2) % N_USERS}"),
+                    Permission.EDIT,
+                    owner,
+                    at,
+                    None,
+                )
         for i, rid in enumerate(self.alice_ids):
             at = self.now - timedelta(hours=20, minutes=i)
             for j in (1, 2):
-                yield Grant(rid, Principal.user(f"user{(i * 2 + j) % N_USERS}"), Permission.VIEW, "alice", at, None)
+                yield Grant(
+                    rid,
+                    Principal.user(f"user{(i * 2 + j) % N_USERS}"),
+                    Permission.VIEW,
+                    "alice",
+                    at,
+                    None,
+                )
         wanted = set(self.bob_ids + self.lab_ids)
-        owners = {rid: f"user{i % N_USERS}" for i, rid in enumerate(self.filler_ids) if rid in wanted}
+        owners = {
+            rid: f"user{i % N_USERS}" for i, rid in enumerate(self.filler_ids) if rid in wanted
+        }
         for k, rid in enumerate(self.bob_ids):
-            permission = Permission.MANAGE if k % 8 == 5 else Permission.EDIT if k % 8 == 6 else Permission.VIEW
+            permission = (
+                Permission.MANAGE
+                if k % 8 == 5
+                else Permission.EDIT
+                if k % 8 == 6
+                else Permission.VIEW
+            )
             expiry = week if k % 8 == 2 else None
-            yield Grant(rid, Principal.user("bob"), permission, owners[rid], self.now - timedelta(hours=k), expiry)
+            yield Grant(
+                rid,
+                Principal.user("bob"),
+                permission,
+                owners[rid],
+                self.now - timedelta(hours=k),
+                expiry,
+            )
         for k, rid in enumerate(self.lab_ids):
-            yield Grant(rid, Principal.group("lab"), Permission.VIEW, owners[rid], self.now - timedelta(hours=k, minutes=30), None)
+            yield Grant(
+                rid,
+                Principal.group("lab"),
+                Permission.VIEW,
+                owners[rid],
+                self.now - timedelta(hours=k, minutes=30),
+                None,
+            )
 
     def entries(self) -> Iterator[AuditEntry]:
         for r in self.resources():
             yield AuditEntry(r.id, r.created_at, r.owner, "create", kind=r.kind)
         kinds = {r.id: r.kind for r in self.resources()}
         for g in self.grants():
-            yield AuditEntry(g.resource_id, g.created_at, g.granted_by, "share", str(g.principal), g.permission.label, kinds[g.resource_id])
+            yield AuditEntry(
+                g.resource_id,
+                g.created_at,
+                g.granted_by,
+                "share",
+                str(g.principal),
+                g.permission.label,
+                kinds[g.resource_id],
+            )
 
     def users(self) -> list[str]:
         return [f"user{i}" for i in range(N_USERS)] + ["alice", "bob"]
@@ -124,5 +190,8 @@ def seed(db_url: str, n_grants: int) -> Workload:
         store.bulk_load(work.resources(), work.grants(), work.entries(), work.users(), now=work.now)
     finally:
         store.close()
-    print(f"# seeded {n_grants:,} grants over {work.n_filler + ALICE_IMAGES:,} resources in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"# seeded {n_grants:,} grants over {work.n_filler + ALICE_IMAGES:,} resources in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     return work

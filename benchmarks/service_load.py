@@ -60,7 +60,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import httpx
 
@@ -134,8 +133,16 @@ class Targets:
         self.hub_user = hub_user
 
 
-async def call(client: httpx.AsyncClient, world: World, op: str, method: str, url: str, user: SimUser,
-               json=None, params=None) -> tuple[Sample, Optional[httpx.Response]]:
+async def call(
+    client: httpx.AsyncClient,
+    world: World,
+    op: str,
+    method: str,
+    url: str,
+    user: SimUser,
+    json=None,
+    params=None,
+) -> tuple[Sample, httpx.Response | None]:
     start = time.perf_counter()
     try:
         response = await client.request(method, url, headers=user.headers, json=json, params=params)
@@ -150,8 +157,14 @@ async def call(client: httpx.AsyncClient, world: World, op: str, method: str, ur
     return Sample(op, elapsed, ok), response
 
 
-async def act(client: httpx.AsyncClient, world: World, user: SimUser, targets: Targets, baseline: bool,
-              op: Optional[str] = None) -> Sample:
+async def act(
+    client: httpx.AsyncClient,
+    world: World,
+    user: SimUser,
+    targets: Targets,
+    baseline: bool,
+    op: str | None = None,
+) -> Sample:
     """One request of one user: the baseline's, or one of the mix (`op`, or one at random)."""
     if baseline:
         sample, _ = await call(client, world, BASELINE, "GET", targets.hub_user, user)
@@ -164,40 +177,65 @@ async def act(client: httpx.AsyncClient, world: World, user: SimUser, targets: T
     if op == "GET shared-with-me":
         return (await call(client, world, op, "GET", api + "shared-with-me", user))[0]
     if op == "GET images?scope=owned":
-        return (await call(client, world, op, "GET", api + "images", user, params={"scope": "owned"}))[0]
+        return (
+            await call(client, world, op, "GET", api + "images", user, params={"scope": "owned"})
+        )[0]
     if op == "GET formations?scope=all":
-        return (await call(client, world, op, "GET", api + "formations", user, params={"scope": "all"}))[0]
+        return (
+            await call(client, world, op, "GET", api + "formations", user, params={"scope": "all"})
+        )[0]
     if op == "POST images":
         user.made += 1
-        body = {"name": f"{user.name}-load-{user.made}", "description": "made under load",
-                "spec": {"reference": f"registry.example.org/{user.name}/lab:{user.made}"}}
+        body = {
+            "name": f"{user.name}-load-{user.made}",
+            "description": "made under load",
+            "spec": {"reference": f"registry.example.org/{user.name}/lab:{user.made}"},
+        }
         sample, response = await call(client, world, op, "POST", api + "images", user, json=body)
         if sample.ok:
             user.images.append(response.json()["id"])
         return sample
     if op == "PUT grants":
-        plural, rid = rng.choice([("images", i) for i in user.images] + [("formations", f) for f in user.formations])
+        plural, rid = rng.choice(
+            [("images", i) for i in user.images] + [("formations", f) for f in user.formations]
+        )
         if rng.random() < 0.8:
             principal = "user:" + world.other_user(user.name)
         else:
             principal = "group:" + rng.choice(list(world.groups))
         permission = rng.choice(["view", "edit"])
-        sample, _ = await call(client, world, op, "PUT", f"{api}{plural}/{rid}/grants/{principal}", user,
-                               json={"permission": permission})
+        sample, _ = await call(
+            client,
+            world,
+            op,
+            "PUT",
+            f"{api}{plural}/{rid}/grants/{principal}",
+            user,
+            json={"permission": permission},
+        )
         if sample.ok:
             user.grants.setdefault((plural, rid), {})[principal] = permission
         return sample
     # DELETE grants: one this user made.
     (plural, rid), held = rng.choice([item for item in user.grants.items() if item[1]])
     principal = rng.choice(sorted(held))
-    sample, _ = await call(client, world, op, "DELETE", f"{api}{plural}/{rid}/grants/{principal}", user)
+    sample, _ = await call(
+        client, world, op, "DELETE", f"{api}{plural}/{rid}/grants/{principal}", user
+    )
     if sample.ok:
         del held[principal]
     return sample
 
 
-async def run_round(world: World, clients: dict, targets: Targets, path: str, baseline: bool,
-                    rate: float, seconds: float) -> tuple[list, list, float]:
+async def run_round(
+    world: World,
+    clients: dict,
+    targets: Targets,
+    path: str,
+    baseline: bool,
+    rate: float,
+    seconds: float,
+) -> tuple[list, list, float]:
     """Every user acts for `seconds`: exponential think times (mean users/rate), one request at
     a time. Returns the samples, the event loop's lag samples and the wall time taken."""
     mean_think = len(world.users) / rate
@@ -247,9 +285,11 @@ async def create_at_hub(hub: Hub, names: list[str], groups: dict) -> list[str]:
     """The users and groups at the Hub, and one token per user (default scopes: all the
     user's own, which include access to the share service)."""
     api = f"http://127.0.0.1:{hub.hub_port}/hub/api/"
-    async with httpx.AsyncClient(base_url=api, headers={"Authorization": f"token {hub.admin_token}"}, timeout=120) as admin:
+    async with httpx.AsyncClient(
+        base_url=api, headers={"Authorization": f"token {hub.admin_token}"}, timeout=120
+    ) as admin:
         for i in range(0, len(names), 100):
-            r = await admin.post("users", json={"usernames": names[i:i + 100]})
+            r = await admin.post("users", json={"usernames": names[i : i + 100]})
             assert r.status_code == 201, f"creating users: {r.status_code} {r.text[:300]}"
         for group, members in groups.items():
             r = await admin.post(f"groups/{group}", json={"users": members})
@@ -258,7 +298,9 @@ async def create_at_hub(hub: Hub, names: list[str], groups: dict) -> list[str]:
 
         async def token(name: str) -> str:
             async with semaphore:
-                r = await admin.post(f"users/{name}/tokens", json={"note": "service_load benchmark"})
+                r = await admin.post(
+                    f"users/{name}/tokens", json={"note": "service_load benchmark"}
+                )
                 assert r.status_code == 201, f"token of {name}: {r.status_code} {r.text[:300]}"
                 return r.json()["token"]
 
@@ -280,29 +322,49 @@ async def seed(world: World, client: httpx.AsyncClient, api: str) -> int:
             if r.status_code in EXPECTED[method]:
                 return r.json()
             if r.status_code != 503 or attempt == 2:
-                raise RuntimeError(f"seeding {method} {path} as {user.name}: {r.status_code} {r.text[:300]}")
+                raise RuntimeError(
+                    f"seeding {method} {path} as {user.name}: {r.status_code} {r.text[:300]}"
+                )
             await asyncio.sleep(1)
 
     async def one(user: SimUser, rng: random.Random) -> None:
         async with semaphore:
             for n in range(1 + (rng.random() < 0.5)):
-                image = await checked(user, "POST", "images", {
-                    "name": f"{user.name}-image-{n}", "description": "seeded",
-                    "spec": {"reference": f"registry.example.org/{user.name}/env:{n}"}})
+                image = await checked(
+                    user,
+                    "POST",
+                    "images",
+                    {
+                        "name": f"{user.name}-image-{n}",
+                        "description": "seeded",
+                        "spec": {"reference": f"registry.example.org/{user.name}/env:{n}"},
+                    },
+                )
                 user.images.append(image["id"])
-            formation = await checked(user, "POST", "formations", {
-                "name": f"{user.name}-formation", "spec": {"image": user.images[0], "cpu": 2, "memory": "4Gi"}})
+            formation = await checked(
+                user,
+                "POST",
+                "formations",
+                {
+                    "name": f"{user.name}-formation",
+                    "spec": {"image": user.images[0], "cpu": 2, "memory": "4Gi"},
+                },
+            )
             user.formations.append(formation["id"])
-            shares = [("images", user.images[0], "user:" + world.other_user(user.name), "view"),
-                      ("images", user.images[0], "user:" + world.other_user(user.name), "view"),
-                      ("formations", formation["id"], "user:" + world.other_user(user.name), "edit")]
+            shares = [
+                ("images", user.images[0], "user:" + world.other_user(user.name), "view"),
+                ("images", user.images[0], "user:" + world.other_user(user.name), "view"),
+                ("formations", formation["id"], "user:" + world.other_user(user.name), "edit"),
+            ]
             team = next(g for g in user.groups if g.startswith("team-"))
             if rng.random() < 0.5:
                 shares.append(("images", user.images[-1], "group:" + team, "view"))
             if rng.random() < 0.02:
                 shares.append(("formations", formation["id"], "group:course-2026", "view"))
             for plural, rid, principal, permission in shares:
-                await checked(user, "PUT", f"{plural}/{rid}/grants/{principal}", {"permission": permission})
+                await checked(
+                    user, "PUT", f"{plural}/{rid}/grants/{principal}", {"permission": permission}
+                )
                 user.grants.setdefault((plural, rid), {})[principal] = permission
 
     await asyncio.gather(*(one(u, random.Random(world.rng.random())) for u in world.users))
@@ -339,7 +401,7 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def postmaster_pid(port: int) -> Optional[int]:
+def postmaster_pid(port: int) -> int | None:
     for entry in os.listdir("/proc"):
         if entry.isdigit() and re.search(rf"/bin/postgres .*-p {port}\b", cmdline(int(entry))):
             return int(entry)
@@ -381,8 +443,13 @@ class HubLog:
         calls = []
         for m in HUB_LOG_LINE.finditer(text):
             if m.group(3).startswith("/hub/api/"):
-                calls.append(("service" if m.group(4) == "share" else "user token", hub_call_kind(m.group(3)),
-                              float(m.group(5))))
+                calls.append(
+                    (
+                        "service" if m.group(4) == "share" else "user token",
+                        hub_call_kind(m.group(3)),
+                        float(m.group(5)),
+                    )
+                )
         return calls
 
 
@@ -390,11 +457,15 @@ class Statements:
     """Every SQL statement PostgreSQL runs for the store's database, from its own log: logged
     (log_min_duration_statement = 0) only while `logging()` is active."""
 
-    def __init__(self, db_url: Optional[str], pg_port: Optional[int]):
-        self.url = db_url.replace("postgresql+psycopg://", "postgresql://") if db_url and pg_port else None
+    def __init__(self, db_url: str | None, pg_port: int | None):
+        self.url = (
+            db_url.replace("postgresql+psycopg://", "postgresql://") if db_url and pg_port else None
+        )
         postmaster = postmaster_pid(pg_port) if self.url else None
         found = re.search(r" -k (\S+)", cmdline(postmaster)) if postmaster else None
-        self.log = Path(found.group(1)) / "log" if found else None  # tests/postgres.py: pg_ctl -l BASE/log
+        self.log = (
+            Path(found.group(1)) / "log" if found else None
+        )  # tests/postgres.py: pg_ctl -l BASE/log
         self.database = self.url.rsplit("/", 1)[1] if self.url else None
 
     def _set(self, on: bool) -> None:
@@ -421,10 +492,10 @@ class Statements:
         finally:
             self._set(False)
 
-    def mark(self) -> Optional[int]:
+    def mark(self) -> int | None:
         return self.log.stat().st_size if self.log else None
 
-    def since(self, mark: Optional[int]) -> Optional[tuple[int, float]]:
+    def since(self, mark: int | None) -> tuple[int, float] | None:
         """(round trips, their ms by PostgreSQL's clock) in the store's database since `mark`:
         each simple query (the pool's pre-ping ";", BEGIN, COMMIT) or extended-protocol execute
         is one; parse and bind add their time."""
@@ -434,7 +505,9 @@ class Statements:
             f.seek(mark)
             text = f.read().decode(errors="replace")
         count, ms = 0, 0.0
-        for m in re.finditer(rf"db={re.escape(self.database)} LOG:  duration: ([\d.]+) ms  (\w+)", text):
+        for m in re.finditer(
+            rf"db={re.escape(self.database)} LOG:  duration: ([\d.]+) ms  (\w+)", text
+        ):
             ms += float(m.group(1))
             if m.group(2) in ("statement", "execute"):
                 count += 1
@@ -445,7 +518,7 @@ class Processes:
     """The processes whose CPU is reported: the Hub, the share service, the proxy, PostgreSQL
     and this load generator."""
 
-    def __init__(self, hub: Hub, pg_port: Optional[int]):
+    def __init__(self, hub: Hub, pg_port: int | None):
         family = descendants(hub.process.pid)
         self.hub = hub.process.pid
         self.service = next(p for p in family if "jupyter_share.hub.service" in cmdline(p))
@@ -494,29 +567,41 @@ class Stats:
     max: float
 
     @classmethod
-    def of(cls, samples: list[Sample]) -> Optional["Stats"]:
+    def of(cls, samples: list[Sample]) -> Stats | None:
         if not samples:
             return None
         ms = [s.seconds * 1000 for s in samples]
-        return cls(len(ms), sum(not s.ok for s in samples), quantile(ms, 0.5), quantile(ms, 0.9),
-                   quantile(ms, 0.99), max(ms))
+        return cls(
+            len(ms),
+            sum(not s.ok for s in samples),
+            quantile(ms, 0.5),
+            quantile(ms, 0.9),
+            quantile(ms, 0.99),
+            max(ms),
+        )
 
 
 def table(results: dict, paths: list[str]) -> list[str]:
-    lines = ["| path | endpoint | count | errors | p50 ms | p90 ms | p99 ms | max ms | p50 / baseline | p99 / baseline |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| path | endpoint | count | errors | p50 ms | p90 ms | p99 ms | max ms | p50 / baseline | p99 / baseline |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for path in paths:
         samples = results[path]
         base = Stats.of(samples[BASELINE])
         share = [s for op, values in samples.items() if op != BASELINE for s in values]
-        rows = [(op, Stats.of(samples[op])) for op, _ in MIX] + [("all share requests", Stats.of(share)),
-                                                                   (BASELINE, base)]
+        rows = [(op, Stats.of(samples[op])) for op, _ in MIX] + [
+            ("all share requests", Stats.of(share)),
+            (BASELINE, base),
+        ]
         for name, st in rows:
             if st is None:
                 continue
             bold = "**" if name in ("all share requests", BASELINE) else ""
-            lines.append(f"| {path} | {bold}{name}{bold} | {st.count:,} | {st.errors} | {st.p50:.1f} | {st.p90:.1f} | "
-                         f"{st.p99:.1f} | {st.max:.0f} | {st.p50 / base.p50:.2f} | {st.p99 / base.p99:.2f} |")
+            lines.append(
+                f"| {path} | {bold}{name}{bold} | {st.count:,} | {st.errors} | {st.p50:.1f} | {st.p90:.1f} | "
+                f"{st.p99:.1f} | {st.max:.0f} | {st.p50 / base.p50:.2f} | {st.p99 / base.p99:.2f} |"
+            )
     return lines
 
 
@@ -537,10 +622,29 @@ class Profiler:
         self.parts += 1
         for name, pid in self.pids.items():
             out = self.directory / f"{name}-{self.parts}.txt"
-            self.running.append(subprocess.Popen(
-                ["py-spy", "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-r", "250", "--idle",
-                 "--threads", "--nonblocking", "--format", "raw", "-o", str(out)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.running.append(
+                subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "-p",
+                        str(pid),
+                        "-d",
+                        str(max(1, int(seconds))),
+                        "-r",
+                        "250",
+                        "--idle",
+                        "--threads",
+                        "--nonblocking",
+                        "--format",
+                        "raw",
+                        "-o",
+                        str(out),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
 
     def stop(self, wait: float = 20) -> None:
         for p in self.running:
@@ -572,7 +676,7 @@ def top_frames(stacks: collections.Counter, package: str, n: int = 12) -> list[t
     return inclusive.most_common(n)
 
 
-def thread_kind(root: str) -> Optional[str]:
+def thread_kind(root: str) -> str | None:
     """The event loop (MainThread), the worker threads (the IOLoop's default executor,
     asyncio_N), or None for helper threads that only sleep (pycares' shutdown loop)."""
     if "MainThread" in root:
@@ -614,7 +718,9 @@ def category(frames: list[str], thread: str) -> str:
 
 
 def report_profile(profiler: Profiler) -> None:
-    print("\n## Profile (py-spy at 250 Hz, wall clock incl. waiting, during the rounds of the service, direct)\n")
+    print(
+        "\n## Profile (py-spy at 250 Hz, wall clock incl. waiting, during the rounds of the service, direct)\n"
+    )
     for name in profiler.pids:
         stacks = profiler.stacks(name)
         by_thread: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -636,12 +742,16 @@ def report_profile(profiler: Profiler) -> None:
         print(f"### {name}\n")
         for thread, counter in sorted(by_thread.items()):
             total = sum(counter.values())
-            print(f"- {thread} ({len(threads[thread])} thread{'s' if len(threads[thread]) > 1 else ''}, {total:,} samples):")
+            print(
+                f"- {thread} ({len(threads[thread])} thread{'s' if len(threads[thread]) > 1 else ''}, {total:,} samples):"
+            )
             for what, n in counter.most_common():
                 print(f"  - {what}: {100 * n / total:.1f} %")
         package = "jupyterhub/" if name == "Hub" else "jupyter_share/"
         total_busy = sum(busy.values())
-        print(f"\n  {package} functions on the stack in the {total_busy:,} samples that are not idle:")
+        print(
+            f"\n  {package} functions on the stack in the {total_busy:,} samples that are not idle:"
+        )
         for frame, n in top_frames(busy, package, 40):
             if n < 0.9 * total_busy:  # leave out main(), start() and the like
                 print(f"  {100 * n / max(total_busy, 1):5.1f} %  {frame}")
@@ -653,25 +763,44 @@ def report_profile(profiler: Profiler) -> None:
 
 def hub_calls_table(calls: dict, requests: dict) -> list[str]:
     """What the Hub served during the rounds of the service, per path."""
-    lines = ["| path | Hub API call | made by | calls | per share request | Hub's own p50 ms | p99 ms |",
-             "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| path | Hub API call | made by | calls | per share request | Hub's own p50 ms | p99 ms |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for path, found in calls.items():
         by_kind = collections.defaultdict(list)
         for caller, kind, ms in found:
-            by_kind[(kind, "the service (HubAPI)" if caller == "service" else "the service (HubAuth), user's token")].append(ms)
+            by_kind[
+                (
+                    kind,
+                    "the service (HubAPI)"
+                    if caller == "service"
+                    else "the service (HubAuth), user's token",
+                )
+            ].append(ms)
         for (kind, caller), values in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
-            lines.append(f"| {path} | {kind} | {caller} | {len(values):,} | {len(values) / max(requests[path], 1):.2f} | "
-                         f"{quantile(values, 0.5):.1f} | {quantile(values, 0.99):.1f} |")
+            lines.append(
+                f"| {path} | {kind} | {caller} | {len(values):,} | {len(values) / max(requests[path], 1):.2f} | "
+                f"{quantile(values, 0.5):.1f} | {quantile(values, 0.99):.1f} |"
+            )
     return lines
 
 
-async def probe(world: World, client: httpx.AsyncClient, targets: Targets, hublog: HubLog, sql: Statements,
-                n: int) -> list[str]:
+async def probe(
+    world: World,
+    client: httpx.AsyncClient,
+    targets: Targets,
+    hublog: HubLog,
+    sql: Statements,
+    n: int,
+) -> list[str]:
     """Each request of the mix alone, one at a time (direct): its latency, the Hub calls it
     made and the Hub's own time for them, and its SQL round trips (PostgreSQL only)."""
-    lines = ["| endpoint, one at a time | p50 ms | Hub calls / request | Hub's own ms / request | "
-             "SQL round trips / request | PostgreSQL's own ms / request |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| endpoint, one at a time | p50 ms | Hub calls / request | Hub's own ms / request | "
+        "SQL round trips / request | PostgreSQL's own ms / request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for op in [name for name, _ in MIX] + [BASELINE]:
         sql_mark = sql.mark()
         mark = hublog.mark()
@@ -680,34 +809,55 @@ async def probe(world: World, client: httpx.AsyncClient, targets: Targets, hublo
             user = world.rng.choice(world.users)
             if op == "DELETE grants" and not any(user.grants.values()):
                 continue
-            sample = await act(client, world, user, targets, op == BASELINE, None if op == BASELINE else op)
+            sample = await act(
+                client, world, user, targets, op == BASELINE, None if op == BASELINE else op
+            )
             ms.append(sample.seconds * 1000)
         await asyncio.sleep(0.5)  # the Hub and PostgreSQL write their log lines after answering
         calls = [c for c in hublog.since(mark) if not (op == BASELINE and c[0] == "user token")]
         statements = sql.since(sql_mark)
-        sql_cells = "n/a | n/a" if statements is None else f"{statements[0] / len(ms):.1f} | {statements[1] / len(ms):.1f}"
-        lines.append(f"| {op} | {quantile(ms, 0.5):.1f} | {len(calls) / len(ms):.2f} | "
-                     f"{sum(c[2] for c in calls) / len(ms):.1f} | {sql_cells} |")
+        sql_cells = (
+            "n/a | n/a"
+            if statements is None
+            else f"{statements[0] / len(ms):.1f} | {statements[1] / len(ms):.1f}"
+        )
+        lines.append(
+            f"| {op} | {quantile(ms, 0.5):.1f} | {len(calls) / len(ms):.2f} | "
+            f"{sum(c[2] for c in calls) / len(ms):.1f} | {sql_cells} |"
+        )
     return lines
 
 
-async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: Optional[Profiler]) -> None:
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+async def load_phase(
+    args, hub: Hub, world: World, procs: Processes, profiler: Profiler | None
+) -> None:
+    limits = httpx.Limits(
+        max_connections=args.connections, max_keepalive_connections=args.connections
+    )
     paths = ["direct", "proxy"]
     targets = {
-        "direct": Targets(hub.service_url + "/services/share/api/v1/", f"http://127.0.0.1:{hub.hub_port}/hub/api/user"),
+        "direct": Targets(
+            hub.service_url + "/services/share/api/v1/",
+            f"http://127.0.0.1:{hub.hub_port}/hub/api/user",
+        ),
         "proxy": Targets(hub.service_api, hub.url + "hub/api/user"),
     }
     conditions = [(path, baseline) for path in paths for baseline in (False, True)]
     async with contextlib.AsyncExitStack() as stack:
-        clients = {p: await stack.enter_async_context(httpx.AsyncClient(timeout=30, limits=limits)) for p in paths}
+        clients = {
+            p: await stack.enter_async_context(httpx.AsyncClient(timeout=30, limits=limits))
+            for p in paths
+        }
 
         # Seeding, straight to the service.
         t = time.perf_counter()
         n = await seed(world, clients["direct"], targets["direct"].service_api)
         grants = sum(len(g) for u in world.users for g in u.grants.values())
-        print(f"# seeded through the API: {n:,} requests in {time.perf_counter() - t:.0f} s; "
-              f"{sum(len(u.images) + len(u.formations) for u in world.users):,} resources, {grants:,} grants", flush=True)
+        print(
+            f"# seeded through the API: {n:,} requests in {time.perf_counter() - t:.0f} s; "
+            f"{sum(len(u.images) + len(u.formations) for u in world.users):,} resources, {grants:,} grants",
+            flush=True,
+        )
 
         # A short warm-up of each condition (not counted).
         for path, baseline in conditions:
@@ -721,17 +871,22 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
         cpu = collections.defaultdict(lambda: collections.defaultdict(float))
         wall = collections.defaultdict(float)
         rounds = max(1, round(args.duration / (len(conditions) * args.round)))
-        print(f"# load: {len(world.users):,} users, {args.rate:g} req/s together (each user one request every "
-              f"{len(world.users) / args.rate:.1f} s on average), {rounds} rounds of {args.round:g} s per condition", flush=True)
+        print(
+            f"# load: {len(world.users):,} users, {args.rate:g} req/s together (each user one request every "
+            f"{len(world.users) / args.rate:.1f} s on average), {rounds} rounds of {args.round:g} s per condition",
+            flush=True,
+        )
         for r in range(rounds):
-            order = conditions[r % len(conditions):] + conditions[:r % len(conditions)]
+            order = conditions[r % len(conditions) :] + conditions[: r % len(conditions)]
             for path, baseline in order:
                 key = (path, baseline)
                 if profiler and path == "direct" and not baseline:
                     profiler.start(args.round)
                 before = procs.snapshot()
                 mark = hublog.mark()
-                samples, lag, seconds = await run_round(world, clients, targets[path], path, baseline, args.rate, args.round)
+                samples, lag, seconds = await run_round(
+                    world, clients, targets[path], path, baseline, args.rate, args.round
+                )
                 after = procs.snapshot()
                 if not baseline:
                     await asyncio.sleep(0.2)
@@ -746,19 +901,25 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
                 for s in samples:
                     results[path][s.op].append(s)
                 st = Stats.of(samples)
-                print(f"#   round {r + 1}/{rounds} {path:6} {'baseline' if baseline else 'service '}: "
-                      f"{len(samples) / seconds:6.1f} req/s  p50 {st.p50:6.1f}  p99 {st.p99:6.1f} ms  errors {st.errors}",
-                      flush=True)
+                print(
+                    f"#   round {r + 1}/{rounds} {path:6} {'baseline' if baseline else 'service '}: "
+                    f"{len(samples) / seconds:6.1f} req/s  p50 {st.p50:6.1f}  p99 {st.p99:6.1f} ms  errors {st.errors}",
+                    flush=True,
+                )
 
         print()
-        print(f"## {len(world.users):,} users, {args.rate:g} req/s, {'SQLite' if args.sqlite else 'PostgreSQL'} store\n")
+        print(
+            f"## {len(world.users):,} users, {args.rate:g} req/s, {'SQLite' if args.sqlite else 'PostgreSQL'} store\n"
+        )
         for line in table(results, paths):
             print(line)
         everything = [s for p in paths for op, v in results[p].items() if op != BASELINE for s in v]
         st = Stats.of(everything)
         verdict = "met" if st.p99 < GOAL_P99_MS and st.errors == 0 else "MISSED"
-        print(f"\nGoal p99 < {GOAL_P99_MS:g} ms and 0 errors, all share requests of both paths: p99 {st.p99:.1f} ms, "
-              f"{st.errors} errors of {st.count:,}: {verdict}")
+        print(
+            f"\nGoal p99 < {GOAL_P99_MS:g} ms and 0 errors, all share requests of both paths: p99 {st.p99:.1f} ms, "
+            f"{st.errors} errors of {st.count:,}: {verdict}"
+        )
         for path in paths:
             ss = [s for op, v in results[path].items() if op != BASELINE for s in v]
             print(f"  {path}: p99 {Stats.of(ss).p99:.1f} ms, errors {sum(not s.ok for s in ss)}")
@@ -767,31 +928,50 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
             for e in world.errors[:10]:
                 print("  " + e)
 
-        print("\n## CPU while measuring: % of one core used (and % of the time runnable but waiting for a "
-              f"CPU; the machine has {os.cpu_count()}); CPU of the Hub, service, proxy and PostgreSQL per request; "
-              "the event loop's lag in this process\n")
+        print(
+            "\n## CPU while measuring: % of one core used (and % of the time runnable but waiting for a "
+            f"CPU; the machine has {os.cpu_count()}); CPU of the Hub, service, proxy and PostgreSQL per request; "
+            "the event loop's lag in this process\n"
+        )
         names = [n for n in next(iter(cpu.values())) if not n.endswith(" wait")]
-        print("| condition | req/s | " + " | ".join(names) + " | server CPU ms / request | loop lag p99 ms |")
+        print(
+            "| condition | req/s | "
+            + " | ".join(names)
+            + " | server CPU ms / request | loop lag p99 ms |"
+        )
         print("| --- | ---: | " + " | ".join("---:" for _ in names) + " | ---: | ---: |")
         for path, baseline in conditions:
             key = (path, baseline)
             count = sum(len(v) for op, v in results[path].items() if (op == BASELINE) == baseline)
-            cells = " | ".join(f"{100 * cpu[key][n] / wall[key]:.0f} ({100 * cpu[key][n + ' wait'] / wall[key]:.0f})"
-                               for n in names)
+            cells = " | ".join(
+                f"{100 * cpu[key][n] / wall[key]:.0f} ({100 * cpu[key][n + ' wait'] / wall[key]:.0f})"
+                for n in names
+            )
             server = sum(cpu[key][n] for n in names if n != "load generator")
-            print(f"| {path}, {'baseline' if baseline else 'service'} | {count / wall[key]:.1f} | {cells} | "
-                  f"{1000 * server / max(count, 1):.1f} | {1000 * quantile(lags[key], 0.99):.1f} |")
-        print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+            print(
+                f"| {path}, {'baseline' if baseline else 'service'} | {count / wall[key]:.1f} | {cells} | "
+                f"{1000 * server / max(count, 1):.1f} | {1000 * quantile(lags[key], 0.99):.1f} |"
+            )
+        print(
+            f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            flush=True,
+        )
 
         print("\n## What the Hub served for the share requests (its own log and clock)\n")
-        share_requests = {p: sum(len(v) for op, v in results[p].items() if op != BASELINE) for p in paths}
+        share_requests = {
+            p: sum(len(v) for op, v in results[p].items() if op != BASELINE) for p in paths
+        }
         for line in hub_calls_table(hub_calls, share_requests):
             print(line)
 
         if args.ramp:
-            print("\n## Other rates, direct, the service and the baseline alternately, steps of "
-                  f"{args.ramp_step:g} s (each stops once p99 >= {GOAL_P99_MS:g} ms, an error, or clearly < 90 % of the rate)\n")
-            print("| target req/s | measured | achieved req/s | p50 ms | p99 ms | errors | service CPU % | Hub CPU % |")
+            print(
+                "\n## Other rates, direct, the service and the baseline alternately, steps of "
+                f"{args.ramp_step:g} s (each stops once p99 >= {GOAL_P99_MS:g} ms, an error, or clearly < 90 % of the rate)\n"
+            )
+            print(
+                "| target req/s | measured | achieved req/s | p50 ms | p99 ms | errors | service CPU % | Hub CPU % |"
+            )
             print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             best = {False: None, True: None}
             failed = {False: False, True: False}
@@ -802,31 +982,49 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
                         continue
                     world.errors.clear()
                     before = procs.snapshot()
-                    samples, _, seconds = await run_round(world, clients, targets["direct"], "direct", baseline, rate,
-                                                          args.ramp_step)
+                    samples, _, seconds = await run_round(
+                        world, clients, targets["direct"], "direct", baseline, rate, args.ramp_step
+                    )
                     after = procs.snapshot()
                     st = Stats.of(samples)
                     achieved = len(samples) / seconds
-                    print(f"| {rate:.0f} | {'baseline' if baseline else 'service'} | {achieved:.1f} | {st.p50:.1f} | "
-                          f"{st.p99:.1f} | {st.errors} | {100 * procs.used(before, after)['service'] / seconds:.0f} | "
-                          f"{100 * procs.used(before, after)['Hub'] / seconds:.0f} |", flush=True)
-                    expected = rate * args.ramp_step  # Poisson: fewer than 90 % minus 3 sigma is saturation
-                    if st.p99 >= GOAL_P99_MS or st.errors or len(samples) < 0.9 * expected - 3 * math.sqrt(expected):
+                    print(
+                        f"| {rate:.0f} | {'baseline' if baseline else 'service'} | {achieved:.1f} | {st.p50:.1f} | "
+                        f"{st.p99:.1f} | {st.errors} | {100 * procs.used(before, after)['service'] / seconds:.0f} | "
+                        f"{100 * procs.used(before, after)['Hub'] / seconds:.0f} |",
+                        flush=True,
+                    )
+                    expected = (
+                        rate * args.ramp_step
+                    )  # Poisson: fewer than 90 % minus 3 sigma is saturation
+                    if (
+                        st.p99 >= GOAL_P99_MS
+                        or st.errors
+                        or len(samples) < 0.9 * expected - 3 * math.sqrt(expected)
+                    ):
                         failed[baseline] = True
                     elif not failed[baseline]:
                         best[baseline] = rate
                 if all(failed.values()):
                     break
             for baseline in (False, True):
-                what = "the baseline (GET /hub/api/user)" if baseline else "the share service (the mix)"
-                print(f"\nhighest rate at which {what} kept p99 < {GOAL_P99_MS:g} ms with no errors: "
-                      f"{f'{best[baseline]:.0f} req/s' if best[baseline] else 'below the lowest step'}"
-                      f"{'' if failed[baseline] else ' (or more: it never missed)'}")
+                what = (
+                    "the baseline (GET /hub/api/user)"
+                    if baseline
+                    else "the share service (the mix)"
+                )
+                print(
+                    f"\nhighest rate at which {what} kept p99 < {GOAL_P99_MS:g} ms with no errors: "
+                    f"{f'{best[baseline]:.0f} req/s' if best[baseline] else 'below the lowest step'}"
+                    f"{'' if failed[baseline] else ' (or more: it never missed)'}"
+                )
 
         if args.probe:
             print(f"\n## Each request alone, {args.probe} of each one after another (direct)\n")
             with Statements(None if args.sqlite else hub.db_url, procs.pg_port).logging() as sql:
-                for line in await probe(world, clients["direct"], targets["direct"], hublog, sql, args.probe):
+                for line in await probe(
+                    world, clients["direct"], targets["direct"], hublog, sql, args.probe
+                ):
                     print(line, flush=True)
 
         if profiler:
@@ -834,28 +1032,71 @@ async def load_phase(args, hub: Hub, world: World, procs: Processes, profiler: O
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 2)[2])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 2)[2],
+    )
     parser.add_argument("--users", type=int, default=1000, help="simulated users (default 1000)")
-    parser.add_argument("--duration", type=float, default=120,
-                        help="seconds of measured load, split over the four conditions (default 120)")
-    parser.add_argument("--rate", type=float, default=50,
-                        help="requests per second of all users together (default 50: each of 1000 users "
-                             "one request every 20 s on average)")
-    parser.add_argument("--round", type=float, default=10, help="seconds of one round of one condition (default 10)")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of unmeasured load per condition first")
-    parser.add_argument("--connections", type=int, default=100, help="the load generator's connection limit per path")
-    parser.add_argument("--sqlite", action="store_true", help="the SQLite store instead of PostgreSQL, for comparison")
-    parser.add_argument("--no-ramp", dest="ramp", action="store_false", help="skip the search for the highest rate")
-    parser.add_argument("--ramp-step", type=float, default=8, help="seconds per step of the rate search")
-    parser.add_argument("--ramp-factors", type=float, nargs="+", default=[0.1, 0.2, 0.4, 0.6, 1, 1.5, 2, 3],
-                        help="rates of the search, as multiples of --rate")
-    parser.add_argument("--probe", type=int, default=30,
-                        help="requests of each kind sent one at a time at the end, to count their Hub calls and "
-                             "SQL round trips (0: skip)")
-    parser.add_argument("--profile", metavar="DIR", help="py-spy the service and the Hub into DIR and summarize")
-    parser.add_argument("--service-option", action="append", metavar="NAME=VALUE",
-                        help="a ShareServiceApp option for the service, e.g. directory_cache_seconds=60 (repeatable)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=120,
+        help="seconds of measured load, split over the four conditions (default 120)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=50,
+        help="requests per second of all users together (default 50: each of 1000 users "
+        "one request every 20 s on average)",
+    )
+    parser.add_argument(
+        "--round", type=float, default=10, help="seconds of one round of one condition (default 10)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=3, help="seconds of unmeasured load per condition first"
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=100,
+        help="the load generator's connection limit per path",
+    )
+    parser.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="the SQLite store instead of PostgreSQL, for comparison",
+    )
+    parser.add_argument(
+        "--no-ramp", dest="ramp", action="store_false", help="skip the search for the highest rate"
+    )
+    parser.add_argument(
+        "--ramp-step", type=float, default=8, help="seconds per step of the rate search"
+    )
+    parser.add_argument(
+        "--ramp-factors",
+        type=float,
+        nargs="+",
+        default=[0.1, 0.2, 0.4, 0.6, 1, 1.5, 2, 3],
+        help="rates of the search, as multiples of --rate",
+    )
+    parser.add_argument(
+        "--probe",
+        type=int,
+        default=30,
+        help="requests of each kind sent one at a time at the end, to count their Hub calls and "
+        "SQL round trips (0: skip)",
+    )
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the service and the Hub into DIR and summarize"
+    )
+    parser.add_argument(
+        "--service-option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a ShareServiceApp option for the service, e.g. directory_cache_seconds=60 (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed")
     args = parser.parse_args()
 
@@ -867,8 +1108,11 @@ def main() -> None:
     names = [f"u{i:04d}" for i in range(args.users)]
     groups = make_groups(names)
     work = Path(tempfile.mkdtemp(prefix="share-load-"))
-    print(f"# {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(
+        f"# {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
     hub = None
     pg_port = None
     started = time.perf_counter()
@@ -886,11 +1130,13 @@ def main() -> None:
             extra = ""
             if args.service_option:
                 options = [f"--ShareServiceApp.{option}" for option in args.service_option]
-                extra = ("_services = c.JupyterHub.services  # a LazyConfigValue after .append()\n"
-                         "c.JupyterHub.services = _services = getattr(_services, 'get_value', lambda _: _services)([])\n"
-                         "for _service in _services:\n"
-                         "    if _service['name'] == 'share':\n"
-                         f"        _service['command'] = list(_service['command']) + {options!r}\n")
+                extra = (
+                    "_services = c.JupyterHub.services  # a LazyConfigValue after .append()\n"
+                    "c.JupyterHub.services = _services = getattr(_services, 'get_value', lambda _: _services)([])\n"
+                    "for _service in _services:\n"
+                    "    if _service['name'] == 'share':\n"
+                    f"        _service['command'] = list(_service['command']) + {options!r}\n"
+                )
                 print(f"# service options: {' '.join(options)}", flush=True)
             hub = start_hub(work / "hub", db_url=db_url, extra=extra)
             family: set[int] = set()
@@ -900,29 +1146,45 @@ def main() -> None:
                 t = time.perf_counter()
                 killed = hub.stop()
                 left = [p for p in family | set(killed) if alive(p)]
-                print(f"# stopped the Hub in {time.perf_counter() - t:.0f} s{f'; had to kill {killed}' if killed else ''}"
-                      f"{f'; STILL ALIVE: {left}' if left else ''}", flush=True)
+                print(
+                    f"# stopped the Hub in {time.perf_counter() - t:.0f} s{f'; had to kill {killed}' if killed else ''}"
+                    f"{f'; STILL ALIVE: {left}' if left else ''}",
+                    flush=True,
+                )
 
             stack.callback(stop_hub)
             hub.wait_service()
             import jupyterhub
 
-            print(f"# JupyterHub {jupyterhub.__version__} up in {time.perf_counter() - t:.0f} s; store "
-                  f"{'SQLite' if args.sqlite else 'PostgreSQL'}", flush=True)
+            print(
+                f"# JupyterHub {jupyterhub.__version__} up in {time.perf_counter() - t:.0f} s; store "
+                f"{'SQLite' if args.sqlite else 'PostgreSQL'}",
+                flush=True,
+            )
             procs = Processes(hub, pg_port)
             family.update(descendants(hub.process.pid))
             t = time.perf_counter()
             tokens = asyncio.run(create_at_hub(hub, names, groups))
-            print(f"# {len(names):,} users, {len(groups)} groups and {len(tokens):,} tokens at the Hub in "
-                  f"{time.perf_counter() - t:.0f} s", flush=True)
+            print(
+                f"# {len(names):,} users, {len(groups)} groups and {len(tokens):,} tokens at the Hub in "
+                f"{time.perf_counter() - t:.0f} s",
+                flush=True,
+            )
             member_of = collections.defaultdict(list)
             for group, members in groups.items():
                 for m in members:
                     member_of[m].append(group)
-            world = World([SimUser(n, tok, member_of[n]) for n, tok in zip(names, tokens)], names, groups, rng)
+            world = World(
+                [SimUser(n, tok, member_of[n]) for n, tok in zip(names, tokens, strict=False)],
+                names,
+                groups,
+                rng,
+            )
             profiler = None
             if args.profile:
-                profiler = Profiler(Path(args.profile), {"service": procs.service, "Hub": procs.hub})
+                profiler = Profiler(
+                    Path(args.profile), {"service": procs.service, "Hub": procs.hub}
+                )
                 stack.callback(profiler.stop, 0)
             asyncio.run(load_phase(args, hub, world, procs, profiler))
         except KeyboardInterrupt:

@@ -44,9 +44,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jupyter_share  # noqa: E402
 from loadgen import Connection, get, json_body, run_phase  # noqa: E402
 from seeding import GROUPS, seed  # noqa: E402
+
+import jupyter_share  # noqa: E402
 from tests.servers import API, COMPUTED, start_servers  # noqa: E402
 
 ENDPOINTS = ("shared-with-me", "images?scope=owned", "PUT grant", "shared-with-me, store changing")
@@ -67,7 +68,11 @@ def changing(server, image_id: str, per_second: float):
         n = 0
         while not stop.wait(1 / per_second):
             n += 1
-            code, data = conn.request("PUT", f"{API}/images/{image_id}/grants/user999", json_body({"permission": ("view", "edit")[n % 2]}))
+            code, data = conn.request(
+                "PUT",
+                f"{API}/images/{image_id}/grants/user999",
+                json_body({"permission": ("view", "edit")[n % 2]}),
+            )
             assert code in (200, 201), data[:300]
         conn.close()
 
@@ -80,13 +85,22 @@ def changing(server, image_id: str, per_second: float):
         thread.join(10)
 
 
-def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, seconds: float, reuse: bool = True) -> dict:
+def run(
+    db_url: str,
+    workdir: Path,
+    n_grants: int,
+    clients: int,
+    rounds: int,
+    seconds: float,
+    reuse: bool = True,
+) -> dict:
     work = seed(db_url, n_grants)
     extra = [] if reuse else COMPUTED
     servers = start_servers(["alice", "bob"], db_url, workdir, groups=GROUPS, extra_args=extra)
     alice, bob = servers["alice"], servers["bob"]
     conns = {
-        name: [Connection(s.port, s.token) for _ in range(clients)] for name, s in (("alice", alice), ("bob", bob))
+        name: [Connection(s.port, s.token) for _ in range(clients)]
+        for name, s in (("alice", alice), ("bob", bob))
     }
     # Each PUT client owns one grant (one of alice's images, one user) and flips it.
     targets = [(work.alice_ids[i % len(work.alice_ids)], f"user{900 + i}") for i in range(clients)]
@@ -132,7 +146,9 @@ def run(db_url: str, workdir: Path, n_grants: int, clients: int, rounds: int, se
                     order.reverse()
                 with background.get(name, contextlib.nullcontext)():
                     for side, req, exp in order:
-                        results[name][side].append(run_phase(conns[who], req, seconds, exp, server_pid=pids[who]))
+                        results[name][side].append(
+                            run_phase(conns[who], req, seconds, exp, server_pid=pids[who])
+                        )
     finally:
         for group in conns.values():
             for c in group:
@@ -152,14 +168,16 @@ def summarize(results: dict) -> list[str]:
         st, en = sides["status"], sides["endpoint"]
         st_med = statistics.median(p.throughput for p in st)
         en_med = statistics.median(p.throughput for p in en)
-        per_round = [e.throughput / s.throughput for s, e in zip(st, en)]
-        cpu = [sum(p.server_cpu for p in ps) / sum(p.requests for p in ps) * 1000 for ps in (st, en)]
+        per_round = [e.throughput / s.throughput for s, e in zip(st, en, strict=False)]
+        cpu = [
+            sum(p.server_cpu for p in ps) / sum(p.requests for p in ps) * 1000 for ps in (st, en)
+        ]
         lat = [[x for p in ps for x in p.latencies] for ps in (st, en)]
         lines.append(
             f"| {name} | {st_med:.0f} | {en_med:.0f} | {en_med / st_med:.2f} | {min(per_round):.2f}..{max(per_round):.2f} "
             f"| {cpu[0]:.2f}, {cpu[1]:.2f} "
-            f"| {percentile(lat[0], .5) * 1000:.1f} / {percentile(lat[0], .99) * 1000:.1f}, "
-            f"{percentile(lat[1], .5) * 1000:.1f} / {percentile(lat[1], .99) * 1000:.1f} "
+            f"| {percentile(lat[0], 0.5) * 1000:.1f} / {percentile(lat[0], 0.99) * 1000:.1f}, "
+            f"{percentile(lat[1], 0.5) * 1000:.1f} / {percentile(lat[1], 0.99) * 1000:.1f} "
             f"| {sum(p.errors for p in st + en)} |"
         )
     client_cpu = sum(p.client_cpu for s in results.values() for ps in s.values() for p in ps)
@@ -174,8 +192,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one measured phase")
-    parser.add_argument("--postgres", action="store_true", help="run the store on a throwaway PostgreSQL")
-    parser.add_argument("--no-reuse", action="store_true", help="ShareApp.reuse_answers = False: compute every list")
+    parser.add_argument(
+        "--postgres", action="store_true", help="run the store on a throwaway PostgreSQL"
+    )
+    parser.add_argument(
+        "--no-reuse", action="store_true", help="ShareApp.reuse_answers = False: compute every list"
+    )
     args = parser.parse_args()
     print(
         f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -197,10 +219,20 @@ def main() -> None:
             db_url = postgres.fresh_database(server, "share_throughput")
         else:
             db_url = f"sqlite:///{workdir / 'share.db'}"
-        results = run(db_url, workdir, args.grants, args.clients, args.rounds, args.seconds, reuse=not args.no_reuse)
+        results = run(
+            db_url,
+            workdir,
+            args.grants,
+            args.clients,
+            args.rounds,
+            args.seconds,
+            reuse=not args.no_reuse,
+        )
     for line in summarize(results):
         print(line)
-    print(f"# load average {os.getloadavg()[0]:.1f} at end; {time.monotonic() - started:.0f} s in all")
+    print(
+        f"# load average {os.getloadavg()[0]:.1f} at end; {time.monotonic() - started:.0f} s in all"
+    )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Callable, Hashable, NamedTuple, Optional
+from typing import NamedTuple
 
 from .store import ShareStore
-
 
 #: `AnswerCache.answer` reads the store's marker itself.
 _UNREAD = object()
@@ -32,7 +32,7 @@ _UNREAD = object()
 
 class _Kept(NamedTuple):
     marker: Hashable
-    until: Optional[datetime]  # the store's next expiry when computed; None: no grant expires
+    until: datetime | None  # the store's next expiry when computed; None: no grant expires
     body: bytes
 
 
@@ -41,7 +41,7 @@ class _Flight:
 
     def __init__(self):
         self.done = threading.Event()
-        self.body: Optional[bytes] = None
+        self.body: bytes | None = None
 
 
 class AnswerCache:
@@ -49,7 +49,11 @@ class AnswerCache:
     `max_entries` (many tiny answers would otherwise be held by their keys' size)."""
 
     def __init__(
-        self, store: ShareStore, clock: Callable[[], datetime], max_bytes: int = 32 * 1024 * 1024, max_entries: int = 4096
+        self,
+        store: ShareStore,
+        clock: Callable[[], datetime],
+        max_bytes: int = 32 * 1024 * 1024,
+        max_entries: int = 4096,
     ):
         self.store = store
         self.clock = clock
@@ -62,18 +66,20 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
 
-    def lookup(self, key: Hashable) -> Optional[bytes]:
+    def lookup(self, key: Hashable) -> bytes | None:
         """The kept body for `key` if it is still the answer, else None (blocking)."""
         marker = self.store.change_marker()
         return None if marker is None else self._get(key, marker)
 
-    async def lookup_async(self, key: Hashable) -> tuple[Optional[bytes], Optional[Hashable]]:
+    async def lookup_async(self, key: Hashable) -> tuple[bytes | None, Hashable | None]:
         """`lookup` on the event loop (it waits for the store's marker without blocking):
         the kept body or None, and the marker, for `answer` to compute under on a miss."""
         marker = await self.store.change_marker_async()
         return (None if marker is None else self._get(key, marker)), marker
 
-    def answer(self, key: Hashable, produce: Callable[[], bytes], marker: Hashable = _UNREAD) -> bytes:
+    def answer(
+        self, key: Hashable, produce: Callable[[], bytes], marker: Hashable = _UNREAD
+    ) -> bytes:
         """The body for `key`: kept, or produced now and kept (blocking: the store is read).
         `marker`: the store's marker read when the caller asked, if it read one."""
         if marker is _UNREAD:
@@ -109,10 +115,14 @@ class AnswerCache:
             with self._lock:
                 del self._flights[(key, marker)]
 
-    def _get(self, key: Hashable, marker: Hashable) -> Optional[bytes]:
+    def _get(self, key: Hashable, marker: Hashable) -> bytes | None:
         with self._lock:
             kept = self._kept.get(key)
-            if kept is None or kept.marker != marker or (kept.until is not None and self.clock() >= kept.until):
+            if (
+                kept is None
+                or kept.marker != marker
+                or (kept.until is not None and self.clock() >= kept.until)
+            ):
                 return None
             self._kept.move_to_end(key)
             self.hits += 1

@@ -9,32 +9,29 @@ import os
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
-from tornado.websocket import WebSocketHandler
-from traitlets import Bool, Dict, Float, Integer, List, Type, Unicode, default, validate
+from traitlets import Bool, Float, Integer, Type, Unicode, default, validate
 
 from . import __version__
 from .answers import AnswerCache
-from .auth import IdentityHooks, install, owner_user
+from .auth import IdentityHooks, guest_of, install, owner_user
+from .capture import capture_environment
+from .config_traits import GroupMembers, UserNames
+from .directory import Directory, StandaloneDirectory
 from .guest_activity import GuestActivity
-from .readonly_rooms import hold_to_permission
 from .guest_cookies import GuestClaim, GuestCookies
 from .guests import Guest, guest_workspace, refusal
-from .secret_filter import MIN_SECRET, SecretMask, secret_filter
-from .sessions import FailedAttempts, PersonalLinks
-from .capture import capture_environment
-from .directory import Directory, StandaloneDirectory
-from .config_traits import GroupMembers, UserNames
-from .auth import guest_of
 from .handlers import API_PREFIX, handlers, page_handlers
 from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
 from .model import NAME_PATTERN, Kind, utcnow
+from .readonly_rooms import hold_to_permission
+from .secret_filter import MIN_SECRET, SecretMask, secret_filter
 from .service import ShareService
+from .sessions import FailedAttempts, PersonalLinks
 from .store import ShareStore, SQLStore
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
@@ -50,15 +47,22 @@ def _without_token(cls: type) -> type:
     """`cls` with no server token for its templates and page config (`JupyterHandler.token`):
     a guest's request renders none, whatever its length or its template."""
     if cls not in _GUEST_CLASSES:
-        _GUEST_CLASSES[cls] = type(cls.__name__, (cls,), {
-            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-            "token": property(lambda self: None),
-        })
+        _GUEST_CLASSES[cls] = type(
+            cls.__name__,
+            (cls,),
+            {
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "token": property(lambda self: None),
+            },
+        )
     return _GUEST_CLASSES[cls]
 
 
 def started_by_jupyterhub() -> bool:
-    return bool(os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_SERVICE_PREFIX"))
+    return bool(
+        os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    )
 
 
 def default_db_url() -> str:
@@ -71,7 +75,7 @@ class ShareApp(ExtensionApp):
     load_other_extensions = True
 
     #: Set in standalone mode when `reuse_answers` is on.
-    answer_cache: Optional[AnswerCache] = None
+    answer_cache: AnswerCache | None = None
 
     mode = Unicode(
         "auto",
@@ -81,7 +85,9 @@ class ShareApp(ExtensionApp):
     username = Unicode(
         config=True, help="The owner's user name in standalone mode (default: the OS login name)."
     )
-    display_name = Unicode("", config=True, help="The owner's display name (default: the user name).")
+    display_name = Unicode(
+        "", config=True, help="The owner's display name (default: the user name)."
+    )
     db_url = Unicode(
         config=True,
         help="SQLAlchemy URL of the store. Default: a SQLite file under the Jupyter data dir. "
@@ -126,7 +132,9 @@ class ShareApp(ExtensionApp):
         "while nobody has changed the store and no grant has expired since (see "
         "jupyter_share.answers); off: every list is computed again.",
     )
-    answer_cache_bytes = Integer(32 * 1024 * 1024, config=True, help="At most this many bytes of reused answers.")
+    answer_cache_bytes = Integer(
+        32 * 1024 * 1024, config=True, help="At most this many bytes of reused answers."
+    )
     store_class = Type(
         default_value=SQLStore,
         klass=ShareStore,
@@ -167,7 +175,7 @@ class ShareApp(ExtensionApp):
         root = str(Path(self.serverapp.root_dir).expanduser()) if self.serverapp else os.getcwd()
         home = str(Path.home())
         if root == home or root.startswith(home + os.sep):
-            root = "~" + root[len(home):]
+            root = "~" + root[len(home) :]
         # Owner and host: neighbours on one machine (and one folder) tell their containers apart.
         name = f"{self.username}@{socket.gethostname()}:{root}"
         # Names are at most 128 characters; the end of a long path says the most.
@@ -184,7 +192,9 @@ class ShareApp(ExtensionApp):
     def make_service(self) -> ShareService:
         """Build the ports and the service from the configuration (also used by the CLI)."""
         if self.db_url.startswith("sqlite:///"):
-            Path(self.db_url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(self.db_url[len("sqlite:///") :]).expanduser().parent.mkdir(
+                parents=True, exist_ok=True
+            )
         store = self.store_class(url=self.db_url)
         directory = self.directory_class(store=store, users=self.users, groups=self.groups)
         return ShareService(
@@ -227,10 +237,14 @@ class ShareApp(ExtensionApp):
             self._purger.start()
         self.links = PersonalLinks(self.service.store, self.service.clock)
         if self.reuse_answers:
-            self.answer_cache = AnswerCache(self.service.store, self.service.clock, self.answer_cache_bytes)
+            self.answer_cache = AnswerCache(
+                self.service.store, self.service.clock, self.answer_cache_bytes
+            )
         self.link_attempts = FailedAttempts()
         if self.guest_check_interval > 0:
-            self._guest_checker = PeriodicCallback(self._check_guests, self.guest_check_interval * 1000)
+            self._guest_checker = PeriodicCallback(
+                self._check_guests, self.guest_check_interval * 1000
+            )
             self._guest_checker.start()
         self._adjust_page_config(blank_token=True)
         token = getattr(self.serverapp.identity_provider, "token", "") or ""
@@ -241,8 +255,11 @@ class ShareApp(ExtensionApp):
                 MIN_SECRET,
             )
         self.guest_cookies = GuestCookies()
-        self._session_id: Optional[str] = None
-        install(self.serverapp, IdentityHooks(self._resolve_user, self._resolve_guest, self._clear_guest))
+        self._session_id: str | None = None
+        install(
+            self.serverapp,
+            IdentityHooks(self._resolve_user, self._resolve_guest, self._clear_guest),
+        )
         self.log.info(
             "jupyter_share %s: %s mode, user %r, store %s",
             __version__,
@@ -256,10 +273,17 @@ class ShareApp(ExtensionApp):
     def _server_secrets(self) -> list:
         """Every credential of the owner or the server that a page or answer could carry."""
         provider = self.serverapp.identity_provider
-        found = [getattr(provider, "token", None), self.serverapp.web_app.settings.get("cookie_secret")]
+        found = [
+            getattr(provider, "token", None),
+            self.serverapp.web_app.settings.get("cookie_secret"),
+        ]
         hub_auth = getattr(provider, "hub_auth", None)
-        found += [getattr(hub_auth, "api_token", None), os.environ.get("JUPYTERHUB_API_TOKEN"),
-                  os.environ.get("JPY_API_TOKEN"), os.environ.get("JUPYTER_TOKEN")]
+        found += [
+            getattr(hub_auth, "api_token", None),
+            os.environ.get("JUPYTERHUB_API_TOKEN"),
+            os.environ.get("JPY_API_TOKEN"),
+            os.environ.get("JUPYTER_TOKEN"),
+        ]
         try:  # the key the cookie secret is made from: with it anyone signs login cookies
             found.append(Path(self.serverapp.cookie_secret_file).read_bytes().strip())
         except (OSError, TypeError):
@@ -309,14 +333,24 @@ class ShareApp(ExtensionApp):
                 "The share API answers 503 until then, and nobody but %s may use this server.",
                 self.username,
             )
-        self.container_access = ContainerAccess(self.service_client, self.guest_check_interval) if self.service_client else None
+        self.container_access = (
+            ContainerAccess(self.service_client, self.guest_check_interval)
+            if self.service_client
+            else None
+        )
         if self.guest_check_interval > 0:
-            self._guest_checker = PeriodicCallback(self._check_hub_guests, self.guest_check_interval * 1000)
+            self._guest_checker = PeriodicCallback(
+                self._check_hub_guests, self.guest_check_interval * 1000
+            )
             self._guest_checker.start()
         install(self.serverapp, IdentityHooks(self._resolve_hub_user))
         self._adjust_page_config(blank_token=False)
-        self.log.info("jupyter_share %s: hub mode, server of %r, share service %s", __version__, self.username,
-                      self.service_client.api_url if self.service_client else "(not configured)")
+        self.log.info(
+            "jupyter_share %s: hub mode, server of %r, share service %s",
+            __version__,
+            self.username,
+            self.service_client.api_url if self.service_client else "(not configured)",
+        )
 
     async def _resolve_hub_user(self, handler: web.RequestHandler, user):
         """The owner passes; anyone else the Hub lets in is a guest held to their grant."""
@@ -329,10 +363,18 @@ class ShareApp(ExtensionApp):
             permission = await self.container_access.permission(user.username)
         except Exception as e:
             self.log.warning("jupyter_share: could not check %s's access: %s", user.username, e)
-            raise web.HTTPError(503, "your access to this server cannot be checked right now; try again") from None
+            raise web.HTTPError(
+                503, "your access to this server cannot be checked right now; try again"
+            ) from None
         if permission is None:
-            raise web.HTTPError(403, f"{self.username} does not share this server with you (any more)")
-        self._admit_guest(handler, Guest(user.username, self.username, permission, f"hub:{user.username}"), hub=True)
+            raise web.HTTPError(
+                403, f"{self.username} does not share this server with you (any more)"
+            )
+        self._admit_guest(
+            handler,
+            Guest(user.username, self.username, permission, f"hub:{user.username}"),
+            hub=True,
+        )
         return user
 
     async def _check_hub_guests(self) -> None:
@@ -345,7 +387,9 @@ class ShareApp(ExtensionApp):
             for key in keys:
                 username = key.removeprefix("hub:")
                 permission = await self.container_access.permission(username)
-                guests[key] = Guest(username, self.username, permission, key) if permission else None
+                guests[key] = (
+                    Guest(username, self.username, permission, key) if permission else None
+                )
         except Exception as e:
             self.log.warning("jupyter_share: checking guests' access failed: %s", e)
             return
@@ -405,14 +449,34 @@ class ShareApp(ExtensionApp):
         if kind is None:
             return
         if len(parts) >= 4 and parts[2] == "grants":
-            action = ("share" if response.code == 201 else "change") if method == "PUT" else "revoke" if method == "DELETE" else "relink"
+            action = (
+                ("share" if response.code == 201 else "change")
+                if method == "PUT"
+                else "revoke"
+                if method == "DELETE"
+                else "relink"
+            )
         elif len(parts) >= 3 and parts[2] == "requests":  # asking for more
-            action = "ask" if len(parts) == 3 else "withdraw" if method == "DELETE" else "approve" if body.get("decision") == "approve" else "deny"
+            action = (
+                "ask"
+                if len(parts) == 3
+                else "withdraw"
+                if method == "DELETE"
+                else "approve"
+                if body.get("decision") == "approve"
+                else "deny"
+            )
         else:
             action = {"POST": "create", "PATCH": "update", "DELETE": "delete"}.get(method, "update")
         resource_id = body.get("id") or (parts[1] if len(parts) > 1 else "")
         self._emit_event(
-            {"action": action, "kind": kind, "resource_id": resource_id, "owner": body.get("owner") or self.username, "actor": self.username}
+            {
+                "action": action,
+                "kind": kind,
+                "resource_id": resource_id,
+                "owner": body.get("owner") or self.username,
+                "actor": self.username,
+            }
         )
 
     async def _purge(self) -> None:
@@ -448,14 +512,21 @@ class ShareApp(ExtensionApp):
         self.guest_cookies.set(handler, claim, self._cookie_path())
         permission = self.links.permissions([link.id]).get(link.id)
         if permission is not None:
-            self.guest_activity.signed_in(Guest(link.username, self.username, permission, link.id), handler.request.remote_ip or "")
+            self.guest_activity.signed_in(
+                Guest(link.username, self.username, permission, link.id),
+                handler.request.remote_ip or "",
+            )
 
     def _emit_presence(self, change: dict) -> None:
         """A guest came, opened or closed something, went idle or is gone: the owner's panel
         asks who is in now (`GuestActivity`; the event carries no address)."""
         logger = getattr(self.serverapp, "event_logger", None)
         session_id = getattr(self, "_session_id", None)
-        data = {**change, "owner": self.username, **({"session_id": session_id} if session_id else {})}
+        data = {
+            **change,
+            "owner": self.username,
+            **({"session_id": session_id} if session_id else {}),
+        }
         if logger is not None:
             self._io_loop.add_callback(logger.emit, schema_id=PRESENCE_SCHEMA_ID, data=data)
 
@@ -511,11 +582,15 @@ class ShareApp(ExtensionApp):
         if not link_ids:
             return
         try:
-            live = await IOLoop.current().run_in_executor(None, lambda: self.links.permissions(link_ids, fresh=True))
+            live = await IOLoop.current().run_in_executor(
+                None, lambda: self.links.permissions(link_ids, fresh=True)
+            )
         except Exception:
             self.log.exception("jupyter_share: checking guests' access failed")
             return
-        guests = {i: (Guest("", self.username, live[i], i) if i in live else None) for i in link_ids}
+        guests = {
+            i: (Guest("", self.username, live[i], i) if i in live else None) for i in link_ids
+        }
         self._follow_permissions(guests)
         await self.guest_activity.follow(guests)
 
@@ -531,5 +606,7 @@ class ShareApp(ExtensionApp):
     def current_session_id(self) -> str:
         """The id of this server's session resource, created on first use (and again if the
         owner deleted it)."""
-        self._session_id = self.service.ensure_session(self.username, self.session_name, self.session_spec()).id
+        self._session_id = self.service.ensure_session(
+            self.username, self.session_name, self.session_spec()
+        ).id
         return self._session_id

@@ -20,15 +20,16 @@ What it adds:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Optional, Union
+from typing import Any
 
 from jupyter_server.auth.identity import User
 from tornado import web
 
 from .guests import ANONYMOUS_FOR_GUESTS, Guest, handler_name
 
-MaybeAwaitable = Union[Any, Awaitable[Any]]
+MaybeAwaitable = Any | Awaitable[Any]
 
 
 @dataclass
@@ -38,16 +39,16 @@ class IdentityHooks:
     #: (handler, user the configured provider authenticated) -> that user, or refuse (raise).
     authenticated: Callable[[web.RequestHandler, User], MaybeAwaitable]
     #: handler -> the guest User its credential names (admitted), or None.
-    guest: Optional[Callable[[web.RequestHandler], MaybeAwaitable]] = None
+    guest: Callable[[web.RequestHandler], MaybeAwaitable] | None = None
     #: handler -> forget the guest credential in this browser (logging out).
-    clear_guest: Optional[Callable[[web.RequestHandler], None]] = None
+    clear_guest: Callable[[web.RequestHandler], None] | None = None
 
 
 async def _maybe_await(value: MaybeAwaitable) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-def guest_of(handler: web.RequestHandler) -> Optional[Guest]:
+def guest_of(handler: web.RequestHandler) -> Guest | None:
     """The guest a request acts as (set while it was authenticated), or None."""
     return getattr(handler, "_jupyter_share_guest", None)
 
@@ -67,10 +68,18 @@ def _extend_identity_provider(provider: Any, hooks: IdentityHooks) -> None:
     """Put the share behaviour on the configured identity provider instance itself: its
     methods are replaced on the instance, calling the originals, so its type, traits and
     attributes are exactly what was configured."""
-    original = {name: getattr(provider, name) for name in
-                ("get_user", "set_login_cookie", "update_user", "persist_user_model", "clear_login_cookie")}
+    original = {
+        name: getattr(provider, name)
+        for name in (
+            "get_user",
+            "set_login_cookie",
+            "update_user",
+            "persist_user_model",
+            "clear_login_cookie",
+        )
+    }
 
-    async def get_user(handler: web.RequestHandler) -> Optional[User]:
+    async def get_user(handler: web.RequestHandler) -> User | None:
         user = await _maybe_await(original["get_user"](handler))
         if user is not None:
             # The owner's credentials win over a guest cookie in the same browser.
@@ -110,7 +119,9 @@ def _extend_authorizer(authorizer: Any) -> None:
 
     def is_authorized(handler: web.RequestHandler, user: User, action: str, resource: str) -> Any:
         guest = guest_of(handler)
-        if guest is not None and (resource == "server" or (resource == "config" and action != "read")):
+        if guest is not None and (
+            resource == "server" or (resource == "config" and action != "read")
+        ):
             return False
         return original(handler, user, action, resource)
 
@@ -128,6 +139,6 @@ def install(serverapp: Any, hooks: IdentityHooks) -> None:
         _extend_authorizer(authorizer)
 
 
-def owner_user(username: str, display_name: Optional[str] = None) -> User:
+def owner_user(username: str, display_name: str | None = None) -> User:
     """A jupyter_server User with a name and nothing else (a guest's, as a link names them)."""
     return User(username=username, name=username, display_name=display_name or username)

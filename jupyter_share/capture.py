@@ -11,12 +11,11 @@ import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
 
-def _source(dist: metadata.Distribution) -> Optional[str]:
+def _source(dist: metadata.Distribution) -> str | None:
     """'local' for a distribution installed from a directory or in editable mode: it cannot be
     reinstalled from an index by name."""
     try:
@@ -49,8 +48,10 @@ def _packages() -> list[dict]:
     return sorted(seen.values(), key=lambda p: p["name"].lower())
 
 
-def _conda() -> Optional[dict]:
-    prefix = os.environ.get("CONDA_PREFIX") or (sys.prefix if (Path(sys.prefix) / "conda-meta").is_dir() else None)
+def _conda() -> dict | None:
+    prefix = os.environ.get("CONDA_PREFIX") or (
+        sys.prefix if (Path(sys.prefix) / "conda-meta").is_dir() else None
+    )
     if not prefix or not (Path(prefix) / "conda-meta").is_dir():
         return None
     packages = []
@@ -64,7 +65,12 @@ def _conda() -> Optional[dict]:
         if channel and channel not in channels:
             channels.append(channel)
         packages.append(
-            {"name": info.get("name", ""), "version": str(info.get("version", "")), "build": info.get("build", ""), "channel": channel}
+            {
+                "name": info.get("name", ""),
+                "version": str(info.get("version", "")),
+                "build": info.get("build", ""),
+                "channel": channel,
+            }
         )
     return {
         "name": os.environ.get("CONDA_DEFAULT_ENV") or Path(prefix).name,
@@ -137,7 +143,11 @@ def conda_environment_yaml(environment: dict, image_name: str) -> str:
         dependencies += [f"{p['name']}={p['version']}" for p in conda["packages"]]
     elif environment.get("python"):
         dependencies += [f"python={environment['python']}", "pip"]
-    pip = [line for line in _pip_lines(environment.get("packages", []), skip=conda_names) if not line.startswith("#")]
+    pip = [
+        line
+        for line in _pip_lines(environment.get("packages", []), skip=conda_names)
+        if not line.startswith("#")
+    ]
     if pip:
         if not any(str(d).split("=")[0] == "pip" for d in dependencies):
             dependencies.append("pip")

@@ -22,9 +22,10 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import cli_guests
 from .model import Conflict, Forbidden, InvalidInput, Kind, NotFound, ShareError
@@ -76,10 +77,17 @@ def config_paths() -> list[str]:
     return paths
 
 
-def load_config_files(basename: str, paths: Sequence[str], loaded: list[str], warn: Callable[[str], None]):
+def load_config_files(
+    basename: str, paths: Sequence[str], loaded: list[str], warn: Callable[[str], None]
+):
     """`basename`.py and .json from every directory, merged as traitlets' `Application` does
     (later directories in `paths` have lower priority; .json beats .py in one directory)."""
-    from traitlets.config.loader import Config, ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
+    from traitlets.config.loader import (
+        Config,
+        ConfigFileNotFound,
+        JSONFileConfigLoader,
+        PyFileConfigLoader,
+    )
 
     config = Config()
     for directory in reversed(list(paths)):
@@ -90,14 +98,16 @@ def load_config_files(basename: str, paths: Sequence[str], loaded: list[str], wa
             except ConfigFileNotFound:
                 continue
             except Exception as e:  # as the server: a broken file is reported, not fatal
-                warn(f"could not load the config file {loader.full_filename or basename + ext}: {_one_line(e)}")
+                warn(
+                    f"could not load the config file {loader.full_filename or basename + ext}: {_one_line(e)}"
+                )
                 continue
             config.merge(found)
             loaded.append(loader.full_filename)
     return config
 
 
-def load_server_config(config_file: Optional[str], loaded: list[str], warn: Callable[[str], None]):
+def load_server_config(config_file: str | None, loaded: list[str], warn: Callable[[str], None]):
     """The configuration a Jupyter server started here would give `ShareApp`.
 
     The server links the extension by loading its own file (`jupyter_config`, then
@@ -159,7 +169,9 @@ def _avoid_slow_imports() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
-def make_app(args: argparse.Namespace, trait_options: list[str], warn: Callable[[str], None]) -> tuple["ShareApp", list[str]]:
+def make_app(
+    args: argparse.Namespace, trait_options: list[str], warn: Callable[[str], None]
+) -> tuple[ShareApp, list[str]]:
     """`ShareApp` configured as the server would be, then by the command line."""
     _avoid_slow_imports()
     from traitlets import TraitError
@@ -172,17 +184,23 @@ def make_app(args: argparse.Namespace, trait_options: list[str], warn: Callable[
     config = load_server_config(getattr(args, "config", None), loaded, warn)
     if trait_options:
         try:
-            config.merge(KVArgParseConfigLoader(argv=trait_options, classes=[ShareApp]).load_config())
+            config.merge(
+                KVArgParseConfigLoader(argv=trait_options, classes=[ShareApp]).load_config()
+            )
         except BadShareConfiguration as e:
             raise UsageError(e.message) from None
         except (ArgumentError, SystemExit) as e:
-            raise UsageError(f"bad configuration option in {' '.join(trait_options)}: {e}") from None
+            raise UsageError(
+                f"bad configuration option in {' '.join(trait_options)}: {e}"
+            ) from None
     # Given, even empty, they count: an empty --user must not fall back to the OS login name.
     for option, trait in (("user", "username"), ("db_url", "db_url")):
         value = getattr(args, option, None)
         if value is not None:
             if not value.strip():
-                raise UsageError(f"--{option.replace('_', '-')} is empty: give a {'user name' if option == 'user' else 'store URL'}")
+                raise UsageError(
+                    f"--{option.replace('_', '-')} is empty: give a {'user name' if option == 'user' else 'store URL'}"
+                )
             config.ShareApp[trait] = value
     try:
         # serverapp=None: without it, ExtensionApp builds a throwaway ServerApp on first use.
@@ -199,7 +217,7 @@ def make_app(args: argparse.Namespace, trait_options: list[str], warn: Callable[
 READ_COMMANDS = {"list", "shared", "show", "grants", "history", "environment", "whoami", "requests"}
 
 
-def check_store_exists(app: "ShareApp", command: str) -> None:
+def check_store_exists(app: ShareApp, command: str) -> None:
     """A read command on a SQLite store whose directory does not exist is a mistyped path:
     say so, instead of creating the directory and an empty store that answers "nothing".
     (The default store, in the Jupyter data dir, is created on first use as a server does.)"""
@@ -213,7 +231,12 @@ def check_store_exists(app: "ShareApp", command: str) -> None:
         url = make_url(app.db_url)
     except Exception:
         return  # the store reports it
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+    if (
+        url.get_backend_name() != "sqlite"
+        or not url.database
+        or url.database == ":memory:"
+        or url.database.startswith("file:")
+    ):
         return
     path = os.path.abspath(os.path.expanduser(url.database))
     if not os.path.isdir(os.path.dirname(path)):
@@ -255,7 +278,9 @@ def _kind(text: str) -> Kind:
 def _ref(text: str) -> tuple[Kind, str]:
     kind_text, sep, rid = text.partition("/")
     if not sep or not rid or "/" in rid or not kind_text:
-        raise argparse.ArgumentTypeError(f"{text!r} is not KIND/ID: use images/ID, formations/ID or sessions/ID")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not KIND/ID: use images/ID, formations/ID or sessions/ID"
+        )
     return _kind(kind_text), rid
 
 
@@ -273,7 +298,9 @@ def _number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    return (
+        int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    )
 
 
 def _whole(text: str) -> int:
@@ -336,24 +363,44 @@ def build_parser() -> argparse.ArgumentParser:
     # unset option from overwriting one given before the command.
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("common options")
-    group.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                       help="print the JSON the REST API answers instead of a table")
-    group.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
-                       help="act as NAME (ShareApp.username; default: configured, else the OS login name)")
-    group.add_argument("--db-url", metavar="URL", default=argparse.SUPPRESS,
-                       help="SQLAlchemy URL of the store (ShareApp.db_url; default: configured, else a "
-                       "SQLite file in the Jupyter data dir)")
-    group.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
-                       help="read this config file instead of jupyter_server_config from the config path")
-    group.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show tracebacks of unexpected errors")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the JSON the REST API answers instead of a table",
+    )
+    group.add_argument(
+        "--user",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="act as NAME (ShareApp.username; default: configured, else the OS login name)",
+    )
+    group.add_argument(
+        "--db-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="SQLAlchemy URL of the store (ShareApp.db_url; default: configured, else a "
+        "SQLite file in the Jupyter data dir)",
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="read this config file instead of jupyter_server_config from the config path",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks of unexpected errors",
+    )
 
     parser = _Parser(
         prog=PROG,
         description="Share images, formations and containers with other Jupyter users.\n\n"
         "Acts as ShareApp.username on the store of the Jupyter server's configuration.\n"
         "Any --ShareApp.TRAIT=VALUE option is accepted too, as by jupyter lab: e.g.\n"
-        "--ShareApp.users=bob --ShareApp.users=carol, or --ShareApp.users='[\"bob\", \"carol\"]'.",
+        '--ShareApp.users=bob --ShareApp.users=carol, or --ShareApp.users=\'["bob", "carol"]\'.',
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
@@ -361,80 +408,158 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from . import __version__
 
-    parser.add_argument("--version", action="version", version=f"%(prog)s (jupyter_share) {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s (jupyter_share) {__version__}"
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=_Parser
+    )
 
-    def command(name: str, help: str, description: Optional[str] = None) -> argparse.ArgumentParser:
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
         return commands.add_parser(
-            name, help=help, description=description or help, parents=[common], allow_abbrev=False,
+            name,
+            help=help,
+            description=description or help,
+            parents=[common],
+            allow_abbrev=False,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
     def paging(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--limit", type=_whole, default=None, help="at most this many rows (default 100, up to 1000)")
+        p.add_argument(
+            "--limit",
+            type=_whole,
+            default=None,
+            help="at most this many rows (default 100, up to 1000)",
+        )
         p.add_argument("--offset", type=_whole, default=None, help="skip this many rows")
 
-    p = command("list", "list the images, formations and sessions you own or that are shared with you")
-    p.add_argument("--kind", type=_kind, default=None, help="images, formations or sessions (default: all kinds)")
-    p.add_argument("--scope", choices=("owned", "shared", "all"), default="all",
-                   help="owned: yours; shared: shared with you; all (default): both")
+    p = command(
+        "list", "list the images, formations and sessions you own or that are shared with you"
+    )
+    p.add_argument(
+        "--kind",
+        type=_kind,
+        default=None,
+        help="images, formations or sessions (default: all kinds)",
+    )
+    p.add_argument(
+        "--scope",
+        choices=("owned", "shared", "all"),
+        default="all",
+        help="owned: yours; shared: shared with you; all (default): both",
+    )
     paging(p)
 
     p = command("shared", "list what others shared with you (with you or a group of yours)")
-    p.add_argument("--kind", type=_kind, default=None, help="images, formations or sessions (default: all kinds)")
+    p.add_argument(
+        "--kind",
+        type=_kind,
+        default=None,
+        help="images, formations or sessions (default: all kinds)",
+    )
     paging(p)
 
-    p = command("show", "show one resource: its spec, your access and (if you manage it) its access list")
+    p = command(
+        "show", "show one resource: its spec, your access and (if you manage it) its access list"
+    )
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
 
-    p = command("create-image", "create an image from a container reference or this environment",
-                "Create an image: a container image reference, this Python environment captured "
-                "(packages, conda, kernelspecs), or both.")
+    p = command(
+        "create-image",
+        "create an image from a container reference or this environment",
+        "Create an image: a container image reference, this Python environment captured "
+        "(packages, conda, kernelspecs), or both.",
+    )
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--reference", metavar="REF", help="a container image reference: registry/name:tag")
-    p.add_argument("--capture", action="store_true", help="capture the environment this command runs in")
+    p.add_argument(
+        "--reference", metavar="REF", help="a container image reference: registry/name:tag"
+    )
+    p.add_argument(
+        "--capture", action="store_true", help="capture the environment this command runs in"
+    )
     p.add_argument("--description", metavar="TEXT", default=None)
 
     p = command("create-formation", "create a formation: a launch template (image, size, settings)")
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--image", metavar="ID_OR_REF", required=True,
-                   help="the id or name of an image you can see, or a reference like registry/name:tag")
+    p.add_argument(
+        "--image",
+        metavar="ID_OR_REF",
+        required=True,
+        help="the id or name of an image you can see, or a reference like registry/name:tag",
+    )
     p.add_argument("--cpu", metavar="N", type=_number, help="CPUs (may be fractional, e.g. 0.5)")
     p.add_argument("--memory", metavar="SIZE", help="memory, like 512M, 4G or 1.5Gi")
     p.add_argument("--gpu", metavar="N", type=_whole, help="GPUs, 0 to 64")
-    p.add_argument("--env", metavar="KEY=VALUE", type=_env_pair, action="append", default=[],
-                   help="an environment variable (repeat for more)")
-    p.add_argument("--storage", metavar="PATH[:SIZE]", type=_mount, action="append", default=[],
-                   help="a storage mount, like /data:10G (repeat for more)")
+    p.add_argument(
+        "--env",
+        metavar="KEY=VALUE",
+        type=_env_pair,
+        action="append",
+        default=[],
+        help="an environment variable (repeat for more)",
+    )
+    p.add_argument(
+        "--storage",
+        metavar="PATH[:SIZE]",
+        type=_mount,
+        action="append",
+        default=[],
+        help="a storage mount, like /data:10G (repeat for more)",
+    )
     p.add_argument("--start-url", metavar="PATH", help="where the browser opens, like /lab")
     p.add_argument("--description", metavar="TEXT", default=None)
 
     p = command("share", "give a user or a group access to a resource (or change their permission)")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
-    p.add_argument("principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user")
-    p.add_argument("--permission", choices=("view", "edit", "manage"), default="view",
-                   help="view (default): see and launch; edit: also change; manage: also share")
-    p.add_argument("--expires", metavar="ISO8601", default=None,
-                   help="when the grant ends, like 2026-12-31T23:59:59Z (a time without zone is UTC)")
+    p.add_argument(
+        "principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user"
+    )
+    p.add_argument(
+        "--permission",
+        choices=("view", "edit", "manage"),
+        default="view",
+        help="view (default): see and launch; edit: also change; manage: also share",
+    )
+    p.add_argument(
+        "--expires",
+        metavar="ISO8601",
+        default=None,
+        help="when the grant ends, like 2026-12-31T23:59:59Z (a time without zone is UTC)",
+    )
 
     p = command("revoke", "take a user's or a group's access away (your own name: leave)")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
-    p.add_argument("principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user")
+    p.add_argument(
+        "principal", metavar="PRINCIPAL", help="user:NAME, group:NAME, or NAME for a user"
+    )
 
     p = command("ask", "ask the owner of a resource shared with you for more: edit or manage")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
-    p.add_argument("--permission", choices=("edit", "manage"), default="edit",
-                   help="edit (default): change it (in a container: run code); manage: also share it")
+    p.add_argument(
+        "--permission",
+        choices=("edit", "manage"),
+        default="edit",
+        help="edit (default): change it (in a container: run code); manage: also share it",
+    )
     p.add_argument("--message", metavar="TEXT", default=None, help="why, for the owner to read")
 
-    p = command("requests", "list the open requests for more: on what you own or manage, and your own",
-                "List the open requests for more on what you own or manage (approve or deny them), "
-                "and your own open requests; with KIND/ID, that resource's open requests.")
+    p = command(
+        "requests",
+        "list the open requests for more: on what you own or manage, and your own",
+        "List the open requests for more on what you own or manage (approve or deny them), "
+        "and your own open requests; with KIND/ID, that resource's open requests.",
+    )
     p.add_argument("ref", metavar="KIND/ID", type=_ref, nargs="?", default=None, help=REF_HELP)
 
-    for name, verb in (("approve", "approve a request for more: the requester's grant becomes what they asked for"),
-                       ("deny", "deny a request for more; it closes"),
-                       ("withdraw", "take your own open request for more back")):
+    for name, verb in (
+        (
+            "approve",
+            "approve a request for more: the requester's grant becomes what they asked for",
+        ),
+        ("deny", "deny a request for more; it closes"),
+        ("withdraw", "take your own open request for more back"),
+    ):
         p = command(name, verb)
         p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
         if name != "withdraw":
@@ -450,24 +575,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("delete", "delete a resource you own; its grants go with it")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
 
-    p = command("environment", "print an image's captured environment as requirements.txt or environment.yml",
-                "Print an image's captured environment as a file pip or conda reads "
-                "(--json changes nothing: the API answers the file itself).")
-    p.add_argument("ref", metavar="images/ID", type=_image_ref, help="images/ID (or the image's name)")
-    p.add_argument("--format", choices=("requirements", "conda"), default="requirements",
-                   help="requirements (default): requirements.txt; conda: environment.yml")
+    p = command(
+        "environment",
+        "print an image's captured environment as requirements.txt or environment.yml",
+        "Print an image's captured environment as a file pip or conda reads "
+        "(--json changes nothing: the API answers the file itself).",
+    )
+    p.add_argument(
+        "ref", metavar="images/ID", type=_image_ref, help="images/ID (or the image's name)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("requirements", "conda"),
+        default="requirements",
+        help="requirements (default): requirements.txt; conda: environment.yml",
+    )
 
     command("whoami", "show who you act as, your groups, the store and the config files read")
 
-    p = command("guests", "show who is in your running container now (asks its server)",
-                "Show who is in your running container now: each guest, their permission, when "
-                "they signed in, their last activity and address, and what they have open. "
-                "Presence lives in the server's memory: this asks the running server.")
+    p = command(
+        "guests",
+        "show who is in your running container now (asks its server)",
+        "Show who is in your running container now: each guest, their permission, when "
+        "they signed in, their last activity and address, and what they have open. "
+        "Presence lives in the server's memory: this asks the running server.",
+    )
     cli_guests.add_arguments(p)
 
     # Not a command on the store: it runs a whole JupyterHub (jupyter_share.hub.demo).
     p = commands.add_parser(
-        "hub-demo", help="run a demo JupyterHub with jupyter_share on this machine (alice, bob, carol)",
+        "hub-demo",
+        help="run a demo JupyterHub with jupyter_share on this machine (alice, bob, carol)",
         description="Write a jupyterhub_config.py and run JupyterHub in the foreground on 127.0.0.1: "
         "users alice, bob and carol (group class-2026: bob and carol) sign in with one password, "
         "each server is a local JupyterLab, and the share service runs as a managed service. "
@@ -476,38 +614,51 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     p.add_argument("--port", type=_whole, default=8000, help="the Hub's public port (default 8000)")
-    p.add_argument("--password", metavar="TEXT", default=None,
-                   help="the users' password, 8 characters or more (default: a random one, printed)")
-    p.add_argument("--dir", dest="directory", metavar="DIR", default=None,
-                   help="keep the config, the Hub's database and the users' homes here "
-                   "(default: a temporary directory, removed at exit)")
+    p.add_argument(
+        "--password",
+        metavar="TEXT",
+        default=None,
+        help="the users' password, 8 characters or more (default: a random one, printed)",
+    )
+    p.add_argument(
+        "--dir",
+        dest="directory",
+        metavar="DIR",
+        default=None,
+        help="keep the config, the Hub's database and the users' homes here "
+        "(default: a temporary directory, removed at exit)",
+    )
     return parser
 
 
 # -- output ------------------------------------------------------------------------------------
 
 
-def _when(value: Optional[datetime]) -> str:
+def _when(value: datetime | None) -> str:
     """A stored (naive UTC) time for a table."""
     return value.strftime("%Y-%m-%d %H:%M:%S") + "Z" if value else ""
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(c) if c is not None else "" for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in cells
+    ]
     return "\n".join(lines)
 
 
-def _sharing(view: "ResourceView") -> str:
+def _sharing(view: ResourceView) -> str:
     """The grey badge: "shared (N)" where the caller may count the grants."""
     if view.share_count:
         return f"shared ({view.share_count})"
     return ""
 
 
-def resource_table(views: Sequence["ResourceView"]) -> str:
+def resource_table(views: Sequence[ResourceView]) -> str:
     """Rows of resources; with containers, a STATE column says whether each one's server
     runs (`liveness`: running, stopped, or unknown for a server on another machine)."""
     from .liveness import session_state
@@ -545,8 +696,8 @@ def _environment_summary(env: dict) -> str:
 
 @dataclass
 class Context:
-    app: "ShareApp"
-    service: "ShareService"
+    app: ShareApp
+    service: ShareService
     user: str
     json: bool
     config_files: list = field(default_factory=list)
@@ -574,7 +725,7 @@ class Context:
         except NotFound:
             return value
 
-    def resolve(self, ref: tuple[Kind, str]) -> "ResourceView":
+    def resolve(self, ref: tuple[Kind, str]) -> ResourceView:
         """The resource named by KIND/ID as the caller sees it; the ID may also be the name of
         exactly one resource of that kind the caller can see."""
         kind, rid = ref
@@ -591,11 +742,13 @@ class Context:
                 return named[0]
             if named:
                 choices = ", ".join(f"{v.resource.id} (owner {v.resource.owner})" for v in named)
-                raise InvalidInput(f"{len(named)} {kind.plural} are named {rid!r}; use an id: {choices}") from None
+                raise InvalidInput(
+                    f"{len(named)} {kind.plural} are named {rid!r}; use an id: {choices}"
+                ) from None
             raise missing
 
 
-def _paging_note(ctx: Context, shown: int, offset: Optional[int], total: int) -> None:
+def _paging_note(ctx: Context, shown: int, offset: int | None, total: int) -> None:
     first = offset or 0
     if first + shown < total:
         print(f"({shown} of {total} shown: use --offset {first + shown} for more)", file=sys.stderr)
@@ -609,7 +762,11 @@ def cmd_list(ctx: Context, args) -> None:
         return ctx.dump(page_json(page, resource_json))
     if not page.items:
         what = args.kind.plural if args.kind else "images, formations or sessions"
-        return ctx.out({"owned": f"you own no {what}", "shared": f"no {what} are shared with you"}.get(args.scope, f"no {what}"))
+        return ctx.out(
+            {"owned": f"you own no {what}", "shared": f"no {what} are shared with you"}.get(
+                args.scope, f"no {what}"
+            )
+        )
     ctx.out(resource_table(page.items))
     _paging_note(ctx, len(page.items), args.offset, page.total)
 
@@ -617,11 +774,15 @@ def cmd_list(ctx: Context, args) -> None:
 def cmd_shared(ctx: Context, args) -> None:
     from .handlers import page_json, resource_json
 
-    page = ctx.service.shared_with_me(ctx.user, args.kind.plural if args.kind else None, args.offset, args.limit)
+    page = ctx.service.shared_with_me(
+        ctx.user, args.kind.plural if args.kind else None, args.offset, args.limit
+    )
     if ctx.json:
         return ctx.dump(page_json(page, resource_json))
     if not page.items:
-        return ctx.out(f"no {args.kind.plural if args.kind else 'images, formations or sessions'} are shared with you")
+        return ctx.out(
+            f"no {args.kind.plural if args.kind else 'images, formations or sessions'} are shared with you"
+        )
     ctx.out(resource_table(page.items))
     _paging_note(ctx, len(page.items), args.offset, page.total)
 
@@ -662,7 +823,14 @@ def cmd_show(ctx: Context, args) -> None:
         spec["environment"] = _environment_summary(spec["environment"])
     if spec:
         ctx.out("spec:")
-        ctx.out("  " + yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, width=1 << 16, allow_unicode=True).rstrip().replace("\n", "\n  "))
+        ctx.out(
+            "  "
+            + yaml.safe_dump(
+                spec, sort_keys=False, default_flow_style=False, width=1 << 16, allow_unicode=True
+            )
+            .rstrip()
+            .replace("\n", "\n  ")
+        )
     if view.access in ("owner", "manage"):
         grants = ctx.service.grants(ctx.user, r.kind, r.id)
         if grants:
@@ -672,7 +840,7 @@ def cmd_show(ctx: Context, args) -> None:
                 ctx.out(f"  {g.principal} · {g.permission.label}{until}")
 
 
-def _created(ctx: Context, view: "ResourceView") -> None:
+def _created(ctx: Context, view: ResourceView) -> None:
     from .handlers import resource_json
 
     if ctx.json:
@@ -683,7 +851,10 @@ def _created(ctx: Context, view: "ResourceView") -> None:
 def cmd_create_image(ctx: Context, args) -> None:
     if not args.reference and not args.capture:
         raise UsageError("create-image needs --reference REF, --capture, or both")
-    body: dict = {"name": args.name, "spec": {"reference": args.reference} if args.reference else None}
+    body: dict = {
+        "name": args.name,
+        "spec": {"reference": args.reference} if args.reference else None,
+    }
     if args.capture:
         body["capture"] = True
     if args.description is not None:
@@ -736,7 +907,9 @@ def cmd_revoke(ctx: Context, args) -> None:
 
     ctx.service.revoke(ctx.user, view.resource.kind, view.resource.id, args.principal)
     if not ctx.json:  # the API answers 204: no body
-        ctx.out(f"revoked {Principal.parse(args.principal)} on {view.resource.kind.value} {view.resource.name!r}")
+        ctx.out(
+            f"revoked {Principal.parse(args.principal)} on {view.resource.kind.value} {view.resource.name!r}"
+        )
 
 
 def cmd_grants(ctx: Context, args) -> None:
@@ -748,46 +921,84 @@ def cmd_grants(ctx: Context, args) -> None:
         return ctx.dump({"items": [grant_json(g) for g in grants], "total": len(grants)})
     if not grants:
         return ctx.out(f"{view.resource.kind.value} {view.resource.name!r} is not shared")
-    ctx.out(table(
-        ["PRINCIPAL", "PERMISSION", "GRANTED BY", "SINCE", "EXPIRES"],
-        [[str(g.principal), g.permission.label, g.granted_by, _when(g.created_at), _when(g.expires_at) or "never"] for g in grants],
-    ))
+    ctx.out(
+        table(
+            ["PRINCIPAL", "PERMISSION", "GRANTED BY", "SINCE", "EXPIRES"],
+            [
+                [
+                    str(g.principal),
+                    g.permission.label,
+                    g.granted_by,
+                    _when(g.created_at),
+                    _when(g.expires_at) or "never",
+                ]
+                for g in grants
+            ],
+        )
+    )
 
 
 def cmd_history(ctx: Context, args) -> None:
     from .handlers import audit_json, page_json
 
     view = ctx.resolve(args.ref)
-    page = ctx.service.history(ctx.user, view.resource.kind, view.resource.id, args.offset, args.limit)
+    page = ctx.service.history(
+        ctx.user, view.resource.kind, view.resource.id, args.offset, args.limit
+    )
     if ctx.json:
         return ctx.dump(page_json(page, audit_json))
-    ctx.out(table(
-        ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"],
-        [[_when(e.at), e.actor, e.action, e.principal, e.permission] for e in page.items],
-    ))
+    ctx.out(
+        table(
+            ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"],
+            [[_when(e.at), e.actor, e.action, e.principal, e.permission] for e in page.items],
+        )
+    )
     _paging_note(ctx, len(page.items), args.offset, page.total)
 
 
 def _request_rows(views) -> list:
     return [
-        [f"{v.resource.kind.plural}/{v.resource.id}", v.resource.name, v.resource.owner, v.request.requester,
-         v.holds or "-", v.request.permission.label, _when(v.request.created_at), v.request.message]
+        [
+            f"{v.resource.kind.plural}/{v.resource.id}",
+            v.resource.name,
+            v.resource.owner,
+            v.request.requester,
+            v.holds or "-",
+            v.request.permission.label,
+            _when(v.request.created_at),
+            v.request.message,
+        ]
         for v in views
     ]
 
 
-_REQUEST_HEADERS = ["RESOURCE", "NAME", "OWNER", "REQUESTER", "HOLDS", "ASKS FOR", "SINCE", "MESSAGE"]
+_REQUEST_HEADERS = [
+    "RESOURCE",
+    "NAME",
+    "OWNER",
+    "REQUESTER",
+    "HOLDS",
+    "ASKS FOR",
+    "SINCE",
+    "MESSAGE",
+]
 
 
 def cmd_ask(ctx: Context, args) -> None:
     from .handlers import request_json
 
     view = ctx.resolve(args.ref)
-    asked = ctx.service.ask(ctx.user, view.resource.kind, view.resource.id,
-                            {"permission": args.permission, "message": args.message})
+    asked = ctx.service.ask(
+        ctx.user,
+        view.resource.kind,
+        view.resource.id,
+        {"permission": args.permission, "message": args.message},
+    )
     if ctx.json:
         return ctx.dump(request_json(asked))
-    ctx.out(f"asked {view.resource.owner} for {args.permission} on {view.resource.kind.value} {view.resource.name!r}")
+    ctx.out(
+        f"asked {view.resource.owner} for {args.permission} on {view.resource.kind.value} {view.resource.name!r}"
+    )
 
 
 def cmd_requests(ctx: Context, args) -> None:
@@ -818,10 +1029,15 @@ def _decide(ctx: Context, args, decision: str) -> None:
     from .handlers import grant_json
 
     view = ctx.resolve(args.ref)
-    decided = ctx.service.decide(ctx.user, view.resource.kind, view.resource.id, args.requester, {"decision": decision})
+    decided = ctx.service.decide(
+        ctx.user, view.resource.kind, view.resource.id, args.requester, {"decision": decision}
+    )
     if ctx.json:
-        answer = {"decision": decided.decision, "requester": decided.request.requester,
-                  "permission": decided.request.permission.label}
+        answer = {
+            "decision": decided.decision,
+            "requester": decided.request.requester,
+            "permission": decided.request.permission.label,
+        }
         if decided.share:
             answer["grant"] = grant_json(decided.share.grant)
         return ctx.dump(answer)
@@ -868,7 +1084,11 @@ def cmd_whoami(ctx: Context, args) -> None:
     if ctx.json:
         return ctx.dump(me)
     store = ctx.service.store
-    url = store.url.render_as_string(hide_password=True) if hasattr(store, "url") else type(store).__name__
+    url = (
+        store.url.render_as_string(hide_password=True)
+        if hasattr(store, "url")
+        else type(store).__name__
+    )
     ctx.out(f"user:         {me['username']}")
     ctx.out(f"groups:       {', '.join(me['groups']) or '-'}")
     ctx.out(f"store:        {url}")
@@ -921,7 +1141,7 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def run(argv: Optional[Sequence[str]] = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:
     """Run one command line; return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv[: argv.index("--") if "--" in argv else len(argv)]
@@ -950,7 +1170,9 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
         try:
             service = app.make_service()
         except Exception as e:
-            raise StoreUnavailable(f"cannot open the store {_store_label(app.db_url)}: {type(e).__name__}: {_one_line(e)}") from e
+            raise StoreUnavailable(
+                f"cannot open the store {_store_label(app.db_url)}: {type(e).__name__}: {_one_line(e)}"
+            ) from e
         try:
             from .model import utcnow
 
@@ -980,10 +1202,14 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as e:
         if debug:
             traceback.print_exc()
-        return _fail(f"{type(e).__name__}: {_one_line(e)}" + ("" if debug else " (--debug shows the traceback)"), EXIT_ERROR)
+        return _fail(
+            f"{type(e).__name__}: {_one_line(e)}"
+            + ("" if debug else " (--debug shows the traceback)"),
+            EXIT_ERROR,
+        )
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(argv))
 
 

@@ -9,18 +9,21 @@ list` shows them), or the only server running for this user on this machine.
 from __future__ import annotations
 
 import argparse
-from typing import Any, Optional
+from typing import Any
 
 from .model import Forbidden, InvalidInput, NotFound, ShareError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", default=None,
-                   help="the server to ask (default: the only one running here, from `jupyter server list`)")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="the server to ask (default: the only one running here, from `jupyter server list`)",
+    )
     p.add_argument("--token", default=None, help="its token (default: from its runtime file)")
 
 
-def _server(url: Optional[str], token: Optional[str]) -> tuple[str, Optional[str]]:
+def _server(url: str | None, token: str | None) -> tuple[str, str | None]:
     from . import client
 
     if url:
@@ -35,7 +38,7 @@ def _server(url: Optional[str], token: Optional[str]) -> tuple[str, Optional[str
     )
 
 
-def fetch(url: Optional[str], token: Optional[str]) -> dict:
+def fetch(url: str | None, token: str | None) -> dict:
     """`GET sessions/current/guests` of a running server, as the share API answers it."""
     from . import client
 
@@ -62,9 +65,32 @@ def cmd_guests(ctx: Any, args: argparse.Namespace) -> None:
         return ctx.dump(answer)
     if not answer["items"]:
         return ctx.out("nobody is in your container")
-    ctx.out(table(
-        ["GUEST", "PERMISSION", "IN NOW", "SIGNED IN", "LAST ACTIVE", "FROM", "KERNELS", "TERMINALS", "DOCUMENTS"],
-        [[g["username"], g["permission"], "yes" if g["in_now"] else "no", _short(g["signed_in_at"]),
-          _short(g["last_active_at"]), g["address"], len(g["kernels"]), len(g["terminals"]),
-          ", ".join(g["documents"])] for g in answer["items"]],
-    ))
+    ctx.out(
+        table(
+            [
+                "GUEST",
+                "PERMISSION",
+                "IN NOW",
+                "SIGNED IN",
+                "LAST ACTIVE",
+                "FROM",
+                "KERNELS",
+                "TERMINALS",
+                "DOCUMENTS",
+            ],
+            [
+                [
+                    g["username"],
+                    g["permission"],
+                    "yes" if g["in_now"] else "no",
+                    _short(g["signed_in_at"]),
+                    _short(g["last_active_at"]),
+                    g["address"],
+                    len(g["kernels"]),
+                    len(g["terminals"]),
+                    ", ".join(g["documents"]),
+                ]
+                for g in answer["items"]
+            ],
+        )
+    )

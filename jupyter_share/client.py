@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from typing import Any, Optional, Union
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -55,7 +55,7 @@ PAGE_SIZE = 1000
 
 KINDS = ("images", "formations", "sessions")
 
-Resource = Union[str, dict]
+Resource = str | dict
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -67,9 +67,15 @@ class ShareError(Exception):
     `message` is the server's own words for a person, `status` the HTTP status (None when no
     answer came), `field` the input at fault when the server names it (e.g. `principal`)."""
 
-    status: Optional[int] = None
+    status: int | None = None
 
-    def __init__(self, message: str, status: Optional[int] = None, reason: Optional[str] = None, field: Optional[str] = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        reason: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if status is not None:
@@ -152,7 +158,9 @@ def _error_from_response(response: httpx.Response) -> ShareError:
         field = body.get("field") if isinstance(body.get("field"), str) else None
     if not message:
         # Not an answer of the share API (a proxy, or a server without the extension).
-        message = f"{status} {reason}" + (" (is jupyter_share enabled on this server?)" if status == 404 else "")
+        message = f"{status} {reason}" + (
+            " (is jupyter_share enabled on this server?)" if status == 404 else ""
+        )
     cls = _ERRORS_BY_STATUS.get(status, ServerError if status >= 500 else ShareError)
     return cls(message, status=status, reason=reason, field=field)
 
@@ -189,7 +197,7 @@ def _api_url(server_url: str) -> str:
     return url if url.endswith(_API_SUFFIX) else url + API_PATH
 
 
-def _running_servers(runtime_dir: Optional[str] = None) -> list[dict]:
+def _running_servers(runtime_dir: str | None = None) -> list[dict]:
     # jupyter_server is heavy to import; only this way of finding the server needs it.
     from jupyter_server.serverapp import list_running_servers
 
@@ -211,14 +219,14 @@ def _runtime_dir() -> str:
 class FoundServer:
     """Where a server was found: its URL, token, unix socket (if any), and how it was found."""
 
-    def __init__(self, url: str, token: Optional[str], found_by: str, sock: Optional[str] = None):
+    def __init__(self, url: str, token: str | None, found_by: str, sock: str | None = None):
         self.url = url
         self.token = token
         self.found_by = found_by
         self.sock = sock
 
 
-def find_server(environ: Optional[dict] = None) -> FoundServer:
+def find_server(environ: dict | None = None) -> FoundServer:
     """The server this code runs under, found as the module docstring says; `NoServerFound`
     says what was tried when nothing fits."""
     env = os.environ if environ is None else environ
@@ -254,9 +262,13 @@ def find_server(environ: Optional[dict] = None) -> FoundServer:
                         f"the runtime file of server pid {pid}",
                         sock=info.get("sock") or None,
                     )
-            tried.append(f"no running server with pid {pid} (JPY_PARENT_PID) has a runtime file in {runtime_dir}")
+            tried.append(
+                f"no running server with pid {pid} (JPY_PARENT_PID) has a runtime file in {runtime_dir}"
+            )
     else:
-        tried.append("JPY_PARENT_PID is not set (this code does not run in a kernel that a Jupyter server started)")
+        tried.append(
+            "JPY_PARENT_PID is not set (this code does not run in a kernel that a Jupyter server started)"
+        )
 
     raise NoServerFound(
         "cannot find the Jupyter server to talk to: "
@@ -265,7 +277,7 @@ def find_server(environ: Optional[dict] = None) -> FoundServer:
     )
 
 
-def _token_for(url: str) -> Optional[str]:
+def _token_for(url: str) -> str | None:
     """The token of a running server on this machine at `url`, from its runtime file."""
     wanted = _api_url(url)
     try:
@@ -281,13 +293,15 @@ def _token_for(url: str) -> Optional[str]:
 # -- the client ------------------------------------------------------------------------------
 
 
-def _resource_path(resource: Resource, kind: Optional[str] = None) -> str:
+def _resource_path(resource: Resource, kind: str | None = None) -> str:
     """`kind/id` of a resource given as "images/ID", "sessions/current", a bare id (when the
     kind is known) or a dict from the API."""
     if isinstance(resource, dict):
         rkind, rid = resource.get("kind"), resource.get("id")
         if not rkind or not rid:
-            raise BadRequest("a resource dict needs 'kind' and 'id', as the API answers it", field="resource")
+            raise BadRequest(
+                "a resource dict needs 'kind' and 'id', as the API answers it", field="resource"
+            )
         text = f"{rkind}/{rid}"
     elif isinstance(resource, str):
         text = resource.strip().strip("/")
@@ -301,7 +315,10 @@ def _resource_path(resource: Resource, kind: Optional[str] = None) -> str:
         head, rid = kind, text
     plural = head if head.endswith("s") else head + "s"
     if plural not in KINDS or not rid or "/" in rid:
-        raise BadRequest(f"resource {text!r} is not 'images/ID', 'formations/ID' or 'sessions/current'", field="resource")
+        raise BadRequest(
+            f"resource {text!r} is not 'images/ID', 'formations/ID' or 'sessions/current'",
+            field="resource",
+        )
     if kind and plural != kind:
         raise BadRequest(f"{text!r} is not one of {kind}", field="resource")
     return f"{plural}/{quote(rid, safe='')}"
@@ -327,7 +344,7 @@ def _iso(value: Any) -> Any:
 class ShareClient:
     """A blocking client of one Jupyter server's share API. See the module docstring."""
 
-    def __init__(self, url: Optional[str] = None, token: Optional[str] = None, timeout: float = 60.0):
+    def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 60.0):
         sock = None
         if url is None:
             found = find_server()
@@ -348,7 +365,12 @@ class ShareClient:
         # A proxy from the environment (common in kernels) must not carry calls to this machine.
         local = bool(sock) or urlsplit(self.url).hostname in _LOOPBACK
         self._http = httpx.Client(
-            base_url=self.url, headers=headers, timeout=timeout, transport=transport, follow_redirects=False, trust_env=not local
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=not local,
         )
 
     def __repr__(self) -> str:
@@ -357,7 +379,7 @@ class ShareClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "ShareClient":
+    def __enter__(self) -> ShareClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -365,19 +387,29 @@ class ShareClient:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, params: Optional[dict] = None, body: Any = None) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, *, params: dict | None = None, body: Any = None
+    ) -> httpx.Response:
         content = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:
-            response = self._http.request(method, path, params=params, content=content, headers=headers)
+            response = self._http.request(
+                method, path, params=params, content=content, headers=headers
+            )
         except httpx.TimeoutException:
-            raise Unreachable(f"the Jupyter server at {self.server_url} did not answer in time") from None
+            raise Unreachable(
+                f"the Jupyter server at {self.server_url} did not answer in time"
+            ) from None
         except httpx.HTTPError as e:
-            raise Unreachable(f"cannot reach the Jupyter server at {self.server_url}: {e}") from None
+            raise Unreachable(
+                f"cannot reach the Jupyter server at {self.server_url}: {e}"
+            ) from None
         if response.status_code >= 400:
             error = _error_from_response(response)
             if error.status == 401 and not self._has_token:
-                error.message += " (no token was found: pass ShareClient(token=...) or set JUPYTER_SHARE_TOKEN)"
+                error.message += (
+                    " (no token was found: pass ShareClient(token=...) or set JUPYTER_SHARE_TOKEN)"
+                )
                 error.args = (error.message,)
             raise error
         return response
@@ -390,11 +422,13 @@ class ShareClient:
             message = f"the server at {self.server_url} did not answer JSON for {method} {path}"
             raise ServerError(message, status=response.status_code) from None
 
-    def _all(self, path: str, params: Optional[dict] = None) -> list[dict]:
+    def _all(self, path: str, params: dict | None = None) -> list[dict]:
         """Every item of a paged collection."""
         items: list[dict] = []
         while True:
-            page = self._json("GET", path, params={**(params or {}), "offset": len(items), "limit": PAGE_SIZE})
+            page = self._json(
+                "GET", path, params={**(params or {}), "offset": len(items), "limit": PAGE_SIZE}
+            )
             items.extend(page["items"])
             if not page["items"] or len(items) >= page.get("total", 0):
                 return items
@@ -419,7 +453,9 @@ class ShareClient:
     def get(self, resource: Resource) -> dict:
         return self._json("GET", _resource_path(resource))
 
-    def create_image(self, name: str, spec: Optional[dict] = None, description: str = "", capture: bool = False) -> dict:
+    def create_image(
+        self, name: str, spec: dict | None = None, description: str = "", capture: bool = False
+    ) -> dict:
         """A new image: from a container image reference in `spec`, and/or with this
         container's environment captured (`capture=True`)."""
         body: dict = {"name": name, "description": description}
@@ -431,7 +467,9 @@ class ShareClient:
 
     def create_formation(self, name: str, spec: dict, description: str = "") -> dict:
         """A new launch template; `spec` has at least `image` (an image id or a reference)."""
-        return self._json("POST", "formations", body={"name": name, "description": description, "spec": spec})
+        return self._json(
+            "POST", "formations", body={"name": name, "description": description, "spec": spec}
+        )
 
     def update(self, resource: Resource, **fields: Any) -> dict:
         """Change `name`, `description` and/or `spec` (which replaces the whole spec)."""
@@ -445,25 +483,35 @@ class ShareClient:
     @staticmethod
     def _principal_path(principal: str) -> str:
         if not isinstance(principal, str) or not principal.strip():
-            raise BadRequest("principal is required: 'NAME', 'user:NAME' or 'group:NAME'", field="principal")
+            raise BadRequest(
+                "principal is required: 'NAME', 'user:NAME' or 'group:NAME'", field="principal"
+            )
         return quote(principal.strip(), safe="")
 
-    def share(self, resource: Resource, principal: str, permission: str = "view", expires_at: Any = None) -> dict:
+    def share(
+        self, resource: Resource, principal: str, permission: str = "view", expires_at: Any = None
+    ) -> dict:
         """Give `principal` ("bob", "user:bob", "group:class-2026") `permission` on a resource,
         or change their grant. `expires_at`: None (never), an ISO 8601 string, a datetime or a
         date. Answers the Grant; a share of a standalone container with a user also carries the
         neighbour's personal `link` (a secret: send it to them only)."""
         body = {"permission": permission, "expires_at": _iso(expires_at)}
-        return self._json("PUT", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}", body=body)
+        return self._json(
+            "PUT", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}", body=body
+        )
 
     def revoke(self, resource: Resource, principal: str) -> None:
         """Remove a grant; revoking one's own grant leaves a resource shared with you."""
-        self._request("DELETE", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}")
+        self._request(
+            "DELETE", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}"
+        )
 
     def new_link(self, resource: Resource, principal: str) -> str:
         """A new personal link for a user's grant on this (standalone) container; the old link
         stops working. A secret: send it to that user only."""
-        return self._json("POST", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}/link")["link"]
+        return self._json(
+            "POST", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}/link"
+        )["link"]
 
     def grants(self, resource: Resource) -> list[dict]:
         """The access list: live grants (needs manage)."""
@@ -476,9 +524,13 @@ class ShareClient:
     def ask(self, resource: Resource, permission: str = "edit", message: str = "") -> dict:
         """Ask the owner and managers of a resource shared with you for more: `edit` or
         `manage`, with an optional message. Answers the open request."""
-        return self._json("POST", f"{_resource_path(resource)}/requests", body={"permission": permission, "message": message})
+        return self._json(
+            "POST",
+            f"{_resource_path(resource)}/requests",
+            body={"permission": permission, "message": message},
+        )
 
-    def requests(self, resource: Optional[Resource] = None) -> Any:
+    def requests(self, resource: Resource | None = None) -> Any:
         """Without a resource: `{"to_decide": [...], "asked": [...]}`, the open requests on
         what you own or manage, and your own. With one: its open requests (all of them if you
         manage it, else your own)."""
@@ -488,17 +540,27 @@ class ShareClient:
 
     def approve(self, resource: Resource, requester: str) -> dict:
         """Approve a request: the requester's grant becomes what they asked for (needs manage)."""
-        return self._json("POST", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}", body={"decision": "approve"})
+        return self._json(
+            "POST",
+            f"{_resource_path(resource)}/requests/{self._principal_path(requester)}",
+            body={"decision": "approve"},
+        )
 
     def deny(self, resource: Resource, requester: str) -> dict:
         """Deny a request; it closes (needs manage)."""
-        return self._json("POST", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}", body={"decision": "deny"})
+        return self._json(
+            "POST",
+            f"{_resource_path(resource)}/requests/{self._principal_path(requester)}",
+            body={"decision": "deny"},
+        )
 
     def withdraw(self, resource: Resource, requester: str) -> None:
         """Take your own open request back."""
-        self._request("DELETE", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}")
+        self._request(
+            "DELETE", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}"
+        )
 
-    def shared_with_me(self, kind: Optional[str] = None) -> list[dict]:
+    def shared_with_me(self, kind: str | None = None) -> list[dict]:
         """Resources of every kind (or of `kind`) that others shared with the caller, each with
         `owner`, `access`, `shared_at` and `expires_at`."""
         return self._all("shared-with-me", {"kind": _kind(kind)} if kind else None)
@@ -506,4 +568,6 @@ class ShareClient:
     def environment(self, image: Resource, format: str = "requirements") -> str:
         """An image's captured environment as the text of a `requirements.txt`
         (`format="requirements"`) or an `environment.yml` (`"conda"`)."""
-        return self._request("GET", f"{_resource_path(image, 'images')}/environment", params={"format": format}).text
+        return self._request(
+            "GET", f"{_resource_path(image, 'images')}/environment", params={"format": format}
+        ).text

@@ -30,7 +30,9 @@ from traitlets import Dict, List, TraitError, Unicode
 
 from .model import NAME_PATTERN
 
-EXAMPLE_USERS = """--ShareApp.users=bob --ShareApp.users=carol, or --ShareApp.users='["bob","carol"]'"""
+EXAMPLE_USERS = (
+    """--ShareApp.users=bob --ShareApp.users=carol, or --ShareApp.users='["bob","carol"]'"""
+)
 EXAMPLE_GROUPS = """--ShareApp.groups='{"class-2026": ["bob","carol"]}'"""
 
 
@@ -62,7 +64,9 @@ def _looks_like(text: str, opening: str, closing: str) -> bool:
     return text.startswith(opening) and text.endswith(closing)
 
 
-def check_name(trait_name: str, value: Any, what: str = "user", example: str = EXAMPLE_USERS) -> str:
+def check_name(
+    trait_name: str, value: Any, what: str = "user", example: str = EXAMPLE_USERS
+) -> str:
     if not isinstance(value, str) or not NAME_PATTERN.match(value):
         raise BadShareConfiguration(
             f"ShareApp.{trait_name}: {value!r} is not a {what} name (letters, digits and . _ @ + -, "
@@ -82,7 +86,9 @@ class UserNames(List):
             parsed = _parse_literal(text)
             if isinstance(parsed, (list, tuple)):
                 return list(parsed)
-            raise BadShareConfiguration(f"ShareApp.{self.name}: {text!r} is not a list of names. Give names as {EXAMPLE_USERS}")
+            raise BadShareConfiguration(
+                f"ShareApp.{self.name}: {text!r} is not a list of names. Give names as {EXAMPLE_USERS}"
+            )
         return [text]
 
     def from_string(self, s: str) -> Any:
@@ -111,7 +117,9 @@ class GroupMembers(Dict):
     MEMBERS is one name or a list as `UserNames` takes it."""
 
     def __init__(self, default_value: Any = None, **kwargs: Any):
-        super().__init__(value_trait=List(Unicode()), default_value=dict(default_value or {}), **kwargs)
+        super().__init__(
+            value_trait=List(Unicode()), default_value=dict(default_value or {}), **kwargs
+        )
 
     def _parse_members(self, text: str) -> list:
         if _looks_like(text, "[", "]"):
@@ -128,7 +136,9 @@ class GroupMembers(Dict):
         elif "=" in text:
             group, _, members = text.partition("=")
             return {group.strip(): self._parse_members(members.strip())}
-        raise BadShareConfiguration(f"ShareApp.{self.name}: {text!r} is not GROUP=[MEMBERS] or a dict. Give groups as {EXAMPLE_GROUPS}")
+        raise BadShareConfiguration(
+            f"ShareApp.{self.name}: {text!r} is not GROUP=[MEMBERS] or a dict. Give groups as {EXAMPLE_GROUPS}"
+        )
 
     def from_string(self, s: str) -> Any:
         return self._parse(s)
@@ -137,7 +147,9 @@ class GroupMembers(Dict):
         combined: dict = {}
         for text in s_list:
             for group, members in self._parse(text).items():
-                combined.setdefault(group, []).extend(m for m in members if m not in combined.get(group, []))
+                combined.setdefault(group, []).extend(
+                    m for m in members if m not in combined.get(group, [])
+                )
         return combined
 
     def validate(self, obj: Any, value: Any) -> Any:
@@ -150,7 +162,9 @@ class GroupMembers(Dict):
                     members = self._parse_members(members)
                     value = {**value, group: members}
                 if not isinstance(members, (list, tuple)):
-                    raise BadShareConfiguration(f"ShareApp.{self.name}: the members of {group!r} are not a list. Give groups as {EXAMPLE_GROUPS}")
+                    raise BadShareConfiguration(
+                        f"ShareApp.{self.name}: the members of {group!r} are not a list. Give groups as {EXAMPLE_GROUPS}"
+                    )
                 for member in members:
                     check_name(self.name, member, "user", EXAMPLE_GROUPS)
         try:

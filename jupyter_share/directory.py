@@ -18,8 +18,8 @@ import abc
 import os
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Iterable, Mapping, Optional, Sequence
 
 from .model import NAME_PATTERN, utcnow
 from .store import ShareStore
@@ -53,7 +53,11 @@ def uid_range(login_defs: str = LOGIN_DEFS) -> tuple[int, int]:
 def is_login_account(entry, uids: tuple[int, int]) -> bool:
     """A human account someone can log in with, whose name the service accepts."""
     shell = os.path.basename(entry.pw_shell or "/bin/sh")
-    return uids[0] <= entry.pw_uid <= uids[1] and shell not in NO_LOGIN_SHELLS and bool(NAME_PATTERN.match(entry.pw_name))
+    return (
+        uids[0] <= entry.pw_uid <= uids[1]
+        and shell not in NO_LOGIN_SHELLS
+        and bool(NAME_PATTERN.match(entry.pw_name))
+    )
 
 
 class LoginAccounts:
@@ -65,7 +69,7 @@ class LoginAccounts:
         self.ttl = ttl
         self.login_defs = login_defs
         self._lock = threading.Lock()
-        self._names: Optional[list[str]] = None
+        self._names: list[str] | None = None
         self._listed_at = 0.0
 
     def _pwd(self):
@@ -120,7 +124,7 @@ class Directory(abc.ABC):
     #: link makes them known); the Hub's users are the Hub's, so not there.
     takes_invitations = False
 
-    def invited(self, name: str, now: Optional[datetime] = None) -> None:
+    def invited(self, name: str, now: datetime | None = None) -> None:  # noqa: B027 (optional hook)
         """`name` was given a personal link: from now on they exist."""
 
     def unknown_user_advice(self, name: str) -> str:
@@ -139,12 +143,14 @@ class StandaloneDirectory(Directory):
         store: ShareStore,
         users: Sequence[str] = (),
         groups: Mapping[str, Sequence[str]] = (),
-        login_accounts: Optional[LoginAccounts] = None,
+        login_accounts: LoginAccounts | None = None,
         use_login_accounts: bool = True,
     ):
         self.store = store
         self.groups = {name: sorted(set(members)) for name, members in dict(groups).items()}
-        self.configured_users = set(users) | {m for members in self.groups.values() for m in members}
+        self.configured_users = set(users) | {
+            m for members in self.groups.values() for m in members
+        }
         self.login_accounts = (login_accounts or LoginAccounts()) if use_login_accounts else None
 
     def _logins(self) -> Iterable[str]:
@@ -171,12 +177,16 @@ class StandaloneDirectory(Directory):
         return sorted(users)[:limit], groups[:limit]
 
     def user_names(self) -> list[str]:
-        return sorted(set(self.store.known_users("", HINT_CANDIDATES)) | self.configured_users | set(self._logins()))
+        return sorted(
+            set(self.store.known_users("", HINT_CANDIDATES))
+            | self.configured_users
+            | set(self._logins())
+        )
 
     def group_names(self) -> list[str]:
         return sorted(self.groups)
 
-    def invited(self, name: str, now: Optional[datetime] = None) -> None:
+    def invited(self, name: str, now: datetime | None = None) -> None:
         if not self.store.user_is_known(name):
             self.store.touch_user(name, now or utcnow())
 
@@ -193,5 +203,7 @@ class WithoutLoginAccounts(StandaloneDirectory):
     accounts should not be offered): `c.ShareApp.directory_class =
     "jupyter_share.directory.WithoutLoginAccounts"`."""
 
-    def __init__(self, store: ShareStore, users: Sequence[str] = (), groups: Mapping[str, Sequence[str]] = ()):
+    def __init__(
+        self, store: ShareStore, users: Sequence[str] = (), groups: Mapping[str, Sequence[str]] = ()
+    ):
         super().__init__(store, users, groups, use_login_accounts=False)

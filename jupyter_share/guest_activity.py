@@ -20,9 +20,10 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any
 
 from tornado import web
 from tornado.websocket import WebSocketHandler
@@ -34,11 +35,15 @@ log = logging.getLogger(__name__)
 
 #: (handler class, method) of the requests that may start a kernel, or a terminal.
 _STARTS_KERNEL = frozenset(
-    {("jupyter_server.services.kernels.handlers.MainKernelHandler", "POST"),
-     ("jupyter_server.services.sessions.handlers.SessionRootHandler", "POST"),
-     ("jupyter_server.services.sessions.handlers.SessionHandler", "PATCH")}
+    {
+        ("jupyter_server.services.kernels.handlers.MainKernelHandler", "POST"),
+        ("jupyter_server.services.sessions.handlers.SessionRootHandler", "POST"),
+        ("jupyter_server.services.sessions.handlers.SessionHandler", "PATCH"),
+    }
 )
-_STARTS_TERMINAL = frozenset({("jupyter_server_terminals.api_handlers.TerminalRootHandler", "POST")})
+_STARTS_TERMINAL = frozenset(
+    {("jupyter_server_terminals.api_handlers.TerminalRootHandler", "POST")}
+)
 
 
 @dataclass
@@ -66,7 +71,7 @@ def socket_kind(handler: WebSocketHandler) -> str:
     return SOCKET_KINDS.get(handler_name(type(handler)), "other")
 
 
-def socket_target(handler: WebSocketHandler) -> Optional[str]:
+def socket_target(handler: WebSocketHandler) -> str | None:
     """What an open websocket is about: a kernel id, a terminal name, a document's room."""
     kind = socket_kind(handler)
     if kind == "kernel":
@@ -103,10 +108,14 @@ class Presence:
 class GuestActivity:
     """Open websockets and started kernels and terminals, by link id."""
 
-    def __init__(self, serverapp: Any, on_presence: Optional[Callable[[dict], None]] = None,
-                 idle_after: float = IDLE_AFTER):
+    def __init__(
+        self,
+        serverapp: Any,
+        on_presence: Callable[[dict], None] | None = None,
+        idle_after: float = IDLE_AFTER,
+    ):
         self.serverapp = serverapp
-        self._sockets: dict[str, "weakref.WeakSet[WebSocketHandler]"] = {}
+        self._sockets: dict[str, weakref.WeakSet[WebSocketHandler]] = {}
         self._started: dict[str, Started] = {}
         self._presence: dict[str, Presence] = {}
         self.on_presence = on_presence or (lambda change: None)
@@ -151,7 +160,9 @@ class GuestActivity:
     def started_by(self, link_id: str) -> Started:
         """What this guest started that still runs."""
         started = self._started.get(link_id, Started())
-        return Started(started.kernels & self._kernel_ids(), started.terminals & self._terminal_names())
+        return Started(
+            started.kernels & self._kernel_ids(), started.terminals & self._terminal_names()
+        )
 
     async def stop_started(self, link_id: str) -> Started:
         """Stop the kernels and terminals the guest started; what was stopped."""
@@ -169,13 +180,16 @@ class GuestActivity:
             except Exception:
                 log.debug("stopping a guest's terminal failed", exc_info=True)
         if started.kernels or started.terminals:
-            log.info("jupyter_share: stopped %d kernel(s) and %d terminal(s) a guest started",
-                     len(started.kernels), len(started.terminals))
+            log.info(
+                "jupyter_share: stopped %d kernel(s) and %d terminal(s) a guest started",
+                len(started.kernels),
+                len(started.terminals),
+            )
         return started
 
     # -- presence ---------------------------------------------------------------------------
 
-    def _tell(self, action: str, presence: Presence, socket: Optional[str] = None) -> None:
+    def _tell(self, action: str, presence: Presence, socket: str | None = None) -> None:
         change = {"action": action, "guest": presence.username}
         if socket:
             change["socket"] = socket
@@ -188,7 +202,9 @@ class GuestActivity:
         now = utcnow()
         presence = self._presence.get(guest.link_id)
         if presence is None:
-            presence = self._presence[guest.link_id] = Presence(guest.link_id, guest.username, guest.permission, now, now, address)
+            presence = self._presence[guest.link_id] = Presence(
+                guest.link_id, guest.username, guest.permission, now, now, address
+            )
             self._tell("sign-in", presence)
             return
         was_in = self.in_now(presence)
@@ -230,7 +246,10 @@ class GuestActivity:
 
     def in_now(self, presence: Presence) -> bool:
         """In the container now: a websocket open, or a request in the last `idle_after` s."""
-        return bool(self.open_sockets(presence.link_id)) or time.monotonic() - presence._last_active < self.idle_after
+        return (
+            bool(self.open_sockets(presence.link_id))
+            or time.monotonic() - presence._last_active < self.idle_after
+        )
 
     def present(self) -> list[Presence]:
         """Every guest seen since this server started whose access has not ended."""
@@ -276,7 +295,7 @@ class GuestActivity:
             del self._sockets[link_id]
         return sorted(set(self._sockets) | set(self._started) | set(self._presence))
 
-    async def follow(self, guests: dict[str, Optional[Guest]]) -> int:
+    async def follow(self, guests: dict[str, Guest | None]) -> int:
         """Close the websockets of guests whose access ended (None) or no longer covers them,
         and stop what guests whose access ended started. Returns how many sockets closed."""
         closed = 0
@@ -284,7 +303,11 @@ class GuestActivity:
             for handler in list(self._sockets.get(link_id, ())):
                 if guest is None or refused_on_socket(guest, type(handler)):
                     reason = "access revoked" if guest is None else "access changed"
-                    log.info("jupyter_share: closing a websocket of a guest (%s): %s", reason, handler.request.path)
+                    log.info(
+                        "jupyter_share: closing a websocket of a guest (%s): %s",
+                        reason,
+                        handler.request.path,
+                    )
                     try:
                         handler.close(4403, reason)
                     except Exception:  # already closing

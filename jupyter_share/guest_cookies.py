@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Optional
 
 from tornado import web
 from tornado.web import create_signed_value, decode_signed_value
@@ -43,7 +42,9 @@ class GuestCookies:
 
     def set(self, handler: web.RequestHandler, claim: GuestClaim, path: str) -> None:
         name = self.name(claim.session_id)
-        value = json.dumps({"link": claim.link_id, "user": claim.username, "session": claim.session_id})
+        value = json.dumps(
+            {"link": claim.link_id, "user": claim.username, "session": claim.session_id}
+        )
         handler.set_cookie(
             name,
             create_signed_value(self._secret, name, value),
@@ -53,7 +54,7 @@ class GuestCookies:
             secure=handler.request.protocol == "https",
         )
 
-    def read(self, handler: web.RequestHandler, session_id: str) -> Optional[GuestClaim]:
+    def read(self, handler: web.RequestHandler, session_id: str) -> GuestClaim | None:
         name = self.name(session_id)
         raw = handler.get_cookie(name)
         if not raw:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 from urllib.parse import unquote
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir, jupyter_runtime_dir
@@ -51,7 +51,7 @@ class Guest:
 
 
 #: A further condition on a listed route: why this request is refused, or None.
-Check = Callable[[Guest, web.RequestHandler, bool], Optional[str]]
+Check = Callable[[Guest, web.RequestHandler, bool], str | None]
 
 
 @dataclass(frozen=True)
@@ -60,19 +60,23 @@ class Route:
     writing ones (None: never), and an optional further check."""
 
     handler: str
-    read: Optional[Permission] = VIEW
-    write: Optional[Permission] = None
-    check: Optional[Check] = None
+    read: Permission | None = VIEW
+    write: Permission | None = None
+    check: Check | None = None
 
 
-def _share_api(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+def _share_api(guest: Guest, handler: web.RequestHandler, hub: bool) -> str | None:
     """Of the share API a guest uses /me and shared-with-me, and this container
     (`sessions/current`: its grants when managing, leaving and asking for more at any level);
     the service's rules decide the rest. Under JupyterHub guests share from their own server:
     /me only."""
     name = type(handler).__name__
     if hub or name == "HubProxyHandler":
-        me = name == "HubProxyHandler" and handler.path_args[:1] == ["me"] and handler.request.method == "GET"
+        me = (
+            name == "HubProxyHandler"
+            and handler.path_args[:1] == ["me"]
+            and handler.request.method == "GET"
+        )
         return None if me else "guests share from their own server: this one offers them /me only"
     if name in ("MeHandler", "SharedWithMeHandler"):
         return None
@@ -84,16 +88,20 @@ def _share_api(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional
     return "guests share from their own server: this container offers them /me, shared-with-me and its own grants"
 
 
-def _own_workspace(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+def _own_workspace(guest: Guest, handler: web.RequestHandler, hub: bool) -> str | None:
     """A guest's JupyterLab keeps its layout in a workspace of its own (`guest_workspace`);
     the owner's workspaces are theirs."""
     if handler.request.method in READ_METHODS:
         return None
     name = (handler.path_kwargs.get("space_name") or "").strip("/")
-    return None if name == guest_workspace(guest.username) else "the owner's workspaces are theirs: a guest saves only their own"
+    return (
+        None
+        if name == guest_workspace(guest.username)
+        else "the owner's workspaces are theirs: a guest saves only their own"
+    )
 
 
-def _file_path(handler: web.RequestHandler) -> Optional[str]:
+def _file_path(handler: web.RequestHandler) -> str | None:
     kwargs = handler.path_kwargs
     if "path" in kwargs:
         return kwargs["path"] or ""
@@ -107,7 +115,7 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + os.sep)
 
 
-def _shown_file(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+def _shown_file(guest: Guest, handler: web.RequestHandler, hub: bool) -> str | None:
     """Guests never reach hidden files, nor the server's runtime, data or config folders
     (its token, cookie secret and store live there), whatever `ContentsManager.allow_hidden`
     says and however the path is spelt."""
@@ -125,7 +133,7 @@ def _shown_file(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optiona
     return None
 
 
-def _converted_as_text(guest: Guest, handler: web.RequestHandler, hub: bool) -> Optional[str]:
+def _converted_as_text(guest: Guest, handler: web.RequestHandler, hub: bool) -> str | None:
     """A conversion is answered to a guest only as text, which `secret_filter` can read:
     archives and PDFs (a document with images, LaTeX) could carry the server's secrets past it."""
     handler.request._jupyter_share_text_only = True  # type: ignore[attr-defined]
@@ -154,7 +162,12 @@ ROUTES: dict[str, Route] = _routes(
     Route("jupyter_server.view.handlers.ViewHandler", check=_shown_file),
     Route("jupyter_server.kernelspecs.handlers.KernelSpecResourceHandler"),
     Route("jupyter_server.nbconvert.handlers.NbconvertFileHandler", check=_converted_as_text),
-    Route("jupyter_server.nbconvert.handlers.NbconvertPostHandler", read=VIEW, write=EDIT, check=_converted_as_text),
+    Route(
+        "jupyter_server.nbconvert.handlers.NbconvertPostHandler",
+        read=VIEW,
+        write=EDIT,
+        check=_converted_as_text,
+    ),
     # jupyter_server: the REST API
     Route("jupyter_server.base.handlers.APIVersionHandler"),
     Route("jupyter_server.services.api.handlers.APIStatusHandler"),
@@ -162,10 +175,24 @@ ROUTES: dict[str, Route] = _routes(
     Route("jupyter_server.services.api.handlers.IdentityHandler"),  # PATCH /api/me: never
     Route("jupyter_server.services.api.handlers.PathResolverHandler"),
     Route("jupyter_server.services.config.handlers.ConfigHandler"),  # writes: the owner's
-    Route("jupyter_server.services.contents.handlers.ContentsHandler", write=EDIT, check=_shown_file),
-    Route("jupyter_server.services.contents.handlers.CheckpointsHandler", write=EDIT, check=_shown_file),
-    Route("jupyter_server.services.contents.handlers.ModifyCheckpointsHandler", write=EDIT, check=_shown_file),
-    Route("jupyter_server.services.contents.handlers.TrustNotebooksHandler", write=EDIT, check=_shown_file),
+    Route(
+        "jupyter_server.services.contents.handlers.ContentsHandler", write=EDIT, check=_shown_file
+    ),
+    Route(
+        "jupyter_server.services.contents.handlers.CheckpointsHandler",
+        write=EDIT,
+        check=_shown_file,
+    ),
+    Route(
+        "jupyter_server.services.contents.handlers.ModifyCheckpointsHandler",
+        write=EDIT,
+        check=_shown_file,
+    ),
+    Route(
+        "jupyter_server.services.contents.handlers.TrustNotebooksHandler",
+        write=EDIT,
+        check=_shown_file,
+    ),
     Route("jupyter_server.services.contents.handlers.NotebooksRedirectHandler"),
     Route("jupyter_server.services.kernels.handlers.MainKernelHandler", write=EDIT),
     Route("jupyter_server.services.kernels.handlers.KernelHandler", write=EDIT),
@@ -194,7 +221,9 @@ ROUTES: dict[str, Route] = _routes(
     Route("jupyterlab_server.settings_handler.SettingsHandler"),
     Route("jupyterlab_server.themes_handler.ThemesHandler"),
     Route("jupyterlab_server.translations_handler.TranslationsHandler"),
-    Route("jupyterlab_server.workspaces_handler.WorkspacesHandler", write=VIEW, check=_own_workspace),
+    Route(
+        "jupyterlab_server.workspaces_handler.WorkspacesHandler", write=VIEW, check=_own_workspace
+    ),
     Route("jupyterlab.handlers.announcements.NewsHandler"),
     Route("jupyterlab.handlers.announcements.CheckForUpdateHandler"),
     Route("jupyterlab.handlers.extension_manager_handler.ExtensionHandler"),
@@ -213,9 +242,19 @@ ROUTES: dict[str, Route] = _routes(
     *(
         Route(f"jupyter_share.handlers.{name}", write=VIEW, check=_share_api)
         for name in (
-            "MeHandler", "DirectoryHandler", "SharedWithMeHandler", "CollectionHandler",
-            "ResourceHandler", "GrantsHandler", "GrantHandler", "LinkReissueHandler",
-            "HistoryHandler", "EnvironmentHandler", "GuestsHandler", "RequestsHandler", "RequestHandler",
+            "MeHandler",
+            "DirectoryHandler",
+            "SharedWithMeHandler",
+            "CollectionHandler",
+            "ResourceHandler",
+            "GrantsHandler",
+            "GrantHandler",
+            "LinkReissueHandler",
+            "HistoryHandler",
+            "EnvironmentHandler",
+            "GuestsHandler",
+            "RequestsHandler",
+            "RequestHandler",
         )
     ),
     Route("jupyter_share.hub.userserver.HubProxyHandler", check=_share_api),
@@ -224,8 +263,11 @@ ROUTES: dict[str, Route] = _routes(
 
 #: Handlers where a guest is nobody: signing in with the server's own credentials, and out.
 ANONYMOUS_FOR_GUESTS = frozenset(
-    {"jupyter_server.auth.login.LoginFormHandler", "jupyter_server.auth.login.LoginHandler",
-     "jupyter_server.auth.logout.LogoutHandler"}
+    {
+        "jupyter_server.auth.login.LoginFormHandler",
+        "jupyter_server.auth.login.LoginHandler",
+        "jupyter_server.auth.logout.LogoutHandler",
+    }
 )
 
 
@@ -233,13 +275,15 @@ def handler_name(handler_class: type) -> str:
     return f"{handler_class.__module__}.{handler_class.__qualname__}"
 
 
-def refusal(guest: Guest, handler: web.RequestHandler, hub: bool = False) -> Optional[str]:
+def refusal(guest: Guest, handler: web.RequestHandler, hub: bool = False) -> str | None:
     """Why `guest` may not make this request, or None if it may go on."""
     route = ROUTES.get(handler_name(type(handler)))
     if route is None:
         return "guests may not use this part of the server"
     method = (handler.request.method or "").upper()
-    need = route.read if method in READ_METHODS else route.write if method in _WRITE_METHODS else None
+    need = (
+        route.read if method in READ_METHODS else route.write if method in _WRITE_METHODS else None
+    )
     if need is None:
         return "only the owner may do this"
     if guest.permission < need:

@@ -8,23 +8,34 @@ in one place, `ShareAPIHandler._handle_request_exception`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any, Callable, Optional
+from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from tornado import web
 from jupyter_server.utils import ensure_async, url_path_join
+from tornado import web
 from tornado.ioloop import IOLoop
 
 from . import presence
 from .answers import AnswerCache
 from .auth import guest_of
-from .model import AuditEntry, Grant, InvalidInput, Kind, NotFound, Page, RequestView, ResourceView, ShareError
+from .model import (
+    AuditEntry,
+    Grant,
+    InvalidInput,
+    Kind,
+    NotFound,
+    Page,
+    RequestView,
+    ResourceView,
+    ShareError,
+)
 from .rekey import rekey as rekey_server
-from .service import ShareResult, ShareService
+from .service import ShareService
 
 API_PREFIX = "jupyter-share/api/v1"
 _KINDS = r"(images|formations|sessions)"
@@ -34,7 +45,7 @@ _ID = r"([^/]+)"
 # -- output shaping: shared with the hub service -------------------------------------------
 
 
-def iso(value: Optional[datetime]) -> Optional[str]:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds") + "Z" if value else None
 
 
@@ -131,7 +142,7 @@ class ShareAPIBase:
         return self.current_user.display_name or self.username
 
     #: Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None.
-    answer_cache: Optional[AnswerCache] = None
+    answer_cache: AnswerCache | None = None
 
     async def call(self, method: Callable, *args: Any) -> Any:
         """Run a service method off the event loop, as the current user."""
@@ -148,10 +159,17 @@ class ShareAPIBase:
         if cache is None:
             body = await IOLoop.current().run_in_executor(None, produce)
         else:
-            key = (endpoint, args, self.username, tuple(self.service.directory.groups_of(self.username)))
+            key = (
+                endpoint,
+                args,
+                self.username,
+                tuple(self.service.directory.groups_of(self.username)),
+            )
             body, marker = await cache.lookup_async(key)  # a hit needs no worker thread
             if body is None:
-                body = await IOLoop.current().run_in_executor(None, cache.answer, key, produce, marker)
+                body = await IOLoop.current().run_in_executor(
+                    None, cache.answer, key, produce, marker
+                )
         self.finish(body)
 
     def kind(self, plural: str) -> Kind:
@@ -177,7 +195,10 @@ class ShareAPIBase:
     async def guests_now(self, resource_id: str) -> list[dict]:
         """Who is in this container now (`GET sessions/{id}/guests`), after the service allowed
         the caller to see it. Presence lives in the memory of the container's own server."""
-        raise InvalidInput("who is in a container now is kept by the container's own server: ask it there", field="id")
+        raise InvalidInput(
+            "who is in a container now is kept by the container's own server: ask it there",
+            field="id",
+        )
 
     def can_rekey(self, kind: Kind, resource_id: str) -> Any:
         """Whether `rekey` can re-key this container (bool, or an awaitable of one), asked
@@ -211,7 +232,13 @@ class ShareAPIBase:
         if isinstance(e, ShareError):
             if self._finished:
                 return
-            self.log.info("jupyter_share: %s %s refused (%d): %s", self.request.method, self.request.path, e.status, e.message)
+            self.log.info(
+                "jupyter_share: %s %s refused (%d): %s",
+                self.request.method,
+                self.request.path,
+                e.status,
+                e.message,
+            )
             self.clear()
             self.set_header("Content-Type", "application/json")
             self.set_status(e.status, e.reason)
@@ -225,7 +252,11 @@ class ShareAPIBase:
         exc_info = kwargs.get("exc_info")
         message = self._reason
         if exc_info and isinstance(exc_info[1], web.HTTPError) and exc_info[1].log_message:
-            message = exc_info[1].log_message % exc_info[1].args if exc_info[1].args else exc_info[1].log_message
+            message = (
+                exc_info[1].log_message % exc_info[1].args
+                if exc_info[1].args
+                else exc_info[1].log_message
+            )
         elif status_code >= 500:
             message = "internal error: the server's log has the details"
         self.finish(json.dumps({"message": message, "reason": self._reason}))
@@ -240,7 +271,9 @@ class SignInRequired:
             await super().prepare()
         except web.HTTPError as e:
             if e.status_code == 403 and not self.current_user and guest_of(self) is None:
-                raise web.HTTPError(401, "not signed in: send the server's token or log in") from None
+                raise web.HTTPError(
+                    401, "not signed in: send the server's token or log in"
+                ) from None
             raise
         if not self.current_user:
             raise web.HTTPError(401, "not signed in: send the server's token or log in")
@@ -273,26 +306,37 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
             return app.display_name
         # The provider's display name when it names the owner as the share store does.
         user = self.current_user
-        return user.display_name if user.username == app.username and user.display_name else app.username
+        return (
+            user.display_name
+            if user.username == app.username and user.display_name
+            else app.username
+        )
 
     def finish_text(self, text: str, content_type: str) -> None:
         self.finish(text, set_content_type=content_type)  # APIHandler would say JSON
 
     async def session_id(self, raw: str) -> str:
         if raw == "current":
-            return await IOLoop.current().run_in_executor(None, self.extensionapp.current_session_id)
+            return await IOLoop.current().run_in_executor(
+                None, self.extensionapp.current_session_id
+            )
         return raw
 
     def link_url(self, token: str) -> str:
         """The personal link for a token: on `ShareApp.public_url`, else on this server as the
         caller reached it."""
-        base = self.extensionapp.public_url or f"{self.request.protocol}://{self.request.host}{self.base_url}"
+        base = (
+            self.extensionapp.public_url
+            or f"{self.request.protocol}://{self.request.host}{self.base_url}"
+        )
         return url_path_join(base, "jupyter-share/link", token)
 
     def rekey(self) -> str:
         rekey_server(self.serverapp, self)
-        return ("This server has a new token and cookie secret; this browser stays signed in. "
-                f"`jupyter server list` shows the new token ({self.serverapp.info_file}).")
+        return (
+            "This server has a new token and cookie secret; this browser stays signed in. "
+            f"`jupyter server list` shows the new token ({self.serverapp.info_file})."
+        )
 
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
         """Personal links open the container answering, in standalone mode."""
@@ -303,7 +347,7 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
         )
 
     @property
-    def answer_cache(self) -> Optional[AnswerCache]:
+    def answer_cache(self) -> AnswerCache | None:
         return self.extensionapp.answer_cache if guest_of(self) is None else None
 
     def me_extras(self) -> dict:
@@ -332,7 +376,9 @@ class MeEndpoint(ShareAPIBase):
         me.update(self.me_extras())
         if "guest" in me and self.mode == "standalone":
             # For the banner's "until ...": the guest's own grant on this container.
-            grant = await self.call(self.service.my_grant, Kind.SESSION, await self.session_id("current"))
+            grant = await self.call(
+                self.service.my_grant, Kind.SESSION, await self.session_id("current")
+            )
             me["guest"]["expires_at"] = iso(grant.expires_at) if grant else None
         self.write_json(me)
 
@@ -341,7 +387,9 @@ class DirectoryEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self):
-        self.write_json(await self.call(self.service.search_directory, self.get_query_argument("q", "")))
+        self.write_json(
+            await self.call(self.service.search_directory, self.get_query_argument("q", ""))
+        )
 
 
 class SharedWithMeEndpoint(ShareAPIBase):
@@ -375,7 +423,9 @@ class CollectionEndpoint(ShareAPIBase):
     async def post(self, plural: str):
         kind = self.kind(plural)
         if kind == Kind.SESSION:
-            raise web.HTTPError(405, "sessions are the running servers; they are not created by hand")
+            raise web.HTTPError(
+                405, "sessions are the running servers; they are not created by hand"
+            )
         view = await self.call(self.service.create, kind, self.json_body())
         self.set_header("Location", self.request.path.rstrip("/") + "/" + view.resource.id)
         self.write_json(resource_json(view), status=201)
@@ -386,14 +436,20 @@ class ResourceEndpoint(ShareAPIBase):
     @authorized
     async def get(self, plural: str, raw_id: str):
         kind = self.kind(plural)
-        self.write_json(resource_json(await self.call(self.service.view, kind, await self.resource_id(kind, raw_id))))
+        self.write_json(
+            resource_json(
+                await self.call(self.service.view, kind, await self.resource_id(kind, raw_id))
+            )
+        )
 
     @web.authenticated
     @authorized
     async def patch(self, plural: str, raw_id: str):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
-        self.write_json(resource_json(await self.call(self.service.update, kind, rid, self.json_body())))
+        self.write_json(
+            resource_json(await self.call(self.service.update, kind, rid, self.json_body()))
+        )
 
     @web.authenticated
     @authorized
@@ -420,7 +476,9 @@ class GrantEndpoint(ShareAPIBase):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
         with_link = self.is_this_container(kind, rid)
-        result = await self.call(self.service.share, kind, rid, raw_principal, self.json_body(), with_link)
+        result = await self.call(
+            self.service.share, kind, rid, raw_principal, self.json_body(), with_link
+        )
         answer = grant_json(result.grant)
         if result.link_token:
             # Shown this once: only the secret's hash is kept.
@@ -432,13 +490,19 @@ class GrantEndpoint(ShareAPIBase):
     async def delete(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
-        rekey = await self.call(self.service.check_rekey, kind, rid, self.get_query_argument("rekey", None))
+        rekey = await self.call(
+            self.service.check_rekey, kind, rid, self.get_query_argument("rekey", None)
+        )
         if rekey and not await ensure_async(self.can_rekey(kind, rid)):
-            raise InvalidInput("a container is re-keyed by its own server: ask it there", field="rekey")
+            raise InvalidInput(
+                "a container is re-keyed by its own server: ask it there", field="rekey"
+            )
         await self.call(self.service.revoke, kind, rid, raw_principal)
         if rekey:
             answer = await ensure_async(self.rekey())
-            self.write_json({"rekeyed": True, **(answer if isinstance(answer, dict) else {"message": answer})})
+            self.write_json(
+                {"rekeyed": True, **(answer if isinstance(answer, dict) else {"message": answer})}
+            )
             return
         self.set_status(204)
         self.finish()
@@ -451,7 +515,9 @@ class LinkReissueEndpoint(ShareAPIBase):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
         if not self.is_this_container(kind, rid):
-            raise web.HTTPError(400, "personal links are issued by the container they open, for its users' grants")
+            raise web.HTTPError(
+                400, "personal links are issued by the container they open, for its users' grants"
+            )
         token = await self.call(self.service.reissue_link, kind, rid, raw_principal)
         self.write_json({"link": self.link_url(token)}, status=201)
 
@@ -469,7 +535,9 @@ class RequestsEndpoint(ShareAPIBase):
     @authorized
     async def get(self, plural: str, raw_id: str):
         kind = self.kind(plural)
-        views = await self.call(self.service.requests_on, kind, await self.resource_id(kind, raw_id))
+        views = await self.call(
+            self.service.requests_on, kind, await self.resource_id(kind, raw_id)
+        )
         self.write_json({"items": [request_json(v) for v in views], "total": len(views)})
 
     @web.authenticated
@@ -477,7 +545,9 @@ class RequestsEndpoint(ShareAPIBase):
     async def post(self, plural: str, raw_id: str):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
-        self.write_json(request_json(await self.call(self.service.ask, kind, rid, self.json_body())), status=201)
+        self.write_json(
+            request_json(await self.call(self.service.ask, kind, rid, self.json_body())), status=201
+        )
 
 
 class RequestEndpoint(ShareAPIBase):
@@ -487,7 +557,9 @@ class RequestEndpoint(ShareAPIBase):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
         with_link = self.is_this_container(kind, rid)
-        decided = await self.call(self.service.decide, kind, rid, raw_requester, self.json_body(), with_link)
+        decided = await self.call(
+            self.service.decide, kind, rid, raw_requester, self.json_body(), with_link
+        )
         answer: dict = {
             "decision": decided.decision,
             "requester": decided.request.requester,
@@ -503,7 +575,9 @@ class RequestEndpoint(ShareAPIBase):
     @authorized
     async def delete(self, plural: str, raw_id: str, raw_requester: str):
         kind = self.kind(plural)
-        await self.call(self.service.withdraw, kind, await self.resource_id(kind, raw_id), raw_requester)
+        await self.call(
+            self.service.withdraw, kind, await self.resource_id(kind, raw_id), raw_requester
+        )
         self.set_status(204)
         self.finish()
 
@@ -515,7 +589,9 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
     @allow_unauthenticated
     async def get(self, token: str):
         # The request log prints the path: keep the secret out of it.
-        self.request.uri = self.request.path = self.request.path.replace(token, token.split(".", 1)[0] + ".…")
+        self.request.uri = self.request.path = self.request.path.replace(
+            token, token.split(".", 1)[0] + ".…"
+        )
         app = self.extensionapp
         client = self.request.remote_ip or "?"
         link = None
@@ -523,19 +599,28 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
             # A valid link always works: the count of wrong ones only changes how they are
             # answered, so that nobody on the same address (or proxy) can lock a neighbour out.
             link = await IOLoop.current().run_in_executor(None, app.links.verify, token)
-        if link is None or link.resource_id != await IOLoop.current().run_in_executor(None, app.current_session_id):
+        if link is None or link.resource_id != await IOLoop.current().run_in_executor(
+            None, app.current_session_id
+        ):
             if app.link_attempts.blocked(client):
                 self.set_status(429)
-                self.finish(_PAGE.format(title="Too many attempts", text="Too many wrong links from here. Wait a minute, then try again."))
+                self.finish(
+                    _PAGE.format(
+                        title="Too many attempts",
+                        text="Too many wrong links from here. Wait a minute, then try again.",
+                    )
+                )
                 return
             app.link_attempts.failed(client)
             self.log.warning("jupyter_share: a personal link was refused for %s", client)
             self.set_status(403)
-            self.finish(_PAGE.format(
-                title="This link does not work",
-                text="The link is wrong, or it was revoked, replaced or has expired. "
-                "Ask the person who shared their container with you for a new one.",
-            ))
+            self.finish(
+                _PAGE.format(
+                    title="This link does not work",
+                    text="The link is wrong, or it was revoked, replaced or has expired. "
+                    "Ask the person who shared their container with you for a new one.",
+                )
+            )
             return
         app.sign_in_guest(self, link)
         self.log.info("jupyter_share: %s signed in by a personal link", link.username)

@@ -16,7 +16,8 @@ refused at once when nothing listens there any more.
 from __future__ import annotations
 
 import socket
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 RUNNING, STOPPED, UNKNOWN = "running", "stopped", "unknown"
@@ -24,7 +25,9 @@ RUNNING, STOPPED, UNKNOWN = "running", "stopped", "unknown"
 TIMEOUT = 0.3
 
 
-def session_state(spec: Mapping[str, Any], hostname: Optional[str] = None, timeout: float = TIMEOUT) -> str:
+def session_state(
+    spec: Mapping[str, Any], hostname: str | None = None, timeout: float = TIMEOUT
+) -> str:
     """`running`, `stopped` or `unknown` for a standalone session's spec."""
     url = str(spec.get("url") or "")
     if spec.get("hostname") != (hostname or socket.gethostname()) or not url:

@@ -8,7 +8,7 @@ upgraded stores go through the same code. Add a step at the end; never edit a re
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
@@ -48,7 +48,9 @@ def _v1_resources_grants_audit(op: Operations) -> None:
         sa.Column("granted_by", sa.String(128), nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("expires_at", sa.DateTime, nullable=True),
-        sa.PrimaryKeyConstraint("resource_id", "principal_type", "principal_name", name="pk_grants"),
+        sa.PrimaryKeyConstraint(
+            "resource_id", "principal_type", "principal_name", name="pk_grants"
+        ),
     )
     op.create_index(
         "ix_grants_principal", "grants", ["principal_type", "principal_name", "resource_id"]
@@ -166,7 +168,9 @@ def upgrade(engine: Engine, target: int = LATEST) -> int:
         conn = conn.execution_options(share_write=True)
         with conn.begin():
             _serialise(conn)
-            conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)"))
+            conn.execute(
+                sa.text(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)")
+            )
             if conn.execute(sa.text(f"SELECT COUNT(*) FROM {VERSION_TABLE}")).scalar_one() == 0:
                 conn.execute(sa.text(f"INSERT INTO {VERSION_TABLE} (version) VALUES (0)"))
             version = current_version(conn)

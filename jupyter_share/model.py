@@ -9,7 +9,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 
 class Kind(str, enum.Enum):
@@ -27,11 +27,13 @@ class Kind(str, enum.Enum):
         return "container" if self is Kind.SESSION else self.value
 
     @classmethod
-    def from_plural(cls, plural: str) -> "Kind":
+    def from_plural(cls, plural: str) -> Kind:
         for kind in cls:
             if kind.plural == plural:
                 return kind
-        raise InvalidInput(f"unknown kind {plural!r}: use images, formations or sessions", field="kind")
+        raise InvalidInput(
+            f"unknown kind {plural!r}: use images, formations or sessions", field="kind"
+        )
 
 
 class Permission(enum.IntEnum):
@@ -46,7 +48,7 @@ class Permission(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, value: Any) -> "Permission":
+    def parse(cls, value: Any) -> Permission:
         if isinstance(value, str):
             for perm in cls:
                 if perm.label == value:
@@ -79,10 +81,12 @@ class Principal:
     name: str
 
     @classmethod
-    def parse(cls, text: Any) -> "Principal":
+    def parse(cls, text: Any) -> Principal:
         """`user:NAME`, `group:NAME`, or a bare NAME for a user."""
         if not isinstance(text, str) or not text.strip():
-            raise InvalidInput("principal must be 'user:NAME', 'group:NAME' or NAME", field="principal")
+            raise InvalidInput(
+                "principal must be 'user:NAME', 'group:NAME' or NAME", field="principal"
+            )
         text = text.strip()
         prefix, sep, name = text.partition(":")
         if not sep:
@@ -100,11 +104,11 @@ class Principal:
         return cls(ptype, name)
 
     @classmethod
-    def user(cls, name: str) -> "Principal":
+    def user(cls, name: str) -> Principal:
         return cls(PrincipalType.USER, name)
 
     @classmethod
-    def group(cls, name: str) -> "Principal":
+    def group(cls, name: str) -> Principal:
         return cls(PrincipalType.GROUP, name)
 
     def __str__(self) -> str:
@@ -119,8 +123,8 @@ class Resource:
     owner: str
     description: str = ""
     spec: dict = field(default_factory=dict)
-    created_at: Optional[datetime] = None
-    updated_at: Optional[datetime] = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass
@@ -130,7 +134,7 @@ class Grant:
     permission: Permission
     granted_by: str
     created_at: datetime
-    expires_at: Optional[datetime] = None
+    expires_at: datetime | None = None
 
     def is_live(self, now: datetime) -> bool:
         return self.expires_at is None or self.expires_at > now
@@ -167,7 +171,7 @@ class RequestView:
     request: AccessRequest
     resource: Resource
     #: The requester's access when the list was read ("view", "edit"; None: none any more).
-    holds: Optional[str] = None
+    holds: str | None = None
 
 
 @dataclass
@@ -177,9 +181,9 @@ class ResourceView:
     resource: Resource
     access: str  # "owner" or a Permission label
     shared: bool
-    share_count: Optional[int]  # None where the caller may not list grants
-    shared_at: Optional[datetime] = None  # for resources shared with the caller
-    expires_at: Optional[datetime] = None
+    share_count: int | None  # None where the caller may not list grants
+    shared_at: datetime | None = None  # for resources shared with the caller
+    expires_at: datetime | None = None
 
 
 @dataclass
@@ -188,9 +192,9 @@ class AuditEntry:
     at: datetime
     actor: str
     action: str
-    principal: Optional[str] = None
-    permission: Optional[str] = None
-    kind: Optional[Kind] = None
+    principal: str | None = None
+    permission: str | None = None
+    kind: Kind | None = None
 
 
 @dataclass
@@ -213,7 +217,7 @@ class ShareError(Exception):
     status = 400
     reason = "Bad Request"
 
-    def __init__(self, message: str, field: Optional[str] = None):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from .guest_activity import GuestActivity
 from .model import Permission
@@ -33,7 +33,9 @@ async def _kernel_paths(serverapp: Any) -> dict[str, str]:
     except Exception:
         log.debug("listing sessions failed", exc_info=True)
         return {}
-    return {s["kernel"]["id"]: s.get("path") or s.get("name") or "" for s in sessions if s.get("kernel")}
+    return {
+        s["kernel"]["id"]: s.get("path") or s.get("name") or "" for s in sessions if s.get("kernel")
+    }
 
 
 def _room_path(serverapp: Any, room: str) -> str:
@@ -51,8 +53,12 @@ def _room_path(serverapp: Any, room: str) -> str:
     return room
 
 
-async def guests_now(serverapp: Any, activity: GuestActivity, permissions: dict[str, Permission],
-                     idle_after: Optional[float] = None) -> list[dict]:
+async def guests_now(
+    serverapp: Any,
+    activity: GuestActivity,
+    permissions: dict[str, Permission],
+    idle_after: float | None = None,
+) -> list[dict]:
     """The presence answer's items: each guest seen since the server started whose name is in
     `permissions` (what the service allows to show), by name."""
     kernel_paths = await _kernel_paths(serverapp)
@@ -64,16 +70,18 @@ async def guests_now(serverapp: Any, activity: GuestActivity, permissions: dict[
         held = activity.what_is_open(presence.link_id)
         documents = {kernel_paths[k] for k in held["kernels"] if kernel_paths.get(k)}
         documents |= {_room_path(serverapp, room) for room in held["rooms"]}
-        items.append({
-            "username": presence.username,
-            "permission": permission.label,
-            "in_now": activity.in_now(presence),
-            "signed_in_at": _iso(presence.signed_in_at),
-            "last_active_at": _iso(presence.last_active_at),
-            "address": presence.address,
-            "sockets": held["sockets"],
-            "kernels": held["kernels"],
-            "terminals": held["terminals"],
-            "documents": sorted(documents),
-        })
+        items.append(
+            {
+                "username": presence.username,
+                "permission": permission.label,
+                "in_now": activity.in_now(presence),
+                "signed_in_at": _iso(presence.signed_in_at),
+                "last_active_at": _iso(presence.last_active_at),
+                "address": presence.address,
+                "sockets": held["sockets"],
+                "kernels": held["kernels"],
+                "terminals": held["terminals"],
+                "documents": sorted(documents),
+            }
+        )
     return items

@@ -14,7 +14,8 @@ view makes the room read-only for them at once; revoking closes the socket
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from tornado import web
 
@@ -53,7 +54,9 @@ def changes_nothing(message: Any) -> bool:
     return head[:1] == [_AWARENESS] or head == [_SYNC, _SYNC_STEP1]
 
 
-def hold_to_permission(handler: web.RequestHandler, permission_now: Callable[[], Optional[Permission]]) -> None:
+def hold_to_permission(
+    handler: web.RequestHandler, permission_now: Callable[[], Permission | None]
+) -> None:
     """Make a guest's room socket drop the messages that would change the document whenever
     their permission is below edit."""
     if handler_name(type(handler)) != ROOM_HANDLER:
@@ -68,8 +71,11 @@ def hold_to_permission(handler: web.RequestHandler, permission_now: Callable[[],
             return original(message)
         dropped += 1
         if dropped == 1 or dropped % 100 == 0:
-            handler.log.info("jupyter_share: dropped %d change(s) a view guest sent to %s", dropped, handler.request.path)
+            handler.log.info(
+                "jupyter_share: dropped %d change(s) a view guest sent to %s",
+                dropped,
+                handler.request.path,
+            )
         return None
 
     handler.on_message = on_message  # type: ignore[attr-defined]
-

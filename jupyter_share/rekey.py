@@ -36,7 +36,9 @@ def rekey(serverapp: Any, handler: web.RequestHandler) -> None:
     if provider.token:
         provider.token = secrets.token_hex(24)
     serverapp.write_server_info_file()
-    if getattr(serverapp, "open_browser", False) or os.path.exists(getattr(serverapp, "browser_open_file", "")):
+    if getattr(serverapp, "open_browser", False) or os.path.exists(
+        getattr(serverapp, "browser_open_file", "")
+    ):
         serverapp.write_browser_open_files()
     if handler.current_user is not None:
         provider.set_login_cookie(handler, handler.current_user)

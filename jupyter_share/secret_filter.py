@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
 from tornado import httputil
@@ -34,8 +34,14 @@ from .auth import is_owner_request
 #: request whatever its length (`app.ShareApp._admit_guest`).
 MIN_SECRET = 8
 
-_TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/x-ipynb+json",
-               "application/xml", "image/svg+xml")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "application/x-ipynb+json",
+    "application/xml",
+    "image/svg+xml",
+)
 
 
 def _variants(secret: bytes) -> set[bytes]:
@@ -46,7 +52,7 @@ def _variants(secret: bytes) -> set[bytes]:
 class SecretMask:
     """The secrets to mask, read afresh from `source` (a token may be changed by re-keying)."""
 
-    def __init__(self, source: Callable[[], Iterable[Optional[str | bytes]]]):
+    def __init__(self, source: Callable[[], Iterable[str | bytes | None]]):
         self.source = source
 
     def patterns(self) -> list[bytes]:
@@ -100,21 +106,29 @@ def secret_filter(mask: SecretMask) -> type:
             self.request = request
             self.patterns: list[bytes] = []
             self.tail = b""  # the end of the last chunk, held back: a secret may straddle two
-            self.replaced: Optional[bytes] = None  # a refusal sent instead of a streamed body
+            self.replaced: bytes | None = None  # a refusal sent instead of a streamed body
 
         def transform_first_chunk(self, status_code, headers, chunk, finishing):
             if is_owner_request(self.request):
                 return status_code, headers, chunk
             self.patterns = mask.patterns()
             pairs = list(headers.get_all())
-            masked = [(n, mask.mask(v.encode("latin-1"), self.patterns).decode("latin-1")) for n, v in pairs]
+            masked = [
+                (n, mask.mask(v.encode("latin-1"), self.patterns).decode("latin-1"))
+                for n, v in pairs
+            ]
             if masked != pairs:
                 headers.clear()
                 for name, value in masked:
                     headers.add(name, value)
-            if status_code < 300 and getattr(self.request, "_jupyter_share_text_only", False) \
-                    and not _is_text(headers.get("Content-Type", "")):
-                body = json.dumps({"message": "a guest gets conversions as text only", "reason": "Forbidden"}).encode()
+            if (
+                status_code < 300
+                and getattr(self.request, "_jupyter_share_text_only", False)
+                and not _is_text(headers.get("Content-Type", ""))
+            ):
+                body = json.dumps(
+                    {"message": "a guest gets conversions as text only", "reason": "Forbidden"}
+                ).encode()
                 headers["Content-Type"] = "application/json"
                 headers.pop("Content-Disposition", None)
                 if finishing:
@@ -143,7 +157,9 @@ def secret_filter(mask: SecretMask) -> type:
             return data[:-keep] if keep else data
 
         def transform_chunk(self, chunk, finishing):
-            if is_owner_request(self.request) or (not self.patterns and not self.tail and self.replaced is None):
+            if is_owner_request(self.request) or (
+                not self.patterns and not self.tail and self.replaced is None
+            ):
                 return chunk
             return self._stream(chunk, finishing)
 

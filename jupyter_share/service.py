@@ -8,12 +8,13 @@ name and what the client sent; the service validates, checks rights, writes thro
 from __future__ import annotations
 
 import difflib
-import re
 import logging
+import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from . import specs
 from .directory import Directory
@@ -57,7 +58,7 @@ class ShareResult:
     grant: Grant
     created: bool
     #: A new personal link's token (shown once), for a new user grant on this container.
-    link_token: Optional[str] = None
+    link_token: str | None = None
     #: The grant was there already with this permission and expiry: nothing changed.
     unchanged: bool = False
 
@@ -77,10 +78,10 @@ class Decision:
     decision: str  # "approve" or "deny"
     #: Approving: the grant as it is now (changed, made, or left as it was when the requester
     #: held the permission already).
-    share: Optional[ShareResult] = None
+    share: ShareResult | None = None
 
 
-def _rank(access: Optional[str]) -> int:
+def _rank(access: str | None) -> int:
     """Order access levels: none < view < edit < manage < owner."""
     if access is None:
         return 0
@@ -94,8 +95,8 @@ class ShareService:
         self,
         store: ShareStore,
         directory: Directory,
-        emit: Optional[EventSink] = None,
-        capture_environment: Optional[Callable[[], dict]] = None,
+        emit: EventSink | None = None,
+        capture_environment: Callable[[], dict] | None = None,
         clock: Callable[[], datetime] = utcnow,
         containers: Any = None,
     ):
@@ -116,7 +117,7 @@ class ShareService:
     def me(self, user: str) -> dict:
         return {"username": user, "groups": sorted(self.directory.groups_of(user))}
 
-    def my_grant(self, user: str, kind: Kind, resource_id: str) -> Optional[Grant]:
+    def my_grant(self, user: str, kind: Kind, resource_id: str) -> Grant | None:
         """The caller's own live user grant on a resource (anyone may see their own), or None."""
         return self.store.get_grant(resource_id, Principal.user(user), self.clock())
 
@@ -129,11 +130,13 @@ class ShareService:
 
     # -- access ---------------------------------------------------------------------------
 
-    def access_of(self, user: str, resource: Resource, now: Optional[datetime] = None) -> Optional[str]:
+    def access_of(self, user: str, resource: Resource, now: datetime | None = None) -> str | None:
         """The caller's effective access: "owner", a permission label, or None."""
         if resource.owner == user:
             return OWNER
-        held = self.store.grants_for_principals([resource.id], self.principals_of(user), now or self.clock())
+        held = self.store.grants_for_principals(
+            [resource.id], self.principals_of(user), now or self.clock()
+        )
         best = max((g.permission for g in held.get(resource.id, [])), default=None)
         return best.label if best else None
 
@@ -154,8 +157,8 @@ class ShareService:
         user: str,
         items: Sequence[Resource],
         now: datetime,
-        held: Optional[dict] = None,
-        counts: Optional[dict] = None,
+        held: dict | None = None,
+        counts: dict | None = None,
     ) -> list[ResourceView]:
         """Views of `items` for `user`; `held` (the caller's live grants by resource id) and
         `counts` (live grants by resource id), when the caller read them already."""
@@ -167,7 +170,8 @@ class ShareService:
         manageable = [
             r.id
             for r in items
-            if r.owner == user or max((g.permission for g in held.get(r.id, [])), default=0) >= Permission.MANAGE
+            if r.owner == user
+            or max((g.permission for g in held.get(r.id, [])), default=0) >= Permission.MANAGE
         ]
         if counts is None:
             counts = self.store.share_counts(manageable, now) if ids else {}
@@ -180,7 +184,9 @@ class ShareService:
             mine = held.get(r.id, [])
             best = max(g.permission for g in mine)
             top = [g for g in mine if g.permission == best]
-            expiry = None if any(g.expires_at is None for g in top) else max(g.expires_at for g in top)
+            expiry = (
+                None if any(g.expires_at is None for g in top) else max(g.expires_at for g in top)
+            )
             views.append(
                 ResourceView(
                     r,
@@ -200,7 +206,14 @@ class ShareService:
 
     # -- lists ----------------------------------------------------------------------------
 
-    def list(self, user: str, kind: Optional[Kind], scope: Any = "all", offset: Any = None, limit: Any = None) -> Page:
+    def list(
+        self,
+        user: str,
+        kind: Kind | None,
+        scope: Any = "all",
+        offset: Any = None,
+        limit: Any = None,
+    ) -> Page:
         scope = scope or "all"
         if scope not in SCOPES:
             raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
@@ -224,7 +237,9 @@ class ShareService:
         )
         return Page(self._views(user, items, now, held, counts), total)
 
-    def shared_with_me(self, user: str, kind: Any = None, offset: Any = None, limit: Any = None) -> Page:
+    def shared_with_me(
+        self, user: str, kind: Any = None, offset: Any = None, limit: Any = None
+    ) -> Page:
         if kind in (None, ""):
             parsed = None
         else:
@@ -240,7 +255,14 @@ class ShareService:
 
     # -- resources ------------------------------------------------------------------------
 
-    def _event(self, action: str, actor: str, resource: Resource, principal: Optional[str] = None, permission: Optional[str] = None) -> None:
+    def _event(
+        self,
+        action: str,
+        actor: str,
+        resource: Resource,
+        principal: str | None = None,
+        permission: str | None = None,
+    ) -> None:
         try:
             self.emit(
                 {
@@ -257,7 +279,14 @@ class ShareService:
         except Exception:  # an event sink must never undo a committed change
             log.exception("jupyter_share: could not emit the %s event", action)
 
-    def _audit(self, action: str, actor: str, resource: Resource, principal: Optional[Principal] = None, permission: Optional[Permission] = None) -> AuditEntry:
+    def _audit(
+        self,
+        action: str,
+        actor: str,
+        resource: Resource,
+        principal: Principal | None = None,
+        permission: Permission | None = None,
+    ) -> AuditEntry:
         return AuditEntry(
             resource_id=resource.id,
             kind=resource.kind,
@@ -268,7 +297,7 @@ class ShareService:
             permission=permission.label if permission else None,
         )
 
-    def _is_visible_image_id(self, user: str, value: str) -> Optional[bool]:
+    def _is_visible_image_id(self, user: str, value: str) -> bool | None:
         if not _ID.match(value):
             return None
         resource = self.store.get_resource(value)
@@ -285,7 +314,9 @@ class ShareService:
 
     def create(self, user: str, kind: Kind, body: Any) -> ResourceView:
         if kind == Kind.SESSION:
-            raise InvalidInput("sessions are the running servers; they are not created by hand", field="kind")
+            raise InvalidInput(
+                "sessions are the running servers; they are not created by hand", field="kind"
+            )
         allowed = {"name", "description", "spec"} | ({"capture"} if kind == Kind.IMAGE else set())
         body = specs.check_fields(specs.no_nul(body), allowed)
         if "name" not in body:
@@ -386,7 +417,8 @@ class ShareService:
             if not self.directory.group_exists(principal.name):
                 hint = difflib.get_close_matches(principal.name, self.directory.group_names(), n=1)
                 raise InvalidInput(
-                    f"unknown group {principal.name!r}" + (f", did you mean {hint[0]!r}?" if hint else ""),
+                    f"unknown group {principal.name!r}"
+                    + (f", did you mean {hint[0]!r}?" if hint else ""),
                     field="principal",
                 )
             return
@@ -405,7 +437,13 @@ class ShareService:
         )
 
     def share(
-        self, user: str, kind: Kind, resource_id: str, principal_text: Any, body: Any, with_link: bool = False
+        self,
+        user: str,
+        kind: Kind,
+        resource_id: str,
+        principal_text: Any,
+        body: Any,
+        with_link: bool = False,
     ) -> ShareResult:
         """Grant (or change) access. `with_link`: the resource is the container answering, whose
         new user grants come with a personal link."""
@@ -415,13 +453,18 @@ class ShareService:
             principal = Principal.parse(principal_text)
             body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
             if "permission" not in body:
-                raise InvalidInput("permission is required: view, edit or manage", field="permission")
+                raise InvalidInput(
+                    "permission is required: view, edit or manage", field="permission"
+                )
             permission = Permission.parse(body["permission"])
             now = self.clock()
             expires_at = specs.expires_at(body.get("expires_at"), now)
             if principal.type == PrincipalType.USER:
                 if principal.name == resource.owner:
-                    raise Conflict(f"{principal.name} owns this {kind.noun}: owners hold every right already", field="principal")
+                    raise Conflict(
+                        f"{principal.name} owns this {kind.noun}: owners hold every right already",
+                        field="principal",
+                    )
                 if principal.name == user:
                     raise Conflict("you cannot share with yourself", field="principal")
             invitation = with_link and kind == Kind.SESSION and principal.type == PrincipalType.USER
@@ -430,24 +473,44 @@ class ShareService:
         # A change keeps who made the grant: the maker may re-issue its link (`reissue_link`),
         # and a manager must not become the maker of someone else's grant by re-sharing it.
         maker = existing.granted_by if existing is not None else user
-        grant = Grant(resource.id, principal, permission, granted_by=maker, created_at=now, expires_at=expires_at)
+        grant = Grant(
+            resource.id,
+            principal,
+            permission,
+            granted_by=maker,
+            created_at=now,
+            expires_at=expires_at,
+        )
         action = "share" if existing is None else "change"
         link, token = None, None
-        if with_link and existing is None and kind == Kind.SESSION and principal.type == PrincipalType.USER:
+        if (
+            with_link
+            and existing is None
+            and kind == Kind.SESSION
+            and principal.type == PrincipalType.USER
+        ):
             self._check_link_maker(user, resource, principal)
             link, token = new_link(resource.id, principal.name, user, now)
         created = self._with_hub_access(
             resource,
             lambda held: held | {principal},
-            lambda: self.store.put_grant(grant, self._audit(action, user, resource, principal, permission), link),
+            lambda: self.store.put_grant(
+                grant, self._audit(action, user, resource, principal, permission), link
+            ),
         )
         if not created and existing is not None:
             grant.created_at = existing.created_at
-        action = "share" if created else "change"  # as the store found it (another may have shared meanwhile)
+        action = (
+            "share" if created else "change"
+        )  # as the store found it (another may have shared meanwhile)
         self._event(action, user, resource, str(principal), permission.label)
         if created and token and self.directory.takes_invitations:
             self.directory.invited(principal.name, now)  # a neighbour invited by name exists now
-        unchanged = not created and existing is not None and (existing.permission, existing.expires_at) == (permission, expires_at)
+        unchanged = (
+            not created
+            and existing is not None
+            and (existing.permission, existing.expires_at) == (permission, expires_at)
+        )
         return ShareResult(grant, created, token if created else None, unchanged)
 
     def _check_link_maker(self, user: str, resource: Resource, principal: Principal) -> None:
@@ -458,7 +521,10 @@ class ShareService:
             return
         total = self.store.history(resource.id, 0, 1)[1]
         entries, _ = self.store.history(resource.id, max(0, total - 1000), 1000)
-        made = next((e for e in reversed(entries) if e.action == "share" and e.principal == str(principal)), None)
+        made = next(
+            (e for e in reversed(entries) if e.action == "share" and e.principal == str(principal)),
+            None,
+        )
         if made is not None and made.actor != user:
             raise Forbidden(
                 f"{made.actor} shared this container with {principal.name} before: only {resource.owner} "
@@ -470,16 +536,22 @@ class ShareService:
         resource, _ = self._resolve(user, kind, resource_id, "manage")
         principal = Principal.parse(principal_text)
         if kind != Kind.SESSION or principal.type != PrincipalType.USER:
-            raise InvalidInput("personal links are for users' grants on a container", field="principal")
+            raise InvalidInput(
+                "personal links are for users' grants on a container", field="principal"
+            )
         grant = self.store.get_grant(resource.id, principal, self.clock())
         if grant is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
         if user != resource.owner and grant.granted_by != user:
             # A new link cuts the grantee off and is shown to whoever asks for it: a manager
             # could then sign in under someone else's name.
-            raise Forbidden(f"only {resource.owner} or whoever shared with {principal.name} may issue their link")
+            raise Forbidden(
+                f"only {resource.owner} or whoever shared with {principal.name} may issue their link"
+            )
         link, token = new_link(resource.id, principal.name, user, self.clock())
-        self.store.replace_link(link, self._audit("relink", user, resource, principal, grant.permission))
+        self.store.replace_link(
+            link, self._audit("relink", user, resource, principal, grant.permission)
+        )
         self._event("relink", user, resource, str(principal), grant.permission.label)
         return token
 
@@ -489,7 +561,9 @@ class ShareService:
             principal = Principal.parse(principal_text)
             leaving = principal == Principal.user(user)
             if not leaving and _rank(access) < _rank("manage"):
-                raise Forbidden(f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'")
+                raise Forbidden(
+                    f"you hold '{access}' on this {kind.noun}; revoking others needs 'manage'"
+                )
             existing = self.store.get_grant(resource.id, principal, self.clock())
         if existing is None:
             raise NotFound(f"{principal} holds no grant on this {kind.noun}")
@@ -497,7 +571,11 @@ class ShareService:
         self._with_hub_access(
             resource,
             lambda held: held - {principal},
-            lambda: self.store.delete_grant(resource.id, principal, self._audit(action, user, resource, principal, existing.permission)),
+            lambda: self.store.delete_grant(
+                resource.id,
+                principal,
+                self._audit(action, user, resource, principal, existing.permission),
+            ),
         )
         self._event(action, user, resource, str(principal), existing.permission.label)
 
@@ -516,14 +594,18 @@ class ShareService:
             raise Forbidden(f"only {resource.owner} may re-key their container")
         return True
 
-    def history(self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None) -> Page:
+    def history(
+        self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None
+    ) -> Page:
         with self.store.reading():
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             offset, limit = specs.page(offset, limit)
             entries, total = self.store.history(resource.id, offset, limit)
         return Page(entries, total)
 
-    def guests_in(self, user: str, kind: Kind, resource_id: str, usernames: Sequence[str]) -> dict[str, Permission]:
+    def guests_in(
+        self, user: str, kind: Kind, resource_id: str, usernames: Sequence[str]
+    ) -> dict[str, Permission]:
         """Who is in a container now is shown to its owner and managers (a guest below manage:
         403; anyone who cannot see it: 404). Of `usernames` (the guests its server holds in
         memory), those who hold a live user grant on it, with that grant's permission: a
@@ -533,20 +615,32 @@ class ShareService:
         with self.store.reading():
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             live = self.store.live_grants(resource.id, self.clock())
-        held = {g.principal.name: g.permission for g in live if g.principal.type == PrincipalType.USER}
+        held = {
+            g.principal.name: g.permission for g in live if g.principal.type == PrincipalType.USER
+        }
         return {name: held[name] for name in usernames if name in held}
 
     def purge_expired(self) -> int:
         purged = self.store.purge_expired(self.clock())
         for grant in purged:
             resource = self.store.get_resource(grant.resource_id)
-            if resource is not None and resource.kind == Kind.SESSION and self.containers is not None:
+            if (
+                resource is not None
+                and resource.kind == Kind.SESSION
+                and self.containers is not None
+            ):
                 try:
                     self.containers.sync(resource, self._principals_on(resource, self.clock()))
-                except ShareError as e:  # the owner's server refuses them anyway; the next change syncs
-                    log.warning("jupyter_share: could not end the Hub's share of an expired grant: %s", e)
+                except (
+                    ShareError
+                ) as e:  # the owner's server refuses them anyway; the next change syncs
+                    log.warning(
+                        "jupyter_share: could not end the Hub's share of an expired grant: %s", e
+                    )
             if resource is not None:
-                self._event("expire", "system", resource, str(grant.principal), grant.permission.label)
+                self._event(
+                    "expire", "system", resource, str(grant.principal), grant.permission.label
+                )
         return len(purged)
 
     # -- asking for more ---------------------------------------------------------------------
@@ -557,7 +651,9 @@ class ShareService:
     def _requester(self, text: Any) -> str:
         principal = Principal.parse(text)
         if principal.type != PrincipalType.USER:
-            raise InvalidInput("requests come from users: give the requester's user name", field="requester")
+            raise InvalidInput(
+                "requests come from users: give the requester's user name", field="requester"
+            )
         return principal.name
 
     def ask(self, user: str, kind: Kind, resource_id: str, body: Any) -> RequestView:
@@ -575,15 +671,27 @@ class ShareService:
                 raise InvalidInput("message must be a string", field="message")
             message = message.strip()
             if len(message) > MAX_REQUEST_MESSAGE:
-                raise InvalidInput(f"message is longer than {MAX_REQUEST_MESSAGE} characters", field="message")
+                raise InvalidInput(
+                    f"message is longer than {MAX_REQUEST_MESSAGE} characters", field="message"
+                )
             if access == OWNER:
-                raise Conflict(f"you own this {kind.noun}: owners hold every right already", field="permission")
+                raise Conflict(
+                    f"you own this {kind.noun}: owners hold every right already", field="permission"
+                )
             if _rank(access) >= _rank(permission.label):
-                raise Conflict(f"you hold '{access}' on this {kind.noun} already: ask for more than that", field="permission")
+                raise Conflict(
+                    f"you hold '{access}' on this {kind.noun} already: ask for more than that",
+                    field="permission",
+                )
             if self.store.get_request(resource.id, user) is not None:
-                raise Conflict(f"you asked for more on this {kind.noun} already: withdraw that request to ask again", field="permission")
+                raise Conflict(
+                    f"you asked for more on this {kind.noun} already: withdraw that request to ask again",
+                    field="permission",
+                )
         request = AccessRequest(resource.id, user, permission, message, self.clock())
-        self.store.put_request(request, self._audit("ask", user, resource, Principal.user(user), permission))
+        self.store.put_request(
+            request, self._audit("ask", user, resource, Principal.user(user), permission)
+        )
         self._event("ask", user, resource, str(Principal.user(user)), permission.label)
         return RequestView(request, resource, access)
 
@@ -598,7 +706,9 @@ class ShareService:
                 mine = self.store.get_request(resource.id, user)
                 found = [mine] if mine else []
             now = self.clock()
-            return [RequestView(r, resource, self.access_of(r.requester, resource, now)) for r in found]
+            return [
+                RequestView(r, resource, self.access_of(r.requester, resource, now)) for r in found
+            ]
 
     def requests_for_me(self, user: str) -> dict[str, list[RequestView]]:
         """`to_decide`: the open requests on what the caller owns or manages; `asked`: the
@@ -607,7 +717,9 @@ class ShareService:
         with self.store.reading():
             to_decide = [
                 RequestView(r, res, self.access_of(r.requester, res, now))
-                for r, res in self.store.requests_to_decide(user, self.principals_of(user), now, MAX_REQUESTS_LISTED)
+                for r, res in self.store.requests_to_decide(
+                    user, self.principals_of(user), now, MAX_REQUESTS_LISTED
+                )
             ]
             asked = []
             for r, res in self.store.requests_by(user, MAX_REQUESTS_LISTED):
@@ -617,7 +729,13 @@ class ShareService:
         return {"to_decide": to_decide, "asked": asked}
 
     def decide(
-        self, user: str, kind: Kind, resource_id: str, requester_text: Any, body: Any, with_link: bool = False
+        self,
+        user: str,
+        kind: Kind,
+        resource_id: str,
+        requester_text: Any,
+        body: Any,
+        with_link: bool = False,
     ) -> Decision:
         """Approve (the grant becomes what was asked, through `share` and its rules) or deny a
         request; both close it. Needs manage."""
@@ -644,18 +762,32 @@ class ShareService:
                 )
             if _rank(holds) < _rank(request.permission.label):
                 # Their own grant's expiry stays; through a group only: a grant of their own.
-                expiry = existing.expires_at.isoformat() if existing is not None and existing.expires_at else None
+                expiry = (
+                    existing.expires_at.isoformat()
+                    if existing is not None and existing.expires_at
+                    else None
+                )
                 result = self.share(
-                    user, kind, resource.id, str(principal),
-                    {"permission": request.permission.label, "expires_at": expiry}, with_link,
+                    user,
+                    kind,
+                    resource.id,
+                    str(principal),
+                    {"permission": request.permission.label, "expires_at": expiry},
+                    with_link,
                 )
             else:  # given meanwhile (directly, or through a group)
                 grant = existing or Grant(resource.id, principal, request.permission, user, now)
                 result = ShareResult(grant, created=False, unchanged=True)
         action = "approve" if decision == "approve" else "deny"
-        closed = self.store.close_request(resource.id, requester, self._audit(action, user, resource, principal, request.permission))
+        closed = self.store.close_request(
+            resource.id,
+            requester,
+            self._audit(action, user, resource, principal, request.permission),
+        )
         if not closed and decision == "deny":
-            raise NotFound(f"{requester} has no open request on this {kind.noun}")  # withdrawn meanwhile
+            raise NotFound(
+                f"{requester} has no open request on this {kind.noun}"
+            )  # withdrawn meanwhile
         if closed:
             self._event(action, user, resource, str(principal), request.permission.label)
         return Decision(request, decision, result)
@@ -671,11 +803,17 @@ class ShareService:
                     # Others' requests are not shown below manage: not revealed either.
                     raise NotFound(f"no request of {requester} that you can see")
                 if request is not None:
-                    raise Forbidden(f"only {requester} may withdraw their request: approve or deny it")
+                    raise Forbidden(
+                        f"only {requester} may withdraw their request: approve or deny it"
+                    )
             if request is None:
                 raise NotFound(f"{requester} has no open request on this {kind.noun}")
         principal = Principal.user(user)
-        if not self.store.close_request(resource.id, user, self._audit("withdraw", user, resource, principal, request.permission)):
+        if not self.store.close_request(
+            resource.id,
+            user,
+            self._audit("withdraw", user, resource, principal, request.permission),
+        ):
             raise NotFound(f"{user} has no open request on this {kind.noun}")
         self._event("withdraw", user, resource, str(principal), request.permission.label)
 
@@ -705,7 +843,9 @@ class ShareService:
             try:
                 undo()
             except ShareError as e:
-                log.error("jupyter_share: the Hub's side of a failed change could not be undone: %s", e)
+                log.error(
+                    "jupyter_share: the Hub's side of a failed change could not be undone: %s", e
+                )
             raise
 
     def _server_session(self, owner: str, server_name: str, spec: dict) -> Resource:
@@ -717,7 +857,11 @@ class ShareService:
         if spec is None:  # a server made since the Hub was last asked?
             spec = self.containers.servers_of(owner, fresh=True).get(server_name)
         if spec is None:
-            raise NotFound(f"you have no server named {server_name!r}" if server_name else "you have no default server")
+            raise NotFound(
+                f"you have no server named {server_name!r}"
+                if server_name
+                else "you have no default server"
+            )
         return self._server_session(owner, server_name, spec)
 
     def sync_servers(self, owner: str) -> None:
@@ -732,7 +876,7 @@ class ShareService:
     #: a share or revoke in flight (here or in another replica) makes one for a moment.
     SETTLE = timedelta(seconds=30)
 
-    def _settled(self, since: Optional[datetime], now: datetime) -> bool:
+    def _settled(self, since: datetime | None, now: datetime) -> bool:
         """A difference that is no share or revoke in flight: older than SETTLE, or undated
         (a Hub that does not say when a share was made)."""
         return since is None or since <= now - self.SETTLE
@@ -763,7 +907,14 @@ class ShareService:
                 if self.access_of(user, resource, now) is None and self._settled(since, now):
                     self.containers.unshare_user(resource, user)  # no grant gives it
             held, _ = self.store.list_resources(
-                user, self.principals_of(user), Kind.SESSION, owned=False, shared=True, now=now, offset=0, limit=1000
+                user,
+                self.principals_of(user),
+                Kind.SESSION,
+                owned=False,
+                shared=True,
+                now=now,
+                offset=0,
+                limit=1000,
             )
             groups = {Principal.group(g) for g in self.directory.groups_of(user)}
             for resource in held:
@@ -773,7 +924,10 @@ class ShareService:
                 if own is not None:
                     if self._settled(own.created_at, now):
                         self._drop_unshared(resource, principal, now)  # the Hub ended it
-                elif any(user in self.containers.members(g.name) for g in groups & self.containers.shares_of(resource)):
+                elif any(
+                    user in self.containers.members(g.name)
+                    for g in groups & self.containers.shares_of(resource)
+                ):
                     # Through a group the Hub still shares, whose members (as the sync reads
                     # them) include the user: the member's own share, the door the Hub opens.
                     self.containers.share_with_user(resource, user)
@@ -805,12 +959,16 @@ class ShareService:
         if existing is None:
             return
         try:
-            self.store.delete_grant(resource.id, principal, self._audit("revoke", "jupyterhub", resource, principal, existing.permission))
+            self.store.delete_grant(
+                resource.id,
+                principal,
+                self._audit("revoke", "jupyterhub", resource, principal, existing.permission),
+            )
         except NotFound:  # revoked meanwhile
             return
         self._event("revoke", "jupyterhub", resource, str(principal), existing.permission.label)
 
-    def guest_access(self, user: str, server_name: str, guest: str) -> Optional[str]:
+    def guest_access(self, user: str, server_name: str, guest: str) -> str | None:
         """What `guest` may do in the caller's own server `server_name` now, as its owner's
         server asks before letting them in: the grants' access (their groups as the Hub says
         now, not as a token cache remembers), and only while the Hub still lets them in through
@@ -820,7 +978,9 @@ class ShareService:
         if guest == user:
             return OWNER
         access = self.access_of(guest, resource)
-        if access is None or Principal.user(guest) not in self.containers.shares_of(resource, recent=True):
+        if access is None or Principal.user(guest) not in self.containers.shares_of(
+            resource, recent=True
+        ):
             return None
         return access
 
@@ -838,5 +998,13 @@ class ShareService:
         if not environment:
             raise NotFound(f"image {resource.name!r} has no captured environment")
         if fmt == "requirements":
-            return "requirements.txt", "text/plain; charset=UTF-8", requirements_txt(environment, resource.name)
-        return "environment.yml", "application/x-yaml; charset=UTF-8", conda_environment_yaml(environment, resource.name)
+            return (
+                "requirements.txt",
+                "text/plain; charset=UTF-8",
+                requirements_txt(environment, resource.name),
+            )
+        return (
+            "environment.yml",
+            "application/x-yaml; charset=UTF-8",
+            conda_environment_yaml(environment, resource.name),
+        )

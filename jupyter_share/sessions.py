@@ -14,8 +14,8 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Optional, Sequence
 
 from .model import Link, Permission
 from .store import ShareStore
@@ -44,10 +44,10 @@ class PersonalLinks:
     def __init__(self, store: ShareStore, clock):
         self.store = store
         self.clock = clock
-        self._cache: dict[str, tuple[float, Optional[Permission]]] = {}
+        self._cache: dict[str, tuple[float, Permission | None]] = {}
         self._lock = threading.Lock()
 
-    def verify(self, token: str) -> Optional[Link]:
+    def verify(self, token: str) -> Link | None:
         """The link a token opens, if the token is right and its grant is live."""
         link_id, sep, secret = token.partition(".")
         if not sep or not link_id.isalnum() or len(link_id) > 32 or not secret or len(secret) > 128:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from .model import InvalidInput
 
@@ -40,7 +41,9 @@ def no_nul(value: Any, field: str = "body") -> Any:
         if "\x00" in value:
             raise InvalidInput(f"{field} must not contain NUL characters", field=field)
         if _SURROGATE.search(value):
-            raise InvalidInput(f"{field} must be valid Unicode text (it has a lone surrogate)", field=field)
+            raise InvalidInput(
+                f"{field} must be valid Unicode text (it has a lone surrogate)", field=field
+            )
     elif isinstance(value, dict):
         for key, sub in value.items():
             no_nul(key, field)
@@ -82,7 +85,9 @@ def description(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput("description must be a string", field="description")
     if len(value) > MAX_DESCRIPTION:
-        raise InvalidInput(f"description is longer than {MAX_DESCRIPTION} characters", field="description")
+        raise InvalidInput(
+            f"description is longer than {MAX_DESCRIPTION} characters", field="description"
+        )
     return value
 
 
@@ -92,12 +97,14 @@ def boolean(value: Any, field: str) -> bool:
     return value
 
 
-def expires_at(value: Any, now: datetime) -> Optional[datetime]:
+def expires_at(value: Any, now: datetime) -> datetime | None:
     """ISO 8601 with a zone (a naive one is taken as UTC); must be in the future."""
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput("expires_at must be an ISO 8601 date-time string or null", field="expires_at")
+        raise InvalidInput(
+            "expires_at must be an ISO 8601 date-time string or null", field="expires_at"
+        )
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -150,7 +157,9 @@ def _spec_size(spec: Any) -> None:
     except ValueError:
         raise InvalidInput("spec must be plain JSON (no NaN or Infinity)", field="spec") from None
     if size > MAX_SPEC_BYTES:
-        raise InvalidInput(f"spec is larger than {MAX_SPEC_BYTES // 1024} KiB ({size} bytes)", field="spec")
+        raise InvalidInput(
+            f"spec is larger than {MAX_SPEC_BYTES // 1024} KiB ({size} bytes)", field="spec"
+        )
 
 
 def _string(value: Any, field: str, max_len: int = 1024) -> str:
@@ -166,36 +175,63 @@ def _list_of_objects(value: Any, field: str, allowed: set[str], required: set[st
         check_fields(item, allowed, where=f"{field}[{i}]")
         for key in required:
             if not isinstance(item.get(key), str) or not item[key]:
-                raise InvalidInput(f"{field}[{i}] needs {key!r} (a string)", field=f"{field}[{i}].{key}")
+                raise InvalidInput(
+                    f"{field}[{i}] needs {key!r} (a string)", field=f"{field}[{i}].{key}"
+                )
         for key, sub in item.items():
             if sub is not None and not isinstance(sub, str):
-                raise InvalidInput(f"{field}[{i}].{key} must be a string", field=f"{field}[{i}].{key}")
+                raise InvalidInput(
+                    f"{field}[{i}].{key} must be a string", field=f"{field}[{i}].{key}"
+                )
     return value
 
 
 def environment(value: Any) -> dict:
     """A captured environment, as `capture.capture_environment` makes it."""
-    env = check_fields(value, {"python", "platform", "packages", "conda", "kernelspecs", "captured_at"}, "spec.environment")
+    env = check_fields(
+        value,
+        {"python", "platform", "packages", "conda", "kernelspecs", "captured_at"},
+        "spec.environment",
+    )
     for key in ("python", "platform", "captured_at"):
         if key in env:
             _string(env[key], f"spec.environment.{key}")
     if "packages" in env:
-        _list_of_objects(env["packages"], "spec.environment.packages", {"name", "version", "source"}, {"name", "version"})
+        _list_of_objects(
+            env["packages"],
+            "spec.environment.packages",
+            {"name", "version", "source"},
+            {"name", "version"},
+        )
     if env.get("conda") is not None:
-        conda = check_fields(env["conda"], {"name", "prefix", "channels", "packages"}, "spec.environment.conda")
+        conda = check_fields(
+            env["conda"], {"name", "prefix", "channels", "packages"}, "spec.environment.conda"
+        )
         for key in ("name", "prefix"):
             if key in conda:
                 _string(conda[key], f"spec.environment.conda.{key}")
         if "channels" in conda and not (
-            isinstance(conda["channels"], list) and all(isinstance(c, str) for c in conda["channels"])
+            isinstance(conda["channels"], list)
+            and all(isinstance(c, str) for c in conda["channels"])
         ):
-            raise InvalidInput("spec.environment.conda.channels must be a list of strings", field="spec.environment.conda.channels")
+            raise InvalidInput(
+                "spec.environment.conda.channels must be a list of strings",
+                field="spec.environment.conda.channels",
+            )
         if "packages" in conda:
             _list_of_objects(
-                conda["packages"], "spec.environment.conda.packages", {"name", "version", "build", "channel"}, {"name", "version"}
+                conda["packages"],
+                "spec.environment.conda.packages",
+                {"name", "version", "build", "channel"},
+                {"name", "version"},
             )
     if "kernelspecs" in env:
-        _list_of_objects(env["kernelspecs"], "spec.environment.kernelspecs", {"name", "display_name", "language"}, {"name"})
+        _list_of_objects(
+            env["kernelspecs"],
+            "spec.environment.kernelspecs",
+            {"name", "display_name", "language"},
+            {"name"},
+        )
     return dict(env)
 
 
@@ -208,7 +244,7 @@ def image_spec(value: Any, *, captured: bool = False) -> dict:
         spec["environment"] = environment(spec["environment"])
     if not captured and not spec.get("reference") and not spec.get("environment"):
         raise InvalidInput(
-            "an image needs spec.reference (registry/name:tag) or \"capture\": true", field="spec"
+            'an image needs spec.reference (registry/name:tag) or "capture": true', field="spec"
         )
     return spec
 
@@ -228,19 +264,27 @@ def _quantity(value: Any, field: str) -> str:
     return value
 
 
-def formation_spec(value: Any, is_image_id: Callable[[str], Optional[bool]]) -> dict:
+def formation_spec(value: Any, is_image_id: Callable[[str], bool | None]) -> dict:
     """`is_image_id(v)`: True for an image the caller sees, False for another resource id,
     None when `v` is no resource id."""
     spec = dict(
-        check_fields(value, {"image", "cpu", "memory", "gpu", "storage", "env", "start_url"}, "spec")
+        check_fields(
+            value, {"image", "cpu", "memory", "gpu", "storage", "env", "start_url"}, "spec"
+        )
     )
     _spec_size(spec)
     if "image" not in spec:
-        raise InvalidInput("a formation needs spec.image: an image id or a reference", field="spec.image")
+        raise InvalidInput(
+            "a formation needs spec.image: an image id or a reference", field="spec.image"
+        )
     image = spec["image"]
     # An existing resource id must be an image the caller sees; anything else is a reference.
     known = is_image_id(image) if isinstance(image, str) else False
-    if not isinstance(image, str) or known is False or (known is None and not _REFERENCE.match(image)):
+    if (
+        not isinstance(image, str)
+        or known is False
+        or (known is None and not _REFERENCE.match(image))
+    ):
         raise InvalidInput(
             "spec.image must be the id of an image you can see or a reference like registry/name:tag",
             field="spec.image",
@@ -254,10 +298,15 @@ def formation_spec(value: Any, is_image_id: Callable[[str], Optional[bool]]) -> 
         if isinstance(gpu, bool) or not isinstance(gpu, int) or not 0 <= gpu <= 64:
             raise InvalidInput("spec.gpu must be a whole number from 0 to 64", field="spec.gpu")
     if "storage" in spec:
-        mounts = _list_of_objects(spec["storage"], "spec.storage", {"name", "mount_path", "size"}, {"mount_path"})
+        mounts = _list_of_objects(
+            spec["storage"], "spec.storage", {"name", "mount_path", "size"}, {"mount_path"}
+        )
         for i, mount in enumerate(mounts):
             if not mount["mount_path"].startswith("/"):
-                raise InvalidInput(f"spec.storage[{i}].mount_path must be an absolute path", field=f"spec.storage[{i}].mount_path")
+                raise InvalidInput(
+                    f"spec.storage[{i}].mount_path must be an absolute path",
+                    field=f"spec.storage[{i}].mount_path",
+                )
             if mount.get("size") is not None:
                 _quantity(mount["size"], f"spec.storage[{i}].size")
     if "env" in spec:
@@ -266,11 +315,20 @@ def formation_spec(value: Any, is_image_id: Callable[[str], Optional[bool]]) -> 
             raise InvalidInput("spec.env must be an object of strings", field="spec.env")
         for key, val in env.items():
             if not _ENV_NAME.match(key):
-                raise InvalidInput(f"spec.env: {key!r} is not a valid variable name", field="spec.env")
+                raise InvalidInput(
+                    f"spec.env: {key!r} is not a valid variable name", field="spec.env"
+                )
             if not isinstance(val, str):
                 raise InvalidInput(f"spec.env.{key} must be a string", field=f"spec.env.{key}")
     if "start_url" in spec:
         url = spec["start_url"]
-        if not isinstance(url, str) or not url.startswith("/") or url.startswith("//") or len(url) > 2048:
-            raise InvalidInput("spec.start_url must be a path on the server, like /lab", field="spec.start_url")
+        if (
+            not isinstance(url, str)
+            or not url.startswith("/")
+            or url.startswith("//")
+            or len(url) > 2048
+        ):
+            raise InvalidInput(
+                "spec.start_url must be a path on the server, like /lab", field="spec.start_url"
+            )
     return spec

@@ -19,10 +19,10 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
-from typing import Hashable, Iterable, Iterator, Optional, Sequence
 
 from sqlalchemy import (
     JSON,
@@ -90,7 +90,9 @@ resources = Table(
 grants = Table(
     "grants",
     metadata,
-    Column("resource_id", String(32), ForeignKey("resources.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "resource_id", String(32), ForeignKey("resources.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("principal_type", String(8), nullable=False),
     Column("principal_name", String(128), nullable=False),
     Column("permission", Integer, nullable=False),
@@ -132,7 +134,9 @@ links = Table(
 requests = Table(
     "requests",
     metadata,
-    Column("resource_id", String(32), ForeignKey("resources.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "resource_id", String(32), ForeignKey("resources.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("requester", String(128), nullable=False),
     Column("permission", Integer, nullable=False),
     Column("message", Text, nullable=False),
@@ -158,10 +162,10 @@ class ShareStore(abc.ABC):
         """Insert; raise Conflict if the owner has one of this kind and name."""
 
     @abc.abstractmethod
-    def get_resource(self, resource_id: str) -> Optional[Resource]: ...
+    def get_resource(self, resource_id: str) -> Resource | None: ...
 
     @abc.abstractmethod
-    def find_resource(self, owner: str, kind: Kind, name: str) -> Optional[Resource]: ...
+    def find_resource(self, owner: str, kind: Kind, name: str) -> Resource | None: ...
 
     @abc.abstractmethod
     def update_resource(self, resource: Resource, entry: AuditEntry) -> Resource:
@@ -176,7 +180,7 @@ class ShareStore(abc.ABC):
         self,
         user: str,
         principals: Sequence[Principal],
-        kind: Optional[Kind],
+        kind: Kind | None,
         owned: bool,
         shared: bool,
         now: datetime,
@@ -190,7 +194,7 @@ class ShareStore(abc.ABC):
         self,
         user: str,
         principals: Sequence[Principal],
-        kind: Optional[Kind],
+        kind: Kind | None,
         owned: bool,
         shared: bool,
         now: datetime,
@@ -201,8 +205,14 @@ class ShareStore(abc.ABC):
         `principals` hold on the items `user` does not own (if shared), and every item's
         number of live grants. A store may answer it in one statement; this default asks
         the other methods."""
-        items, total = self.list_resources(user, principals, kind, owned, shared, now, offset, limit)
-        held = self.grants_for_principals([r.id for r in items if r.owner != user], principals, now) if shared else {}
+        items, total = self.list_resources(
+            user, principals, kind, owned, shared, now, offset, limit
+        )
+        held = (
+            self.grants_for_principals([r.id for r in items if r.owner != user], principals, now)
+            if shared
+            else {}
+        )
         counts = self.share_counts([r.id for r in items], now)
         return items, total, held, counts
 
@@ -219,11 +229,11 @@ class ShareStore(abc.ABC):
     def share_counts(self, resource_ids: Sequence[str], now: datetime) -> dict[str, int]: ...
 
     @abc.abstractmethod
-    def get_grant(self, resource_id: str, principal: Principal, now: datetime) -> Optional[Grant]:
+    def get_grant(self, resource_id: str, principal: Principal, now: datetime) -> Grant | None:
         """The principal's live grant on the resource, if any."""
 
     @abc.abstractmethod
-    def put_grant(self, grant: Grant, entry: AuditEntry, link: Optional[Link] = None) -> bool:
+    def put_grant(self, grant: Grant, entry: AuditEntry, link: Link | None = None) -> bool:
         """Insert or replace the principal's grant; True if there was no live one before.
         A new grant drops the links of an old, expired one; `link`, if given with a new grant,
         is stored with it."""
@@ -233,7 +243,7 @@ class ShareStore(abc.ABC):
         """Store `link` as the only link of its grantee on its resource."""
 
     @abc.abstractmethod
-    def get_link(self, link_id: str) -> Optional[Link]: ...
+    def get_link(self, link_id: str) -> Link | None: ...
 
     @abc.abstractmethod
     def live_links(self, link_ids: Sequence[str], now: datetime) -> dict[str, Permission]:
@@ -247,7 +257,9 @@ class ShareStore(abc.ABC):
         """Delete the grants that expired by `now`, each with an `expire` audit row."""
 
     @abc.abstractmethod
-    def history(self, resource_id: str, offset: int = 0, limit: int = 1000) -> tuple[list[AuditEntry], int]: ...
+    def history(
+        self, resource_id: str, offset: int = 0, limit: int = 1000
+    ) -> tuple[list[AuditEntry], int]: ...
 
     # -- requests for more ------------------------------------------------------------------
 
@@ -257,7 +269,7 @@ class ShareStore(abc.ABC):
         if the resource is gone."""
 
     @abc.abstractmethod
-    def get_request(self, resource_id: str, requester: str) -> Optional[AccessRequest]: ...
+    def get_request(self, resource_id: str, requester: str) -> AccessRequest | None: ...
 
     @abc.abstractmethod
     def open_requests(self, resource_id: str) -> list[AccessRequest]:
@@ -289,20 +301,20 @@ class ShareStore(abc.ABC):
     @abc.abstractmethod
     def user_is_known(self, name: str) -> bool: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook)
         """Release connections."""
 
-    def change_marker(self) -> Optional[Hashable]:
+    def change_marker(self) -> Hashable | None:
         """A value that changes whenever anyone (this process or another on the same store)
         commits a change, or None when the store cannot tell cheaply: answers computed
         under one marker may be reused while it stays the same (`answers.AnswerCache`)."""
         return None
 
-    async def change_marker_async(self) -> Optional[Hashable]:
+    async def change_marker_async(self) -> Hashable | None:
         """`change_marker`, on the event loop without blocking it."""
         return None
 
-    def next_expiry(self, now: datetime) -> Optional[datetime]:
+    def next_expiry(self, now: datetime) -> datetime | None:
         """When the first grant still live at `now` expires (None: none does)."""
         return None
 
@@ -315,16 +327,23 @@ class ShareStore(abc.ABC):
 
 def _duplicate_name(resource: Resource) -> Conflict:
     article = "an" if resource.kind.noun[0] in "aeiou" else "a"
-    return Conflict(f"{resource.owner} already has {article} {resource.kind.noun} named {resource.name!r}", field="name")
+    return Conflict(
+        f"{resource.owner} already has {article} {resource.kind.noun} named {resource.name!r}",
+        field="name",
+    )
 
 
 def _row_to_resource(row) -> Resource:
     rid, kind, name, owner, description, spec, created_at, updated_at = row[:8]
-    return Resource(rid, _KINDS[kind], name, owner, description or "", spec or {}, created_at, updated_at)
+    return Resource(
+        rid, _KINDS[kind], name, owner, description or "", spec or {}, created_at, updated_at
+    )
 
 
 def _row_to_grant(row) -> Grant:
-    resource_id, principal_type, principal_name, permission, granted_by, created_at, expires_at = row[:7]
+    resource_id, principal_type, principal_name, permission, granted_by, created_at, expires_at = (
+        row[:7]
+    )
     return Grant(
         resource_id,
         Principal(_PRINCIPAL_TYPES[principal_type], principal_name),
@@ -363,7 +382,9 @@ def _audit_values(entry: AuditEntry) -> dict:
 
 def _row_to_request(row) -> AccessRequest:
     resource_id, requester, permission, message, created_at = row[:5]
-    return AccessRequest(resource_id, requester, _PERMISSIONS[permission], message or "", created_at)
+    return AccessRequest(
+        resource_id, requester, _PERMISSIONS[permission], message or "", created_at
+    )
 
 
 def _link_values(link: Link) -> dict:
@@ -448,9 +469,19 @@ def _held(has_users: bool, has_groups: bool):
     non-empty list: an empty IN would cost the index its use on some planners)."""
     terms = []
     if has_users:
-        terms.append(and_(grants.c.principal_type == "user", grants.c.principal_name.in_(bindparam("p_users", expanding=True))))
+        terms.append(
+            and_(
+                grants.c.principal_type == "user",
+                grants.c.principal_name.in_(bindparam("p_users", expanding=True)),
+            )
+        )
     if has_groups:
-        terms.append(and_(grants.c.principal_type == "group", grants.c.principal_name.in_(bindparam("p_groups", expanding=True))))
+        terms.append(
+            and_(
+                grants.c.principal_type == "group",
+                grants.c.principal_name.in_(bindparam("p_groups", expanding=True)),
+            )
+        )
     return or_(*terms)
 
 
@@ -475,7 +506,9 @@ def _held_on_statement(has_users: bool, has_groups: bool):
     return _cached(
         ("held_on", has_users, has_groups),
         lambda: select(grants).where(
-            grants.c.resource_id.in_(bindparam("ids", expanding=True)), _held(has_users, has_groups), _LIVE
+            grants.c.resource_id.in_(bindparam("ids", expanding=True)),
+            _held(has_users, has_groups),
+            _LIVE,
         ),
     )
 
@@ -489,7 +522,9 @@ def _list_statements(owned: bool, has_users: bool, has_groups: bool, by_kind: bo
             conditions.append(resources.c.owner == bindparam("user"))
         if has_users or has_groups:
             shared_ids = select(grants.c.resource_id).where(_held(has_users, has_groups), _LIVE)
-            conditions.append(and_(resources.c.id.in_(shared_ids), resources.c.owner != bindparam("user")))
+            conditions.append(
+                and_(resources.c.id.in_(shared_ids), resources.c.owner != bindparam("user"))
+            )
         where = [or_(*conditions)]
         if by_kind:
             where.append(resources.c.kind == bindparam("kind"))
@@ -518,7 +553,10 @@ def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind
             select(func.count())
             .where(
                 counted.c.resource_id == resources.c.id,
-                or_(counted.c.expires_at.is_(None), counted.c.expires_at > bindparam("now", type_=DateTime)),
+                or_(
+                    counted.c.expires_at.is_(None),
+                    counted.c.expires_at > bindparam("now", type_=DateTime),
+                ),
             )
             .scalar_subquery()
         )
@@ -529,9 +567,19 @@ def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind
         held = grants.alias("held")
         terms = []
         if has_users:
-            terms.append(and_(held.c.principal_type == "user", held.c.principal_name.in_(bindparam("p_users", expanding=True))))
+            terms.append(
+                and_(
+                    held.c.principal_type == "user",
+                    held.c.principal_name.in_(bindparam("p_users", expanding=True)),
+                )
+            )
         if has_groups:
-            terms.append(and_(held.c.principal_type == "group", held.c.principal_name.in_(bindparam("p_groups", expanding=True))))
+            terms.append(
+                and_(
+                    held.c.principal_type == "group",
+                    held.c.principal_name.in_(bindparam("p_groups", expanding=True)),
+                )
+            )
         on = and_(
             held.c.resource_id == page.c.id,
             or_(*terms),
@@ -543,7 +591,11 @@ def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind
 
 
 def _grant_params(resource_id: str, principal: Principal) -> dict:
-    return {"resource_id": resource_id, "principal_type": principal.type.value, "principal_name": principal.name}
+    return {
+        "resource_id": resource_id,
+        "principal_type": principal.type.value,
+        "principal_name": principal.name,
+    }
 
 
 def use_wal(dbapi_conn, timeout: float) -> None:
@@ -577,7 +629,10 @@ class SQLStore(ShareStore):
     def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False):
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        if self.url.get_backend_name() == "postgresql" and self.url.get_driver_name() in ("", "psycopg2"):
+        if self.url.get_backend_name() == "postgresql" and self.url.get_driver_name() in (
+            "",
+            "psycopg2",
+        ):
             # psycopg 3 is the driver we ship and test.
             self.url = self.url.set(drivername="postgresql+psycopg")
         kwargs: dict = {"echo": echo, "future": True}
@@ -591,24 +646,28 @@ class SQLStore(ShareStore):
         # SQLite: this process's writers queue here, woken at once, rather than in SQLite's
         # busy handler, which polls with sleeps of 1 to 100 ms. (Other processes still wait
         # in the busy handler; PostgreSQL queues on row locks.)
-        self._write_lock: Optional[threading.Lock] = threading.Lock() if self.is_sqlite else None
+        self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             self._configure_sqlite(busy_timeout_ms)
         migrations.upgrade(self.engine)
         # How changes are seen (`change_marker`); an in-memory SQLite store has no other connections.
         if self.is_sqlite:
-            self._marker_kind = "sqlite" if self.url.database not in (None, "", ":memory:") else None
+            self._marker_kind = (
+                "sqlite" if self.url.database not in (None, "", ":memory:") else None
+            )
             self._marker_sql = "PRAGMA data_version"
         else:
-            self._marker_kind = "postgresql" if self.url.get_backend_name() == "postgresql" else None
+            self._marker_kind = (
+                "postgresql" if self.url.get_backend_name() == "postgresql" else None
+            )
             self._marker_sql = "SELECT pg_current_wal_insert_lsn()"
         self._marker_lock = threading.Lock()
         self._marker_conn = None
         self._marker_generation = 0
         self._marker_retry_at = 0.0
         self._async_marker_conn = None
-        self._marker_next: Optional[asyncio.Future] = None  # the read that has not started yet
-        self._marker_rounds: Optional[asyncio.Lock] = None
+        self._marker_next: asyncio.Future | None = None  # the read that has not started yet
+        self._marker_rounds: asyncio.Lock | None = None
 
     def _configure_sqlite(self, busy_timeout_ms: int) -> None:
         @event.listens_for(self.engine, "connect")
@@ -671,7 +730,7 @@ class SQLStore(ShareStore):
 
     # -- change detection --------------------------------------------------------------------
 
-    def change_marker(self) -> Optional[Hashable]:
+    def change_marker(self) -> Hashable | None:
         """On a connection of its own, outside the pool and any transaction:
         - SQLite: `data_version`, which changes when any other connection, in any process,
           commits (microseconds: it reads the WAL index in shared memory);
@@ -697,7 +756,7 @@ class SQLStore(ShareStore):
         # data_version is counted per connection; the WAL position is the cluster's.
         return (self._marker_generation, value) if self._marker_kind == "sqlite" else str(value)
 
-    async def change_marker_async(self) -> Optional[Hashable]:
+    async def change_marker_async(self) -> Hashable | None:
         """`change_marker`, for the event loop: PostgreSQL's is read on an asynchronous
         connection of its own, so the loop neither blocks on the network nor hands the
         request to a worker thread."""
@@ -743,7 +802,10 @@ class SQLStore(ShareStore):
                 conn.pgconn.finish()  # closes the socket without the loop
 
     def _marker_failed(self, error: Exception) -> None:
-        log.warning("jupyter_share: could not read the store's change marker (%s); not reusing answers for 30 s", error)
+        log.warning(
+            "jupyter_share: could not read the store's change marker (%s); not reusing answers for 30 s",
+            error,
+        )
         self._marker_retry_at = time.monotonic() + 30
 
     def _connect_marker(self):
@@ -754,9 +816,11 @@ class SQLStore(ShareStore):
         conn.autocommit = True
         return conn
 
-    def next_expiry(self, now: datetime) -> Optional[datetime]:
+    def next_expiry(self, now: datetime) -> datetime | None:
         with self._read() as conn:
-            return conn.execute(select(func.min(grants.c.expires_at)).where(grants.c.expires_at > now)).scalar()
+            return conn.execute(
+                select(func.min(grants.c.expires_at)).where(grants.c.expires_at > now)
+            ).scalar()
 
     # -- resources -------------------------------------------------------------------------
 
@@ -777,16 +841,18 @@ class SQLStore(ShareStore):
             raise _duplicate_name(resource) from None
         return resource
 
-    def get_resource(self, resource_id: str) -> Optional[Resource]:
+    def get_resource(self, resource_id: str) -> Resource | None:
         with self._read() as conn:
             row = conn.execute(_GET_RESOURCE, {"id": resource_id}).first()
         return _row_to_resource(row) if row else None
 
-    def find_resource(self, owner: str, kind: Kind, name: str) -> Optional[Resource]:
+    def find_resource(self, owner: str, kind: Kind, name: str) -> Resource | None:
         with self._read() as conn:
             row = conn.execute(
                 select(resources).where(
-                    resources.c.owner == owner, resources.c.kind == kind.value, resources.c.name == name
+                    resources.c.owner == owner,
+                    resources.c.kind == kind.value,
+                    resources.c.name == name,
                 )
             ).first()
         return _row_to_resource(row) if row else None
@@ -892,10 +958,12 @@ class SQLStore(ShareStore):
 
     def get_grant(self, resource_id, principal, now):
         with self._read() as conn:
-            row = conn.execute(_GET_LIVE_GRANT, {**_grant_params(resource_id, principal), "now": now}).first()
+            row = conn.execute(
+                _GET_LIVE_GRANT, {**_grant_params(resource_id, principal), "now": now}
+            ).first()
         return _row_to_grant(row) if row else None
 
-    def put_grant(self, grant: Grant, entry: AuditEntry, link: Optional[Link] = None) -> bool:
+    def put_grant(self, grant: Grant, entry: AuditEntry, link: Link | None = None) -> bool:
         key = _grant_params(grant.resource_id, grant.principal)
         with self._write() as conn:
             # Grant writes on one resource queue on its row (PostgreSQL; SQLite's write lock
@@ -919,7 +987,10 @@ class SQLStore(ShareStore):
                     conn.execute(_DELETE_LINKS_OF_GRANT, key)
                 # The UPDATE differs by its SET columns: two shapes.
                 columns = tuple(values)
-                statement = _cached(("update_grant", columns), lambda: _UPDATE_GRANT.values({c: bindparam(c) for c in columns}))
+                statement = _cached(
+                    ("update_grant", columns),
+                    lambda: _UPDATE_GRANT.values({c: bindparam(c) for c in columns}),
+                )
                 conn.execute(statement, {"k_" + k: v for k, v in key.items()} | values)
             if link is not None and created:
                 conn.execute(_INSERT_LINK, _link_values(link))
@@ -932,16 +1003,25 @@ class SQLStore(ShareStore):
 
     def replace_link(self, link: Link, entry: AuditEntry) -> None:
         with self._write() as conn:
-            conn.execute(delete(links).where(*_link_key(link.resource_id, Principal.user(link.username))))
+            conn.execute(
+                delete(links).where(*_link_key(link.resource_id, Principal.user(link.username)))
+            )
             conn.execute(insert(links).values(**_link_values(link)))
             conn.execute(insert(audit).values(**_audit_values(entry)))
 
-    def get_link(self, link_id: str) -> Optional[Link]:
+    def get_link(self, link_id: str) -> Link | None:
         with self._read() as conn:
             row = conn.execute(select(links).where(links.c.id == link_id)).first()
         if row is None:
             return None
-        return Link(row.id, row.resource_id, row.principal_name, row.secret_hash, row.created_by, row.created_at)
+        return Link(
+            row.id,
+            row.resource_id,
+            row.principal_name,
+            row.secret_hash,
+            row.created_by,
+            row.created_at,
+        )
 
     def live_links(self, link_ids, now):
         if not link_ids:
@@ -975,7 +1055,7 @@ class SQLStore(ShareStore):
                 .order_by(grants.c.resource_id, grants.c.principal_type, grants.c.principal_name)
             ).all()
             purged, swept = [_row_to_grant(r) for r in rows], []
-            for row, grant in zip(rows, purged):
+            for row, grant in zip(rows, purged, strict=False):
                 _lock_resource(conn, grant.resource_id)
                 deleted = conn.execute(
                     delete(grants).where(
@@ -1024,12 +1104,17 @@ class SQLStore(ShareStore):
                 )
                 conn.execute(_INSERT_AUDIT, _audit_values(entry))
         except IntegrityError:
-            raise Conflict("you have an open request on this already: withdraw it to ask again", field="permission") from None
+            raise Conflict(
+                "you have an open request on this already: withdraw it to ask again",
+                field="permission",
+            ) from None
 
-    def get_request(self, resource_id: str, requester: str) -> Optional[AccessRequest]:
+    def get_request(self, resource_id: str, requester: str) -> AccessRequest | None:
         with self._read() as conn:
             row = conn.execute(
-                select(requests).where(requests.c.resource_id == resource_id, requests.c.requester == requester)
+                select(requests).where(
+                    requests.c.resource_id == resource_id, requests.c.requester == requester
+                )
             ).first()
         return _row_to_request(row) if row else None
 
@@ -1045,13 +1130,17 @@ class SQLStore(ShareStore):
     def close_request(self, resource_id: str, requester: str, entry: AuditEntry) -> bool:
         with self._write() as conn:
             result = conn.execute(
-                delete(requests).where(requests.c.resource_id == resource_id, requests.c.requester == requester)
+                delete(requests).where(
+                    requests.c.resource_id == resource_id, requests.c.requester == requester
+                )
             )
             if result.rowcount:
                 conn.execute(_INSERT_AUDIT, _audit_values(entry))
         return bool(result.rowcount)
 
-    def _requests_joined(self, where, params: dict, limit: int) -> list[tuple[AccessRequest, Resource]]:
+    def _requests_joined(
+        self, where, params: dict, limit: int
+    ) -> list[tuple[AccessRequest, Resource]]:
         statement = (
             select(requests, resources)
             .join(resources, resources.c.id == requests.c.resource_id)
@@ -1077,11 +1166,16 @@ class SQLStore(ShareStore):
                     )
                 )
             )
-        where = and_(or_(resources.c.owner == bindparam("user"), *managed), requests.c.requester != bindparam("user"))
+        where = and_(
+            or_(resources.c.owner == bindparam("user"), *managed),
+            requests.c.requester != bindparam("user"),
+        )
         return self._requests_joined(where, {**params, "user": user, "now": now}, limit)
 
     def requests_by(self, requester, limit):
-        return self._requests_joined(requests.c.requester == bindparam("user"), {"user": requester}, limit)
+        return self._requests_joined(
+            requests.c.requester == bindparam("user"), {"user": requester}, limit
+        )
 
     # -- audit and users -------------------------------------------------------------------
 
@@ -1114,7 +1208,9 @@ class SQLStore(ShareStore):
     def touch_user(self, name, now):
         try:
             with self._write() as conn:
-                changed = conn.execute(update(users).where(users.c.name == name).values(last_seen=now))
+                changed = conn.execute(
+                    update(users).where(users.c.name == name).values(last_seen=now)
+                )
                 if not changed.rowcount:
                     conn.execute(insert(users).values(name=name, first_seen=now, last_seen=now))
         except IntegrityError:
@@ -1140,7 +1236,7 @@ class SQLStore(ShareStore):
         new_grants: Iterable[Grant] = (),
         entries: Iterable[AuditEntry] = (),
         user_names: Iterable[str] = (),
-        now: Optional[datetime] = None,
+        now: datetime | None = None,
         batch: int = 20_000,
     ) -> None:
         """Insert many rows in batches, each row as `create_resource`, `put_grant`,
@@ -1158,7 +1254,13 @@ class SQLStore(ShareStore):
                 yield rows
 
         def resource_row(r: Resource) -> dict:
-            return {"id": r.id, "kind": r.kind.value, "owner": r.owner, "created_at": r.created_at, **_resource_values(r)}
+            return {
+                "id": r.id,
+                "kind": r.kind.value,
+                "owner": r.owner,
+                "created_at": r.created_at,
+                **_resource_values(r),
+            }
 
         def grant_row(g: Grant) -> dict:
             return {
@@ -1176,7 +1278,11 @@ class SQLStore(ShareStore):
             (resources, new_resources, resource_row),
             (grants, new_grants, grant_row),
             (audit, entries, _audit_values),
-            (users, user_names, lambda name: {"name": name, "first_seen": stamp, "last_seen": stamp}),
+            (
+                users,
+                user_names,
+                lambda name: {"name": name, "first_seen": stamp, "last_seen": stamp},
+            ),
         ]
         with self.engine.connect() as conn:
             conn = conn.execution_options(share_write=True)

@@ -28,4 +28,6 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    serverapp.web_app.add_handlers(".*$", [(serverapp.base_url + "attack-ext/secrets", SecretsHandler)])
+    serverapp.web_app.add_handlers(
+        ".*$", [(serverapp.base_url + "attack-ext/secrets", SecretsHandler)]
+    )

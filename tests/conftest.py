@@ -35,7 +35,13 @@ def jp_server_config(db_url):
     """The in-process server of pytest-jupyter: alice's, on a fresh SQLite store."""
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_share": True}},
-        "ShareApp": {"username": "alice", "db_url": db_url, "groups": GROUPS, "users": USERS, "purge_interval": 0.2},
+        "ShareApp": {
+            "username": "alice",
+            "db_url": db_url,
+            "groups": GROUPS,
+            "users": USERS,
+            "purge_interval": 0.2,
+        },
     }
 
 
@@ -57,7 +63,14 @@ def api(jp_fetch):
             from urllib.parse import parse_qsl
 
             kw["params"] = dict(parse_qsl(query, keep_blank_values=True))
-        return await jp_fetch("jupyter-share", "api", "v1", *[p for p in path.strip("/").split("/") if p], method=method, **kw)
+        return await jp_fetch(
+            "jupyter-share",
+            "api",
+            "v1",
+            *[p for p in path.strip("/").split("/") if p],
+            method=method,
+            **kw,
+        )
 
     return call
 
@@ -102,7 +115,9 @@ def neighbours(request, tmp_path_factory):
         db_url = f"sqlite:///{workdir / 'share.db'}"
     else:
         server = request.getfixturevalue("postgres_server")
-        db_url = postgres.fresh_database(server, f"share_neighbours_{os.getpid()}_{next(_db_numbers)}")
+        db_url = postgres.fresh_database(
+            server, f"share_neighbours_{os.getpid()}_{next(_db_numbers)}"
+        )
     servers = start_servers(
         ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "henry"],
         db_url,

@@ -33,16 +33,25 @@ import secrets
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Optional, Sequence
+from typing import Optional
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from jupyter_share.hub.demo import DEMO_GROUPS, alive, demo_config, descendants, hub_command, proxy_pid, stop_hub
+from jupyter_share.hub.demo import (
+    DEMO_GROUPS,
+    alive,
+    demo_config,
+    descendants,
+    hub_command,
+    proxy_pid,
+    stop_hub,
+)
 
 from .servers import free_port
 
@@ -111,7 +120,7 @@ class Hub:
         """A client that sends `Authorization: token TOKEN` with every request."""
         return self.client(headers={"Authorization": f"token {token}"})
 
-    def api(self, method: str, path: str, token: Optional[str] = None, **kw) -> httpx.Response:
+    def api(self, method: str, path: str, token: str | None = None, **kw) -> httpx.Response:
         """A request to the Hub's REST API (`/hub/api/` + path), with the admin token unless
         another is given."""
         headers = dict(kw.pop("headers", None) or {})
@@ -124,11 +133,13 @@ class Hub:
         return self.log_path.read_text(errors="replace")
 
     def _fail(self, message: str) -> HubError:
-        return HubError(f"{message}\n--- hub log (last 12000 characters) ---\n{self.log()[-12000:]}")
+        return HubError(
+            f"{message}\n--- hub log (last 12000 characters) ---\n{self.log()[-12000:]}"
+        )
 
     # -- users ---------------------------------------------------------------------------------
 
-    def login(self, username: str, password: Optional[str] = None) -> httpx.Client:
+    def login(self, username: str, password: str | None = None) -> httpx.Client:
         """A client signed in to the Hub as `username` (its cookies), through the login form
         and its `_xsrf` field, as a browser does. Raise HubError if the Hub refuses."""
         client = self.client(follow_redirects=False)
@@ -139,24 +150,35 @@ class Hub:
         xsrf = found.group(1) if found else client.cookies.get("_xsrf", "")
         response = client.post(
             "hub/login",
-            data={"username": username, "password": self.password if password is None else password, "_xsrf": xsrf},
+            data={
+                "username": username,
+                "password": self.password if password is None else password,
+                "_xsrf": xsrf,
+            },
         )
-        if response.status_code != 302 or not any(name.startswith("jupyterhub-session") for name in client.cookies):
-            raise HubError(f"login as {username} failed: {response.status_code} {response.text[:500]}")
+        if response.status_code != 302 or not any(
+            name.startswith("jupyterhub-session") for name in client.cookies
+        ):
+            raise HubError(
+                f"login as {username} failed: {response.status_code} {response.text[:500]}"
+            )
         client.follow_redirects = True
         return client
 
     def xsrf_headers(self, client: httpx.Client) -> dict:
         """The header a cookie-authenticated API request needs (JupyterHub >= 4 checks it)."""
-        return {"X-XSRFToken": client.cookies.get("_xsrf", path="/hub/") or client.cookies.get("_xsrf", "")}
+        return {
+            "X-XSRFToken": client.cookies.get("_xsrf", path="/hub/")
+            or client.cookies.get("_xsrf", "")
+        }
 
     def token(
         self,
         username: str,
-        scopes: Optional[Sequence[str]] = None,
+        scopes: Sequence[str] | None = None,
         *,
-        client: Optional[httpx.Client] = None,
-        expires_in: Optional[int] = None,
+        client: httpx.Client | None = None,
+        expires_in: int | None = None,
         note: str = "jupyter_share tests",
     ) -> str:
         """A new API token of `username`: made with the admin token, or with the user's own
@@ -189,16 +211,28 @@ class Hub:
         return self.url + path
 
     def _server_api_path(self, username: str, server_name: str) -> str:
-        return f"users/{quote(username)}/servers/{quote(server_name)}" if server_name else f"users/{quote(username)}/server"
+        return (
+            f"users/{quote(username)}/servers/{quote(server_name)}"
+            if server_name
+            else f"users/{quote(username)}/server"
+        )
 
     def start_server(
-        self, username: str, server_name: str = "", options: Optional[Mapping] = None, timeout: float = 180
+        self,
+        username: str,
+        server_name: str = "",
+        options: Mapping | None = None,
+        timeout: float = 180,
     ) -> dict:
         """Start a user's (named) server with these user options and wait until it is ready;
         return its server model. Raise HubError (with the Hub's log) if it fails."""
-        response = self.api("POST", self._server_api_path(username, server_name), json=dict(options or {}))
+        response = self.api(
+            "POST", self._server_api_path(username, server_name), json=dict(options or {})
+        )
         if response.status_code not in (201, 202):
-            raise self._fail(f"starting {username}/{server_name}: {response.status_code} {response.text[:1000]}")
+            raise self._fail(
+                f"starting {username}/{server_name}: {response.status_code} {response.text[:1000]}"
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             server = self.user_model(username).get("servers", {}).get(server_name)
@@ -213,7 +247,9 @@ class Hub:
         """Stop a user's (named) server and wait until the Hub says it has stopped."""
         response = self.api("DELETE", self._server_api_path(username, server_name))
         if response.status_code not in (202, 204):
-            raise self._fail(f"stopping {username}/{server_name}: {response.status_code} {response.text[:1000]}")
+            raise self._fail(
+                f"stopping {username}/{server_name}: {response.status_code} {response.text[:1000]}"
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if server_name not in self.user_model(username).get("servers", {}):
@@ -221,7 +257,9 @@ class Hub:
             time.sleep(0.25)
         raise self._fail(f"the server {username}/{server_name} did not stop in {timeout}s")
 
-    def open_server(self, client: httpx.Client, owner: str, server_name: str = "", path: str = "lab") -> httpx.Response:
+    def open_server(
+        self, client: httpx.Client, owner: str, server_name: str = "", path: str = "lab"
+    ) -> httpx.Response:
         """Open a user's server with a logged-in client, as a browser does: GET its `path`,
         following the OAuth redirects through the Hub, which leave the server's cookie in the
         client when the Hub lets the client's user in. Returns the last response (200 when
@@ -248,7 +286,9 @@ class Hub:
             except httpx.TransportError:
                 pass
             time.sleep(0.25)
-        raise self._fail(f"the share service did not answer in {timeout}s (last: {last and last.status_code})")
+        raise self._fail(
+            f"the share service did not answer in {timeout}s (last: {last and last.status_code})"
+        )
 
     # -- processes -----------------------------------------------------------------------------
 
@@ -302,10 +342,10 @@ NO_SERVICE = "no-service"
 def start_hub(
     directory,
     *,
-    db_url: Optional[str] = None,
+    db_url: str | None = None,
     users: Sequence[str] = USERS,
-    groups: Optional[Mapping[str, Sequence[str]]] = None,
-    password: Optional[str] = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    password: str | None = None,
     extra: str = "",
     admin_users: Sequence[str] = (),
     timeout: float = 90,
@@ -400,7 +440,9 @@ def require_proxy() -> None:
     if shutil.which("configurable-http-proxy"):
         return
     if os.environ.get("CI"):
-        pytest.fail("configurable-http-proxy must be installed in CI (.ci/run installs it with npm)")
+        pytest.fail(
+            "configurable-http-proxy must be installed in CI (.ci/run installs it with npm)"
+        )
     pytest.skip("configurable-http-proxy is not installed: npm install -g configurable-http-proxy")
 
 

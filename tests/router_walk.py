@@ -12,8 +12,18 @@ import sys
 from typing import Optional
 
 #: Values tried for a route's groups, in order: the first that makes the route match is used.
-SAMPLES = ["00000000-0000-0000-0000-000000000000", "python3", "no-such-file.txt", "sessions", "lab", "restart",
-           "favicon.ico", "x", "/no-such-file.txt", ""]
+SAMPLES = [
+    "00000000-0000-0000-0000-000000000000",
+    "python3",
+    "no-such-file.txt",
+    "sessions",
+    "lab",
+    "restart",
+    "favicon.ico",
+    "x",
+    "/no-such-file.txt",
+    "",
+]
 
 
 def _template(pattern: str) -> str:
@@ -41,7 +51,7 @@ def _template(pattern: str) -> str:
     return text.replace(".*", "x").replace("/?", "/").replace(".+", "x")
 
 
-def sample_path(pattern: str) -> Optional[str]:
+def sample_path(pattern: str) -> str | None:
     """A path that `pattern` matches, or None."""
     regex = re.compile(pattern if pattern.endswith("$") else pattern + "$")
     template = _template(pattern)
@@ -62,9 +72,13 @@ def routes(extensions: dict) -> list[dict]:
 
     app = ServerApp()
     app.initialize(
-        argv=["--ServerApp.port=0", "--allow-root", "--no-browser",
-              f"--ServerApp.root_dir={tempfile.mkdtemp()}",
-              f"--ServerApp.jpserver_extensions={extensions!r}"],
+        argv=[
+            "--ServerApp.port=0",
+            "--allow-root",
+            "--no-browser",
+            f"--ServerApp.root_dir={tempfile.mkdtemp()}",
+            f"--ServerApp.jpserver_extensions={extensions!r}",
+        ],
         new_httpserver=False,
     )
     found = []
@@ -78,11 +92,13 @@ def routes(extensions: dict) -> list[dict]:
             target = rule.target if isinstance(rule.target, type) else type(rule.target)
             if regex is None:
                 continue
-            found.append({
-                "pattern": regex.pattern,
-                "handler": f"{target.__module__}.{target.__qualname__}",
-                "path": sample_path(regex.pattern),
-            })
+            found.append(
+                {
+                    "pattern": regex.pattern,
+                    "handler": f"{target.__module__}.{target.__qualname__}",
+                    "path": sample_path(regex.pattern),
+                }
+            )
 
     walk(app.web_app.default_router)
     return found

@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import httpx
 
@@ -86,13 +87,13 @@ def start_server(
     db_url: str,
     workdir: Path,
     *,
-    groups: Optional[dict] = None,
-    users: Optional[list] = None,
-    extra_args: Optional[list] = None,
+    groups: dict | None = None,
+    users: list | None = None,
+    extra_args: list | None = None,
     share_enabled: bool = True,
-    extensions: Optional[dict] = None,
-    env: Optional[dict] = None,
-    root: Optional[Path] = None,
+    extensions: dict | None = None,
+    env: dict | None = None,
+    root: Path | None = None,
 ) -> Server:
     """Start a server; call `wait_ready` on it (several may start at once)."""
     root = root or workdir / username
@@ -104,8 +105,12 @@ def start_server(
     config_path.write_text(json.dumps({"ShareApp": {"groups": groups or {}, "users": users or []}}))
     # Each server gets its own runtime and data dirs so neighbours share only the store
     # (unless the caller's `env` says otherwise).
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTER_DATA_DIR": str(root / ".data"),
-           **(env or {})}
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
+        "JUPYTER_DATA_DIR": str(root / ".data"),
+        **(env or {}),
+    }
     env.pop("JUPYTERHUB_API_TOKEN", None)
     args = [
         sys.executable,
@@ -122,7 +127,9 @@ def start_server(
         f"--ShareApp.db_url={db_url}",
         f"--config={config_path}",
     ] + list(extra_args or [])
-    process = subprocess.Popen(args, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root)
+    process = subprocess.Popen(
+        args, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root
+    )
     return Server(username, port, token, root, process, log_path)
 
 

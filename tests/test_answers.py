@@ -30,7 +30,9 @@ class Clock:
 
 def make_service(url, clock):
     store = SQLStore(url)
-    return ShareService(store, StandaloneDirectory(store, users=["alice", "bob", "carol"]), clock=clock)
+    return ShareService(
+        store, StandaloneDirectory(store, users=["alice", "bob", "carol"]), clock=clock
+    )
 
 
 @pytest.fixture
@@ -74,7 +76,9 @@ def computed_again(cache, key, produce, computed) -> bytes:
 
 def test_an_answer_is_reused_until_another_server_changes_the_store(two_servers):
     alice, bob, cache, _ = two_servers
-    image = alice.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}).resource
+    image = alice.create(
+        "alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}
+    ).resource
     computed = []
     produce = shared_with_bob(bob, computed)
     assert reused(cache, "key", produce, computed) == b"[]"
@@ -94,7 +98,9 @@ def test_an_answer_is_reused_until_another_server_changes_the_store(two_servers)
 
 def test_an_answer_is_not_reused_past_the_expiry_of_a_grant(two_servers):
     alice, bob, cache, clock = two_servers
-    image = alice.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}).resource
+    image = alice.create(
+        "alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}
+    ).resource
     soon = (clock() + timedelta(minutes=5)).isoformat() + "Z"
     alice.share("alice", Kind.IMAGE, image.id, "bob", {"permission": "view", "expires_at": soon})
     computed = []
@@ -138,15 +144,24 @@ def test_neighbours_see_each_change_at_once_through_their_servers(tmp_path):
     with running_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'ws.db'}", tmp_path) as servers:
         alice, bob = servers["alice"], servers["bob"]
         image = alice.post("/images", {"name": "CARET", "spec": {"reference": "busybox"}}).json()
-        for round_ in range(5):
+        for _round in range(5):
             assert bob.get("/shared-with-me").json()["total"] == 0
             assert bob.get("/images").json()["total"] == 0
-            assert alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code == 201
+            assert (
+                alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code
+                == 201
+            )
             assert [i["name"] for i in bob.get("/shared-with-me").json()["items"]] == ["CARET"]
             assert bob.get("/images").json()["total"] == 1
-            assert alice.get("/images", params={"scope": "owned"}).json()["items"][0]["share_count"] == 1
+            assert (
+                alice.get("/images", params={"scope": "owned"}).json()["items"][0]["share_count"]
+                == 1
+            )
             assert alice.delete(f"/images/{image['id']}/grants/bob").status_code == 204
-            assert alice.get("/images", params={"scope": "owned"}).json()["items"][0]["share_count"] == 0
+            assert (
+                alice.get("/images", params={"scope": "owned"}).json()["items"][0]["share_count"]
+                == 0
+            )
         # Different arguments are different answers.
         alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"})
         assert bob.get("/shared-with-me", params={"kind": "formation"}).json()["total"] == 0
@@ -212,7 +227,9 @@ def test_on_the_event_loop_a_caller_never_gets_a_marker_read_before_it_asked(two
     """PostgreSQL's marker is read on one asynchronous connection, shared by the callers who
     wait for the next read: a change committed before a caller asked is always seen."""
     alice, bob, cache, _ = two_servers
-    image = alice.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}).resource
+    image = alice.create(
+        "alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}}
+    ).resource
     computed = []
     produce = shared_with_bob(bob, computed)
 
@@ -233,7 +250,10 @@ def test_on_the_event_loop_a_caller_never_gets_a_marker_read_before_it_asked(two
                 alice.share("alice", Kind.IMAGE, image.id, "bob", {"permission": "view"})
             else:
                 alice.revoke("alice", Kind.IMAGE, image.id, "bob")
-            late = [body for body, _ in await asyncio.gather(*(cache.lookup_async("key") for _ in range(5)))]
+            late = [
+                body
+                for body, _ in await asyncio.gather(*(cache.lookup_async("key") for _ in range(5)))
+            ]
             assert late == [None] * 5, n
             await asyncio.gather(*early)
             expected = b'["CARET"]' if n % 2 == 0 else b"[]"

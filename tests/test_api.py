@@ -3,8 +3,6 @@ creation, updates, lists, expiry, events, identity, and every refusal of DESIGN 
 
 from __future__ import annotations
 
-from jupyter_share.directory import LoginAccounts
-
 import asyncio
 import json
 from datetime import datetime, timedelta, timezone
@@ -12,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from jupyter_share.app import EVENT_SCHEMA_ID
+from jupyter_share.directory import LoginAccounts
 
 IMAGE = {"name": "CARET", "spec": {"reference": "quay.io/lab/caret:2026.1"}}
 
@@ -32,9 +31,16 @@ def future(**delta):
 
 async def test_me_and_directory(api):
     me = body(await api("GET", "me"))
-    assert me == {"username": "alice", "display_name": "alice", "mode": "standalone", "groups": ["staff"]}
+    assert me == {
+        "username": "alice",
+        "display_name": "alice",
+        "mode": "standalone",
+        "groups": ["staff"],
+    }
     found = body(await api("GET", "directory?q=c"))
-    found["users"] = [u for u in found["users"] if u not in LoginAccounts().names()]  # this machine's
+    found["users"] = [
+        u for u in found["users"] if u not in LoginAccounts().names()
+    ]  # this machine's
     assert found == {"users": ["carol"], "groups": ["class-2026"]}
     everyone = body(await api("GET", "directory"))
     assert {"alice", "bob", "ivy"} <= set(everyone["users"])
@@ -46,7 +52,9 @@ async def test_create_get_patch_delete_image(api):
     assert created["shared"] is False and created["share_count"] == 0
     got = body(await api("GET", f"images/{created['id']}"))
     assert got == created
-    r = await api("PATCH", f"images/{created['id']}", {"name": "CARET 2", "description": "R and caret"})
+    r = await api(
+        "PATCH", f"images/{created['id']}", {"name": "CARET 2", "description": "R and caret"}
+    )
     assert r.code == 200
     assert body(r)["name"] == "CARET 2" and body(r)["updated_at"] >= created["updated_at"]
     r = await api("DELETE", f"images/{created['id']}")
@@ -63,11 +71,17 @@ async def test_share_change_revoke_and_history(api):
     assert r.code == 201
     grant = body(r)
     assert grant["principal"] == "user:bob" and grant["kind"] == "user" and grant["name"] == "bob"
-    assert grant["permission"] == "view" and grant["granted_by"] == "alice" and grant["expires_at"] is None
+    assert (
+        grant["permission"] == "view"
+        and grant["granted_by"] == "alice"
+        and grant["expires_at"] is None
+    )
     r = await api("PUT", f"{path}/user:bob", {"permission": "edit"})
     assert r.code == 200 and body(r)["permission"] == "edit"
     assert body(r)["created_at"] == grant["created_at"]  # a change keeps when it was first shared
-    r = await api("PUT", f"{path}/group:class-2026", {"permission": "view", "expires_at": future(days=1)})
+    r = await api(
+        "PUT", f"{path}/group:class-2026", {"permission": "view", "expires_at": future(days=1)}
+    )
     assert r.code == 201 and body(r)["kind"] == "group" and body(r)["expires_at"]
     listed = body(await api("GET", path))
     assert [g["principal"] for g in listed["items"]] == ["user:bob", "group:class-2026"]
@@ -99,15 +113,23 @@ async def test_formation_spec_and_image_reference(api):
     }
     formation = await make(api, "formations", {"name": "gpu-small", "spec": spec})
     assert formation["spec"] == spec
-    by_reference = await make(api, "formations", {"name": "plain", "spec": {"image": "jupyter/scipy-notebook:2024-01-01"}})
+    by_reference = await make(
+        api, "formations", {"name": "plain", "spec": {"image": "jupyter/scipy-notebook:2024-01-01"}}
+    )
     assert by_reference["spec"]["image"] == "jupyter/scipy-notebook:2024-01-01"
 
 
 async def test_pagination_scope_and_order(api):
     for i in range(7):
-        await make(api, payload={"name": f"img-{i}", "spec": {"reference": f"registry.example/img:{i}"}})
+        await make(
+            api, payload={"name": f"img-{i}", "spec": {"reference": f"registry.example/img:{i}"}}
+        )
     first = body(await api("GET", "images?limit=3"))
-    assert first["total"] == 7 and [i["name"] for i in first["items"]] == ["img-6", "img-5", "img-4"]
+    assert first["total"] == 7 and [i["name"] for i in first["items"]] == [
+        "img-6",
+        "img-5",
+        "img-4",
+    ]
     last = body(await api("GET", "images?offset=6&limit=3"))
     assert [i["name"] for i in last["items"]] == ["img-0"]
     assert body(await api("GET", "images?scope=shared"))["total"] == 0
@@ -144,7 +166,7 @@ async def test_capture_and_environment_files(api):
     r = await api("GET", f"images/{image_id}/environment?format=requirements")
     assert r.code == 200 and r.headers["Content-Type"].startswith("text/plain")
     assert 'filename="requirements.txt"' in r.headers["Content-Disposition"]
-    lines = [l for l in r.body.decode().splitlines() if l and not l.startswith("#")]
+    lines = [ln for ln in r.body.decode().splitlines() if ln and not ln.startswith("#")]
     assert len(lines) > 20
     for line in lines:  # each line is a requirement pip parses
         req = Requirement(line)
@@ -162,7 +184,11 @@ async def test_capture_and_environment_files(api):
 
 async def test_expired_grants_vanish_and_are_purged(api):
     image = await make(api)
-    r = await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "view", "expires_at": future(seconds=1)})
+    r = await api(
+        "PUT",
+        f"images/{image['id']}/grants/bob",
+        {"permission": "view", "expires_at": future(seconds=1)},
+    )
     assert r.code == 201
     assert body(await api("GET", f"images/{image['id']}"))["share_count"] == 1
     await asyncio.sleep(1.6)  # past expiry, and past a few purge sweeps (every 0.2 s here)
@@ -185,7 +211,9 @@ async def test_every_change_emits_one_event(api, jp_serverapp):
     await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "view"})
     await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "manage"})
     await api("DELETE", f"images/{image['id']}/grants/bob")
-    await api("PUT", f"images/{image['id']}/grants/bobb", {"permission": "view"})  # refused: no event
+    await api(
+        "PUT", f"images/{image['id']}/grants/bobb", {"permission": "view"}
+    )  # refused: no event
     await api("DELETE", f"images/{image['id']}")
     for _ in range(50):
         if len(seen) >= 6:
@@ -199,7 +227,10 @@ async def test_every_change_emits_one_event(api, jp_serverapp):
         ("revoke", "user:bob", "manage"),
         ("delete", None, None),
     ]
-    assert all(e["resource_id"] == image["id"] and e["actor"] == "alice" and e["kind"] == "image" for e in seen)
+    assert all(
+        e["resource_id"] == image["id"] and e["actor"] == "alice" and e["kind"] == "image"
+        for e in seen
+    )
 
 
 async def test_login_cookie_acts_as_the_owner_and_xsrf_stays_on(jp_fetch, jp_serverapp):
@@ -219,11 +250,17 @@ async def test_login_cookie_acts_as_the_owner_and_xsrf_stays_on(jp_fetch, jp_ser
     r = await client.fetch(base + "images", headers={"Cookie": login[0]}, **post)
     assert r.code == 403  # no XSRF token
     xsrf = "2|abcdef01|0123456789abcdef0123456789abcdef|1700000000"
-    r = await client.fetch(base + "images", headers={"Cookie": f"{login[0]}; _xsrf={xsrf}", "X-XSRFToken": xsrf}, **post)
+    r = await client.fetch(
+        base + "images",
+        headers={"Cookie": f"{login[0]}; _xsrf={xsrf}", "X-XSRFToken": xsrf},
+        **post,
+    )
     assert r.code == 201 and json.loads(r.body)["owner"] == "alice"
     # Without token or cookie: not signed in.
     for path, method in [("me", "GET"), ("images", "GET"), ("images", "POST")]:
-        r = await client.fetch(base + path, method=method, body=b"{}" if method == "POST" else None, raise_error=False)
+        r = await client.fetch(
+            base + path, method=method, body=b"{}" if method == "POST" else None, raise_error=False
+        )
         assert r.code == 401, (path, r.code)
         assert json.loads(r.body)["message"].startswith("not signed in")
 
@@ -245,7 +282,9 @@ async def _state(api):
 async def make_shared_image(api):
     image = await make(api)
     await make(api, payload={"name": "other", "spec": {"reference": "busybox:1"}})
-    assert (await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "view"})).code == 201
+    assert (
+        await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "view"})
+    ).code == 201
     return image
 
 
@@ -258,27 +297,64 @@ BAD_CREATE = [
     ({"name": "tab\there", "spec": {"reference": "busybox"}}, 400, "name"),
     ({"spec": {"reference": "busybox"}}, 400, "name"),
     ({"name": "x", "description": 7, "spec": {"reference": "busybox"}}, 400, "description"),
-    ({"name": "x", "description": "d" * 5000, "spec": {"reference": "busybox"}}, 400, "description"),
+    (
+        {"name": "x", "description": "d" * 5000, "spec": {"reference": "busybox"}},
+        400,
+        "description",
+    ),
     ({"name": "x"}, 400, "spec"),
     ({"name": "x", "spec": {}}, 400, "spec"),
     ({"name": "x", "spec": "busybox"}, 400, "spec"),
     ({"name": "x", "spec": {"reference": "Not A Reference!"}}, 400, "spec.reference"),
     ({"name": "x", "spec": {"reference": "busybox", "size": 3}}, 400, "size"),
-    ({"name": "x", "spec": {"environment": {"packages": [{"name": "six"}]}}}, 400, "spec.environment.packages[0].version"),
+    (
+        {"name": "x", "spec": {"environment": {"packages": [{"name": "six"}]}}},
+        400,
+        "spec.environment.packages[0].version",
+    ),
     ({"name": "x", "spec": {"environment": {"python": 3}}}, 400, "spec.environment.python"),
-    ({"name": "x", "spec": {"environment": {"packages": [{"name": "six", "version": "1", "hash": "x"}]}}}, 400, "hash"),
+    (
+        {
+            "name": "x",
+            "spec": {"environment": {"packages": [{"name": "six", "version": "1", "hash": "x"}]}},
+        },
+        400,
+        "hash",
+    ),
     ({"name": "x", "capture": "yes"}, 400, "capture"),
-    ({"name": "x", "spec": {"reference": "busybox", "environment": {"packages": [{"name": "p" * 900, "version": "1"}] * 80}}}, 400, "spec"),
-    ({"name": "x", "spec": {"environment": {"packages": [{"name": None, "version": "1"}]}}}, 400, "spec.environment.packages[0].name"),
-    ({"name": "x", "description": "nul\u0000here", "spec": {"reference": "busybox"}}, 400, "description"),
-    ({"name": "x", "spec": {"reference": "busybox", "environment": {"platform": "a\u0000"}}}, 400, "spec.environment.platform"),
+    (
+        {
+            "name": "x",
+            "spec": {
+                "reference": "busybox",
+                "environment": {"packages": [{"name": "p" * 900, "version": "1"}] * 80},
+            },
+        },
+        400,
+        "spec",
+    ),
+    (
+        {"name": "x", "spec": {"environment": {"packages": [{"name": None, "version": "1"}]}}},
+        400,
+        "spec.environment.packages[0].name",
+    ),
+    (
+        {"name": "x", "description": "nul\u0000here", "spec": {"reference": "busybox"}},
+        400,
+        "description",
+    ),
+    (
+        {"name": "x", "spec": {"reference": "busybox", "environment": {"platform": "a\u0000"}}},
+        400,
+        "spec.environment.platform",
+    ),
     ({"name": "CARET", "spec": {"reference": "busybox"}}, 409, "name"),
 ]
 
 
 @pytest.mark.parametrize("payload,status,field", BAD_CREATE)
 async def test_bad_image_creation(api, payload, status, field):
-    shared_image = await make_shared_image(api)
+    await make_shared_image(api)
     before = await _state(api)
     r = await api("POST", "images", payload)
     assert r.code == status, r.body
@@ -303,7 +379,10 @@ BAD_FORMATIONS = [
     ({"image": "busybox", "env": ["A=1"]}, "spec.env"),
     ({"image": "busybox", "storage": [{"mount_path": "data"}]}, "spec.storage[0].mount_path"),
     ({"image": "busybox", "storage": [{"size": "1G"}]}, "spec.storage[0].mount_path"),
-    ({"image": "busybox", "storage": [{"mount_path": "/d", "size": "huge"}]}, "spec.storage[0].size"),
+    (
+        {"image": "busybox", "storage": [{"mount_path": "/d", "size": "huge"}]},
+        "spec.storage[0].size",
+    ),
     ({"image": "busybox", "start_url": "http://evil.example/"}, "spec.start_url"),
     ({"image": "busybox", "start_url": "//evil.example/"}, "spec.start_url"),
     ({"image": "busybox", "network": "host"}, "network"),
@@ -314,7 +393,7 @@ BAD_FORMATIONS = [
 
 @pytest.mark.parametrize("spec,field", BAD_FORMATIONS)
 async def test_bad_formation_spec(api, spec, field):
-    shared_image = await make_shared_image(api)
+    await make_shared_image(api)
     r = await api("POST", "formations", {"name": "f", "spec": spec})
     assert r.code == 400, r.body
     assert body(r)["field"] == field
@@ -327,7 +406,10 @@ async def test_formation_cannot_use_an_image_it_cannot_see(neighbours):
     r = bob.post("/formations", {"name": "sneaky", "spec": {"image": image["id"]}})
     assert r.status_code == 400 and r.json()["field"] == "spec.image"
     alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"})
-    assert bob.post("/formations", {"name": "allowed", "spec": {"image": image["id"]}}).status_code == 201
+    assert (
+        bob.post("/formations", {"name": "allowed", "spec": {"image": image["id"]}}).status_code
+        == 201
+    )
 
 
 BAD_SHARES = [
@@ -367,14 +449,23 @@ async def test_unknown_user_gets_a_did_you_mean(api):
     shared_image = await make_shared_image(api)
     r = await api("PUT", f"images/{shared_image['id']}/grants/bobb", {"permission": "view"})
     assert body(r)["message"] == "unknown user 'bobb', did you mean 'bob'?"
-    r = await api("PUT", f"images/{shared_image['id']}/grants/group:class2026", {"permission": "view"})
+    r = await api(
+        "PUT", f"images/{shared_image['id']}/grants/group:class2026", {"permission": "view"}
+    )
     assert body(r)["message"] == "unknown group 'class2026', did you mean 'class-2026'?"
 
 
 async def test_bad_json_bodies(api):
     shared_image = await make_shared_image(api)
     before = await _state(api)
-    for raw in (b"{bad", b"\xff\xfe", b"[1, 2]", b"null", b'"text"', b'{"name": "x", "spec": {"reference": "busybox"}, "description": NaN}'):
+    for raw in (
+        b"{bad",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b"null",
+        b'"text"',
+        b'{"name": "x", "spec": {"reference": "busybox"}, "description": NaN}',
+    ):
         r = await api("POST", "images", raw)
         assert r.code == 400, (raw, r.body)
         assert body(r)["message"]
@@ -444,13 +535,21 @@ async def test_bad_query_parameters(api, path):
 )
 async def test_absent_is_404(api, method, path):
     shared_image = await make_shared_image(api)
-    payload = {"permission": "view"} if method == "PUT" else ({"name": "n"} if method == "PATCH" else None)
+    payload = (
+        {"permission": "view"}
+        if method == "PUT"
+        else ({"name": "n"} if method == "PATCH" else None)
+    )
     r = await api(method, path.format(id=shared_image["id"]), payload)
     assert r.code == 404, r.body
 
 
 async def test_unknown_api_paths_answer_a_json_404(api):
-    for method, path in [("GET", "nope"), ("POST", "images/x/y/z/w"), ("DELETE", "sessions/current/grants/bob/link/x")]:
+    for method, path in [
+        ("GET", "nope"),
+        ("POST", "images/x/y/z/w"),
+        ("DELETE", "sessions/current/grants/bob/link/x"),
+    ]:
         r = await api(method, path)
         assert r.code == 404, (method, path, r.code)
         assert r.headers["Content-Type"].startswith("application/json")

@@ -16,7 +16,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-RESOURCE_KEYS = {"id", "kind", "name", "description", "owner", "created_at", "updated_at", "spec", "access", "shared", "share_count"}
+RESOURCE_KEYS = {
+    "id",
+    "kind",
+    "name",
+    "description",
+    "owner",
+    "created_at",
+    "updated_at",
+    "spec",
+    "access",
+    "shared",
+    "share_count",
+}
 SHARED_KEYS = RESOURCE_KEYS | {"shared_at", "expires_at"}
 GRANT_KEYS = {"principal", "kind", "name", "permission", "granted_by", "created_at", "expires_at"}
 AUDIT_KEYS = {"at", "actor", "action", "principal", "permission"}
@@ -42,14 +54,22 @@ class CLI:
 
     def configure(self, **share_app) -> None:
         """Write the ShareApp section of jupyter_server_config.json, as a server reads it."""
-        (self.config_dir / "jupyter_server_config.json").write_text(json.dumps({"ShareApp": share_app}))
+        (self.config_dir / "jupyter_server_config.json").write_text(
+            json.dumps({"ShareApp": share_app})
+        )
 
-    def run(self, *args: str, user: str | None = "alice", expect: int = 0, command=None) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, user: str | None = "alice", expect: int = 0, command=None
+    ) -> subprocess.CompletedProcess:
         argv = list(command or [sys.executable, "-m", "jupyter_share.cli"]) + list(args)
         if user:
             argv += ["--user", user]
-        done = subprocess.run(argv, env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=120)
-        assert done.returncode == expect, f"{args}: exit {done.returncode}, expected {expect}\n{done.stdout}\n{done.stderr}"
+        done = subprocess.run(
+            argv, env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == expect, (
+            f"{args}: exit {done.returncode}, expected {expect}\n{done.stdout}\n{done.stderr}"
+        )
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
@@ -78,9 +98,9 @@ def cli(tmp_path):
 def jupyter_share_command() -> list[str]:
     """`jupyter share` itself: jupyter finds the `jupyter-share` console script on PATH."""
     jupyter = shutil.which("jupyter", path=str(BIN)) or shutil.which("jupyter")
-    assert jupyter and (shutil.which("jupyter-share", path=str(BIN)) or shutil.which("jupyter-share")), (
-        "the jupyter-share console script is not installed: pip install -e ."
-    )
+    assert jupyter and (
+        shutil.which("jupyter-share", path=str(BIN)) or shutil.which("jupyter-share")
+    ), "the jupyter-share console script is not installed: pip install -e ."
     return [jupyter, "share"]
 
 
@@ -89,39 +109,82 @@ def test_alice_shares_with_bob(cli, tmp_path):
     db = tmp_path / "store" / "share.db"
     cli.configure(db_url=f"sqlite:///{db}", users=["bob", "carol"])
 
-    image = cli.json("create-image", "caret", "--reference", REFERENCE, "--description", "the CARET image")
+    image = cli.json(
+        "create-image", "caret", "--reference", REFERENCE, "--description", "the CARET image"
+    )
     assert set(image) == RESOURCE_KEYS
     assert image["kind"] == "image" and image["owner"] == "alice" and image["access"] == "owner"
-    assert image["spec"] == {"reference": REFERENCE} and (image["shared"], image["share_count"]) == (False, 0)
+    assert image["spec"] == {"reference": REFERENCE} and (
+        image["shared"],
+        image["share_count"],
+    ) == (False, 0)
     assert db.is_file(), "the db_url of jupyter_server_config.json was not used"
 
     # The formation through the real `jupyter share` entry point; its image given by name is
     # stored by id (see the spec bob reads below).
-    done, grant = cli.together("run", [
-        (("create-formation", "lab", "--image", "caret", "--cpu", "2", "--memory", "4G",
-          "--env", "A=1", "--env", "B=x=y", "--start-url", "/lab"), {"command": jupyter_share_command()}),
-        (("share", f"images/{image['id']}", "bob", "--json"), {}),
-    ])
+    done, grant = cli.together(
+        "run",
+        [
+            (
+                (
+                    "create-formation",
+                    "lab",
+                    "--image",
+                    "caret",
+                    "--cpu",
+                    "2",
+                    "--memory",
+                    "4G",
+                    "--env",
+                    "A=1",
+                    "--env",
+                    "B=x=y",
+                    "--start-url",
+                    "/lab",
+                ),
+                {"command": jupyter_share_command()},
+            ),
+            (("share", f"images/{image['id']}", "bob", "--json"), {}),
+        ],
+    )
     match = re.fullmatch(r"created formation 'lab': ([0-9a-f]{16})\n", done.stdout)
     assert match, done.stdout
     formation_id = match.group(1)
     grant = json.loads(grant.stdout)
     assert set(grant) == GRANT_KEYS
     assert grant | {"created_at": None} == {
-        "principal": "user:bob", "kind": "user", "name": "bob", "permission": "view",
-        "granted_by": "alice", "created_at": None, "expires_at": None,
+        "principal": "user:bob",
+        "kind": "user",
+        "name": "bob",
+        "permission": "view",
+        "granted_by": "alice",
+        "created_at": None,
+        "expires_at": None,
     }
     # A name works where an id does; singular kinds too.
-    done = cli.run("share", "formation/lab", "user:bob", "--permission", "edit", "--expires", "2999-01-31T12:00:00Z")
+    done = cli.run(
+        "share",
+        "formation/lab",
+        "user:bob",
+        "--permission",
+        "edit",
+        "--expires",
+        "2999-01-31T12:00:00Z",
+    )
     assert done.stdout == "shared formation 'lab' with user:bob · edit until 2999-01-31 12:00:00Z\n"
 
     # Alice sees the badges; bob, on the same store, sees both under "shared with me".
-    table, shared, bobs_table = cli.together("run", [(("list",), {}), (("shared", "--json"), {"user": "bob"}), (("shared",), {"user": "bob"})])
+    table, shared, bobs_table = cli.together(
+        "run",
+        [(("list",), {}), (("shared", "--json"), {"user": "bob"}), (("shared",), {"user": "bob"})],
+    )
     table = table.stdout.splitlines()
     assert table[0].split() == ["NAME", "KIND", "OWNER", "ACCESS", "SHARING", "ID"]
     rows = {line.split()[0]: line for line in table[1:]}
     assert set(rows) == {"caret", "lab"}
-    assert "shared (1)" in rows["caret"] and image["id"] in rows["caret"] and "owner" in rows["caret"]
+    assert (
+        "shared (1)" in rows["caret"] and image["id"] in rows["caret"] and "owner" in rows["caret"]
+    )
     assert "shared (1)" in rows["lab"] and formation_id in rows["lab"]
 
     shared = json.loads(shared.stdout)
@@ -132,13 +195,26 @@ def test_alice_shares_with_bob(cli, tmp_path):
         assert item["owner"] == "alice" and item["shared"] is True and item["share_count"] is None
         assert item["shared_at"]
     assert by_name["caret"]["access"] == "view" and by_name["caret"]["expires_at"] is None
-    assert by_name["lab"]["access"] == "edit" and by_name["lab"]["expires_at"].startswith("2999-01-31T12:00:00")
-    assert by_name["lab"]["spec"] == {"image": image["id"], "cpu": 2, "memory": "4G", "env": {"A": "1", "B": "x=y"}, "start_url": "/lab"}
+    assert by_name["lab"]["access"] == "edit" and by_name["lab"]["expires_at"].startswith(
+        "2999-01-31T12:00:00"
+    )
+    assert by_name["lab"]["spec"] == {
+        "image": image["id"],
+        "cpu": 2,
+        "memory": "4G",
+        "env": {"A": "1", "B": "x=y"},
+        "start_url": "/lab",
+    }
     table = bobs_table.stdout
     assert re.search(rf"^caret +image +alice +view +{image['id']}$", table, re.M), table
-    assert re.search(rf"^lab +formation +alice +edit +2999-01-31 12:00:00Z +{formation_id}$", table, re.M), table
+    assert re.search(
+        rf"^lab +formation +alice +edit +2999-01-31 12:00:00Z +{formation_id}$", table, re.M
+    ), table
 
-    assert cli.run("revoke", f"formations/{formation_id}", "bob").stdout == "revoked user:bob on formation 'lab'\n"
+    assert (
+        cli.run("revoke", f"formations/{formation_id}", "bob").stdout
+        == "revoked user:bob on formation 'lab'\n"
+    )
 
     # The history shows the rows; every refusal has its exit code. Bob no longer sees the formation.
     refusals = {
@@ -151,28 +227,49 @@ def test_alice_shares_with_bob(cli, tmp_path):
         "not the owner": (("delete", f"images/{image['id']}"), 4, "bob"),
         "duplicate name": (("create-image", "caret", "--reference", REFERENCE), 5, "alice"),
     }
-    history, *errors = cli.together("run", [(("history", "formations/lab"), {})] + [
-        (args, {"expect": code, "user": user}) for args, code, user in refusals.values()
-    ])
+    history, *errors = cli.together(
+        "run",
+        [(("history", "formations/lab"), {})]
+        + [(args, {"expect": code, "user": user}) for args, code, user in refusals.values()],
+    )
     history = history.stdout.splitlines()
     assert history[0].split() == ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"]
     assert [line.split()[2:] for line in history[1:]] == [
-        ["alice", "create"], ["alice", "share", "user:bob", "edit"], ["alice", "revoke", "user:bob", "edit"],
+        ["alice", "create"],
+        ["alice", "share", "user:bob", "edit"],
+        ["alice", "revoke", "user:bob", "edit"],
     ]
 
     assert all(e.stdout == "" for e in errors)
-    errors = dict(zip(refusals, (e.stderr for e in errors)))
-    assert errors["unknown user"] == "jupyter share: error: unknown user 'bobb', did you mean 'bob'?\n"
-    assert "usage: jupyter share share" in errors["usage"] and "the following arguments are required: PRINCIPAL" in errors["usage"]
+    errors = dict(zip(refusals, (e.stderr for e in errors), strict=False))
+    assert (
+        errors["unknown user"] == "jupyter share: error: unknown user 'bobb', did you mean 'bob'?\n"
+    )
+    assert (
+        "usage: jupyter share share" in errors["usage"]
+        and "the following arguments are required: PRINCIPAL" in errors["usage"]
+    )
     assert "invalid choice: 'owner'" in errors["bad permission"]
-    assert errors["bad user name"] == "jupyter share: error: ShareApp.username 'not valid!' is not a valid user name\n"
+    assert (
+        errors["bad user name"]
+        == "jupyter share: error: ShareApp.username 'not valid!' is not a valid user name\n"
+    )
     assert errors["unknown id"] == "jupyter share: error: no image '0123456789abcdef'\n"
     assert errors["revoked"] == f"jupyter share: error: no formation '{formation_id}'\n"
-    assert errors["not the owner"] == "jupyter share: error: you hold 'view' on this image; this needs its owner\n"
-    assert re.fullmatch(r"jupyter share: error: alice already has an image named 'caret'\n", errors["duplicate name"])
+    assert (
+        errors["not the owner"]
+        == "jupyter share: error: you hold 'view' on this image; this needs its owner\n"
+    )
+    assert re.fullmatch(
+        r"jupyter share: error: alice already has an image named 'caret'\n",
+        errors["duplicate name"],
+    )
 
     # The refusals changed nothing; the owner may delete, and the grant goes with the image.
-    assert cli.run("delete", f"images/{image['id']}").stdout == f"deleted image 'caret' ({image['id']})\n"
+    assert (
+        cli.run("delete", f"images/{image['id']}").stdout
+        == f"deleted image 'caret' ({image['id']})\n"
+    )
     assert cli.json("shared", user="bob") == {"items": [], "total": 0}
 
 
@@ -186,14 +283,26 @@ async def test_json_is_what_the_rest_api_answers(cli, api, db_url):
     image = cli.json("create-image", "caret", "--reference", REFERENCE, "--db-url", db_url)
     assert rest(await api("GET", f"images/{image['id']}")) == image
     rest(await api("PUT", f"images/{image['id']}/grants/bob", {"permission": "edit"}))
-    paths = [f"images/{image['id']}", "images", f"images/{image['id']}/grants", f"images/{image['id']}/history"]
+    paths = [
+        f"images/{image['id']}",
+        "images",
+        f"images/{image['id']}/grants",
+        f"images/{image['id']}/history",
+    ]
     answers = [rest(await api("GET", path)) for path in paths]
-    commands = [("show", paths[0]), ("list", "--kind", "images"), ("grants", paths[0]), ("history", paths[0])]
+    commands = [
+        ("show", paths[0]),
+        ("list", "--kind", "images"),
+        ("grants", paths[0]),
+        ("history", paths[0]),
+    ]
     printed = cli.together("json", [((*c, "--db-url", db_url), {}) for c in commands])
-    for command, cli_json, api_json in zip(commands, printed, answers):
+    for command, cli_json, api_json in zip(commands, printed, answers, strict=False):
         assert cli_json == api_json, command
     assert answers[0]["shared"] is True and answers[0]["share_count"] == 1
-    assert [e["action"] for e in answers[3]["items"]] == ["create", "share"] and set(answers[3]["items"][1]) == AUDIT_KEYS
+    assert [e["action"] for e in answers[3]["items"]] == ["create", "share"] and set(
+        answers[3]["items"][1]
+    ) == AUDIT_KEYS
 
 
 def test_environment_files(cli, tmp_path):
@@ -201,10 +310,13 @@ def test_environment_files(cli, tmp_path):
     image = cli.json("create-image", "my env", "--capture")
     assert image["spec"]["environment"]["python"] == ".".join(map(str, sys.version_info[:3]))
 
-    conda, requirements = cli.together("run", [
-        (("environment", f"images/{image['id']}", "--format", "conda"), {}),
-        (("environment", "my env"), {}),  # by name; requirements.txt by default
-    ])
+    conda, requirements = cli.together(
+        "run",
+        [
+            (("environment", f"images/{image['id']}", "--format", "conda"), {}),
+            (("environment", "my env"), {}),  # by name; requirements.txt by default
+        ],
+    )
     document = yaml.safe_load(conda.stdout)
     assert document["name"] == "my-env" and document["channels"]
     pip = next(d["pip"] for d in document["dependencies"] if isinstance(d, dict))
@@ -214,7 +326,9 @@ def test_environment_files(cli, tmp_path):
     assert requirements[0].startswith("# Environment of the jupyter_share image 'my env'")
     assert any(line.lower().startswith("pyyaml==") for line in requirements)
 
-    assert "invalid choice: 'pip'" in cli.refused("environment", "my env", "--format", "pip", expect=2)
+    assert "invalid choice: 'pip'" in cli.refused(
+        "environment", "my env", "--format", "pip", expect=2
+    )
 
 
 def test_configuration_precedence(cli, tmp_path):
@@ -222,13 +336,30 @@ def test_configuration_precedence(cli, tmp_path):
     from_file = tmp_path / "from-file.db"
     other = f"sqlite:///{tmp_path / 'other.db'}"
     cli.configure(db_url=f"sqlite:///{from_file}", username="carol")
-    whoami, dave, erin, image = cli.together("run", [
-        (("whoami",), {"user": None}),
-        (("whoami", "--json", "--ShareApp.username=dave"), {"user": None}),
-        (("whoami", "--json", "--ShareApp.username", "dave", "--user", "erin"), {"user": None}),
-        (("create-image", "elsewhere", "--reference", REFERENCE, "--db-url", other, "--json"), {}),
-    ])
-    assert whoami.stdout.splitlines()[0].split() == ["user:", "carol"]  # ShareApp.username of the file
+    whoami, dave, erin, image = cli.together(
+        "run",
+        [
+            (("whoami",), {"user": None}),
+            (("whoami", "--json", "--ShareApp.username=dave"), {"user": None}),
+            (("whoami", "--json", "--ShareApp.username", "dave", "--user", "erin"), {"user": None}),
+            (
+                (
+                    "create-image",
+                    "elsewhere",
+                    "--reference",
+                    REFERENCE,
+                    "--db-url",
+                    other,
+                    "--json",
+                ),
+                {},
+            ),
+        ],
+    )
+    assert whoami.stdout.splitlines()[0].split() == [
+        "user:",
+        "carol",
+    ]  # ShareApp.username of the file
     assert f"store:        sqlite:///{from_file}\n" in whoami.stdout
     assert str(cli.config_dir / "jupyter_server_config.json") in whoami.stdout
     assert json.loads(dave.stdout)["username"] == "dave"
@@ -236,19 +367,26 @@ def test_configuration_precedence(cli, tmp_path):
 
     image = json.loads(image.stdout)
     ref = f"images/{image['id']}"
-    in_file, in_other, unknown = cli.together("run", [
-        (("list", "--json"), {}),
-        (("list", "--json", f"--ShareApp.db_url={other}"), {}),
-        (("share", ref, "frank", "--db-url", other), {"expect": 2}),
-    ])
+    in_file, in_other, unknown = cli.together(
+        "run",
+        [
+            (("list", "--json"), {}),
+            (("list", "--json", f"--ShareApp.db_url={other}"), {}),
+            (("share", ref, "frank", "--db-url", other), {"expect": 2}),
+        ],
+    )
     assert json.loads(in_file.stdout)["total"] == 0  # the store of the file does not have it
     assert [i["id"] for i in json.loads(in_other.stdout)["items"]] == [image["id"]]
     assert unknown.stderr.startswith("jupyter share: error: unknown user 'frank': ")
     assert unknown.stderr.rstrip().endswith("or set c.ShareApp.users (--ShareApp.users=frank)")
     # A user is known through --ShareApp.users (or the config file, or by having used the store),
     # in each form a Jupyter user types it (jupyter lab takes the same).
-    for users in (["--ShareApp.users=['frank']"], ['--ShareApp.users=["frank", "gina"]'],
-                  ["--ShareApp.users=gina", "--ShareApp.users=frank"], ["--ShareApp.users", "frank"]):
+    for users in (
+        ["--ShareApp.users=['frank']"],
+        ['--ShareApp.users=["frank", "gina"]'],
+        ["--ShareApp.users=gina", "--ShareApp.users=frank"],
+        ["--ShareApp.users", "frank"],
+    ):
         grant = cli.json("share", ref, "frank", "--db-url", other, *users)
         assert grant["principal"] == "user:frank", users
     assert cli.run("share", ref, "frank", "--db-url", other, "--ShareApp.users=frank").stdout == (
@@ -258,19 +396,37 @@ def test_configuration_precedence(cli, tmp_path):
 
 def test_help(cli):
     top = cli.run("--help", user=None).stdout
-    for command in ("list", "shared", "show", "create-image", "create-formation", "share", "revoke",
-                    "grants", "history", "delete", "environment"):
+    for command in (
+        "list",
+        "shared",
+        "show",
+        "create-image",
+        "create-formation",
+        "share",
+        "revoke",
+        "grants",
+        "history",
+        "delete",
+        "environment",
+    ):
         assert f"\n    {command} " in top or f"\n    {command}\n" in top, command
     assert "exit codes:" in top and "--ShareApp." in top
     share = cli.run("share", "--help", user=None).stdout
-    assert share.startswith("usage: jupyter share share") and "--permission {view,edit,manage}" in share
+    assert (
+        share.startswith("usage: jupyter share share")
+        and "--permission {view,edit,manage}" in share
+    )
     assert "--expires ISO8601" in share and "--json" in share
     assert cli.run(user=None, expect=2).stderr.startswith("usage: jupyter share")
 
 
 def test_under_jupyterhub_it_points_to_the_service(cli):
     # A local store under JupyterHub would share nothing: the Hub's share service keeps it all.
-    cli.env.update(JUPYTERHUB_API_TOKEN="x" * 32, JUPYTERHUB_SERVICE_PREFIX="/user/alice/", JUPYTERHUB_USER="alice")
+    cli.env.update(
+        JUPYTERHUB_API_TOKEN="x" * 32,
+        JUPYTERHUB_SERVICE_PREFIX="/user/alice/",
+        JUPYTERHUB_USER="alice",
+    )
     message = cli.refused("list", expect=2, user=None)
     assert "share service" in message and "ShareClient()" in message
     assert not (cli.tmp / "data" / "jupyter_share").exists()
@@ -287,10 +443,20 @@ def test_honest_answers(cli, tmp_path):
     image = cli.json("create-image", "caret", "--reference", REFERENCE)
     ref = f"images/{image['id']}"
     assert cli.run("share", ref, "bob").stdout == "shared image 'caret' with user:bob · view\n"
-    assert cli.run("share", ref, "bob").stdout == "unchanged: image 'caret' was shared with user:bob · view already\n"
-    assert cli.run("share", ref, "bob", "--permission", "edit").stdout == "changed image 'caret' with user:bob · edit\n"
-    assert cli.run("share", ref, "bob", "--permission", "edit", "--expires", "2999-01-01").stdout.startswith("changed ")
-    assert cli.run("share", ref, "bob", "--permission", "edit", "--expires", "2999-01-01").stdout.startswith("unchanged: ")
+    assert (
+        cli.run("share", ref, "bob").stdout
+        == "unchanged: image 'caret' was shared with user:bob · view already\n"
+    )
+    assert (
+        cli.run("share", ref, "bob", "--permission", "edit").stdout
+        == "changed image 'caret' with user:bob · edit\n"
+    )
+    assert cli.run(
+        "share", ref, "bob", "--permission", "edit", "--expires", "2999-01-01"
+    ).stdout.startswith("changed ")
+    assert cli.run(
+        "share", ref, "bob", "--permission", "edit", "--expires", "2999-01-01"
+    ).stdout.startswith("unchanged: ")
 
     missing = tmp_path / "no-such-dir" / "share.db"
     for command in (("list",), ("shared",), ("whoami",), ("show", ref), ("history", ref)):
@@ -304,13 +470,22 @@ def test_honest_answers(cli, tmp_path):
     cli.run("create-image", "new", "--reference", REFERENCE, "--db-url", f"sqlite:///{missing}")
     assert missing.is_file()
 
-    assert cli.refused("list", "--user", "", user=None, expect=2) == "jupyter share: error: --user is empty: give a user name\n"
-    assert cli.refused("list", "--db-url", " ", expect=2) == "jupyter share: error: --db-url is empty: give a store URL\n"
+    assert (
+        cli.refused("list", "--user", "", user=None, expect=2)
+        == "jupyter share: error: --user is empty: give a user name\n"
+    )
+    assert (
+        cli.refused("list", "--db-url", " ", expect=2)
+        == "jupyter share: error: --db-url is empty: give a store URL\n"
+    )
     for bad in ("--ShareApp.users=bob,carol", "--ShareApp.users=[bob"):
         message = cli.refused("list", bad, expect=2)
-        assert "is not a user name" in message and "--ShareApp.users=bob --ShareApp.users=carol" in message, message
+        assert (
+            "is not a user name" in message
+            and "--ShareApp.users=bob --ShareApp.users=carol" in message
+        ), message
     cli.configure(db_url=db, users=["bob", "carol's"])  # from the config file too
-    assert "ShareApp.users: \"carol's\" is not a user name" in cli.refused("list", expect=2)
+    assert 'ShareApp.users: "carol\'s" is not a user name' in cli.refused("list", expect=2)
 
 
 def test_containers_of_stopped_servers_are_shown_stopped(cli, tmp_path):
@@ -349,7 +524,15 @@ def test_containers_of_stopped_servers_are_shown_stopped(cli, tmp_path):
     try:
         for user in ("alice", "bob"):
             lines = cli.run("list", "--kind", "sessions", user=user).stdout.splitlines()
-            assert lines[0].split() == ["NAME", "KIND", "OWNER", "ACCESS", "SHARING", "STATE", "ID"], lines
+            assert lines[0].split() == [
+                "NAME",
+                "KIND",
+                "OWNER",
+                "ACCESS",
+                "SHARING",
+                "STATE",
+                "ID",
+            ], lines
             states = {line.split()[0].rsplit("/", 1)[-1]: line.split()[-2] for line in lines[1:]}
             assert states == {"live": "running", "gone": "stopped", "far": "unknown"}, (user, lines)
         shown = cli.run("show", f"sessions/{ids['gone']}").stdout

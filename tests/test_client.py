@@ -7,8 +7,6 @@ blocks, so a subprocess server suits it); one calls the in-process pytest-jupyte
 
 from __future__ import annotations
 
-from jupyter_share.directory import LoginAccounts
-
 import asyncio
 import os
 import platform
@@ -29,10 +27,17 @@ from jupyter_share.client import (
     ShareError,
     Unreachable,
 )
+from jupyter_share.directory import LoginAccounts
 
 from .servers import free_port, running_servers
 
-DISCOVERY_VARIABLES = ("JUPYTER_SHARE_URL", "JUPYTER_SHARE_TOKEN", "JUPYTERHUB_SERVICE_URL", "JUPYTERHUB_API_TOKEN", "JPY_PARENT_PID")
+DISCOVERY_VARIABLES = (
+    "JUPYTER_SHARE_URL",
+    "JUPYTER_SHARE_TOKEN",
+    "JUPYTERHUB_SERVICE_URL",
+    "JUPYTERHUB_API_TOKEN",
+    "JPY_PARENT_PID",
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +45,10 @@ def trio(tmp_path_factory):
     """Servers of alice, bob and carol on one store; carol and bob are in group class-2026."""
     workdir = tmp_path_factory.mktemp("client")
     with running_servers(
-        ["alice", "bob", "carol"], f"sqlite:///{workdir / 'share.db'}", workdir, groups={"class-2026": ["bob", "carol"]}
+        ["alice", "bob", "carol"],
+        f"sqlite:///{workdir / 'share.db'}",
+        workdir,
+        groups={"class-2026": ["bob", "carol"]},
     ) as servers:
         yield servers
 
@@ -72,7 +80,12 @@ def unique(name: str) -> str:
 
 
 def test_me_and_directory(alice, bob):
-    assert alice.me() == {"username": "alice", "display_name": "alice", "mode": "standalone", "groups": []}
+    assert alice.me() == {
+        "username": "alice",
+        "display_name": "alice",
+        "mode": "standalone",
+        "groups": [],
+    }
     assert bob.me()["groups"] == ["class-2026"]
     logins = set(LoginAccounts().names())  # this machine's accounts are offered too
 
@@ -86,15 +99,23 @@ def test_me_and_directory(alice, bob):
 
 
 def test_create_get_update_list_delete(alice, bob):
-    image = alice.create_image(unique("CARET"), spec={"reference": "quay.io/lab/caret:2026.1"}, description="R and caret")
-    assert image["owner"] == "alice" and image["access"] == "owner" and image["description"] == "R and caret"
+    image = alice.create_image(
+        unique("CARET"), spec={"reference": "quay.io/lab/caret:2026.1"}, description="R and caret"
+    )
+    assert (
+        image["owner"] == "alice"
+        and image["access"] == "owner"
+        and image["description"] == "R and caret"
+    )
     assert image["spec"] == {"reference": "quay.io/lab/caret:2026.1"}
     # A resource is "kind/id", a singular kind, or the dict the API answered.
     assert alice.get(f"images/{image['id']}") == image
     assert alice.get(f"image/{image['id']}") == image
     assert alice.get(image) == image
 
-    formation = alice.create_formation(unique("gpu-small"), {"image": image["id"], "cpu": 4, "memory": "16G"}, "for the course")
+    formation = alice.create_formation(
+        unique("gpu-small"), {"image": image["id"], "cpu": 4, "memory": "16G"}, "for the course"
+    )
     assert formation["spec"] == {"image": image["id"], "cpu": 4, "memory": "16G"}
     assert formation["description"] == "for the course"
 
@@ -122,7 +143,9 @@ def test_create_get_update_list_delete(alice, bob):
 def test_share_grants_history_shared_with_me_and_revoke(alice, bob, trio):
     image = alice.create_image(unique("CARET"), spec={"reference": "quay.io/lab/caret:2026.1"})
     grant = alice.share(image, "bob")
-    assert {k: grant[k] for k in ("principal", "kind", "name", "permission", "granted_by", "expires_at")} == {
+    assert {
+        k: grant[k] for k in ("principal", "kind", "name", "permission", "granted_by", "expires_at")
+    } == {
         "principal": "user:bob",
         "kind": "user",
         "name": "bob",
@@ -137,7 +160,9 @@ def test_share_grants_history_shared_with_me_and_revoke(alice, bob, trio):
     assert datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00")) == soon
     local = datetime.now().replace(microsecond=0) + timedelta(hours=5)
     grant = alice.share(image, "group:class-2026", "edit", expires_at=local)
-    assert datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00")) == local.astimezone(timezone.utc)
+    assert datetime.fromisoformat(grant["expires_at"].replace("Z", "+00:00")) == local.astimezone(
+        timezone.utc
+    )
     day = date.today() + timedelta(days=3)
     grant = alice.share(image, "group:class-2026", "edit", expires_at=day)
     local_midnight = datetime(day.year, day.month, day.day).astimezone()
@@ -160,8 +185,21 @@ def test_share_grants_history_shared_with_me_and_revoke(alice, bob, trio):
     assert alice.revoke(image, "bob") is None
     assert [g["principal"] for g in alice.grants(image)] == ["group:class-2026"]
     history = alice.history(image)
-    assert [h["action"] for h in history] == ["create", "share", "share", "change", "change", "change", "revoke"]
-    assert history[-1] == {**history[-1], "actor": "alice", "principal": "user:bob", "permission": "view"}
+    assert [h["action"] for h in history] == [
+        "create",
+        "share",
+        "share",
+        "change",
+        "change",
+        "change",
+        "revoke",
+    ]
+    assert history[-1] == {
+        **history[-1],
+        "actor": "alice",
+        "principal": "user:bob",
+        "permission": "view",
+    }
 
     # The container: a standalone share with a user answers the neighbour's personal link.
     grant = alice.share("sessions/current", "carol", "view")
@@ -179,7 +217,9 @@ def test_environment_files(alice, bob):
     requirements = bob.environment(image)
     assert f"httpx=={httpx.__version__}" in requirements.splitlines()
     conda = bob.environment(image["id"], "conda")
-    assert "dependencies:" in conda and f"- python={platform.python_version()}" in conda.splitlines()
+    assert (
+        "dependencies:" in conda and f"- python={platform.python_version()}" in conda.splitlines()
+    )
     with pytest.raises(BadRequest) as refused:
         bob.environment(image, "wheel")
     assert refused.value.field == "format"
@@ -235,7 +275,15 @@ def test_refusals_carry_the_servers_message_and_field(alice, bob):
     with pytest.raises(Forbidden):
         bob.grants(image)
     # Every refusal is a ShareError, none an HTTP library error.
-    for error_class in (BadRequest, Conflict, NotFound, Forbidden, NotSignedIn, Unreachable, NoServerFound):
+    for error_class in (
+        BadRequest,
+        Conflict,
+        NotFound,
+        Forbidden,
+        NotSignedIn,
+        Unreachable,
+        NoServerFound,
+    ):
         assert issubclass(error_class, ShareError) and not issubclass(error_class, httpx.HTTPError)
 
 
@@ -354,14 +402,19 @@ def test_says_what_it_tried_when_nothing_fits(trio, tmp_path, monkeypatch):
     with pytest.raises(NoServerFound) as refused:
         ShareClient()
     assert "JupyterHub: JUPYTERHUB_API_TOKEN is not set" in refused.value.message
-    assert f"no running server with pid {os.getpid()} (JPY_PARENT_PID) has a runtime file in {tmp_path}" in refused.value.message
+    assert (
+        f"no running server with pid {os.getpid()} (JPY_PARENT_PID) has a runtime file in {tmp_path}"
+        in refused.value.message
+    )
     assert trio["alice"].token not in refused.value.message
 
 
 # -- the in-process pytest-jupyter server ----------------------------------------------------
 
 
-async def test_against_the_in_process_server(jp_serverapp, http_server_client, jp_base_url, jp_http_port):
+async def test_against_the_in_process_server(
+    jp_serverapp, http_server_client, jp_base_url, jp_http_port
+):
     # http_server_client makes pytest-jupyter serve on jp_http_port, under a base URL with an
     # escaped character: "/a%40b/".
     url = f"http://localhost:{jp_http_port}{jp_base_url}"

@@ -34,12 +34,14 @@ class ServerKernel:
 
     def __init__(self, server, notebook: nbformat.NotebookNode):
         self.server = server
-        self.http = httpx.Client(base_url=server.url, headers={"Authorization": f"token {server.token}"}, timeout=60)
+        self.http = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"token {server.token}"}, timeout=60
+        )
         self.notebook = notebook
         self.runner = NotebookClient(notebook, timeout=60, allow_errors=False)
         self.kernel_id = None
 
-    async def __aenter__(self) -> "ServerKernel":
+    async def __aenter__(self) -> ServerKernel:
         r = self.http.post("api/kernels", json={"name": "python3"})
         assert r.status_code == 201, r.text
         self.kernel_id = r.json()["id"]
@@ -68,7 +70,9 @@ class ServerKernel:
 
 
 def stdout(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+    return "".join(
+        o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
+    )
 
 
 def shown(cell) -> dict:
@@ -113,13 +117,19 @@ def test_the_example_notebook_in_a_kernel_of_a_real_server(pair):
 
     # ShareClient() found its server by JPY_PARENT_PID and the server's runtime file.
     found = example_cell(example, "share = ShareClient()")
-    assert stdout(found).strip() == f"ShareClient(url='{alice.url}') found through the runtime file of server pid {alice.process.pid}"
+    assert (
+        stdout(found).strip()
+        == f"ShareClient(url='{alice.url}') found through the runtime file of server pid {alice.process.pid}"
+    )
     assert "'username': 'alice'" in shown(found)["text/plain"]
 
     # SharePanel() built there: a live widget, with a static fallback for a saved notebook.
     session = alice.get("/sessions/current").json()
     panel_data = shown(example_cell(example, "SharePanel()"))
-    assert panel_data["text/plain"].splitlines() == [f"SharePanel: container '{session['name']}' of alice", "  not shared"]
+    assert panel_data["text/plain"].splitlines() == [
+        f"SharePanel: container '{session['name']}' of alice",
+        "  not shared",
+    ]
     assert "<p>Not shared.</p>" in panel_data["text/html"]
     state = notebook.metadata["widgets"][WIDGET_STATE]["state"]
     assert state[panel_data[WIDGET_VIEW]["model_id"]]["model_name"] == "VBoxModel"
@@ -130,7 +140,9 @@ def test_the_example_notebook_in_a_kernel_of_a_real_server(pair):
     assert shown_image["text/plain"] == "ImagePanel: create an image from this container"
 
     refused = example_cell(example, "except ShareError")
-    assert stdout(refused).strip().startswith("BadRequest - unknown user 'bobb', did you mean 'bob'?")
+    assert (
+        stdout(refused).strip().startswith("BadRequest - unknown user 'bobb', did you mean 'bob'?")
+    )
 
     # The click in the kernel shared the container with bob, and gave the personal link.
     assert stdout(shared).splitlines() == ["Shared with bob (view)", "True"]

@@ -33,64 +33,107 @@ def test_a_fresh_server_invites_a_neighbour_by_name(tmp_path, db_url):
     refused with what to do next."""
     with running_servers(["alice", "bob"], db_url, tmp_path) as servers:
         alice, bob = servers["alice"], servers["bob"]
-        image = alice.post("/images", {"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}}).json()
+        image = alice.post(
+            "/images", {"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}}
+        ).json()
 
         refused = alice.put(f"/images/{image['id']}/grants/zed", {"permission": "view"})
         assert refused.status_code == 400
         message = refused.json()["message"]
-        assert message.startswith("unknown user 'zed': ") and "Share your container with zed" in message
+        assert (
+            message.startswith("unknown user 'zed': ")
+            and "Share your container with zed" in message
+        )
         assert message.endswith("or set c.ShareApp.users (--ShareApp.users=zed)")
 
         # Bob has used the store (his server registered him): known at once.
-        assert alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code == 201
+        assert (
+            alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code
+            == 201
+        )
 
         assert alice.get("/directory", params={"q": "zed"}).json()["users"] == []
         invited = alice.put("/sessions/current/grants/zed", {"permission": "view"})
         assert invited.status_code == 201, invited.text
         assert "/jupyter-share/link/" in invited.json()["link"]
         assert alice.get("/directory", params={"q": "ze"}).json()["users"] == ["zed"]
-        assert bob.get("/directory", params={"q": "ze"}).json()["users"] == ["zed"]  # the store's, for everyone
-        assert alice.put(f"/images/{image['id']}/grants/zed", {"permission": "view"}).status_code == 201
+        assert bob.get("/directory", params={"q": "ze"}).json()["users"] == [
+            "zed"
+        ]  # the store's, for everyone
+        assert (
+            alice.put(f"/images/{image['id']}/grants/zed", {"permission": "view"}).status_code
+            == 201
+        )
 
         # A group is never invited; a malformed name is refused as before.
-        assert alice.put("/sessions/current/grants/group:newcomers", {"permission": "view"}).status_code == 400
+        assert (
+            alice.put(
+                "/sessions/current/grants/group:newcomers", {"permission": "view"}
+            ).status_code
+            == 400
+        )
         assert alice.put("/sessions/current/grants/a,b", {"permission": "view"}).status_code == 400
 
         # Both containers carry their owner's name and host: bob tells them apart.
         host = socket.gethostname()
         bob.get("/sessions/current")
-        names = {s["owner"]: s["name"] for s in bob.get("/sessions", params={"scope": "all"}).json()["items"]}
-        assert names["bob"].startswith(f"bob@{host}:") and len(names) == 1  # alice's is not shared with bob
+        names = {
+            s["owner"]: s["name"]
+            for s in bob.get("/sessions", params={"scope": "all"}).json()["items"]
+        }
+        assert (
+            names["bob"].startswith(f"bob@{host}:") and len(names) == 1
+        )  # alice's is not shared with bob
         assert alice.get("/sessions/current").json()["name"].startswith(f"alice@{host}:")
 
 
-@pytest.mark.parametrize("form", [
-    ['--ShareApp.users=["bob","carol"]'],
-    ["--ShareApp.users=['bob','carol']"],
-    ["--ShareApp.users=bob", "--ShareApp.users=carol"],
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        ['--ShareApp.users=["bob","carol"]'],
+        ["--ShareApp.users=['bob','carol']"],
+        ["--ShareApp.users=bob", "--ShareApp.users=carol"],
+    ],
+)
 def test_users_as_jupyter_users_type_them(tmp_path, db_url, form):
     with running_servers(["alice"], db_url, tmp_path, extra_args=form) as servers:
         alice = servers["alice"]
         assert alice.get("/directory", params={"q": "bo"}).json()["users"] == ["bob"]
         assert alice.get("/directory", params={"q": "ca"}).json()["users"] == ["carol"]
         assert alice.get("/directory", params={"q": "["}).json()["users"] == []
-        image = alice.post("/images", {"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}}).json()
-        assert alice.put(f"/images/{image['id']}/grants/carol", {"permission": "view"}).status_code == 201
+        image = alice.post(
+            "/images", {"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}}
+        ).json()
+        assert (
+            alice.put(f"/images/{image['id']}/grants/carol", {"permission": "view"}).status_code
+            == 201
+        )
 
 
 def test_groups_as_jupyter_users_type_them(tmp_path, db_url):
     form = ['--ShareApp.groups={"class-2026": ["bob", "carol"]}', "--ShareApp.groups=staff=dave"]
     with running_servers(["alice"], db_url, tmp_path, extra_args=form) as servers:
-        assert servers["alice"].get("/directory", params={"q": ""}).json()["groups"] == ["class-2026", "staff"]
+        assert servers["alice"].get("/directory", params={"q": ""}).json()["groups"] == [
+            "class-2026",
+            "staff",
+        ]
         assert "dave" in servers["alice"].get("/directory", params={"q": "da"}).json()["users"]
 
 
-@pytest.mark.parametrize("option, shown", [
-    ("--ShareApp.users=bob,carol", "ShareApp.users: 'bob,carol' is not a user name"),
-    ('--ShareApp.users=["bob", "carol"', "ShareApp.users: '[\"bob\", \"carol\"' is not a user name"),
-    ('--ShareApp.groups={"class 2026": ["bob"]}', "ShareApp.groups: 'class 2026' is not a group name"),
-])
+@pytest.mark.parametrize(
+    "option, shown",
+    [
+        ("--ShareApp.users=bob,carol", "ShareApp.users: 'bob,carol' is not a user name"),
+        (
+            '--ShareApp.users=["bob", "carol"',
+            'ShareApp.users: \'["bob", "carol"\' is not a user name',
+        ),
+        (
+            '--ShareApp.groups={"class 2026": ["bob"]}',
+            "ShareApp.groups: 'class 2026' is not a group name",
+        ),
+    ],
+)
 def test_a_bad_option_stops_the_server(tmp_path, db_url, option, shown):
     server = start_server("alice", db_url, tmp_path, extra_args=[option])
     try:
@@ -124,19 +167,37 @@ def test_login_accounts_follow_login_defs(tmp_path):
         assert system not in accounts.names() and not accounts.exists(system)
 
 
-@pytest.mark.skipif(not (IS_ROOT and shutil.which("useradd") and shutil.which("userdel")), reason="adds throwaway accounts as root")
+@pytest.mark.skipif(
+    not (IS_ROOT and shutil.which("useradd") and shutil.which("userdel")),
+    reason="adds throwaway accounts as root",
+)
 def test_a_login_account_is_offered_and_shared_with(tmp_path, db_url):
     human, system = f"jsfirst{os.urandom(3).hex()}", f"jssys{os.urandom(3).hex()}"
     subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", human], check=True)
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", system], check=True)
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", system],
+        check=True,
+    )
     try:
         with running_servers(["alice"], db_url, tmp_path) as servers:
             alice = servers["alice"]
             assert alice.get("/directory", params={"q": "jsfirst"}).json()["users"] == [human]
             assert alice.get("/directory", params={"q": system}).json()["users"] == []
-            image = alice.post("/images", {"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}}).json()
-            assert alice.put(f"/images/{image['id']}/grants/{human}", {"permission": "view"}).status_code == 201
-            assert alice.put(f"/images/{image['id']}/grants/{system}", {"permission": "view"}).status_code == 400
+            image = alice.post(
+                "/images", {"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}}
+            ).json()
+            assert (
+                alice.put(
+                    f"/images/{image['id']}/grants/{human}", {"permission": "view"}
+                ).status_code
+                == 201
+            )
+            assert (
+                alice.put(
+                    f"/images/{image['id']}/grants/{system}", {"permission": "view"}
+                ).status_code
+                == 400
+            )
     finally:
         subprocess.run(["userdel", human], capture_output=True)
         subprocess.run(["userdel", system], capture_output=True)
@@ -159,19 +220,34 @@ main(["hub-demo"])
 def _demo(tmp_path, code_or_args, path: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
     env["PATH"] = path
-    argv = [sys.executable, "-c", code_or_args] if isinstance(code_or_args, str) else [sys.executable, "-m", "jupyter_share.cli", *code_or_args]
+    argv = (
+        [sys.executable, "-c", code_or_args]
+        if isinstance(code_or_args, str)
+        else [sys.executable, "-m", "jupyter_share.cli", *code_or_args]
+    )
     return subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
 def test_hub_demo_says_what_is_missing_before_its_banner(tmp_path):
-    without_proxy = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
-                                    if p and not (Path(p) / "configurable-http-proxy").exists())
+    without_proxy = os.pathsep.join(
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and not (Path(p) / "configurable-http-proxy").exists()
+    )
     no_hub = _demo(tmp_path, BLOCK_JUPYTERHUB, os.environ.get("PATH", ""))
     assert no_hub.returncode == 1 and no_hub.stdout == "", no_hub
-    assert no_hub.stderr.startswith("jupyter share: error: JupyterHub is not installed in this Python")
-    assert '`pip install "jupyter_share[hub]"` (from a checkout: `pip install ".[hub]"`)' in no_hub.stderr
+    assert no_hub.stderr.startswith(
+        "jupyter share: error: JupyterHub is not installed in this Python"
+    )
+    assert (
+        '`pip install "jupyter_share[hub]"` (from a checkout: `pip install ".[hub]"`)'
+        in no_hub.stderr
+    )
 
     no_proxy = _demo(tmp_path, ["hub-demo"], without_proxy)
     assert no_proxy.returncode == 1 and no_proxy.stdout == "", no_proxy  # no banner, no password
     assert "configurable-http-proxy is not installed" in no_proxy.stderr
-    assert "`npm install -g configurable-http-proxy`" in no_proxy.stderr and "Traceback" not in no_proxy.stderr
+    assert (
+        "`npm install -g configurable-http-proxy`" in no_proxy.stderr
+        and "Traceback" not in no_proxy.stderr
+    )

@@ -54,17 +54,50 @@ GROUPS = {"class-2026": ["erin", "alice"], "staff": ["bob"]}
 ENVIRONMENT = {
     "python": "3.12.1",
     "platform": "linux-x86_64",
-    "packages": [{"name": "numpy", "version": "2.1.0"}, {"name": "mine", "version": "0.1", "source": "local"}],
-    "conda": {"name": "base", "prefix": "/opt/conda", "channels": ["conda-forge"],
-              "packages": [{"name": "python", "version": "3.12.1", "build": "h1", "channel": "conda-forge"}]},
+    "packages": [
+        {"name": "numpy", "version": "2.1.0"},
+        {"name": "mine", "version": "0.1", "source": "local"},
+    ],
+    "conda": {
+        "name": "base",
+        "prefix": "/opt/conda",
+        "channels": ["conda-forge"],
+        "packages": [
+            {"name": "python", "version": "3.12.1", "build": "h1", "channel": "conda-forge"}
+        ],
+    },
     "kernelspecs": [{"name": "python3", "display_name": "Python 3", "language": "python"}],
     "captured_at": "2026-01-01T00:00:00Z",
 }
 SEEDS = {
-    "a11ce00000000001": (Kind.IMAGE, "alice", "alice image", {"reference": "docker.io/library/python:3.12", "environment": ENVIRONMENT}, None),
-    "a11ce00000000002": (Kind.FORMATION, "alice", "alice formation", {"image": "a11ce00000000001", "cpu": 2, "memory": "4G"}, None),
-    "b0b0000000000001": (Kind.IMAGE, "bob", "bob image", {"reference": "quay.io/bob/r:4"}, Permission.MANAGE),
-    "b0b0000000000002": (Kind.FORMATION, "bob", "bob formation", {"image": "busybox"}, Permission.VIEW),
+    "a11ce00000000001": (
+        Kind.IMAGE,
+        "alice",
+        "alice image",
+        {"reference": "docker.io/library/python:3.12", "environment": ENVIRONMENT},
+        None,
+    ),
+    "a11ce00000000002": (
+        Kind.FORMATION,
+        "alice",
+        "alice formation",
+        {"image": "a11ce00000000001", "cpu": 2, "memory": "4G"},
+        None,
+    ),
+    "b0b0000000000001": (
+        Kind.IMAGE,
+        "bob",
+        "bob image",
+        {"reference": "quay.io/bob/r:4"},
+        Permission.MANAGE,
+    ),
+    "b0b0000000000002": (
+        Kind.FORMATION,
+        "bob",
+        "bob formation",
+        {"image": "busybox"},
+        Permission.VIEW,
+    ),
     "b0b0000000000003": (Kind.IMAGE, "bob", "bob secret", {"reference": "busybox"}, None),
 }
 PATH_IDS = list(SEEDS) + ["current"]
@@ -73,8 +106,17 @@ KINDS = [kind.plural for kind in Kind]
 CONFIG = schemathesis.Config.from_dict(
     {
         "seed": 2026,
-        "generation": {"mode": "all", "deterministic": True, "max-examples": MAX_EXAMPLES, "database": "none"},
-        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+        "generation": {
+            "mode": "all",
+            "deterministic": True,
+            "max-examples": MAX_EXAMPLES,
+            "database": "none",
+        },
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+        },
     }
 )
 schema = schemathesis.openapi.from_path(SPEC_PATH, config=CONFIG)
@@ -108,7 +150,10 @@ def seeded(live):
         elif (existing.name, existing.spec) != (name, spec):
             store.update_resource(resource, AuditEntry(rid, now, owner, "update", kind=kind))
         if alices is not None:
-            store.put_grant(Grant(rid, Principal.user("alice"), alices, owner, now), AuditEntry(rid, now, owner, "share", kind=kind))
+            store.put_grant(
+                Grant(rid, Principal.user("alice"), alices, owner, now),
+                AuditEntry(rid, now, owner, "share", kind=kind),
+            )
     return server
 
 
@@ -118,7 +163,9 @@ def known_ids(context, strategy):
     def swap(parameters):
         if not isinstance(parameters, dict) or "id" not in parameters:
             return st.just(parameters)
-        return st.one_of(st.just(parameters), st.sampled_from(PATH_IDS).map(lambda i: {**parameters, "id": i}))
+        return st.one_of(
+            st.just(parameters), st.sampled_from(PATH_IDS).map(lambda i: {**parameters, "id": i})
+        )
 
     return strategy.flatmap(swap)
 
@@ -131,7 +178,10 @@ def routable(context, parameters):
         return True
     if "kind" in parameters and parameters["kind"] not in KINDS:
         return False
-    return all(isinstance(parameters.get(name, "x"), str) and parameters.get(name, "x") for name in ("id", "principal"))
+    return all(
+        isinstance(parameters.get(name, "x"), str) and parameters.get(name, "x")
+        for name in ("id", "principal")
+    )
 
 
 def yaml_file_as_text(context, response):
@@ -203,17 +253,34 @@ def test_api_answers_as_its_spec_says(case, seeded):
 FOUND = [
     # JSON's "\ud800" escapes decode to text no database driver can encode: 500.
     ("POST", "/images", rb'{"name": "\ud800", "spec": {"reference": "busybox"}}', "name"),
-    ("POST", "/images", rb'{"name": "x", "description": "a\udfffb", "spec": {"reference": "busybox"}}', "description"),
+    (
+        "POST",
+        "/images",
+        rb'{"name": "x", "description": "a\udfffb", "spec": {"reference": "busybox"}}',
+        "description",
+    ),
     ("PATCH", "/images/a11ce00000000001", rb'{"description": "\ud800"}', "description"),
     # ... stored inside a spec (JSON keeps the escape), and handed to every client as is.
-    ("POST", "/formations", rb'{"name": "x", "spec": {"image": "busybox", "env": {"A": "\udc00"}}}', "spec.env.A"),
+    (
+        "POST",
+        "/formations",
+        rb'{"name": "x", "spec": {"image": "busybox", "env": {"A": "\udc00"}}}',
+        "spec.env.A",
+    ),
     # Deeper than Python's recursion limit: json.loads raised RecursionError.
     ("POST", "/images", b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", None),
-    ("PUT", "/images/a11ce00000000001/grants/bob", b'{"permission": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}", None),
+    (
+        "PUT",
+        "/images/a11ce00000000001/grants/bob",
+        b'{"permission": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}",
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize("method,path,raw,field", FOUND, ids=[f"{m} {p} {f}" for m, p, _, f in FOUND])
+@pytest.mark.parametrize(
+    "method,path,raw,field", FOUND, ids=[f"{m} {p} {f}" for m, p, _, f in FOUND]
+)
 def test_what_fuzzing_found(seeded, method, path, raw, field):
     r = seeded.client.request(method, path.lstrip("/"), content=raw)
     assert r.status_code == 400, r.text

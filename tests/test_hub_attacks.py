@@ -72,7 +72,10 @@ def service(tmp_path, fake_hub):
 
 
 def grants_of(service) -> list[tuple[str, str]]:
-    return [(str(g.principal), g.permission.label) for g in service.store.live_grants(service.session.id, service.clock())]
+    return [
+        (str(g.principal), g.permission.label)
+        for g in service.store.live_grants(service.session.id, service.clock())
+    ]
 
 
 def test_10_leaving_a_group_is_never_adopted_as_a_user_grant_by_the_owners_list(service, fake_hub):
@@ -82,13 +85,17 @@ def test_10_leaving_a_group_is_never_adopted_as_a_user_grant_by_the_owners_list(
     service.clock.advance(31)  # long settled
     leave_group(fake_hub, "bob", "class-2026")
     # The owner's access list (what her server reads) merges the Hub's shares.
-    listed = [(str(g.principal), g.permission.label) for g in service.grants("alice", Kind.SESSION, sid)]
+    listed = [
+        (str(g.principal), g.permission.label) for g in service.grants("alice", Kind.SESSION, sid)
+    ]
     assert listed == [("group:class-2026", "view")]
     assert grants_of(service) == [("group:class-2026", "view")]
     assert ("user", "bob") not in fake_hub.shares  # the share left behind is taken back
     assert ("user", "carol") in fake_hub.shares  # carol is still a member
     assert service.access_of("bob", service.session) is None
-    assert not [e for e in service.events if e["action"] == "share" and e["principal"] == "user:bob"]
+    assert not [
+        e for e in service.events if e["action"] == "share" and e["principal"] == "user:bob"
+    ]
 
 
 def test_10_leaving_a_group_is_never_adopted_by_the_members_own_list(service, fake_hub):
@@ -151,35 +158,59 @@ def test_12_a_groups_share_ended_at_the_hub_gives_no_member_share(service, fake_
     assert service.guest_access("alice", "", "bob") is None
 
 
-def test_11_the_services_groups_are_the_hubs_now_not_the_token_caches(tmp_path, fake_hub, monkeypatch):
+def test_11_the_services_groups_are_the_hubs_now_not_the_token_caches(
+    tmp_path, fake_hub, monkeypatch
+):
     """The service's answer about a caller's token is kept for minutes (HubAuth): their groups
     in it must not decide access."""
     monkeypatch.setenv("JUPYTERHUB_API_URL", fake_hub.url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
     monkeypatch.setenv("JUPYTERHUB_SERVICE_NAME", SERVICE_NAME)
-    app = ShareServiceApp(prefix=f"/services/{SERVICE_NAME}/", auth_cache_seconds=300, membership_cache_seconds=0)
+    app = ShareServiceApp(
+        prefix=f"/services/{SERVICE_NAME}/", auth_cache_seconds=300, membership_cache_seconds=0
+    )
     api = HubAPI(fake_hub.url, TOKEN, timeout=2.0)
     app.service = ShareService(
         SQLStore(url=f"sqlite:///{tmp_path / 'share.db'}"),
         HubDirectory(api, cache_seconds=30, membership_seconds=app.membership_cache_seconds),
-        containers=HubContainers(api, cache_seconds=30, membership_seconds=app.membership_cache_seconds),
+        containers=HubContainers(
+            api, cache_seconds=30, membership_seconds=app.membership_cache_seconds
+        ),
     )
     with serving(app.make_app) as port:
         base = f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/api/v1/"
 
         def call(user, method, path, body=None, **headers):
             return httpx.request(
-                method, base + path, json=body, headers={"Authorization": f"token user-token-of-{user}", **headers}
+                method,
+                base + path,
+                json=body,
+                headers={"Authorization": f"token user-token-of-{user}", **headers},
             )
 
-        formation = call("alice", "POST", "formations", {"name": "course", "spec": {"image": "busybox"}}).json()
-        assert call("alice", "PUT", f"formations/{formation['id']}/grants/group:class-2026", {"permission": "edit"}).status_code == 201
-        assert call("bob", "GET", "me").json()["groups"] == ["class-2026"]  # the token's answer is kept now
+        formation = call(
+            "alice", "POST", "formations", {"name": "course", "spec": {"image": "busybox"}}
+        ).json()
+        assert (
+            call(
+                "alice",
+                "PUT",
+                f"formations/{formation['id']}/grants/group:class-2026",
+                {"permission": "edit"},
+            ).status_code
+            == 201
+        )
+        assert call("bob", "GET", "me").json()["groups"] == [
+            "class-2026"
+        ]  # the token's answer is kept now
         assert call("bob", "GET", f"formations/{formation['id']}").json()["access"] == "edit"
         leave_group(fake_hub, "bob", "class-2026")
         assert call("bob", "GET", "me").json()["groups"] == []
         assert call("bob", "GET", f"formations/{formation['id']}").status_code == 404
-        assert call("bob", "PATCH", f"formations/{formation['id']}", {"description": "x"}).status_code == 404
+        assert (
+            call("bob", "PATCH", f"formations/{formation['id']}", {"description": "x"}).status_code
+            == 404
+        )
     app.service.store.close()
 
 
@@ -190,7 +221,9 @@ def test_11_the_owners_server_asks_the_service_not_the_token(tmp_path, fake_hub,
     monkeypatch.setenv("JUPYTERHUB_API_URL", fake_hub.url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)
     monkeypatch.setenv("JUPYTERHUB_SERVICE_NAME", SERVICE_NAME)
-    app = ShareServiceApp(prefix=f"/services/{SERVICE_NAME}/", auth_cache_seconds=300, membership_cache_seconds=0)
+    app = ShareServiceApp(
+        prefix=f"/services/{SERVICE_NAME}/", auth_cache_seconds=300, membership_cache_seconds=0
+    )
     api = HubAPI(fake_hub.url, TOKEN, timeout=2.0)
     app.service = ShareService(
         SQLStore(url=f"sqlite:///{tmp_path / 'share.db'}"),
@@ -203,9 +236,17 @@ def test_11_the_owners_server_asks_the_service_not_the_token(tmp_path, fake_hub,
         access = ContainerAccess(owner, ttl=0.2)
 
         async def scenario():
-            r = await owner.fetch("PUT", "sessions/current/grants/group:class-2026", body=json.dumps({"permission": "view"}).encode())
+            r = await owner.fetch(
+                "PUT",
+                "sessions/current/grants/group:class-2026",
+                body=json.dumps({"permission": "view"}).encode(),
+            )
             assert r.code == 201, r.body
-            r = await owner.fetch("PUT", "sessions/current/grants/carol", body=json.dumps({"permission": "edit"}).encode())
+            r = await owner.fetch(
+                "PUT",
+                "sessions/current/grants/carol",
+                body=json.dumps({"permission": "edit"}).encode(),
+            )
             assert r.code == 201, r.body
             stale = ["class-2026"]  # what the token cache says of bob's groups
             assert await access.permission("bob", stale) == Permission.VIEW
@@ -224,12 +265,19 @@ def test_11_the_owners_server_asks_the_service_not_the_token(tmp_path, fake_hub,
         asyncio.run(scenario())
 
         def call(user, path, **headers):
-            return httpx.get(base + path, headers={"Authorization": f"token user-token-of-{user}", **headers})
+            return httpx.get(
+                base + path, headers={"Authorization": f"token user-token-of-{user}", **headers}
+            )
 
         # Only about one's own server, named: bob has none, and must say which.
-        assert call("bob", "sessions/current/access/carol", **{SERVER_HEADER: ""}).status_code == 404
+        assert (
+            call("bob", "sessions/current/access/carol", **{SERVER_HEADER: ""}).status_code == 404
+        )
         assert call("alice", "sessions/current/access/carol").status_code == 400
-        assert call("mallory", "sessions/current/access/carol", **{SERVER_HEADER: ""}).status_code == 401
+        assert (
+            call("mallory", "sessions/current/access/carol", **{SERVER_HEADER: ""}).status_code
+            == 401
+        )
     app.service.store.close()
 
 
@@ -278,29 +326,41 @@ def owner_and_editor(tmp_path_factory):
     with running_servers(["alice", "bob"], f"sqlite:///{workdir / 'share.db'}", workdir) as servers:
         alice = ShareClient(servers["alice"].url, servers["alice"].token)
         bob = ShareClient(servers["bob"].url, servers["bob"].token)
-        formation = alice.create_formation("attacked", {"image": "docker.io/library/python:3.12", "env": {"MY_DATA": "/data/x", "TZ": "UTC"}})
+        formation = alice.create_formation(
+            "attacked",
+            {"image": "docker.io/library/python:3.12", "env": {"MY_DATA": "/data/x", "TZ": "UTC"}},
+        )
         alice.share(formation, "bob", "edit")
         yield servers, formation, alice, bob
         alice.close()
         bob.close()
 
 
-def test_13_what_an_editor_writes_never_runs_in_the_owners_server(owner_and_editor, monkeypatch, caplog):
+def test_13_what_an_editor_writes_never_runs_in_the_owners_server(
+    owner_and_editor, monkeypatch, caplog
+):
     servers, formation, alice, bob = owner_and_editor
     # bob, who may edit alice's formation, adds what would run code in her next server.
-    r = bob.update(formation, spec={"image": "docker.io/library/python:3.12", "env": {"MY_DATA": "/data/y", **REFUSED}})
+    r = bob.update(
+        formation,
+        spec={"image": "docker.io/library/python:3.12", "env": {"MY_DATA": "/data/y", **REFUSED}},
+    )
     assert set(r["spec"]["env"]) >= set(REFUSED)
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", api_url(servers["alice"]))
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
     spawner, _ = make_spawner(servers["alice"], ContainerSpawner)
     # Before launching, alice's form says what will be left out.
     form = asyncio.run(options_form(spawner))
-    [(_, value, text, attrs)] = [o for o in parse_form(form).options if o[1] == f"formation:{formation['id']}"]
+    [(_, value, text, attrs)] = [
+        o for o in parse_form(form).options if o[1] == f"formation:{formation['id']}"
+    ]
     assert "LD_PRELOAD" in attrs["title"] and "not on this Hub's allow-list" in attrs["title"]
     assert "attacked does not set" in form and "PYTHONSTARTUP" in form
     # KubeSpawner's profile says it too, and carries none of them.
     caplog.set_level("WARNING")
-    [profile] = [p for p in asyncio.run(profile_list(spawner)) if p["slug"] == f"formation-{formation['id']}"]
+    [profile] = [
+        p for p in asyncio.run(profile_list(spawner)) if p["slug"] == f"formation-{formation['id']}"
+    ]
     assert "LD_PRELOAD" in profile["description"]
     override = profile["kubespawner_override"]["environment"]
     assert not set(REFUSED) & set(override) and override["MY_DATA"] == "/data/y"
@@ -309,7 +369,9 @@ def test_13_what_an_editor_writes_never_runs_in_the_owners_server(owner_and_edit
     caplog.clear()
     # Launching it: none of them is set, each is named in the log and in the server.
     caplog.set_level("WARNING")
-    asyncio.run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"}))
+    asyncio.run(
+        apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"})
+    )
     env = base_env(spawner)
     assert not set(REFUSED) & set(env), sorted(set(REFUSED) & set(env))
     assert env["MY_DATA"] == "/data/y"
@@ -325,23 +387,55 @@ def test_14_the_allow_list_refuses_what_the_blocklist_let_through(name):
 
 def test_14_the_default_allow_list_is_plain_settings():
     allowed = FormationEnvironment()
-    for name in ("MY_COURSE", "MY_DATA_DIR", "TZ", "LANG", "LC_ALL", "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES"):
+    for name in (
+        "MY_COURSE",
+        "MY_DATA_DIR",
+        "TZ",
+        "LANG",
+        "LC_ALL",
+        "OMP_NUM_THREADS",
+        "CUDA_VISIBLE_DEVICES",
+    ):
         assert allowed.permits(name), name
-    for name in ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "JUPYTER_SHARE_SERVICE_URL", "MY-DASH", "", "MY_A=B"):
+    for name in (
+        "JUPYTERHUB_API_TOKEN",
+        "JPY_API_TOKEN",
+        "JUPYTER_SHARE_SERVICE_URL",
+        "MY-DASH",
+        "",
+        "MY_A=B",
+    ):
         assert not allowed.permits(name), name
     assert list(allowed.allowed) == list(DEFAULT_ALLOWED_ENV)
 
 
-def test_14_an_operator_extends_the_allow_list_and_never_opens_the_hubs_own(owner_and_editor, monkeypatch):
+def test_14_an_operator_extends_the_allow_list_and_never_opens_the_hubs_own(
+    owner_and_editor, monkeypatch
+):
     servers, formation, alice, bob = owner_and_editor
-    alice.update(formation, spec={"image": "docker.io/library/python:3.12", "env": {"COURSE": "stats", "DATASET_X": "1", "JUPYTERHUB_API_URL": "http://evil/", "LD_PRELOAD": "x.so"}})
+    alice.update(
+        formation,
+        spec={
+            "image": "docker.io/library/python:3.12",
+            "env": {
+                "COURSE": "stats",
+                "DATASET_X": "1",
+                "JUPYTERHUB_API_URL": "http://evil/",
+                "LD_PRELOAD": "x.so",
+            },
+        },
+    )
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", api_url(servers["alice"]))
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
     config = Config()
-    config.FormationEnvironment.allowed.extend(["COURSE", "DATASET_*"])  # as in jupyterhub_config.py
+    config.FormationEnvironment.allowed.extend(
+        ["COURSE", "DATASET_*"]
+    )  # as in jupyterhub_config.py
     spawner, _ = make_spawner(servers["alice"], ContainerSpawner)
     spawner.config = config
-    asyncio.run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"}))
+    asyncio.run(
+        apply_user_options(spawner, {"jupyter_share_choice": f"formation:{formation['id']}"})
+    )
     assert spawner.environment["COURSE"] == "stats" and spawner.environment["DATASET_X"] == "1"
     assert spawner.environment["JUPYTER_SHARE_REFUSED_ENV"] == "JUPYTERHUB_API_URL,LD_PRELOAD"
     # Even "*" never lets a formation set the Hub's or jupyter_share's own variables.
@@ -364,7 +458,9 @@ def test_the_documented_service_options_are_the_codes_defaults():
     text = (ROOT / "docs" / "jupyterhub.md").read_text()
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+) \| ", text, flags=re.MULTILINE))
     traits = ShareServiceApp.class_own_traits(config=True)
-    numeric = {name for name, trait in traits.items() if isinstance(trait.default_value, (int, float))}
+    numeric = {
+        name for name, trait in traits.items() if isinstance(trait.default_value, (int, float))
+    }
     assert set(rows) == numeric, "document every numeric option of ShareServiceApp, and only those"
     for name, documented in rows.items():
         assert float(documented) == float(traits[name].default_value), name
@@ -413,12 +509,18 @@ def stage(hub):
     hub.start_server("alice", "twelve")
     stage = Stage(hub)
     alice = stage.client("alice")
-    assert alice.put(hub.server_url("alice") + "api/contents/notes.txt", json={"type": "file", "format": "text", "content": "alice's"}).status_code in (200, 201)
+    assert alice.put(
+        hub.server_url("alice") + "api/contents/notes.txt",
+        json={"type": "file", "format": "text", "content": "alice's"},
+    ).status_code in (200, 201)
     # Item 10's group grant first: it must be older than the settle window when bob leaves.
     r = alice.put(stage.api() + "sessions/current/grants/group:g10", json={"permission": "view"})
     assert r.status_code == 201, r.text
     stage.g10_at = time.monotonic()
-    assert stage.client("bob").get(hub.server_url("alice") + "api/contents/notes.txt").status_code == 200
+    assert (
+        stage.client("bob").get(hub.server_url("alice") + "api/contents/notes.txt").status_code
+        == 200
+    )
     return stage
 
 
@@ -433,7 +535,12 @@ def test_e2e_11_a_member_removed_from_a_group_is_refused_within_seconds(stage):
     assert r.status_code == 200, r.text
     took = stage.refused_within("carol", notes)
     print(f"carol refused {took:.2f} s after leaving g11")
-    assert stage.client("carol").get(hub.service_api + "shared-with-me", params={"kind": "session"}).json()["items"] == []
+    assert (
+        stage.client("carol")
+        .get(hub.service_api + "shared-with-me", params={"kind": "session"})
+        .json()["items"]
+        == []
+    )
 
 
 def test_e2e_12_a_revoke_at_the_hub_is_not_made_again_and_holds_at_once(stage):
@@ -453,7 +560,9 @@ def test_e2e_12_a_revoke_at_the_hub_is_not_made_again_and_holds_at_once(stage):
     assert hub_shares(hub, "alice", "twelve") == set()
     took = stage.refused_within("bob", contents)
     print(f"bob refused {took:.2f} s after the admin's revoke")
-    r = stage.client("bob").put(contents + "/bob.txt", json={"type": "file", "format": "text", "content": "x"})
+    r = stage.client("bob").put(
+        contents + "/bob.txt", json={"type": "file", "format": "text", "content": "x"}
+    )
     assert r.status_code == 403, r.text
 
 
@@ -473,10 +582,14 @@ def test_e2e_10_leaving_a_group_never_becomes_an_edit_grant(stage):
         bob.get(hub.service_api + "shared-with-me", params={"kind": "session"})
     stage.refused_within("bob", notes)
     grants = alice.get(stage.api() + "sessions/current/grants").json()["items"]
-    assert [(g["principal"], g["permission"]) for g in grants if g["principal"] != "group:g11"] == [("group:g10", "view")]
+    assert [(g["principal"], g["permission"]) for g in grants if g["principal"] != "group:g11"] == [
+        ("group:g10", "view")
+    ]
 
     def listed():
-        items = bob.get(hub.service_api + "shared-with-me", params={"kind": "session"}).json()["items"]
+        items = bob.get(hub.service_api + "shared-with-me", params={"kind": "session"}).json()[
+            "items"
+        ]
         return [i for i in items if i["owner"] == "alice" and i["name"] == "default server"]
 
     deadline = time.monotonic() + WITHIN
@@ -492,7 +605,10 @@ def test_e2e_10_leaving_a_group_never_becomes_an_edit_grant(stage):
         assert time.monotonic() < deadline, "the Hub's share for bob was never taken back"
         bob.get(hub.service_api + "shared-with-me", params={"kind": "session"})  # a merge
         time.sleep(1.0)
-    r = bob.put(hub.server_url("alice") + "api/contents/bob.txt", json={"type": "file", "format": "text", "content": "x"})
+    r = bob.put(
+        hub.server_url("alice") + "api/contents/bob.txt",
+        json={"type": "file", "format": "text", "content": "x"},
+    )
     assert r.status_code == 403, r.text
     history = alice.get(stage.api() + "sessions/current/history").json()["items"]
     assert not [h for h in history if h["principal"] == "user:bob"], history
@@ -507,9 +623,27 @@ import sys  # noqa: E402
 from jupyter_share.hub.service import RESTART_SCOPES  # noqa: E402
 
 #: Pages the standalone attacks read the token from (issue 11, item 1), on alice's server.
-HUB_PAGES = ["no-such-page", "api/nope", "files/missing.txt", "view/missing.html", "tree", "lab", "lab/tree/notes.txt",
-             "api/shutdown", "jupyter-share/api/v1/nope", "jupyter-share/api/v1/me", "api/me", "api/status",
-             "lab/api/settings", "metrics", "edit/x", "notebooks/x.ipynb", "api/contents/notes.txt", "login", "oauth_callback"]
+HUB_PAGES = [
+    "no-such-page",
+    "api/nope",
+    "files/missing.txt",
+    "view/missing.html",
+    "tree",
+    "lab",
+    "lab/tree/notes.txt",
+    "api/shutdown",
+    "jupyter-share/api/v1/nope",
+    "jupyter-share/api/v1/me",
+    "api/me",
+    "api/status",
+    "lab/api/settings",
+    "metrics",
+    "edit/x",
+    "notebooks/x.ipynb",
+    "api/contents/notes.txt",
+    "login",
+    "oauth_callback",
+]
 #: Not walked: logging out would end the guest's session; websockets answer no page.
 NOT_WALKED = ("jupyter_server.auth.logout.LogoutHandler",)
 
@@ -524,7 +658,10 @@ def server_token(hub, owner: str, server_name: str = "") -> str:
         except OSError:
             continue
         env = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
-        if env.get("JUPYTERHUB_USER") == owner and env.get("JUPYTERHUB_SERVER_NAME", "") == server_name:
+        if (
+            env.get("JUPYTERHUB_USER") == owner
+            and env.get("JUPYTERHUB_SERVER_NAME", "") == server_name
+        ):
             if env.get("JUPYTERHUB_API_TOKEN"):
                 found.add(env["JUPYTERHUB_API_TOKEN"])
     assert len(found) == 1, f"{len(found)} tokens for {owner}/{server_name}"
@@ -536,13 +673,25 @@ def standard_routes(tmp_path_factory):
     """Every route of a Jupyter server with jupyter_share and what else is installed
     (tests/router_walk.py), as paths under a server's URL."""
     work = tmp_path_factory.mktemp("hub-walk")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_"))
+    }
     env.update(JUPYTER_DATA_DIR=str(work / "data"), JUPYTER_RUNTIME_DIR=str(work / "runtime"))
     out = subprocess.run(
         [sys.executable, "-m", "tests.router_walk", json.dumps({"jupyter_share": True})],
-        capture_output=True, text=True, env=env, cwd=ROOT, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
     ).stdout
-    routes = [r for r in json.loads(out) if r["path"] and r["handler"] not in NOT_WALKED and "websocket" not in r["handler"].lower()]
+    routes = [
+        r
+        for r in json.loads(out)
+        if r["path"] and r["handler"] not in NOT_WALKED and "websocket" not in r["handler"].lower()
+    ]
     assert len(routes) > 50
     return routes
 
@@ -564,9 +713,17 @@ class Browser:
             import re
 
             fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', opened.text)
-            form = {"_xsrf": [v for n, v in fields if n == "_xsrf"], "scopes": [v for n, v in fields if n == "scopes"]}
+            form = {
+                "_xsrf": [v for n, v in fields if n == "_xsrf"],
+                "scopes": [v for n, v in fields if n == "scopes"],
+            }
             opened = self.client.post(str(opened.url), data=form, follow_redirects=True)
-        assert opened.status_code == 200 and "/hub/" not in str(opened.url), (user, opened.status_code, str(opened.url), opened.text[:300])
+        assert opened.status_code == 200 and "/hub/" not in str(opened.url), (
+            user,
+            opened.status_code,
+            str(opened.url),
+            opened.text[:300],
+        )
         self.base = hub.server_url(owner, server_name)
         path = "/" + self.base.split("/", 3)[3]
         self.xsrf = self.client.cookies.get("_xsrf", path=path) or ""
@@ -576,8 +733,13 @@ class Browser:
         headers = {"X-XSRFToken": self.xsrf}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        return self.client.request(method, self.base + path.lstrip("/"), content=None if body is None else json.dumps(body),
-                                   headers=headers, follow_redirects=False)
+        return self.client.request(
+            method,
+            self.base + path.lstrip("/"),
+            content=None if body is None else json.dumps(body),
+            headers=headers,
+            follow_redirects=False,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -585,9 +747,15 @@ def hub_guests(stage):
     """bob (view) and carol (edit) in alice's default server, each by their own Hub login."""
     hub, alice = stage.hub, stage.client("alice")
     for user, permission in (("bob", "view"), ("carol", "edit")):
-        r = alice.put(stage.api() + f"sessions/current/grants/{user}", json={"permission": permission})
+        r = alice.put(
+            stage.api() + f"sessions/current/grants/{user}", json={"permission": permission}
+        )
         assert r.status_code in (200, 201), r.text
-    return {"owner": Browser(hub, "alice"), "view": Browser(hub, "bob"), "edit": Browser(hub, "carol")}
+    return {
+        "owner": Browser(hub, "alice"),
+        "view": Browser(hub, "bob"),
+        "edit": Browser(hub, "carol"),
+    }
 
 
 @pytest.mark.slow
@@ -608,8 +776,12 @@ def test_e2e_no_page_gives_a_hub_guest_the_servers_token(stage, hub_guests, stan
     token = server_token(hub, "alice")
     browser = hub_guests[role]
     paths = [(p, "", m) for p in HUB_PAGES for m in ("GET", "HEAD")]
-    paths += [("api/shutdown", "", "POST")]  # the refused page (the guard refuses it before the handler)
-    paths += [(r["path"].lstrip("/"), r["handler"], m) for r in standard_routes for m in ("GET", "HEAD")]
+    paths += [
+        ("api/shutdown", "", "POST")
+    ]  # the refused page (the guard refuses it before the handler)
+    paths += [
+        (r["path"].lstrip("/"), r["handler"], m) for r in standard_routes for m in ("GET", "HEAD")
+    ]
     statuses = {}
     for path, handler, method in paths:
         if _hangs(handler, method):
@@ -619,14 +791,20 @@ def test_e2e_no_page_gives_a_hub_guest_the_servers_token(stage, hub_guests, stan
         assert token not in blob, (role, method, path, r.status_code)
         statuses[(method, path)] = r.status_code
     assert statuses[("POST", "api/shutdown")] == 403
-    assert statuses[("GET", "lab")] == 200 and statuses[("GET", "no-such-page")] == 404  # pages were rendered
+    assert (
+        statuses[("GET", "lab")] == 200 and statuses[("GET", "no-such-page")] == 404
+    )  # pages were rendered
     # The one token a guest's page carries is their own (JupyterHub writes the visitor's token
     # into JupyterLab's page config).
     import re
 
     [own] = re.findall(r'"token": "([^"]+)"', browser.request("GET", "lab").text)
-    assert hub.api("GET", "user", token=own).json()["name"] == {"view": "bob", "edit": "carol"}[role]
-    print(f"{role}: {len(statuses)} requests, {sum(1 for s in statuses.values() if s < 300)} answered 2xx; no token")
+    assert (
+        hub.api("GET", "user", token=own).json()["name"] == {"view": "bob", "edit": "carol"}[role]
+    )
+    print(
+        f"{role}: {len(statuses)} requests, {sum(1 for s in statuses.values() if s < 300)} answered 2xx; no token"
+    )
     # The server is still up, and the token is the same (nothing above stopped it).
     assert stage.client("alice").get(hub.server_url("alice") + "api/status").status_code == 200
     assert server_token(hub, "alice") == token
@@ -639,7 +817,11 @@ def test_e2e_a_hub_view_guest_writes_nothing_and_no_guest_changes_identity(stage
         ("PUT", "api/contents/bob.txt", {"type": "file", "format": "text", "content": "bob's"}),
         ("POST", "api/kernels", {"name": "python3"}),
         ("POST", "api/terminals", {}),
-        ("POST", "api/sessions", {"path": "x.ipynb", "type": "notebook", "name": "x", "kernel": {"name": "python3"}}),
+        (
+            "POST",
+            "api/sessions",
+            {"path": "x.ipynb", "type": "notebook", "name": "x", "kernel": {"name": "python3"}},
+        ),
         ("PATCH", "api/me", {"display_name": "Alice"}),
     ]
     for method, path, body in writes:
@@ -649,7 +831,9 @@ def test_e2e_a_hub_view_guest_writes_nothing_and_no_guest_changes_identity(stage
     assert r.status_code == 403, r.text
     assert edit.request("GET", "api/me").json()["identity"]["username"] == "carol"
     # The refusals were the guard's, not the XSRF check's: the edit guest's write goes through.
-    r = edit.request("PUT", "api/contents/carol.txt", {"type": "file", "format": "text", "content": "carol's"})
+    r = edit.request(
+        "PUT", "api/contents/carol.txt", {"type": "file", "format": "text", "content": "carol's"}
+    )
     assert r.status_code in (200, 201), r.text
     assert view.request("GET", "api/contents/carol.txt").status_code == 200
     assert view.request("GET", "api/me").json()["identity"]["username"] == "bob"
@@ -673,7 +857,9 @@ def test_e2e_15_revoking_an_edit_guest_with_rekey_restarts_the_server_with_a_new
     name = "rekey"
     hub.start_server("alice", name)
     server, api = hub.server_url("alice", name), stage.api(name)
-    assert alice.put(server + "api/contents/kept.txt", json={"type": "file", "format": "text", "content": "kept"}).status_code in (200, 201)
+    assert alice.put(
+        server + "api/contents/kept.txt", json={"type": "file", "format": "text", "content": "kept"}
+    ).status_code in (200, 201)
     r = alice.put(api + "sessions/current/grants/carol", json={"permission": "edit"})
     assert r.status_code == 201, r.text
     r = alice.put(api + "sessions/current/grants/bob", json={"permission": "view"})
@@ -704,16 +890,32 @@ def test_e2e_15_revoking_an_edit_guest_with_rekey_restarts_the_server_with_a_new
     answered = time.monotonic() - start
     assert r.status_code == 200, r.text
     answer = r.json()
-    assert answer["rekeyed"] is True and answer["restarting"] is True and "restarts" in answer["message"], answer
+    assert (
+        answer["rekeyed"] is True
+        and answer["restarting"] is True
+        and "restarts" in answer["message"]
+    ), answer
     assert copied not in r.text
-    assert carol.get(server + "api/contents").status_code == 403  # revoked at once, before the restart
+    assert (
+        carol.get(server + "api/contents").status_code == 403
+    )  # revoked at once, before the restart
     # The old token stops working at the Hub and at the share service ...
-    hub_refused = _until(lambda: stolen.get(hub.url + "hub/api/user").status_code == 403, 120, "the Hub refuses the old token")
+    hub_refused = _until(
+        lambda: stolen.get(hub.url + "hub/api/user").status_code == 403,
+        120,
+        "the Hub refuses the old token",
+    )
     service_refused = time.monotonic() - start
     assert stolen.get(hub.service_api + "me").status_code in (401, 403)
-    assert stolen.get(hub.service_api + "sessions/current", headers={SERVER_HEADER: name}).status_code in (401, 403)
+    assert stolen.get(
+        hub.service_api + "sessions/current", headers={SERVER_HEADER: name}
+    ).status_code in (401, 403)
     # ... and the server comes back, with a new token, the owner's files and the other guest.
-    _until(lambda: (hub.user_model("alice")["servers"].get(name) or {}).get("ready"), 180, "the server is back")
+    _until(
+        lambda: (hub.user_model("alice")["servers"].get(name) or {}).get("ready"),
+        180,
+        "the server is back",
+    )
     back_total = time.monotonic() - start
     new = server_token(hub, "alice", name)
     assert new != copied
@@ -725,8 +927,10 @@ def test_e2e_15_revoking_an_edit_guest_with_rekey_restarts_the_server_with_a_new
     assert [(g["principal"], g["permission"]) for g in grants] == [("user:bob", "view")]
     assert bob.get(server + "api/contents/kept.txt").status_code == 200
     assert carol.get(server + "api/contents").status_code == 403
-    print(f"rekey: answered in {answered:.2f} s; old token refused by the Hub {hub_refused:.2f} s and the service "
-          f"{service_refused:.2f} s after the request; server back {back_total:.2f} s after it")
+    print(
+        f"rekey: answered in {answered:.2f} s; old token refused by the Hub {hub_refused:.2f} s and the service "
+        f"{service_refused:.2f} s after the request; server back {back_total:.2f} s after it"
+    )
     # A server that does not run has no token to end: nothing is restarted.
     hub.stop_server("alice", name)
     r = alice.put(hub.service_api + f"sessions/{session}/grants/carol", json={"permission": "edit"})
@@ -737,7 +941,9 @@ def test_e2e_15_revoking_an_edit_guest_with_rekey_restarts_the_server_with_a_new
     assert (hub.user_model("alice")["servers"].get(name) or {}).get("ready") is not True
 
 
-def test_15_rekey_needs_the_servers_scope_and_revokes_nothing_without_it(tmp_path, fake_hub, monkeypatch):
+def test_15_rekey_needs_the_servers_scope_and_revokes_nothing_without_it(
+    tmp_path, fake_hub, monkeypatch
+):
     """A Hub whose configuration did not give the service `servers` (an older
     configure_jupyterhub) answers 502 and the grant stays; with it, the answer says the server
     restarts, and the restart (stop, then start with the same user options) follows the answer."""
@@ -754,19 +960,36 @@ def test_15_rekey_needs_the_servers_scope_and_revokes_nothing_without_it(tmp_pat
     scopes: set = {"read:servers"}
     done: list = []
     monkeypatch.setattr(HubAPI, "own_scopes", lambda self: set(scopes))
-    monkeypatch.setattr(HubContainers, "running", lambda self, owner, server: {"ready": True, "user_options": {"x": 1}})
-    monkeypatch.setattr(HubContainers, "stop", lambda self, owner, server: done.append(("stop", owner, server)))
-    monkeypatch.setattr(HubContainers, "start", lambda self, owner, server, options: done.append(("start", owner, server, options)))
+    monkeypatch.setattr(
+        HubContainers,
+        "running",
+        lambda self, owner, server: {"ready": True, "user_options": {"x": 1}},
+    )
+    monkeypatch.setattr(
+        HubContainers, "stop", lambda self, owner, server: done.append(("stop", owner, server))
+    )
+    monkeypatch.setattr(
+        HubContainers,
+        "start",
+        lambda self, owner, server, options: done.append(("start", owner, server, options)),
+    )
     with serving(app.make_app) as port:
         base = f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/api/v1/sessions/current/grants/"
         headers = {"Authorization": "token user-token-of-alice", SERVER_HEADER: ""}
-        assert httpx.put(base + "carol", json={"permission": "edit"}, headers=headers).status_code == 201
+        assert (
+            httpx.put(base + "carol", json={"permission": "edit"}, headers=headers).status_code
+            == 201
+        )
         r = httpx.delete(base + "carol", params={"rekey": "true"}, headers=headers)
         assert r.status_code == 502 and "servers" in r.json()["message"], r.text
-        assert [g["name"] for g in httpx.get(base.rstrip("/"), headers=headers).json()["items"]] == ["carol"]
+        assert [
+            g["name"] for g in httpx.get(base.rstrip("/"), headers=headers).json()["items"]
+        ] == ["carol"]
         for granted in RESTART_SCOPES:
             scopes = {"read:servers", *granted}
-            assert httpx.put(base + "carol", json={"permission": "edit"}, headers=headers).status_code in (200, 201)
+            assert httpx.put(
+                base + "carol", json={"permission": "edit"}, headers=headers
+            ).status_code in (200, 201)
             done.clear()
             r = httpx.delete(base + "carol", params={"rekey": "true"}, headers=headers)
             assert r.status_code == 200 and r.json()["restarting"] is True, r.text

@@ -38,7 +38,10 @@ def value(option):
     if isinstance(option, LazyConfigValue):
         copy = LazyConfigValue()
         copy._inserts, copy._prepend, copy._extend, copy._update = (
-            list(option._inserts), list(option._prepend), list(option._extend), option._update
+            list(option._inserts),
+            list(option._prepend),
+            list(option._extend),
+            option._update,
         )
         return copy.get_value({} if option._update is not None else [])
     return option
@@ -83,7 +86,9 @@ def test_every_scope_has_a_reason():
 def test_db_url_and_options_reach_the_service_but_not_its_command_line():
     c = Config()
     secret = "postgresql+psycopg://share:s3cret@db:5432/share"
-    spec = configure_jupyterhub(c, db_url=secret, purge_interval=30, hub_timeout=2.5, directory_cache_seconds=0)
+    spec = configure_jupyterhub(
+        c, db_url=secret, purge_interval=30, hub_timeout=2.5, directory_cache_seconds=0
+    )
     assert spec["environment"] == {DB_URL_ENV: secret}
     assert not any("s3cret" in arg for arg in spec["command"])
     assert spec["command"][3:] == [
@@ -121,12 +126,20 @@ def test_bad_option_value():
 def test_same_name_twice_is_refused_and_changes_nothing():
     c = Config()
     configure_jupyterhub(c)
-    before = (list(value(c.JupyterHub.services)), [dict(r) for r in value(c.JupyterHub.load_roles)],
-              list(c.Spawner.server_token_scopes), dict(value(c.Spawner.environment)))
+    before = (
+        list(value(c.JupyterHub.services)),
+        [dict(r) for r in value(c.JupyterHub.load_roles)],
+        list(c.Spawner.server_token_scopes),
+        dict(value(c.Spawner.environment)),
+    )
     with pytest.raises(ValueError, match="'share' is already in c.JupyterHub.services"):
         configure_jupyterhub(c)
-    after = (list(value(c.JupyterHub.services)), [dict(r) for r in value(c.JupyterHub.load_roles)],
-             list(c.Spawner.server_token_scopes), dict(value(c.Spawner.environment)))
+    after = (
+        list(value(c.JupyterHub.services)),
+        [dict(r) for r in value(c.JupyterHub.load_roles)],
+        list(c.Spawner.server_token_scopes),
+        dict(value(c.Spawner.environment)),
+    )
     assert after == before
 
 
@@ -142,7 +155,11 @@ def test_keeps_what_was_configured_as_plain_values():
     culler = {"name": "idle-culler", "command": ["python3", "-m", "jupyterhub_idle_culler"]}
     c.JupyterHub.services = [culler]
     c.JupyterHub.load_roles = [
-        {"name": "idle-culler", "scopes": ["list:users", "admin:servers"], "services": ["idle-culler"]},
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "admin:servers"],
+            "services": ["idle-culler"],
+        },
         {"name": "user", "scopes": ["self", "read:groups"], "groups": ["staff"]},
     ]
     c.Spawner.server_token_scopes = ["users:activity!user", "read:users:name"]
@@ -154,7 +171,11 @@ def test_keeps_what_was_configured_as_plain_values():
     assert c.JupyterHub.services[0] is culler
     roles = roles_by_name(c)
     assert roles["idle-culler"]["scopes"] == ["list:users", "admin:servers"]
-    assert roles["user"] == {"name": "user", "scopes": ["self", "read:groups", ACCESS], "groups": ["staff"]}
+    assert roles["user"] == {
+        "name": "user",
+        "scopes": ["self", "read:groups", ACCESS],
+        "groups": ["staff"],
+    }
     assert [r["name"] for r in c.JupyterHub.load_roles].count("user") == 1
     assert c.Spawner.server_token_scopes == ["users:activity!user", "read:users:name", ACCESS]
     assert c.Spawner.environment == {"TZ": "UTC", SERVICE_URL_ENV: API, SERVICE_NAME_ENV: "share"}
@@ -173,14 +194,22 @@ def test_keeps_what_was_appended_to_unset_options():
     assert [s["name"] for s in value(c.JupyterHub.services)] == ["idle-culler", "share"]
     assert roles_by_name(c)["user"]["scopes"] == ["self", ACCESS]
     assert [r["name"] for r in value(c.JupyterHub.load_roles)].count("user") == 1
-    assert value(c.Spawner.environment) == {"TZ": "UTC", SERVICE_URL_ENV: API, SERVICE_NAME_ENV: "share"}
+    assert value(c.Spawner.environment) == {
+        "TZ": "UTC",
+        SERVICE_URL_ENV: API,
+        SERVICE_NAME_ENV: "share",
+    }
 
 
 def test_user_role_without_scopes_gets_the_default_one_too():
     c = Config()
     c.JupyterHub.load_roles = [{"name": "user", "users": ["alice"]}]
     configure_jupyterhub(c)
-    assert roles_by_name(c)["user"] == {"name": "user", "users": ["alice"], "scopes": ["self", ACCESS]}
+    assert roles_by_name(c)["user"] == {
+        "name": "user",
+        "users": ["alice"],
+        "scopes": ["self", ACCESS],
+    }
 
 
 def test_user_role_that_already_has_the_scope_is_unchanged():
@@ -200,7 +229,9 @@ def test_extra_user_scopes_are_carried_into_the_user_role():
 
 def test_server_token_scopes_follow_an_overridden_server_role():
     c = Config()
-    c.JupyterHub.load_roles = [{"name": "server", "scopes": ["users:activity!user", "read:users:name!user"]}]
+    c.JupyterHub.load_roles = [
+        {"name": "server", "scopes": ["users:activity!user", "read:users:name!user"]}
+    ]
     configure_jupyterhub(c)
     assert c.Spawner.server_token_scopes == ["users:activity!user", "read:users:name!user", ACCESS]
 
@@ -224,7 +255,9 @@ def test_server_token_scopes_async_callable_and_empty_result():
     c.Spawner.server_token_scopes = nothing
     configure_jupyterhub(c)
     # Empty means "the server role" to the Hub: the wrapper keeps that and adds the service.
-    assert asyncio.run(c.Spawner.server_token_scopes(None)) == DEFAULT_SERVER_TOKEN_SCOPES + [ACCESS]
+    assert asyncio.run(c.Spawner.server_token_scopes(None)) == DEFAULT_SERVER_TOKEN_SCOPES + [
+        ACCESS
+    ]
 
 
 def test_subclass_sections_that_set_their_own_values_get_ours_too():
@@ -234,7 +267,11 @@ def test_subclass_sections_that_set_their_own_values_get_ours_too():
     c.KubeSpawner.server_token_scopes = ["users:activity!user"]
     c.DockerSpawner.image = "quay.io/jupyter/base-notebook"
     configure_jupyterhub(c)
-    assert c.KubeSpawner.environment == {"EDITOR": "vim", SERVICE_URL_ENV: API, SERVICE_NAME_ENV: "share"}
+    assert c.KubeSpawner.environment == {
+        "EDITOR": "vim",
+        SERVICE_URL_ENV: API,
+        SERVICE_NAME_ENV: "share",
+    }
     assert c.KubeSpawner.server_token_scopes == ["users:activity!user", ACCESS]
     assert "environment" not in c.DockerSpawner
 
@@ -245,7 +282,9 @@ def test_server_url_is_where_user_servers_reach_the_service(monkeypatch):
     c = Config()
     spec = configure_jupyterhub(c, url="http://0.0.0.0:10101/", server_url="http://hub:10101")
     assert spec["url"] == "http://0.0.0.0:10101"
-    assert value(c.Spawner.environment)[SERVICE_URL_ENV] == "http://hub:10101/services/share/api/v1/"
+    assert (
+        value(c.Spawner.environment)[SERVICE_URL_ENV] == "http://hub:10101/services/share/api/v1/"
+    )
     # The Hub's spawner hooks reach it where the Hub does.
     assert os.environ[SERVICE_URL_ENV] == "http://0.0.0.0:10101/services/share/api/v1/"
 
@@ -257,7 +296,9 @@ def test_kubernetes_addresses():
     spec = configure_jupyterhub(c, url="http://hub:10101", listen_url="http://0.0.0.0:10101/")
     assert spec["url"] == "http://hub:10101"
     assert spec["command"][3:] == ["--ShareServiceApp.url=http://0.0.0.0:10101"]
-    assert value(c.Spawner.environment)[SERVICE_URL_ENV] == "http://hub:10101/services/share/api/v1/"
+    assert (
+        value(c.Spawner.environment)[SERVICE_URL_ENV] == "http://hub:10101/services/share/api/v1/"
+    )
 
 
 def test_the_hub_decides_the_prefix():
@@ -294,11 +335,12 @@ def test_a_real_jupyterhub_accepts_it(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     config_file = tmp_path / "jupyterhub_config.py"
-    config_file.write_text(textwrap.dedent(f"""\
+    config_file.write_text(
+        textwrap.dedent(f"""\
         from jupyter_share.hub import configure_jupyterhub
 
-        c.JupyterHub.db_url = "sqlite:///{tmp_path / 'hub.sqlite'}"
-        c.JupyterHub.cookie_secret_file = "{tmp_path / 'cookie_secret'}"
+        c.JupyterHub.db_url = "sqlite:///{tmp_path / "hub.sqlite"}"
+        c.JupyterHub.cookie_secret_file = "{tmp_path / "cookie_secret"}"
         c.JupyterHub.authenticator_class = "dummy"
         c.Authenticator.allowed_users = {{"alice", "bob"}}
         c.JupyterHub.load_groups = {{"class-2026": {{"users": ["bob"]}}}}
@@ -306,8 +348,9 @@ def test_a_real_jupyterhub_accepts_it(tmp_path, monkeypatch):
         c.JupyterHub.load_roles.append({{"name": "other", "scopes": ["list:users"], "services": ["other"]}})
         c.Spawner.environment = {{"TZ": "UTC"}}
 
-        configure_jupyterhub(c, db_url="sqlite:///{tmp_path / 'share.sqlite'}", purge_interval=5)
-    """))
+        configure_jupyterhub(c, db_url="sqlite:///{tmp_path / "share.sqlite"}", purge_interval=5)
+    """)
+    )
     app = JupyterHub(config_file=str(config_file))
 
     async def initialize():
@@ -345,7 +388,11 @@ def test_a_real_jupyterhub_accepts_it(tmp_path, monkeypatch):
         assert spawner.environment["TZ"] == "UTC"
         client = db.query(orm.OAuthClient).filter_by(identifier="jupyterhub").one()
         resolved, excluded = scopes._resolve_requested_scopes(
-            {s.replace("!server", "!server=alice/") for s in requested}, held | {"inherit"}, alice.orm_user, client, db
+            {s.replace("!server", "!server=alice/") for s in requested},
+            held | {"inherit"},
+            alice.orm_user,
+            client,
+            db,
         )
         assert ACCESS in resolved and not excluded
     finally:

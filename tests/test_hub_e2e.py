@@ -65,8 +65,13 @@ def test_story1_alice_makes_an_image_of_her_container_and_shares_it(world):
     assert r.status_code == 201, r.text
     image = r.json()
     packages = image["spec"]["environment"]["packages"]
-    assert any(p["name"].lower() == "jupyter-server" or p["name"].lower() == "jupyter_server" for p in packages), packages[:5]
-    r = alice.put(world.share_api("alice") + f"images/{image['id']}/grants/bob", json={"permission": "view"})
+    assert any(
+        p["name"].lower() == "jupyter-server" or p["name"].lower() == "jupyter_server"
+        for p in packages
+    ), packages[:5]
+    r = alice.put(
+        world.share_api("alice") + f"images/{image['id']}/grants/bob", json={"permission": "view"}
+    )
     assert r.status_code == 201, r.text
     r = alice.get(world.share_api("alice") + f"images/{image['id']}")
     assert r.json()["shared"] is True and r.json()["share_count"] == 1
@@ -89,19 +94,34 @@ def test_story2_bob_sees_it_on_his_server_and_cannot_delete_or_reshare_it(world)
     r = bob.put(api + f"images/{item['id']}/grants/carol", json={"permission": "view"})
     assert r.status_code == 403, r.text
     r = bob.get(api + "me")
-    assert r.json() == {"username": "bob", "display_name": "bob", "mode": "hub", "groups": ["class-2026"]}
+    assert r.json() == {
+        "username": "bob",
+        "display_name": "bob",
+        "mode": "hub",
+        "groups": ["class-2026"],
+    }
 
 
 def test_story2_bob_launches_a_server_from_alices_formation(world):
     alice = world.client("alice")
     formation = {
         "name": "CARET course",
-        "spec": {"image": "quay.io/caret/lab:2026", "cpu": 1, "memory": "1G", "env": {"COURSE": "caret"}},
+        "spec": {
+            "image": "quay.io/caret/lab:2026",
+            "cpu": 1,
+            "memory": "1G",
+            "env": {"COURSE": "caret"},
+        },
     }
     r = alice.post(world.share_api("alice") + "formations", json=formation)
     assert r.status_code == 201, r.text
     fid = r.json()["id"]
-    assert alice.put(world.share_api("alice") + f"formations/{fid}/grants/bob", json={"permission": "view"}).status_code == 201
+    assert (
+        alice.put(
+            world.share_api("alice") + f"formations/{fid}/grants/bob", json={"permission": "view"}
+        ).status_code
+        == 201
+    )
     world.made["formation"] = fid
 
     world.hub.start_server("bob", "course", options={"jupyter_share_choice": f"formation:{fid}"})
@@ -113,7 +133,9 @@ def test_story2_bob_launches_a_server_from_alices_formation(world):
 
 def test_a_formation_not_shared_cannot_be_launched(world):
     fid = world.made["formation"]
-    r = world.hub.api("POST", "users/carol/servers/course", json={"jupyter_share_choice": f"formation:{fid}"})
+    r = world.hub.api(
+        "POST", "users/carol/servers/course", json={"jupyter_share_choice": f"formation:{fid}"}
+    )
     assert r.status_code == 400 or r.status_code >= 400, r.text
     assert "course" not in world.hub.user_model("carol").get("servers", {})
 
@@ -121,11 +143,19 @@ def test_a_formation_not_shared_cannot_be_launched(world):
 def test_story3_bob_reads_alices_container_then_runs_code_with_her(world):
     alice, bob = world.client("alice"), world.client("bob")
     server = world.hub.server_url("alice")
-    notebook = {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
-    assert alice.put(server + "api/contents/analysis.ipynb", json=notebook).status_code in (200, 201)
+    notebook = {
+        "type": "notebook",
+        "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5},
+    }
+    assert alice.put(server + "api/contents/analysis.ipynb", json=notebook).status_code in (
+        200,
+        201,
+    )
     assert bob.get(server + "api/contents/analysis.ipynb").status_code == 403  # not shared yet
 
-    r = alice.put(world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "view"})
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "view"}
+    )
     assert r.status_code == 201, r.text
     assert "bob" in hub_shares(world.hub, "alice")  # the Hub's own sharing API holds it
 
@@ -136,24 +166,45 @@ def test_story3_bob_reads_alices_container_then_runs_code_with_her(world):
     # A guest gets /me on the owner's server and nothing else of its share API.
     me = bob.get(server + API + "me").json()
     assert me["username"] == "bob" and me["guest"] == {"owner": "alice", "permission": "view"}
-    for method, path in [("GET", "images"), ("GET", "shared-with-me"), ("PUT", "sessions/current/grants/carol"), ("DELETE", f"images/{world.made['image']}")]:
-        r = bob.request(method, server + API + path, json={"permission": "manage"} if method == "PUT" else None)
+    for method, path in [
+        ("GET", "images"),
+        ("GET", "shared-with-me"),
+        ("PUT", "sessions/current/grants/carol"),
+        ("DELETE", f"images/{world.made['image']}"),
+    ]:
+        r = bob.request(
+            method, server + API + path, json={"permission": "manage"} if method == "PUT" else None
+        )
         assert r.status_code == 403, (method, path, r.text)
 
     # Bob sees the container on his own server.
-    items = world.client("bob").get(world.share_api("bob") + "shared-with-me", params={"kind": "session"}).json()["items"]
+    items = (
+        world.client("bob")
+        .get(world.share_api("bob") + "shared-with-me", params={"kind": "session"})
+        .json()["items"]
+    )
     assert [(i["owner"], i["access"]) for i in items] == [("alice", "view")]
 
-    r = alice.put(world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "edit"})
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "edit"}
+    )
     assert r.status_code == 200, r.text
     r = bob.post(server + "api/kernels", json={})
     assert r.status_code == 201, r.text
     world.made["kernel"] = r.json()["id"]
-    assert bob.put(server + "api/contents/bob-was-here.txt", json={"type": "file", "format": "text", "content": "hi"}).status_code == 201
+    assert (
+        bob.put(
+            server + "api/contents/bob-was-here.txt",
+            json={"type": "file", "format": "text", "content": "hi"},
+        ).status_code
+        == 201
+    )
 
 
 async def _open_channels(url: str, token: str):
-    request = HTTPRequest(url.replace("http://", "ws://"), headers={"Authorization": f"token {token}"})
+    request = HTTPRequest(
+        url.replace("http://", "ws://"), headers={"Authorization": f"token {token}"}
+    )
     return await websocket_connect(request)
 
 
@@ -173,7 +224,7 @@ def test_story4_revoking_bob_refuses_his_next_request_and_closes_his_kernel(worl
             message = await asyncio.wait_for(socket.read_message(), timeout=10)
             if message is None:
                 return time.monotonic() - start
-        
+
     closed_after = asyncio.run(revoke_while_connected())
     assert closed_after < 5
     # His very next request is refused, though the Hub's token cache still knows him.
@@ -182,7 +233,9 @@ def test_story4_revoking_bob_refuses_his_next_request_and_closes_his_kernel(worl
     assert "bob" not in hub_shares(world.hub, "alice")
     # Nothing else of alice's is touched: her own access, and bob's grant on her image.
     assert alice.get(server + "api/contents/analysis.ipynb").status_code == 200
-    grants = alice.get(world.share_api("alice") + f"images/{world.made['image']}/grants").json()["items"]
+    grants = alice.get(world.share_api("alice") + f"images/{world.made['image']}/grants").json()[
+        "items"
+    ]
     assert [g["name"] for g in grants] == ["bob"]
     history = alice.get(world.share_api("alice") + "sessions/current/history").json()["items"]
     assert [h["action"] for h in history][-3:] == ["share", "change", "revoke"]
@@ -192,19 +245,36 @@ def test_story5_a_formation_and_the_container_shared_with_a_group(world):
     alice = world.client("alice")
     carol = world.service("carol")  # carol uses the service directly: she has no server running
     fid = world.made["formation"]
-    r = alice.put(world.share_api("alice") + f"formations/{fid}/grants/group:class-2026", json={"permission": "view"})
+    r = alice.put(
+        world.share_api("alice") + f"formations/{fid}/grants/group:class-2026",
+        json={"permission": "view"},
+    )
     assert r.status_code == 201, r.text
     items = carol.get(world.hub.service_api + "shared-with-me").json()["items"]
     assert [(i["id"], i["access"]) for i in items] == [(fid, "view")]
 
     server = world.hub.server_url("alice")
-    r = alice.put(world.share_api("alice") + "sessions/current/grants/group:class-2026", json={"permission": "view"})
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/group:class-2026",
+        json={"permission": "view"},
+    )
     assert r.status_code == 201, r.text
     assert "group:class-2026" in hub_shares(world.hub, "alice")
     r = carol.get(server + "api/contents/analysis.ipynb")
     assert r.status_code == 200, r.text
-    assert carol.put(server + "api/contents/carol.txt", json={"type": "file", "format": "text", "content": "x"}).status_code == 403
-    assert alice.delete(world.share_api("alice") + "sessions/current/grants/group:class-2026").status_code == 204
+    assert (
+        carol.put(
+            server + "api/contents/carol.txt",
+            json={"type": "file", "format": "text", "content": "x"},
+        ).status_code
+        == 403
+    )
+    assert (
+        alice.delete(
+            world.share_api("alice") + "sessions/current/grants/group:class-2026"
+        ).status_code
+        == 204
+    )
     assert carol.get(server + "api/contents/analysis.ipynb").status_code == 403
 
 
@@ -216,10 +286,18 @@ def test_the_panel_way_cookie_and_xsrf(world):
     xsrf = browser.cookies.get("_xsrf", path="/user/alice/") or ""
     assert browser.get(api + "images").status_code == 200
     r = browser.post(api + "images", json={"name": "no xsrf", "spec": {"reference": "busybox"}})
-    assert r.status_code in (401, 403), r.text  # JupyterHub drops the cookie of a request without it
-    names = [i["name"] for i in browser.get(api + "images", params={"scope": "owned"}).json()["items"]]
+    assert r.status_code in (401, 403), (
+        r.text
+    )  # JupyterHub drops the cookie of a request without it
+    names = [
+        i["name"] for i in browser.get(api + "images", params={"scope": "owned"}).json()["items"]
+    ]
     assert "no xsrf" not in names
-    r = browser.post(api + "images", json={"name": "with xsrf", "spec": {"reference": "busybox"}}, headers={"X-XSRFToken": xsrf})
+    r = browser.post(
+        api + "images",
+        json={"name": "with xsrf", "spec": {"reference": "busybox"}},
+        headers={"X-XSRFToken": xsrf},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -229,9 +307,19 @@ def test_a_server_that_cannot_reach_the_share_service_answers_503_and_lets_no_gu
     try:
         alice, bob = world.client("alice"), world.client("bob")
         api = hub.server_url("alice", NO_SERVICE) + API
-        for method, path in [("GET", "images"), ("GET", "shared-with-me"), ("PUT", "sessions/current/grants/bob")]:
-            r = alice.request(method, api + path, json={"permission": "view"} if method == "PUT" else None)
-            assert r.status_code == 503 and "not reachable" in r.json()["message"], (method, path, r.text)
+        for method, path in [
+            ("GET", "images"),
+            ("GET", "shared-with-me"),
+            ("PUT", "sessions/current/grants/bob"),
+        ]:
+            r = alice.request(
+                method, api + path, json={"permission": "view"} if method == "PUT" else None
+            )
+            assert r.status_code == 503 and "not reachable" in r.json()["message"], (
+                method,
+                path,
+                r.text,
+            )
         # /me is the server's own answer.
         assert alice.get(api + "me").json()["username"] == "alice"
         # Shared at the Hub directly, bob is still not let in: his grant cannot be read (fails closed).
@@ -259,21 +347,35 @@ def test_refusals(world):
     assert r.status_code == 403, r.text
     # Unknown user and group, with a hint.
     alice = world.client("alice")
-    r = alice.put(world.share_api("alice") + "sessions/current/grants/bobb", json={"permission": "view"})
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/bobb", json={"permission": "view"}
+    )
     assert r.status_code == 400 and "did you mean 'bob'" in r.json()["message"]
-    r = alice.put(world.share_api("alice") + "sessions/current/grants/group:class-2062", json={"permission": "view"})
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/group:class-2062",
+        json={"permission": "view"},
+    )
     assert r.status_code == 400 and "class-2026" in r.json()["message"]
     assert "bobb" not in hub_shares(hub, "alice")
     # Someone else's server: carol cannot see alice's, bob sees his own as "current".
     session = alice.get(world.share_api("alice") + "sessions/current").json()["id"]
     carol = world.service("carol")
-    assert carol.put(service + f"sessions/{session}/grants/carol", json={"permission": "edit"}).status_code == 404
-    r = world.service("bob").get(service + "sessions/current", headers={"X-Jupyter-Share-Server": ""})
+    assert (
+        carol.put(
+            service + f"sessions/{session}/grants/carol", json={"permission": "edit"}
+        ).status_code
+        == 404
+    )
+    r = world.service("bob").get(
+        service + "sessions/current", headers={"X-Jupyter-Share-Server": ""}
+    )
     assert r.status_code == 200 and r.json()["owner"] == "bob"
     # The service is not a container.
     assert world.service("bob").get(service + "sessions/current").status_code == 404
     # Sharing with yourself or the owner, through the owner's server.
-    r = alice.put(world.share_api("alice") + "sessions/current/grants/alice", json={"permission": "view"})
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/alice", json={"permission": "view"}
+    )
     assert r.status_code == 409
     assert hub_shares(hub, "alice") == set()
     # No request failed with a 500 anywhere (the Hub, the proxy, the service, the servers).

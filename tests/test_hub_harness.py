@@ -52,7 +52,9 @@ def test_alices_server_answers_her_and_nobody_else(hub):
     assert hub.token_client(alice_token).get(status_url).status_code == 200
 
     # Her server reaches the share service with its own token (Spawner.server_token_scopes).
-    images = hub.token_client(alice_token).get(hub.server_url("alice") + "jupyter-share/api/v1/images")
+    images = hub.token_client(alice_token).get(
+        hub.server_url("alice") + "jupyter-share/api/v1/images"
+    )
     assert images.status_code == 200, images.text[:500]
 
     # Bob's token and bob's cookie are refused.
@@ -75,7 +77,10 @@ def test_a_token_made_with_the_users_own_login(hub):
 def test_named_server_starts_and_stops(hub):
     hub.start_server("bob", "second")
     bob_token = hub.token("bob")
-    assert hub.token_client(bob_token).get(hub.server_url("bob", "second") + "api/status").status_code == 200
+    assert (
+        hub.token_client(bob_token).get(hub.server_url("bob", "second") + "api/status").status_code
+        == 200
+    )
     hub.stop_server("bob", "second")
     assert "second" not in hub.user_model("bob")["servers"]
 
@@ -85,7 +90,10 @@ def test_the_store_on_postgresql(hub):
     assert hub.db_url.startswith("postgresql")
     hub.wait_service()
     alice = hub.token_client(hub.token("alice"))
-    created = alice.post(hub.service_api + "images", json={"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}})
+    created = alice.post(
+        hub.service_api + "images",
+        json={"name": "caret", "spec": {"reference": "quay.io/lab/caret:1"}},
+    )
     assert created.status_code == 201, created.text[:500]
 
     import psycopg
@@ -108,8 +116,12 @@ def test_nothing_is_left_running_after_the_hub_stops(tmp_path):
         assert kernel.status_code == 201, kernel.text[:500]
         family = fresh.processes()
         assert len(family) >= 4  # proxy, service, carol's server, her kernel
-    ps = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
+    ps = subprocess.run(
+        ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+    ).stdout
     running = {int(line.split(None, 1)[0]): line for line in ps.splitlines() if line.strip()}
-    left = {pid: running[pid] for pid in family if pid in running and "<defunct>" not in running[pid]}
+    left = {
+        pid: running[pid] for pid in family if pid in running and "<defunct>" not in running[pid]
+    }
     assert not left, f"still running after the Hub stopped: {left}"
     assert f"127.0.0.1:{fresh.port}" not in ps and f"--api-port {fresh.proxy_api_port}" not in ps

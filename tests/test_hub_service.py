@@ -68,18 +68,26 @@ class FakeHub:
             def get(self):
                 if hub.auth_fails:
                     raise web.HTTPError(hub.auth_fails)
-                name = self.request.headers.get("Authorization", "").removeprefix("token user-token-of-")
+                name = self.request.headers.get("Authorization", "").removeprefix(
+                    "token user-token-of-"
+                )
                 if name not in hub.users:
                     raise web.HTTPError(403)
                 scopes = [f"access:services!service={SERVICE_NAME}"]
-                self.finish({"kind": "user", "name": name, "groups": hub.users[name], "scopes": scopes})
+                self.finish(
+                    {"kind": "user", "name": name, "groups": hub.users[name], "scopes": scopes}
+                )
 
         class User(Base):
             def get(self, name):
                 name = unquote(name)
                 if name not in hub.users:
                     raise web.HTTPError(404)
-                servers = {"": {"name": "", "url": "/user/alice/", "ready": True}} if name == "alice" else {}
+                servers = (
+                    {"": {"name": "", "url": "/user/alice/", "ready": True}}
+                    if name == "alice"
+                    else {}
+                )
                 self.finish({"name": name, "groups": hub.users[name], "servers": servers})
 
         class Group(Base):
@@ -98,14 +106,23 @@ class FakeHub:
 
             def get(self, owner, server):
                 items = [
-                    ({"user": {"name": n}, "group": None} if k == "user" else {"user": None, "group": {"name": n}})
+                    (
+                        {"user": {"name": n}, "group": None}
+                        if k == "user"
+                        else {"user": None, "group": {"name": n}}
+                    )
                     | {"created_at": hub.dated.get((k, n))}
                     for k, n in sorted(hub.shares)
                 ]
                 offset = int(self.get_argument("offset", "0"))
                 end = offset + hub.page_size
                 following = {"offset": end, "limit": hub.page_size} if end < len(items) else None
-                self.finish({"items": items[offset:end], "_pagination": {"offset": offset, "next": following}})
+                self.finish(
+                    {
+                        "items": items[offset:end],
+                        "_pagination": {"offset": offset, "next": following},
+                    }
+                )
 
             def post(self, owner, server):
                 hub.shares.add(self._change())
@@ -215,7 +232,10 @@ def service(tmp_path, fake_hub):
 def state(service):
     session = service.session
     return (
-        [(str(g.principal), g.permission.label) for g in service.store.live_grants(session.id, service.clock())],
+        [
+            (str(g.principal), g.permission.label)
+            for g in service.store.live_grants(session.id, service.clock())
+        ],
         service.store.history(session.id, 0, 100)[1],
     )
 
@@ -228,7 +248,10 @@ def test_sharing_the_container_shares_it_at_the_hub(service, fake_hub):
     assert fake_hub.shares == set()
 
 
-@pytest.mark.parametrize("status, error", [(500, HubUnavailable), (503, HubUnavailable), (403, HubRefused), (400, HubRefused)])
+@pytest.mark.parametrize(
+    "status, error",
+    [(500, HubUnavailable), (503, HubUnavailable), (403, HubRefused), (400, HubRefused)],
+)
 def test_a_hub_that_fails_or_refuses_leaves_no_grant(service, fake_hub, status, error):
     before = state(service)
     fake_hub.fail["POST"] = status
@@ -269,7 +292,9 @@ def test_a_hub_that_is_down_is_a_503(tmp_path, fake_hub):
     down.store.close()
 
 
-def test_a_store_that_fails_after_the_hub_said_yes_undoes_the_hub_share(service, fake_hub, monkeypatch):
+def test_a_store_that_fails_after_the_hub_said_yes_undoes_the_hub_share(
+    service, fake_hub, monkeypatch
+):
     before = state(service)
 
     def broken(*args, **kwargs):
@@ -291,7 +316,11 @@ def test_revoking_when_the_hub_fails_keeps_the_grant(service, fake_hub, monkeypa
     assert state(service) == before and fake_hub.shares == {("user", "bob")}
     # And when the store fails after the Hub ended the share, the share is made again.
     fake_hub.fail.clear()
-    monkeypatch.setattr(service.store, "delete_grant", lambda *a, **k: (_ for _ in ()).throw(NotFound("gone meanwhile")))
+    monkeypatch.setattr(
+        service.store,
+        "delete_grant",
+        lambda *a, **k: (_ for _ in ()).throw(NotFound("gone meanwhile")),
+    )
     with pytest.raises(NotFound):
         service.revoke("alice", Kind.SESSION, service.session.id, "bob")
     assert fake_hub.shares == {("user", "bob")} and state(service) == before
@@ -368,7 +397,6 @@ def test_every_page_of_the_hubs_shares_is_read(service, fake_hub):
     assert len(service.containers.shares_of(service.session)) == 5
 
 
-
 # -- over HTTP, as the spec documents it --------------------------------------------------
 
 
@@ -415,20 +443,28 @@ def test_the_hub_refusing_or_failing_answers_502_or_503_as_documented(service_ht
     server = {SERVER_HEADER: ""}  # alice's default server, as her server names it
     session = service_http("alice", "GET", "sessions/current", **server)
     fake_hub.fail["POST"] = 403
-    refused = service_http("alice", "PUT", f"sessions/{session['id']}/grants/bob", {"permission": "view"}, expect=502)
+    refused = service_http(
+        "alice", "PUT", f"sessions/{session['id']}/grants/bob", {"permission": "view"}, expect=502
+    )
     assert "JupyterHub refused" in refused["message"]
     fake_hub.fail["POST"] = 500
-    failed = service_http("alice", "PUT", "sessions/current/grants/bob", {"permission": "view"}, expect=503, **server)
+    failed = service_http(
+        "alice", "PUT", "sessions/current/grants/bob", {"permission": "view"}, expect=503, **server
+    )
     assert "try again" in failed["message"] and TOKEN not in failed["message"]
     assert service_http("alice", "GET", f"sessions/{session['id']}/grants")["items"] == []
     assert fake_hub.shares == set()
     # The Hub cannot say whose token it is: every endpoint answers 503, not 401 or 500.
     fake_hub.auth_fails = 500
     for path in ("me", "shared-with-me", "images", f"sessions/{session['id']}"):
-        assert "JupyterHub did not confirm" in service_http("bob", "GET", path, expect=503)["message"]
+        assert (
+            "JupyterHub did not confirm" in service_http("bob", "GET", path, expect=503)["message"]
+        )
     fake_hub.auth_fails = 0
     fake_hub.fail.clear()
-    assert service_http("alice", "PUT", f"sessions/{session['id']}/grants/bob", {"permission": "view"}, expect=201)
+    assert service_http(
+        "alice", "PUT", f"sessions/{session['id']}/grants/bob", {"permission": "view"}, expect=201
+    )
     assert fake_hub.shares == {("user", "bob")}
     # Not a token the Hub knows: 401; another user's server is not found.
     service_http("mallory", "GET", "me", expect=401)

@@ -82,7 +82,9 @@ COURSE_REFUSED = ",".join(sorted([*OWNERS_ONLY_ENV, "JUPYTERHUB_API_URL", "JUPYT
 
 def make_spawner(server, cls=LocalProcessSpawner, token=None):
     desk = TokenDesk(server.token if token is None else token)
-    user = SimpleNamespace(name=server.username, url=f"/user/{server.username}/", new_api_token=desk)
+    user = SimpleNamespace(
+        name=server.username, url=f"/user/{server.username}/", new_api_token=desk
+    )
     # What `Spawner.get_env` reads of the Hub.
     hub = SimpleNamespace(public_host="", api_url="http://127.0.0.1:8081/hub/api", base_url="/hub/")
     spawner = cls(user=user, hub=hub)
@@ -121,7 +123,9 @@ def world(pair):
     alice = ShareClient(pair["alice"].url, pair["alice"].token)
     bob = ShareClient(pair["bob"].url, pair["bob"].token)
     w = SimpleNamespace()
-    w.caret = alice.create_image(unique("CARET"), spec={"reference": CARET}, description="R and caret")
+    w.caret = alice.create_image(
+        unique("CARET"), spec={"reference": CARET}, description="R and caret"
+    )
     alice.share(w.caret, "bob")
     w.course = alice.create_formation(
         unique("course"),
@@ -130,23 +134,35 @@ def world(pair):
             "cpu": 4,
             "memory": "1.5Gi",
             "gpu": 1,
-            "env": {"MY_COURSE": "stats", "JUPYTERHUB_API_URL": "http://evil.example/", "JUPYTER_SHARE_IMAGE": "evil", "OMP_NUM_THREADS": "4", **OWNERS_ONLY_ENV},
+            "env": {
+                "MY_COURSE": "stats",
+                "JUPYTERHUB_API_URL": "http://evil.example/",
+                "JUPYTER_SHARE_IMAGE": "evil",
+                "OMP_NUM_THREADS": "4",
+                **OWNERS_ONLY_ENV,
+            },
             "start_url": "/lab/tree/{username}",
         },
     )
     alice.share(w.course, "bob")
-    w.by_reference = alice.create_formation(unique("plain-python"), {"image": PYTHON, "cpu": 0.5, "memory": "512M"})
+    w.by_reference = alice.create_formation(
+        unique("plain-python"), {"image": PYTHON, "cpu": 0.5, "memory": "512M"}
+    )
     alice.share(w.by_reference, "bob")
     # Alice's own, not shared: bob must not launch them.
     w.private_formation = alice.create_formation(unique("private"), {"image": PYTHON, "cpu": 2})
-    w.private_image = alice.create_image(unique("secret-image"), spec={"reference": "quay.io/alice/secret:1"})
+    w.private_image = alice.create_image(
+        unique("secret-image"), spec={"reference": "quay.io/alice/secret:1"}
+    )
     # Shared, but its image is not: bob sees the formation and cannot launch it.
     w.orphan = alice.create_formation(unique("orphan"), {"image": w.private_image["id"]})
     alice.share(w.orphan, "bob")
     # Bob's own: a name that is HTML, and an image with only a captured environment.
     w.script = bob.create_image(SCRIPT_NAME, spec={"reference": "registry.example.org/bob/x:1"})
     w.braces = bob.create_formation("{{ 7*7 }} & 'co'", {"image": w.script["id"]})
-    w.captured = bob.create_image(unique("captured-only"), spec={"environment": {"python": "3.11.7"}})
+    w.captured = bob.create_image(
+        unique("captured-only"), spec={"environment": {"python": "3.11.7"}}
+    )
     yield w
     alice.close()
     bob.close()
@@ -204,7 +220,10 @@ def test_client_keeps_an_api_url_of_the_hub_service():
     assert _api_url(service) == service
     assert _api_url(service.rstrip("/")) == service
     # A server's URL still gets the extension's API path, and its API URL is kept as before.
-    assert _api_url("http://127.0.0.1:8888/user/bob/") == "http://127.0.0.1:8888/user/bob/jupyter-share/api/v1/"
+    assert (
+        _api_url("http://127.0.0.1:8888/user/bob/")
+        == "http://127.0.0.1:8888/user/bob/jupyter-share/api/v1/"
+    )
     assert _api_url("http://127.0.0.1:8888/user/bob/jupyter-share/api/v1") == (
         "http://127.0.0.1:8888/user/bob/jupyter-share/api/v1/"
     )
@@ -225,12 +244,18 @@ def test_options_form_offers_own_and_shared_formations_and_images(as_bob, world)
     by_value = {value: (group, text, attrs) for group, value, text, attrs in form.options}
 
     assert form.options[0][:3] == (None, "", "Default environment")
-    assert by_value[f"formation:{world.course['id']}"][:2] == ("Formations", f"{world.course['name']}, from alice")
+    assert by_value[f"formation:{world.course['id']}"][:2] == (
+        "Formations",
+        f"{world.course['name']}, from alice",
+    )
     assert by_value[f"formation:{world.by_reference['id']}"][:2] == (
         "Formations",
         f"{world.by_reference['name']}, from alice",
     )
-    assert by_value[f"image:{world.caret['id']}"][:2] == ("Images", f"{world.caret['name']}, from alice")
+    assert by_value[f"image:{world.caret['id']}"][:2] == (
+        "Images",
+        f"{world.caret['name']}, from alice",
+    )
     # Bob's own: his name alone.
     assert by_value[f"image:{world.script['id']}"][:2] == ("Images", SCRIPT_NAME)
     assert by_value[f"formation:{world.braces['id']}"][:2] == ("Formations", "{{ 7*7 }} & 'co'")
@@ -240,7 +265,11 @@ def test_options_form_offers_own_and_shared_formations_and_images(as_bob, world)
     # A shared formation whose image bob may not see is shown, and cannot be chosen.
     group, text, attrs = by_value[f"formation:{world.orphan['id']}"]
     assert "disabled" in attrs and "not shared with you" in text
-    assert all("disabled" not in a for v, (_, _, a) in by_value.items() if v != f"formation:{world.orphan['id']}")
+    assert all(
+        "disabled" not in a
+        for v, (_, _, a) in by_value.items()
+        if v != f"formation:{world.orphan['id']}"
+    )
     # What bob may not see, or cannot launch, is not offered.
     assert f"formation:{world.private_formation['id']}" not in by_value
     assert f"image:{world.private_image['id']}" not in by_value
@@ -281,7 +310,11 @@ def test_the_token_is_the_users_with_only_the_service_scope_and_reused(as_bob, w
     profile = run(profile_list(spawner))
     assert len(profile) > 1
     assert desk.requests == [
-        {"scopes": ["access:services!service=share-2"], "expires_in": 300, "note": "jupyter_share launch options"}
+        {
+            "scopes": ["access:services!service=share-2"],
+            "expires_in": 300,
+            "note": "jupyter_share launch options",
+        }
     ]
     # Another spawner (another server of the user) asks for its own.
     other, other_desk = make_spawner(as_bob)
@@ -298,7 +331,11 @@ def test_the_token_is_never_in_the_form_or_the_messages(as_bob, world, caplog):
     spawner, _ = make_spawner(as_bob)
     form = run(options_form(spawner))
     with pytest.raises(LaunchRefused) as refused:
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.private_formation['id']}"}))
+        run(
+            apply_user_options(
+                spawner, {"jupyter_share_choice": f"formation:{world.private_formation['id']}"}
+            )
+        )
     assert as_bob.token not in form and as_bob.token not in str(refused.value)
     assert as_bob.token not in caplog.text
 
@@ -350,10 +387,17 @@ def test_the_owner_launching_her_own_formation_gets_the_allow_list_too(pair, wor
 def test_apply_from_the_rest_api_and_on_a_local_process_spawner(as_bob, world):
     spawner, _ = make_spawner(as_bob)
     # The REST API gives a string; a local-process spawner has no image to set.
-    run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.by_reference['id']}"}))
+    run(
+        apply_user_options(
+            spawner, {"jupyter_share_choice": f"formation:{world.by_reference['id']}"}
+        )
+    )
     assert not hasattr(spawner, "image")
     assert spawner.cpu_limit == 0.5 and spawner.mem_limit == 512 * 1024**2
-    assert spawner.environment["JUPYTER_SHARE_LAUNCHED_FROM"] == f"formation:{world.by_reference['id']}"
+    assert (
+        spawner.environment["JUPYTER_SHARE_LAUNCHED_FROM"]
+        == f"formation:{world.by_reference['id']}"
+    )
     assert spawner.environment["JUPYTER_SHARE_IMAGE"] == PYTHON
     env = base_env(spawner)
     assert env["JUPYTER_SHARE_IMAGE"] == PYTHON and env["MEM_LIMIT"] == str(512 * 1024**2)
@@ -361,7 +405,11 @@ def test_apply_from_the_rest_api_and_on_a_local_process_spawner(as_bob, world):
 
 def test_apply_an_image(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
-    run(apply_user_options(spawner, options_from_form({"jupyter_share_choice": [f"image:{world.caret['id']}"]})))
+    run(
+        apply_user_options(
+            spawner, options_from_form({"jupyter_share_choice": [f"image:{world.caret['id']}"]})
+        )
+    )
     assert spawner.image == CARET
     assert spawner.cpu_limit is None and spawner.mem_limit is None and spawner.default_url == ""
     assert spawner.environment == {
@@ -378,7 +426,9 @@ def test_a_new_choice_undoes_the_previous_one(as_bob, world):
     assert spawner.cpu_limit is None and spawner.mem_limit is None and spawner.default_url == ""
     assert "MY_COURSE" not in spawner.environment
     for default in ({"jupyter_share_choice": ""}, {"jupyter_share_choice": [""]}, {}, None):
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
+        run(
+            apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"})
+        )
         run(apply_user_options(spawner, default))
         assert spawner.image == "quay.io/jupyter/base-notebook:latest"
         assert spawner.environment == {"CONFIGURED": "by the operator"}
@@ -407,7 +457,11 @@ def test_apply_uses_the_resource_as_it_is_now(pair, as_bob, world):
 
 def test_apply_refuses_what_the_user_may_not_see(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
-    for choice in (f"formation:{world.private_formation['id']}", f"image:{world.private_image['id']}", "image:0000000000000000"):
+    for choice in (
+        f"formation:{world.private_formation['id']}",
+        f"image:{world.private_image['id']}",
+        "image:0000000000000000",
+    ):
         with pytest.raises(LaunchRefused) as refused:
             run(apply_user_options(spawner, {"jupyter_share_choice": choice}))
         assert isinstance(refused.value, web.HTTPError) and isinstance(refused.value, ValueError)
@@ -421,8 +475,13 @@ def test_apply_refuses_what_the_user_may_not_see(as_bob, world):
 
 def test_apply_refuses_a_formation_whose_image_is_not_shared(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
-    with pytest.raises(LaunchRefused, match=f"uses the image {world.private_image['id']}, which is not shared with you; ask alice"):
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.orphan['id']}"}))
+    with pytest.raises(
+        LaunchRefused,
+        match=f"uses the image {world.private_image['id']}, which is not shared with you; ask alice",
+    ):
+        run(
+            apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.orphan['id']}"})
+        )
     assert spawner.image == "quay.io/jupyter/base-notebook:latest"
 
 
@@ -474,11 +533,16 @@ def test_service_down_gives_a_clear_message(pair, world, monkeypatch):
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
     spawner, _ = make_spawner(pair["bob"], ContainerSpawner)
     with pytest.raises(LaunchRefused) as refused:
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
+        run(
+            apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"})
+        )
     assert refused.value.status_code == 503
     message = str(refused.value)
     assert message.startswith("cannot reach the share service to look up the formation")
-    assert f"127.0.0.1:{url.split(':')[2].split('/')[0]}" in message and "Default environment" in message
+    assert (
+        f"127.0.0.1:{url.split(':')[2].split('/')[0]}" in message
+        and "Default environment" in message
+    )
     # The listing hooks still offer the default, and say why there is nothing else.
     form = parse_form(run(options_form(spawner)))
     assert [o[1] for o in form.options] == [""]
@@ -487,7 +551,9 @@ def test_service_down_gives_a_clear_message(pair, world, monkeypatch):
     profiles = run(profile_list(spawner))
     assert [p["slug"] for p in profiles] == ["default"]
     assert "cannot reach the share service" in profiles[0]["description"]
-    assert allowed_images(spawner) == {"Default environment": "quay.io/jupyter/base-notebook:latest"}
+    assert allowed_images(spawner) == {
+        "Default environment": "quay.io/jupyter/base-notebook:latest"
+    }
     # The default environment needs no service.
     run(apply_user_options(spawner, {"jupyter_share_choice": ""}))
 
@@ -496,22 +562,34 @@ def test_not_configured_says_so(pair, world, monkeypatch):
     monkeypatch.delenv("JUPYTER_SHARE_SERVICE_URL", raising=False)
     spawner, _ = make_spawner(pair["bob"])
     with pytest.raises(LaunchRefused, match="JUPYTER_SHARE_SERVICE_URL is not set"):
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
+        run(
+            apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"})
+        )
     assert "JUPYTER_SHARE_SERVICE_URL is not set" in run(options_form(spawner))
     # The name comes from the URL when only the URL is set.
-    monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", "http://127.0.0.1:10101/services/share-x/api/v1/")
+    monkeypatch.setenv(
+        "JUPYTER_SHARE_SERVICE_URL", "http://127.0.0.1:10101/services/share-x/api/v1/"
+    )
     monkeypatch.delenv("JUPYTER_SHARE_SERVICE_NAME", raising=False)
     assert hooks._service() == ("http://127.0.0.1:10101/services/share-x/api/v1/", "share-x")
 
 
 def test_a_token_the_hub_will_not_make_or_the_service_refuses(as_bob, world):
-    spawner, _ = make_spawner(as_bob, token=ValueError("Not assigning requested scopes access:services!service=share"))
-    with pytest.raises(LaunchRefused, match="cannot give bob access to the share service 'share'") as refused:
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
+    spawner, _ = make_spawner(
+        as_bob, token=ValueError("Not assigning requested scopes access:services!service=share")
+    )
+    with pytest.raises(
+        LaunchRefused, match="cannot give bob access to the share service 'share'"
+    ) as refused:
+        run(
+            apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"})
+        )
     assert refused.value.status_code == 403
     spawner, _ = make_spawner(as_bob, token="not-a-token")
     with pytest.raises(LaunchRefused, match="refused your access") as refused:
-        run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
+        run(
+            apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"})
+        )
     assert refused.value.status_code == 403
 
 
@@ -524,8 +602,16 @@ def test_profile_list_for_kubespawner(as_bob, world):
     by_slug = {p["slug"]: p for p in profiles}
     assert len(by_slug) == len(profiles)
     for profile in profiles:
-        assert set(profile) <= {"display_name", "slug", "description", "default", "kubespawner_override"}
-        assert isinstance(profile["display_name"], str) and isinstance(profile["kubespawner_override"], dict)
+        assert set(profile) <= {
+            "display_name",
+            "slug",
+            "description",
+            "default",
+            "kubespawner_override",
+        }
+        assert isinstance(profile["display_name"], str) and isinstance(
+            profile["kubespawner_override"], dict
+        )
     default = profiles[0]
     assert default["slug"] == "default" and default["default"] is True
     assert [p for p in profiles if p.get("default")] == [default]
@@ -554,7 +640,10 @@ def test_profile_list_for_kubespawner(as_bob, world):
     assert caret["description"].startswith("R and caret · ")
     assert caret["kubespawner_override"] == {
         "image": CARET,
-        "environment": {"JUPYTER_SHARE_LAUNCHED_FROM": f"image:{world.caret['id']}", "JUPYTER_SHARE_IMAGE": CARET},
+        "environment": {
+            "JUPYTER_SHARE_LAUNCHED_FROM": f"image:{world.caret['id']}",
+            "JUPYTER_SHARE_IMAGE": CARET,
+        },
     }
     # KubeSpawner's template does not escape: the hook does.
     script = by_slug[f"image-{world.script['id']}"]
@@ -577,7 +666,10 @@ def test_allowed_images_for_dockerspawner(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     images = allowed_images(spawner)
     assert isinstance(images, dict)
-    assert list(images.items())[0] == ("Default environment", "quay.io/jupyter/base-notebook:latest")
+    assert list(images.items())[0] == (
+        "Default environment",
+        "quay.io/jupyter/base-notebook:latest",
+    )
     assert images[f"Formation {world.course['name']}, from alice"] == CARET
     assert images[f"Formation {world.by_reference['name']}, from alice"] == PYTHON
     assert images[f"Image {world.caret['name']}, from alice"] == CARET
@@ -585,7 +677,12 @@ def test_allowed_images_for_dockerspawner(as_bob, world):
     # key that HTML would change.
     assert images["Image _script_alert(_x_)_/script_"] == "registry.example.org/bob/x:1"
     assert not any(c in key for key in images for c in "<>&\"'{}")
-    assert set(images.values()) == {"quay.io/jupyter/base-notebook:latest", CARET, PYTHON, "registry.example.org/bob/x:1"}
+    assert set(images.values()) == {
+        "quay.io/jupyter/base-notebook:latest",
+        CARET,
+        PYTHON,
+        "registry.example.org/bob/x:1",
+    }
     assert "quay.io/alice/secret:1" not in images.values()
 
 
@@ -638,8 +735,12 @@ def test_memory_refuses_what_is_not_a_size(memory):
 
 
 def test_options_from_form_unpacks_single_values():
-    assert options_from_form({"jupyter_share_choice": ["image:abc"]}) == {"jupyter_share_choice": "image:abc"}
-    assert options_from_form({"jupyter_share_choice": ["a", "b"]}) == {"jupyter_share_choice": ["a", "b"]}
+    assert options_from_form({"jupyter_share_choice": ["image:abc"]}) == {
+        "jupyter_share_choice": "image:abc"
+    }
+    assert options_from_form({"jupyter_share_choice": ["a", "b"]}) == {
+        "jupyter_share_choice": ["a", "b"]
+    }
     assert options_from_form({}) == {}
 
 
@@ -659,16 +760,23 @@ def test_the_hooks_as_jupyterhub_calls_them(as_bob, world):
     async def scenario():
         form = await spawner.get_options_form()
         assert f'value="formation:{world.course["id"]}"' in form
-        user_options = spawner.run_options_from_form({"jupyter_share_choice": [f"formation:{world.course['id']}"]})
+        user_options = spawner.run_options_from_form(
+            {"jupyter_share_choice": [f"formation:{world.course['id']}"]}
+        )
         await spawner._run_apply_user_options(user_options)
         assert spawner.image == CARET and spawner.cpu_limit == 4.0
         with pytest.raises(web.HTTPError) as refused:
-            await spawner._run_apply_user_options({"jupyter_share_choice": f"formation:{world.private_formation['id']}"})
+            await spawner._run_apply_user_options(
+                {"jupyter_share_choice": f"formation:{world.private_formation['id']}"}
+            )
         return refused.value
 
     error = run(scenario())
     assert error.status_code == 400
     message, _ = format_exception(error)
-    assert message == f"the formation {world.private_formation['id']} does not exist or is not shared with you"
+    assert (
+        message
+        == f"the formation {world.private_formation['id']} does not exist or is not shared with you"
+    )
     # The spawner is back to its defaults after a refusal.
     assert spawner.image == "quay.io/jupyter/base-notebook:latest"

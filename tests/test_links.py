@@ -68,12 +68,24 @@ def execute(ws, code="6 * 7", timeout=10.0):
     ws.send(
         json.dumps(
             {
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": uuid.uuid4().hex,
-                           "username": "", "version": "5.3", "date": datetime.now(timezone.utc).isoformat()},
+                "header": {
+                    "msg_id": msg_id,
+                    "msg_type": "execute_request",
+                    "session": uuid.uuid4().hex,
+                    "username": "",
+                    "version": "5.3",
+                    "date": datetime.now(timezone.utc).isoformat(),
+                },
                 "parent_header": {},
                 "metadata": {},
-                "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                            "allow_stdin": False, "stop_on_error": True},
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
                 "channel": "shell",
                 "buffers": [],
             }
@@ -83,7 +95,10 @@ def execute(ws, code="6 * 7", timeout=10.0):
     ws.settimeout(timeout)
     while time.monotonic() < deadline:
         msg = json.loads(ws.recv())
-        if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "execute_result":
+        if (
+            msg.get("parent_header", {}).get("msg_id") == msg_id
+            and msg["msg_type"] == "execute_result"
+        ):
             return msg["content"]["data"]["text/plain"]
     raise AssertionError("no execute_result")
 
@@ -94,7 +109,9 @@ def container(tmp_path_factory):
     dave (manage), erin (revoked after signing in) and frank (expired after signing in)."""
     work = tmp_path_factory.mktemp("container")
     servers = start_servers(
-        ["alice"], f"sqlite:///{work / 'share.db'}", work,
+        ["alice"],
+        f"sqlite:///{work / 'share.db'}",
+        work,
         users=["bob", "carol", "dave", "erin", "frank", "gina", "ivy"],
         extra_args=["--ShareApp.guest_check_interval=0.25"],
     )
@@ -104,7 +121,9 @@ def container(tmp_path_factory):
     browsers = {"owner": owner}
     links = {}
     for role, user in GUEST_OF.items():
-        body = {"permission": {"view": "view", "edit": "edit", "manage": "manage"}.get(role, "edit")}
+        body = {
+            "permission": {"view": "view", "edit": "edit", "manage": "manage"}.get(role, "edit")
+        }
         if role == "expired":
             body["expires_at"] = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
         r = alice.put(f"/sessions/current/grants/{user}", body)
@@ -156,28 +175,60 @@ def surface_request(surface, role):
     return {
         "read a file": ("GET", "api/contents/notes.txt", None),
         "list a directory": ("GET", "api/contents", None),
-        "write a file": ("PUT", f"api/contents/{n}.txt", {"type": "file", "format": "text", "content": "hi"}),
-        "delete a file": ("DELETE", "api/contents/doomed-{role}.txt".format(role=role), None),
+        "write a file": (
+            "PUT",
+            f"api/contents/{n}.txt",
+            {"type": "file", "format": "text", "content": "hi"},
+        ),
+        "delete a file": ("DELETE", f"api/contents/doomed-{role}.txt", None),
         "list kernels": ("GET", "api/kernels", None),
         "start a kernel": ("POST", "api/kernels", {"name": "python3"}),
         "list sessions": ("GET", "api/sessions", None),
-        "start a session": ("POST", "api/sessions", {"path": f"{n}.ipynb", "type": "notebook", "kernel": {"name": "python3"}}),
+        "start a session": (
+            "POST",
+            "api/sessions",
+            {"path": f"{n}.ipynb", "type": "notebook", "kernel": {"name": "python3"}},
+        ),
         "list kernelspecs": ("GET", "api/kernelspecs", None),
         "list terminals": ("GET", "api/terminals", None),
         "open a terminal": ("POST", "api/terminals", {}),
         "read frontend config": ("GET", "api/config/notebook", None),
         "change frontend config": ("PATCH", "api/config/notebook", {"shared": {"by": role}}),
-        "read lab settings": ("GET", "lab/api/settings/@jupyterlab/apputils-extension:themes", None),
-        "change lab settings": ("PUT", "lab/api/settings/@jupyterlab/apputils-extension:themes", {"raw": f'// set by {role}\n{{"theme-scrollbars": true}}'}),
+        "read lab settings": (
+            "GET",
+            "lab/api/settings/@jupyterlab/apputils-extension:themes",
+            None,
+        ),
+        "change lab settings": (
+            "PUT",
+            "lab/api/settings/@jupyterlab/apputils-extension:themes",
+            {"raw": f'// set by {role}\n{{"theme-scrollbars": true}}'},
+        ),
         "read lab workspaces": ("GET", "lab/api/workspaces", None),
-        "save a lab workspace": ("PUT", f"lab/api/workspaces/{n}", {"data": {}, "metadata": {"id": n}}),
-        "save the guest's own lab workspace": ("PUT", f"lab/api/workspaces/{own}", {"data": {}, "metadata": {"id": own}}),
+        "save a lab workspace": (
+            "PUT",
+            f"lab/api/workspaces/{n}",
+            {"data": {}, "metadata": {"id": n}},
+        ),
+        "save the guest's own lab workspace": (
+            "PUT",
+            f"lab/api/workspaces/{own}",
+            {"data": {}, "metadata": {"id": own}},
+        ),
         "server status": ("GET", "api/status", None),
         "share API: me": ("GET", "jupyter-share/api/v1/me", None),
         "share API: shared with me": ("GET", "jupyter-share/api/v1/shared-with-me", None),
         "share API: images": ("GET", "jupyter-share/api/v1/images", None),
-        "share API: the container's grants": ("GET", "jupyter-share/api/v1/sessions/current/grants", None),
-        "share API: share the container": ("PUT", "jupyter-share/api/v1/sessions/current/grants/gina", {"permission": "view"}),
+        "share API: the container's grants": (
+            "GET",
+            "jupyter-share/api/v1/sessions/current/grants",
+            None,
+        ),
+        "share API: share the container": (
+            "PUT",
+            "jupyter-share/api/v1/sessions/current/grants/gina",
+            {"permission": "view"},
+        ),
     }[surface]
 
 
@@ -233,24 +284,46 @@ def test_guests_see_who_they_are(container):
     for role, user in [("view", "bob"), ("edit", "carol"), ("manage", "dave")]:
         me = container["browsers"][role].request("GET", "jupyter-share/api/v1/me").json()
         assert me["username"] == user
-        assert me["guest"] == {"owner": "alice", "permission": role, "expires_at": None}  # for the banner
+        assert me["guest"] == {
+            "owner": "alice",
+            "permission": role,
+            "expires_at": None,
+        }  # for the banner
     me = container["owner"].request("GET", "jupyter-share/api/v1/me").json()
     assert me["username"] == "alice" and "guest" not in me
     # jupyter_server's own identity says the same, for JupyterLab's user menu.
-    assert container["browsers"]["view"].request("GET", "api/me").json()["identity"]["username"] == "bob"
+    assert (
+        container["browsers"]["view"].request("GET", "api/me").json()["identity"]["username"]
+        == "bob"
+    )
 
 
 def test_a_manager_shares_onward_with_a_link_of_its_own(container):
-    r = container["browsers"]["manage"].request("PUT", "jupyter-share/api/v1/sessions/current/grants/ivy", {"permission": "view"})
+    r = container["browsers"]["manage"].request(
+        "PUT", "jupyter-share/api/v1/sessions/current/grants/ivy", {"permission": "view"}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["granted_by"] == "dave"
     ivy = Guest(container["server"], r.json()["link"])
     assert ivy.request("GET", "jupyter-share/api/v1/me").json()["username"] == "ivy"
     # An edit guest may not; nor raise their own rights.
     carol = container["browsers"]["edit"]
-    assert carol.request("PUT", "jupyter-share/api/v1/sessions/current/grants/carol", {"permission": "manage"}).status_code == 403
-    assert carol.request("PUT", "jupyter-share/api/v1/sessions/current/grants/gina", {"permission": "view"}).status_code == 403
-    assert carol.request("POST", "jupyter-share/api/v1/sessions/current/grants/carol/link").status_code == 403
+    assert (
+        carol.request(
+            "PUT", "jupyter-share/api/v1/sessions/current/grants/carol", {"permission": "manage"}
+        ).status_code
+        == 403
+    )
+    assert (
+        carol.request(
+            "PUT", "jupyter-share/api/v1/sessions/current/grants/gina", {"permission": "view"}
+        ).status_code
+        == 403
+    )
+    assert (
+        carol.request("POST", "jupyter-share/api/v1/sessions/current/grants/carol/link").status_code
+        == 403
+    )
     assert carol.request("GET", "jupyter-share/api/v1/me").json()["guest"]["permission"] == "edit"
 
 
@@ -272,7 +345,7 @@ def test_secrets_are_hashed_and_never_logged(container):
     for secret in secrets_:
         assert len(secret) >= 22  # at least 128 bits, url-safe base64
         where = dump.find(secret)
-        assert where < 0, dump[max(0, where - 300): where + 50]
+        assert where < 0, dump[max(0, where - 300) : where + 50]
         assert secret not in log
     assert container["server"].token not in "".join(links.values())
 
@@ -302,21 +375,30 @@ def test_revoked_and_expired_links_are_dead(container):
 
 def test_xsrf_stays_on_for_guests(container):
     carol = container["browsers"]["edit"]
-    r = carol.http.put("api/contents/no-xsrf.txt", content=json.dumps({"type": "file", "format": "text", "content": "x"}))
+    r = carol.http.put(
+        "api/contents/no-xsrf.txt",
+        content=json.dumps({"type": "file", "format": "text", "content": "x"}),
+    )
     assert r.status_code == 403 and "_xsrf" in r.text
     assert not (container["server"].root / "no-xsrf.txt").exists()
 
 
 def test_forged_cookie_is_nobody(container):
     forged = Guest(container["server"])
-    name = next(k for k in container["browsers"]["view"].http.cookies.keys() if k.startswith("jupyter-share-guest-"))
+    name = next(
+        k
+        for k in container["browsers"]["view"].http.cookies.keys()
+        if k.startswith("jupyter-share-guest-")
+    )
     forged.http.cookies.set(name, '{"link": "x", "user": "alice"}', domain="127.0.0.1")
     assert forged.request("GET", "api/contents").status_code in (401, 403)
     assert forged.request("GET", "jupyter-share/api/v1/me").status_code == 401
 
 
 def test_failed_links_are_rate_limited(tmp_path):
-    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"])["alice"]
+    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"])[
+        "alice"
+    ]
     try:
         link = alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"]
         stranger = Guest(alice)
@@ -341,7 +423,7 @@ def _wait_closed(ws, within):
     except (websocket.WebSocketConnectionClosedException, ConnectionError):
         pass
     except websocket.WebSocketTimeoutException:
-        raise AssertionError(f"the websocket was still open after {within} s")
+        raise AssertionError(f"the websocket was still open after {within} s") from None
     return time.monotonic() - start
 
 
@@ -369,7 +451,9 @@ def test_revoking_closes_the_guests_kernel_websocket_within_a_second(tmp_path):
         ws2 = owner.websocket(f"api/kernels/{kernel['id']}/channels")
         assert execute(ws2, "2 + 3") == "5"
         ws2.close()
-        print(f"closed {closed_after:.3f} s after revoke (revoke request took {time.monotonic() - revoked_at:.3f} s)")
+        print(
+            f"closed {closed_after:.3f} s after revoke (revoke request took {time.monotonic() - revoked_at:.3f} s)"
+        )
     finally:
         alice.stop()
 
@@ -383,9 +467,20 @@ def test_a_revoke_made_elsewhere_also_closes_it(tmp_path):
     try:
         env_db = f"sqlite:///{tmp_path / 's.db'}"
         subprocess.run(
-            [sys.executable, "-m", "jupyter_share.cli", "--db-url", env_db, "--user", "alice", "revoke",
-             f"sessions/{alice.get('/sessions/current').json()['id']}", "bob"],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "jupyter_share.cli",
+                "--db-url",
+                env_db,
+                "--user",
+                "alice",
+                "revoke",
+                f"sessions/{alice.get('/sessions/current').json()['id']}",
+                "bob",
+            ],
+            check=True,
+            capture_output=True,
         )
         assert _wait_closed(ws, within=1.5) < 1.5
         assert bob.request("GET", "api/contents").status_code in (401, 403)
@@ -399,16 +494,28 @@ def test_lowering_to_view_closes_running_channels_but_keeps_reading(tmp_path):
         assert alice.put("/sessions/current/grants/bob", {"permission": "view"}).status_code == 200
         assert _wait_closed(ws, within=1.0) < 1.0
         assert bob.request("GET", "api/contents").status_code == 200
-        assert bob.request("PUT", "api/contents/x.txt", {"type": "file", "format": "text", "content": "x"}).status_code == 403
+        assert (
+            bob.request(
+                "PUT", "api/contents/x.txt", {"type": "file", "format": "text", "content": "x"}
+            ).status_code
+            == 403
+        )
         # Raising again works with the same link: the link survives permission changes.
         assert alice.put("/sessions/current/grants/bob", {"permission": "edit"}).status_code == 200
-        assert bob.request("PUT", "api/contents/x.txt", {"type": "file", "format": "text", "content": "x"}).status_code == 201
+        assert (
+            bob.request(
+                "PUT", "api/contents/x.txt", {"type": "file", "format": "text", "content": "x"}
+            ).status_code
+            == 201
+        )
     finally:
         alice.stop()
 
 
 def test_a_new_link_kills_the_old_one_and_its_cookie(tmp_path):
-    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"])["alice"]
+    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"])[
+        "alice"
+    ]
     try:
         old = alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"]
         bob = Guest(alice, old)
@@ -423,10 +530,17 @@ def test_a_new_link_kills_the_old_one_and_its_cookie(tmp_path):
 
 
 def test_leaving_ends_the_guests_access(tmp_path):
-    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"])["alice"]
+    alice = start_servers(["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"])[
+        "alice"
+    ]
     try:
-        bob = Guest(alice, alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"])
-        assert bob.request("DELETE", "jupyter-share/api/v1/sessions/current/grants/bob").status_code == 204
+        bob = Guest(
+            alice, alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"]
+        )
+        assert (
+            bob.request("DELETE", "jupyter-share/api/v1/sessions/current/grants/bob").status_code
+            == 204
+        )
         assert bob.request("GET", "api/contents").status_code in (401, 403)
         assert alice.get("/sessions/current/grants").json()["items"] == []
     finally:
@@ -435,14 +549,24 @@ def test_leaving_ends_the_guests_access(tmp_path):
 
 def test_links_use_the_public_url_when_set(tmp_path):
     alice = start_servers(
-        ["alice"], f"sqlite:///{tmp_path / 's.db'}", tmp_path, users=["bob"],
+        ["alice"],
+        f"sqlite:///{tmp_path / 's.db'}",
+        tmp_path,
+        users=["bob"],
         extra_args=["--ShareApp.public_url=https://lab.example.org/alice/"],
     )["alice"]
     try:
         link = alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"]
         assert link.startswith("https://lab.example.org/alice/jupyter-share/link/")
-        assert alice.get("/sessions/current").json()["spec"]["url"] == "https://lab.example.org/alice/"
+        assert (
+            alice.get("/sessions/current").json()["spec"]["url"] == "https://lab.example.org/alice/"
+        )
         # The same secret works on the address the server really listens on.
-        assert Guest(alice, alice.url + link.split("/alice/", 1)[1]).request("GET", "api/contents").status_code == 200
+        assert (
+            Guest(alice, alice.url + link.split("/alice/", 1)[1])
+            .request("GET", "api/contents")
+            .status_code
+            == 200
+        )
     finally:
         alice.stop()

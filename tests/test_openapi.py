@@ -40,7 +40,11 @@ REFERENCE = "docker.io/library/python:3.12"
 #: reached by a request without credentials on every path and method.)
 NOT_REACHED: dict[tuple[str, str, str], str] = {
     ("/{kind}", "post", "403"): "a cookie request without its XSRF token; test_api.py checks it",
-    ("/{kind}/{id}/grants/{principal}/link", "post", "403"): "a guest below manage asks; test_links.py checks it",
+    (
+        "/{kind}/{id}/grants/{principal}/link",
+        "post",
+        "403",
+    ): "a guest below manage asks; test_links.py checks it",
 }
 
 
@@ -56,8 +60,14 @@ def spec_dict() -> dict:
 @pytest.fixture(scope="module")
 def openapi() -> OpenAPI:
     # openapi-core reads text/plain as a string; environment.yml is text too.
-    text = {"application/x-yaml": lambda value, **parameters: value.decode(parameters.get("charset", "utf-8"))}
-    return OpenAPI.from_file_path(str(SPEC_PATH), config=Config(extra_media_type_deserializers=text))
+    text = {
+        "application/x-yaml": lambda value, **parameters: value.decode(
+            parameters.get("charset", "utf-8")
+        )
+    }
+    return OpenAPI.from_file_path(
+        str(SPEC_PATH), config=Config(extra_media_type_deserializers=text)
+    )
 
 
 def operations(spec: dict):
@@ -78,14 +88,34 @@ def test_spec_is_valid_and_shipped_in_the_package(spec_dict):
     assert str(spec_dict["info"]["version"]) == "1"
     assert [s["url"] for s in spec_dict["servers"]] == ["/" + API_PREFIX, "/services/share/api/v1"]
     schemes = spec_dict["components"]["securitySchemes"]
-    assert schemes["token"] == {**schemes["token"], "type": "apiKey", "in": "header", "name": "Authorization"}
+    assert schemes["token"] == {
+        **schemes["token"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+    }
     assert schemes["cookie"]["type"] == "apiKey" and schemes["cookie"]["in"] == "cookie"
-    for name in ("Resource", "Grant", "HistoryEntry", "Me", "Directory", "ResourcePage", "GrantList",
-                 "HistoryPage", "Error", "ImageSpec", "FormationSpec", "Environment"):
+    for name in (
+        "Resource",
+        "Grant",
+        "HistoryEntry",
+        "Me",
+        "Directory",
+        "ResourcePage",
+        "GrantList",
+        "HistoryPage",
+        "Error",
+        "ImageSpec",
+        "FormationSpec",
+        "Environment",
+    ):
         assert name in spec_dict["components"]["schemas"], name
     for template, method, op in operations(spec_dict):
         assert op.get("summary") and "\n" not in op["summary"].strip(), (method, template)
-        assert op.get("x-permission") in ("signed-in", "view", "edit", "manage", "owner"), (method, template)
+        assert op.get("x-permission") in ("signed-in", "view", "edit", "manage", "owner"), (
+            method,
+            template,
+        )
         assert not op.get("security") == [], f"{method} {template} must not be public"
 
 
@@ -96,7 +126,10 @@ def test_spec_limits_and_enums_follow_the_code(spec_dict):
     assert schemas["Description"]["maxLength"] == specs.MAX_DESCRIPTION
     assert params["limit"]["schema"]["maximum"] == specs.MAX_LIMIT
     assert params["limit"]["schema"]["default"] == specs.DEFAULT_LIMIT
-    assert params["principal"]["schema"]["pattern"] == "^(?:(?:user|group):)?" + NAME_PATTERN.pattern[1:]
+    assert (
+        params["principal"]["schema"]["pattern"]
+        == "^(?:(?:user|group):)?" + NAME_PATTERN.pattern[1:]
+    )
     assert schemas["ImageSpec"]["properties"]["reference"]["pattern"] == specs._REFERENCE.pattern
     assert schemas["FormationSpec"]["properties"]["memory"]["pattern"] == specs._QUANTITY.pattern
     assert params["kind"]["schema"]["enum"] == [k.plural for k in Kind]
@@ -109,7 +142,10 @@ def test_spec_limits_and_enums_follow_the_code(spec_dict):
     scope = next(p for p in list_op["parameters"] if p["name"] == "scope")
     assert tuple(scope["schema"]["enum"]) == service_module.SCOPES
     events = yaml.safe_load(EVENT_SCHEMA_PATH.read_text())
-    assert schemas["HistoryEntry"]["properties"]["action"]["enum"] == events["properties"]["action"]["enum"]
+    assert (
+        schemas["HistoryEntry"]["properties"]["action"]["enum"]
+        == events["properties"]["action"]["enum"]
+    )
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -132,7 +168,7 @@ def concrete_paths(spec: dict, template: str) -> list[str]:
     out = []
     for values in itertools.product(*(samples[n] for n in names)):
         path = template
-        for name, value in zip(names, values):
+        for name, value in zip(names, values, strict=False):
             path = path.replace("{" + name + "}", value, 1)
         out.append(spec["servers"][0]["url"] + path)
     return out
@@ -149,7 +185,9 @@ def test_every_route_and_method_is_documented_and_nothing_else(spec_dict):
         assert documented, template
         for path in concrete_paths(spec_dict, template):
             matching = [(pattern, cls) for pattern, cls in routes if re.fullmatch(pattern, path)]
-            assert len(matching) == 1, f"{path} (from {template}) matches {len(matching)} routes: {matching}"
+            assert len(matching) == 1, (
+                f"{path} (from {template}) matches {len(matching)} routes: {matching}"
+            )
             pattern, cls = matching[0]
             reached.add(pattern)
             assert documented == implemented_methods(cls), (
@@ -171,9 +209,9 @@ class RawRequest:
         assert url.path.startswith(base_url), (url.path, base_url)
         self.host_url = f"{url.scheme}://{url.netloc}"
         # The spec's server url is relative to the Jupyter server's base_url.
-        self.path = "/" + unquote(url.path[len(base_url):])
+        self.path = "/" + unquote(url.path[len(base_url) :])
         self.method = request.method.lower()
-        self.body: Optional[bytes] = request.body or None
+        self.body: bytes | None = request.body or None
         self.content_type = "application/json" if self.body else ""
         self.parameters = RequestParameters(
             query=ImmutableMultiDict(parse_qsl(url.query, keep_blank_values=True)),
@@ -205,7 +243,7 @@ class SpecClient:
     def template_of(self, path: str) -> str:
         prefix = "/" + API_PREFIX
         assert path.startswith(prefix), path
-        rest = path[len(prefix):]
+        rest = path[len(prefix) :]
         for template in self.templates:  # literal paths first, as openapi-core matches them
             if re.fullmatch(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template)), rest):
                 return template
@@ -218,28 +256,34 @@ class SpecClient:
         body: Any = None,
         *,
         expect: int,
-        params: Optional[dict] = None,
-        valid: Optional[bool] = True,
+        params: dict | None = None,
+        valid: bool | None = True,
         token: bool = True,
     ):
         """`valid`: whether the request itself conforms to the spec (True / False), or None
         where the spec cannot tell (e.g. a duplicate name, an unknown user)."""
         headers = {} if token else {"Authorization": ""}
         r = await self.api(method, path, body, params=params, headers=headers)
-        assert r.code == expect, f"{method} {path}: expected {expect}, got {r.code}: {r.body[:500]!r}"
+        assert r.code == expect, (
+            f"{method} {path}: expected {expect}, got {r.code}: {r.body[:500]!r}"
+        )
         request, response = RawRequest(r.request, self.base_url), RawResponse(r)
         if valid is True:
             try:
                 self.openapi.validate_request(request)
             except OpenAPIError as e:
-                raise AssertionError(f"{method} {path}: the spec refuses this request, the server took it: {e!r}") from e
+                raise AssertionError(
+                    f"{method} {path}: the spec refuses this request, the server took it: {e!r}"
+                ) from e
         elif valid is False:
             try:
                 self.openapi.validate_request(request)
             except OpenAPIError:
                 pass
             else:
-                raise AssertionError(f"{method} {path}: the spec accepts this request, the server refused it with {r.code}")
+                raise AssertionError(
+                    f"{method} {path}: the spec accepts this request, the server refused it with {r.code}"
+                )
         try:
             self.openapi.validate_response(request, response)
         except OpenAPIError as e:
@@ -248,7 +292,11 @@ class SpecClient:
                 f"{method} {path} -> {r.code}: the spec does not describe this answer: {e!r} {detail}\n{r.body[:1000]!r}"
             ) from e
         self.reached.add((self.template_of(request.path), method.lower(), str(r.code)))
-        return json.loads(r.body) if r.body and response.content_type.startswith("application/json") else None
+        return (
+            json.loads(r.body)
+            if r.body and response.content_type.startswith("application/json")
+            else None
+        )
 
 
 @pytest.fixture
@@ -297,16 +345,42 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
         },
         expect=201,
     )
-    doomed = await c("POST", "formations", {"name": "doomed", "spec": {"image": REFERENCE}}, expect=201)
+    doomed = await c(
+        "POST", "formations", {"name": "doomed", "spec": {"image": REFERENCE}}, expect=201
+    )
     await c("POST", "images", image("py"), expect=409, valid=None)  # same name, same owner
     await c("POST", "images", image("x", colour="red"), expect=400, valid=False)  # unknown field
-    await c("POST", "images", {"name": "x", "spec": {"reference": REFERENCE, "tag": "3"}}, expect=400, valid=False)
+    await c(
+        "POST",
+        "images",
+        {"name": "x", "spec": {"reference": REFERENCE, "tag": "3"}},
+        expect=400,
+        valid=False,
+    )
     await c("POST", "images", {"name": "x"}, expect=400, valid=False)  # neither spec nor capture
-    await c("POST", "images", {"name": "x" * 129, "spec": {"reference": REFERENCE}}, expect=400, valid=False)
+    await c(
+        "POST",
+        "images",
+        {"name": "x" * 129, "spec": {"reference": REFERENCE}},
+        expect=400,
+        valid=False,
+    )
     await c("POST", "images", "{not json", expect=400, valid=False)
     await c("POST", "images", "[]", expect=400, valid=False)
-    await c("POST", "formations", {"name": "x", "spec": {"image": "Not A Reference!"}}, expect=400, valid=None)
-    await c("POST", "formations", {"name": "x", "spec": {"image": REFERENCE, "cpu": 0}}, expect=400, valid=False)
+    await c(
+        "POST",
+        "formations",
+        {"name": "x", "spec": {"image": "Not A Reference!"}},
+        expect=400,
+        valid=None,
+    )
+    await c(
+        "POST",
+        "formations",
+        {"name": "x", "spec": {"image": REFERENCE, "cpu": 0}},
+        expect=400,
+        valid=False,
+    )
     await c("POST", "sessions", {"name": "mine"}, expect=405, valid=None)
 
     # -- lists ---------------------------------------------------------------------------
@@ -333,15 +407,35 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("GET", f"images/{formation['id']}", expect=404)  # a formation is not an image
 
     await c("PATCH", f"images/{img['id']}", {"description": "changed"}, expect=200)
-    await c("PATCH", f"images/{img['id']}", {"spec": {"reference": "quay.io/jupyter/base-notebook:latest"}}, expect=200)
-    await c("PATCH", f"formations/{formation['id']}", {"name": "big box", "spec": {"image": REFERENCE, "cpu": 8}}, expect=200)
+    await c(
+        "PATCH",
+        f"images/{img['id']}",
+        {"spec": {"reference": "quay.io/jupyter/base-notebook:latest"}},
+        expect=200,
+    )
+    await c(
+        "PATCH",
+        f"formations/{formation['id']}",
+        {"name": "big box", "spec": {"image": REFERENCE, "cpu": 8}},
+        expect=200,
+    )
     await c("PATCH", "sessions/current", {"description": "my server"}, expect=200)
     await c("PATCH", f"images/{img['id']}", {"owner": "bob"}, expect=400, valid=False)
     await c("PATCH", f"images/{img['id']}", {"name": ""}, expect=400, valid=False)
-    await c("PATCH", f"formations/{formation['id']}", {"spec": {"image": REFERENCE, "gpu": 65}}, expect=400, valid=False)
-    await c("PATCH", "sessions/current", {"spec": {}}, expect=400, valid=None)  # a session's spec is its server's
+    await c(
+        "PATCH",
+        f"formations/{formation['id']}",
+        {"spec": {"image": REFERENCE, "gpu": 65}},
+        expect=400,
+        valid=False,
+    )
+    await c(
+        "PATCH", "sessions/current", {"spec": {}}, expect=400, valid=None
+    )  # a session's spec is its server's
     await c("PATCH", f"images/{img['id']}", None, expect=400, valid=False)  # no body
-    await c("PATCH", f"images/{other['id']}", {"name": "py"}, expect=409)  # a name alice already uses
+    await c(
+        "PATCH", f"images/{other['id']}", {"name": "py"}, expect=409
+    )  # a name alice already uses
     await c("PATCH", "images/no-such-id", {"description": "x"}, expect=404)
 
     # -- personal links to this container ------------------------------------------------
@@ -359,21 +453,59 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     grant = await c("PUT", f"images/{rid}/grants/bob", {"permission": "view"}, expect=201)
     assert grant["principal"] == "user:bob" and grant["expires_at"] is None
     grant = await c(
-        "PUT", f"images/{rid}/grants/user:bob", {"permission": "edit", "expires_at": "2099-01-31T12:00:00Z"}, expect=200
+        "PUT",
+        f"images/{rid}/grants/user:bob",
+        {"permission": "edit", "expires_at": "2099-01-31T12:00:00Z"},
+        expect=200,
     )
     assert grant["permission"] == "edit" and grant["expires_at"].startswith("2099-01-31T12:00:00")
-    await c("PUT", f"images/{rid}/grants/group:class-2026", {"permission": "manage", "expires_at": None}, expect=201)
+    await c(
+        "PUT",
+        f"images/{rid}/grants/group:class-2026",
+        {"permission": "manage", "expires_at": None},
+        expect=201,
+    )
     await c("PUT", f"sessions/{session['id']}/grants/carol", {"permission": "view"}, expect=201)
     await c("PUT", f"images/{rid}/grants/bob", {"permission": "owner"}, expect=400, valid=False)
     await c("PUT", f"images/{rid}/grants/bob", {}, expect=400, valid=False)
-    await c("PUT", f"images/{rid}/grants/bob", {"permission": "view", "until": "never"}, expect=400, valid=False)
-    await c("PUT", f"images/{rid}/grants/bob", {"permission": "view", "expires_at": "2001-01-01T00:00:00Z"}, expect=400, valid=None)
-    await c("PUT", f"images/{rid}/grants/bob", {"permission": "view", "expires_at": "soon"}, expect=400, valid=None)
-    await c("PUT", f"images/{rid}/grants/bobb", {"permission": "view"}, expect=400, valid=None)  # did you mean bob?
-    await c("PUT", f"images/{rid}/grants/group:class-2027", {"permission": "view"}, expect=400, valid=None)
-    await c("PUT", f"images/{rid}/grants/robot:bob", {"permission": "view"}, expect=400, valid=False)
-    await c("PUT", f"images/{rid}/grants/alice", {"permission": "view"}, expect=409, valid=None)  # the owner
-    await c("PUT", f"images/no-such-id/grants/bob", {"permission": "view"}, expect=404)
+    await c(
+        "PUT",
+        f"images/{rid}/grants/bob",
+        {"permission": "view", "until": "never"},
+        expect=400,
+        valid=False,
+    )
+    await c(
+        "PUT",
+        f"images/{rid}/grants/bob",
+        {"permission": "view", "expires_at": "2001-01-01T00:00:00Z"},
+        expect=400,
+        valid=None,
+    )
+    await c(
+        "PUT",
+        f"images/{rid}/grants/bob",
+        {"permission": "view", "expires_at": "soon"},
+        expect=400,
+        valid=None,
+    )
+    await c(
+        "PUT", f"images/{rid}/grants/bobb", {"permission": "view"}, expect=400, valid=None
+    )  # did you mean bob?
+    await c(
+        "PUT",
+        f"images/{rid}/grants/group:class-2027",
+        {"permission": "view"},
+        expect=400,
+        valid=None,
+    )
+    await c(
+        "PUT", f"images/{rid}/grants/robot:bob", {"permission": "view"}, expect=400, valid=False
+    )
+    await c(
+        "PUT", f"images/{rid}/grants/alice", {"permission": "view"}, expect=409, valid=None
+    )  # the owner
+    await c("PUT", "images/no-such-id/grants/bob", {"permission": "view"}, expect=404)
 
     grants = await c("GET", f"images/{rid}/grants", expect=200)
     assert {g["principal"] for g in grants["items"]} == {"user:bob", "group:class-2026"}
@@ -388,7 +520,13 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     history = await c("GET", f"images/{rid}/history", expect=200)
     assert [e["action"] for e in history["items"]][:1] == ["create"]
     await c("GET", f"images/{rid}/history", expect=200, params={"offset": 1, "limit": 2})
-    await c("GET", f"images/{rid}/history", expect=400, params={"limit": specs.MAX_LIMIT + 1}, valid=False)
+    await c(
+        "GET",
+        f"images/{rid}/history",
+        expect=400,
+        params={"limit": specs.MAX_LIMIT + 1},
+        valid=False,
+    )
     await c("GET", "images/no-such-id/history", expect=404)
 
     # -- who is in this container now (the guests in this server's memory) -----------------
@@ -400,7 +538,13 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     # -- the environment file ---------------------------------------------------------------
     await c("GET", f"images/{captured['id']}/environment", expect=200)
     await c("GET", f"images/{captured['id']}/environment", expect=200, params={"format": "conda"})
-    await c("GET", f"images/{captured['id']}/environment", expect=400, params={"format": "zip"}, valid=False)
+    await c(
+        "GET",
+        f"images/{captured['id']}/environment",
+        expect=400,
+        params={"format": "zip"},
+        valid=False,
+    )
     await c("GET", f"images/{img['id']}/environment", expect=404)  # no captured environment
     await c("GET", "images/no-such-id/environment", expect=404)
 
@@ -408,7 +552,13 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     svc = share_app.service
     theirs = svc.create("bob", Kind.IMAGE, image("bob's image")).resource.id
     hidden = svc.create("bob", Kind.IMAGE, image("bob's secret")).resource.id
-    svc.share("bob", Kind.IMAGE, theirs, "alice", {"permission": "view", "expires_at": "2099-01-01T00:00:00Z"})
+    svc.share(
+        "bob",
+        Kind.IMAGE,
+        theirs,
+        "alice",
+        {"permission": "view", "expires_at": "2099-01-01T00:00:00Z"},
+    )
     svc.share("bob", Kind.IMAGE, theirs, "carol", {"permission": "edit"})
     seen = await c("GET", f"images/{theirs}", expect=200)
     assert seen["access"] == "view" and seen["share_count"] is None and seen["shared_at"]
@@ -436,16 +586,33 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     svc.share("bob", Kind.IMAGE, asked_on, "alice", {"permission": "view"})
     assert (await c("GET", "requests", expect=200)) == {"to_decide": [], "asked": []}
     assert (await c("GET", f"images/{asked_on}/requests", expect=200))["total"] == 0
-    mine = await c("POST", f"images/{asked_on}/requests", {"permission": "edit", "message": "may I?"}, expect=201)
+    mine = await c(
+        "POST",
+        f"images/{asked_on}/requests",
+        {"permission": "edit", "message": "may I?"},
+        expect=201,
+    )
     assert (mine["requester"], mine["holds"], mine["message"]) == ("alice", "view", "may I?")
-    assert [r["resource_id"] for r in (await c("GET", "requests", expect=200))["asked"]] == [asked_on]
+    assert [r["resource_id"] for r in (await c("GET", "requests", expect=200))["asked"]] == [
+        asked_on
+    ]
     assert (await c("GET", f"images/{asked_on}/requests", expect=200))["items"] == [mine]  # her own
-    await c("POST", f"images/{asked_on}/requests", {"permission": "manage"}, expect=409, valid=None)  # one open
+    await c(
+        "POST", f"images/{asked_on}/requests", {"permission": "manage"}, expect=409, valid=None
+    )  # one open
     await c("POST", f"images/{asked_on}/requests", {"permission": "owner"}, expect=400, valid=False)
-    await c("POST", f"images/{asked_on}/requests", {"permission": "edit", "why": "x"}, expect=400, valid=False)
+    await c(
+        "POST",
+        f"images/{asked_on}/requests",
+        {"permission": "edit", "why": "x"},
+        expect=400,
+        valid=False,
+    )
     await c("POST", f"images/{hidden}/requests", {"permission": "edit"}, expect=404)  # not revealed
     await c("GET", f"images/{hidden}/requests", expect=404)
-    await c("POST", f"images/{asked_on}/requests/carol", {"decision": "approve"}, expect=403)  # she holds view
+    await c(
+        "POST", f"images/{asked_on}/requests/carol", {"decision": "approve"}, expect=403
+    )  # she holds view
     await c("DELETE", f"images/{asked_on}/requests/alice", expect=204)
     await c("DELETE", f"images/{asked_on}/requests/alice", expect=404)
     await c("DELETE", f"images/{asked_on}/requests/group:staff", expect=400, valid=None)
@@ -454,18 +621,39 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     for who in ("bob", "carol"):
         await c("PUT", f"images/{asking['id']}/grants/{who}", {"permission": "view"}, expect=201)
         svc.ask(who, Kind.IMAGE, asking["id"], {"permission": "edit"})
-    await c("POST", f"images/{asking['id']}/requests", {"permission": "edit"}, expect=409, valid=None)  # the owner
+    await c(
+        "POST", f"images/{asking['id']}/requests", {"permission": "edit"}, expect=409, valid=None
+    )  # the owner
     assert (await c("GET", f"images/{asking['id']}/requests", expect=200))["total"] == 2
     todo = (await c("GET", "requests", expect=200))["to_decide"]
-    assert [(r["requester"], r["permission"], r["holds"]) for r in todo] == [("bob", "edit", "view"), ("carol", "edit", "view")]
-    approved = await c("POST", f"images/{asking['id']}/requests/bob", {"decision": "approve"}, expect=200)
-    assert approved["grant"]["permission"] == "edit" and approved["grant"]["principal"] == "user:bob"
-    await c("POST", f"images/{asking['id']}/requests/user:bob", {"decision": "approve"}, expect=404)  # closed
-    await c("POST", f"images/{asking['id']}/requests/carol", {"decision": "maybe"}, expect=400, valid=False)
+    assert [(r["requester"], r["permission"], r["holds"]) for r in todo] == [
+        ("bob", "edit", "view"),
+        ("carol", "edit", "view"),
+    ]
+    approved = await c(
+        "POST", f"images/{asking['id']}/requests/bob", {"decision": "approve"}, expect=200
+    )
+    assert (
+        approved["grant"]["permission"] == "edit" and approved["grant"]["principal"] == "user:bob"
+    )
+    await c(
+        "POST", f"images/{asking['id']}/requests/user:bob", {"decision": "approve"}, expect=404
+    )  # closed
+    await c(
+        "POST",
+        f"images/{asking['id']}/requests/carol",
+        {"decision": "maybe"},
+        expect=400,
+        valid=False,
+    )
     await c("DELETE", f"images/{asking['id']}/requests/carol", expect=403)  # she denies it instead
     await c("DELETE", f"images/{asking['id']}/grants/carol", expect=204)
-    await c("POST", f"images/{asking['id']}/requests/carol", {"decision": "approve"}, expect=409)  # lost access
-    denied = await c("POST", f"images/{asking['id']}/requests/carol", {"decision": "deny"}, expect=200)
+    await c(
+        "POST", f"images/{asking['id']}/requests/carol", {"decision": "approve"}, expect=409
+    )  # lost access
+    denied = await c(
+        "POST", f"images/{asking['id']}/requests/carol", {"decision": "deny"}, expect=200
+    )
     assert denied["decision"] == "deny" and "grant" not in denied
     await c("POST", "formations/no-such-id/requests/bob", {"decision": "deny"}, expect=404)
 
@@ -478,8 +666,20 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
         ("/{kind}/{id}/requests/{requester}", "post"): {"decision": "deny"},
     }
     for template, method, _ in operations(spec_dict):
-        path = template.replace("{kind}", "images").replace("{id}", rid).replace("{principal}", "user:bob").replace("{requester}", "bob")
-        await c(method.upper(), path.lstrip("/"), bodies.get((template, method)), expect=401, token=False, valid=False)
+        path = (
+            template.replace("{kind}", "images")
+            .replace("{id}", rid)
+            .replace("{principal}", "user:bob")
+            .replace("{requester}", "bob")
+        )
+        await c(
+            method.upper(),
+            path.lstrip("/"),
+            bodies.get((template, method)),
+            expect=401,
+            token=False,
+            valid=False,
+        )
 
     # -- delete, last --------------------------------------------------------------------
     await c("DELETE", f"formations/{doomed['id']}", expect=204)
@@ -489,7 +689,9 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("GET", "sessions/current", expect=200)
     # Revoking with re-keying, last of all: the server's token changes.
     await c("PUT", "sessions/current/grants/bob", {"permission": "edit"}, expect=201)
-    await c("DELETE", "sessions/current/grants/bob", params={"rekey": "maybe"}, expect=400, valid=None)
+    await c(
+        "DELETE", "sessions/current/grants/bob", params={"rekey": "maybe"}, expect=400, valid=None
+    )
     rekeyed = await c("DELETE", "sessions/current/grants/bob", params={"rekey": "true"}, expect=200)
     assert rekeyed["rekeyed"] is True
 
@@ -499,8 +701,12 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
         for template, method, op in operations(spec_dict)
         for code in op["responses"]
     }
-    assert set(NOT_REACHED) <= documented, f"NOT_REACHED lists undocumented answers: {set(NOT_REACHED) - documented}"
-    assert not (c.reached & set(NOT_REACHED)), f"reached, drop from NOT_REACHED: {c.reached & set(NOT_REACHED)}"
+    assert set(NOT_REACHED) <= documented, (
+        f"NOT_REACHED lists undocumented answers: {set(NOT_REACHED) - documented}"
+    )
+    assert not (c.reached & set(NOT_REACHED)), (
+        f"reached, drop from NOT_REACHED: {c.reached & set(NOT_REACHED)}"
+    )
     # The Hub's answers cannot happen on a standalone server; test_hub_service.py checks them.
     hub_only = {(t, m, code) for t, m, code in documented if code in HUB_ONLY}
     assert not (c.reached & hub_only), f"a standalone server answered {c.reached & hub_only}"
@@ -512,14 +718,21 @@ async def test_environment_file_as_documented(client):
     environment = {
         "python": "3.12.1",
         "platform": "linux-x86_64",
-        "packages": [{"name": "numpy", "version": "2.1.0"}, {"name": "mine", "version": "0.1", "source": "local"}],
+        "packages": [
+            {"name": "numpy", "version": "2.1.0"},
+            {"name": "mine", "version": "0.1", "source": "local"},
+        ],
         "conda": None,
         "kernelspecs": [{"name": "python3", "display_name": "Python 3", "language": "python"}],
         "captured_at": "2026-01-01T00:00:00Z",
     }
-    img = await client("POST", "images", {"name": "env", "spec": {"environment": environment}}, expect=201)
+    img = await client(
+        "POST", "images", {"name": "env", "spec": {"environment": environment}}, expect=201
+    )
     r = await client.api("GET", f"images/{img['id']}/environment")
-    assert r.code == 200 and b"numpy==2.1.0" in r.body and b"\nmine==" not in r.body  # local: a comment
+    assert (
+        r.code == 200 and b"numpy==2.1.0" in r.body and b"\nmine==" not in r.body
+    )  # local: a comment
     assert r.headers["Content-Type"].startswith("text/plain")
     assert r.headers["Content-Disposition"] == 'attachment; filename="requirements.txt"'
     r = await client.api("GET", f"images/{img['id']}/environment", params={"format": "conda"})

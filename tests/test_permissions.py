@@ -35,13 +35,22 @@ def world(neighbours):
             "name": "CARET",
             "spec": {
                 "reference": "quay.io/lab/caret:2026.1",
-                "environment": {"python": "3.11.7", "packages": [{"name": "six", "version": "1.16.0"}]},
+                "environment": {
+                    "python": "3.11.7",
+                    "packages": [{"name": "six", "version": "1.16.0"}],
+                },
             },
         },
     )
     assert r.status_code == 201, r.text
     ids["images"] = r.json()["id"]
-    r = alice.post("/formations", {"name": "gpu-small", "spec": {"image": ids["images"], "cpu": 4, "memory": "16G", "gpu": 1}})
+    r = alice.post(
+        "/formations",
+        {
+            "name": "gpu-small",
+            "spec": {"image": ids["images"], "cpu": 4, "memory": "16G", "gpu": 1},
+        },
+    )
     assert r.status_code == 201, r.text
     ids["formations"] = r.json()["id"]
     r = alice.get("/sessions/current")
@@ -50,14 +59,27 @@ def world(neighbours):
 
     store = SQLStore(neighbours["db_url"])
     for kind, rid in ids.items():
-        for principal, permission in [("bob", "manage"), ("carol", "edit"), ("dave", "view"), ("group:class-2026", "view"), ("gina", "view")]:
+        for principal, permission in [
+            ("bob", "manage"),
+            ("carol", "edit"),
+            ("dave", "view"),
+            ("group:class-2026", "view"),
+            ("gina", "view"),
+        ]:
             r = alice.put(f"/{kind}/{rid}/grants/{principal}", {"permission": permission})
             assert r.status_code == 201, r.text
         # An expired grant cannot be made through the API (expiry in the past is refused),
         # so it is written through the store, as time passing would leave it.
         past = utcnow() - timedelta(minutes=5)
         store.put_grant(
-            Grant(rid, Principal.user("henry"), Permission.EDIT, "alice", past - timedelta(hours=1), expires_at=past),
+            Grant(
+                rid,
+                Principal.user("henry"),
+                Permission.EDIT,
+                "alice",
+                past - timedelta(hours=1),
+                expires_at=past,
+            ),
             AuditEntry(rid, past, "alice", "share", "user:henry", "edit", Kind(kind[:-1])),
         )
         r = neighbours["gina"].delete(f"/{kind}/{rid}/grants/gina")
@@ -91,7 +113,9 @@ def test_get(neighbours, world, kind, role):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", ROLES)
 def test_patch(neighbours, world, kind, role):
-    r = _server(neighbours, role).patch(_path(world, kind, role), {"description": f"touched by {role}"})
+    r = _server(neighbours, role).patch(
+        _path(world, kind, role), {"description": f"touched by {role}"}
+    )
     expected = {"owner": 200, "manage": 200, "edit": 200, "view": 403, "group": 403}.get(role, 404)
     assert r.status_code == expected, r.text
     after = neighbours["alice"].get(_path(world, kind, "owner")).json()["description"]
@@ -110,7 +134,12 @@ def test_list_grants(neighbours, world, kind, role):
     if expected == 200:
         grants = {g["principal"]: g["permission"] for g in r.json()["items"]}
         # The owner is never in the list; expired and left grants are gone.
-        assert grants == {"user:bob": "manage", "user:carol": "edit", "user:dave": "view", "group:class-2026": "view"}
+        assert grants == {
+            "user:bob": "manage",
+            "user:carol": "edit",
+            "user:dave": "view",
+            "group:class-2026": "view",
+        }
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -129,7 +158,12 @@ def test_share_and_revoke_others(neighbours, world, kind, role):
         r = server.delete(path + "/grants/bob")
         assert r.status_code == {"edit": 403, "view": 403, "group": 403}.get(role, 404), r.text
     grants = neighbours["alice"].get(_path(world, kind, "owner") + "/grants").json()["items"]
-    assert {g["principal"] for g in grants} == {"user:bob", "user:carol", "user:dave", "group:class-2026"}
+    assert {g["principal"] for g in grants} == {
+        "user:bob",
+        "user:carol",
+        "user:dave",
+        "group:class-2026",
+    }
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -155,7 +189,9 @@ def test_delete_is_the_owners(neighbours, world, kind, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_environment(neighbours, world, role):
-    r = _server(neighbours, role).get(f"/images/{world['images']}/environment", params={"format": "requirements"})
+    r = _server(neighbours, role).get(
+        f"/images/{world['images']}/environment", params={"format": "requirements"}
+    )
     if role in ACCESS:
         assert r.status_code == 200, r.text
         assert "six==1.16.0" in r.text.splitlines()
@@ -169,8 +205,13 @@ def test_lists(neighbours, world, kind, role):
     server = _server(neighbours, role)
     rid = world[kind]
     shared = {item["id"]: item for item in server.get("/shared-with-me").json()["items"]}
-    listed = {item["id"]: item for item in server.get(f"/{kind}", params={"scope": "all", "limit": 1000}).json()["items"]}
-    owned = {item["id"] for item in server.get(f"/{kind}", params={"scope": "owned"}).json()["items"]}
+    listed = {
+        item["id"]: item
+        for item in server.get(f"/{kind}", params={"scope": "all", "limit": 1000}).json()["items"]
+    }
+    owned = {
+        item["id"] for item in server.get(f"/{kind}", params={"scope": "owned"}).json()["items"]
+    }
     if role == "owner":
         assert rid not in shared
         assert rid in owned and listed[rid]["shared"] is True and listed[rid]["share_count"] == 4

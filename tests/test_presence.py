@@ -47,8 +47,11 @@ class Events:
 @pytest.fixture
 def servers(tmp_path):
     found = start_servers(
-        ["alice", "erin"], f"sqlite:///{tmp_path / 's.db'}", tmp_path,
-        users=["bob", "carol", "dave"], extra_args=["--ShareApp.guest_check_interval=0.25"],
+        ["alice", "erin"],
+        f"sqlite:///{tmp_path / 's.db'}",
+        tmp_path,
+        users=["bob", "carol", "dave"],
+        extra_args=["--ShareApp.guest_check_interval=0.25"],
     )
     yield found
     for server in found.values():
@@ -58,8 +61,10 @@ def servers(tmp_path):
 def test_presence_appears_live_and_goes_with_the_grant(servers):
     alice, erin = servers["alice"], servers["erin"]
     assert guests(alice) == {}
-    links = {name: alice.put(f"/sessions/current/grants/{name}", {"permission": perm}).json()["link"]
-             for name, perm in (("bob", "edit"), ("carol", "view"), ("dave", "manage"))}
+    links = {
+        name: alice.put(f"/sessions/current/grants/{name}", {"permission": perm}).json()["link"]
+        for name, perm in (("bob", "edit"), ("carol", "view"), ("dave", "manage"))
+    }
     events = Events(Owner(alice))
     assert guests(alice) == {}  # shared with, but nobody came yet
 
@@ -72,8 +77,16 @@ def test_presence_appears_live_and_goes_with_the_grant(servers):
     assert seen["kernels"] == [] and seen["documents"] == [] and sum(seen["sockets"].values()) == 0
 
     # bob opens a notebook: its kernel (he starts it) and the kernel's channels.
-    r = bob.request("POST", "api/sessions", {"path": "analysis.ipynb", "name": "analysis.ipynb",
-                                             "type": "notebook", "kernel": {"name": "python3"}})
+    r = bob.request(
+        "POST",
+        "api/sessions",
+        {
+            "path": "analysis.ipynb",
+            "name": "analysis.ipynb",
+            "type": "notebook",
+            "kernel": {"name": "python3"},
+        },
+    )
     assert r.status_code == 201, r.text
     kernel_id = r.json()["kernel"]["id"]
     events.next(action="start", guest="bob", socket="kernel")
@@ -93,7 +106,9 @@ def test_presence_appears_live_and_goes_with_the_grant(servers):
     carol = Guest(alice, links["carol"])
     assert carol.request("GET", f"{API}/sessions/current/guests").status_code == 403
     assert bob.request("GET", f"{API}/sessions/current/guests").status_code == 403
-    assert Guest(alice).request("GET", f"{API}/sessions/current/guests").status_code == 401  # not signed in
+    assert (
+        Guest(alice).request("GET", f"{API}/sessions/current/guests").status_code == 401
+    )  # not signed in
     # A neighbour on the same store: a container she cannot see is not revealed (404); with
     # view, she holds too little (403); a manager elsewhere is told to ask its own server.
     session_id = alice.get("/sessions/current").json()["id"]
@@ -116,14 +131,18 @@ def test_presence_appears_live_and_goes_with_the_grant(servers):
     events.next(action="gone", guest="bob")
     assert set(guests(alice)) == {"carol", "dave"}
     deadline = time.monotonic() + 10
-    while Owner(alice).request("GET", f"api/kernels/{kernel_id}").status_code != 404:  # his kernel stops
+    while (
+        Owner(alice).request("GET", f"api/kernels/{kernel_id}").status_code != 404
+    ):  # his kernel stops
         assert time.monotonic() < deadline, "the kernel bob started still runs after his revoke"
         time.sleep(0.1)
 
 
 def test_a_guest_lowered_to_view_is_shown_with_view(servers):
     alice = servers["alice"]
-    bob = Guest(alice, alice.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"])
+    bob = Guest(
+        alice, alice.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"]
+    )
     assert bob.request("GET", "api/contents").status_code == 200
     assert guests(alice)["bob"]["permission"] == "edit"
     assert alice.put("/sessions/current/grants/bob", {"permission": "view"}).status_code == 200
@@ -136,14 +155,31 @@ def test_the_cli_asks_the_running_server(servers, tmp_path):
     import sys
 
     alice = servers["alice"]
-    bob = Guest(alice, alice.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"])
+    bob = Guest(
+        alice, alice.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"]
+    )
     assert bob.request("GET", "api/contents").status_code == 200
 
     def cli(*args):
         return subprocess.run(
-            [sys.executable, "-m", "jupyter_share.cli", "--db-url", f"sqlite:///{tmp_path / 's.db'}", "--user", "alice",
-             "guests", "--url", alice.url, "--token", alice.token, *args],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "jupyter_share.cli",
+                "--db-url",
+                f"sqlite:///{tmp_path / 's.db'}",
+                "--user",
+                "alice",
+                "guests",
+                "--url",
+                alice.url,
+                "--token",
+                alice.token,
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     answer = cli("--json")
@@ -155,6 +191,22 @@ def test_the_cli_asks_the_running_server(servers, tmp_path):
     assert table.stdout.splitlines()[0].split()[:3] == ["GUEST", "PERMISSION", "IN"]
     assert table.stdout.splitlines()[1].split()[:3] == ["bob", "edit", "yes"]
     wrong = subprocess.run(
-        [sys.executable, "-m", "jupyter_share.cli", "--db-url", f"sqlite:///{tmp_path / 's.db'}", "--user", "alice",
-         "guests", "--url", alice.url, "--token", "not-the-token"], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_share.cli",
+            "--db-url",
+            f"sqlite:///{tmp_path / 's.db'}",
+            "--user",
+            "alice",
+            "guests",
+            "--url",
+            alice.url,
+            "--token",
+            "not-the-token",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert wrong.returncode != 0 and "error" in wrong.stderr

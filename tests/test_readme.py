@@ -29,10 +29,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +46,10 @@ from .servers import free_port
 README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent
 SHELL_LANGUAGES = {"", "sh", "bash", "shell"}
-BLOCK = re.compile(r"(?:<!-- readme-test: (?P<mark>[^\n]*?) -->\n)?^```(?P<lang>[A-Za-z]*)\n(?P<body>.*?)^```$", re.M | re.S)
+BLOCK = re.compile(
+    r"(?:<!-- readme-test: (?P<mark>[^\n]*?) -->\n)?^```(?P<lang>[A-Za-z]*)\n(?P<body>.*?)^```$",
+    re.M | re.S,
+)
 README_PORTS = ("8801", "8802")
 IN_CI = bool(os.environ.get("CI"))
 
@@ -62,18 +65,29 @@ def shell_blocks(text: str) -> list[Block]:
     blocks = []
     for m in BLOCK.finditer(text):
         if m.group("lang") in SHELL_LANGUAGES:
-            blocks.append(Block(text.count("\n", 0, m.start("body")) + 1, (m.group("mark") or "").strip(), m.group("body")))
+            blocks.append(
+                Block(
+                    text.count("\n", 0, m.start("body")) + 1,
+                    (m.group("mark") or "").strip(),
+                    m.group("body"),
+                )
+            )
     return blocks
 
 
 def check_installs(line: str) -> str:
     """An install line becomes a check that what it installs is there."""
+
     def pip(m: re.Match) -> str:
         modules = "jupyter_share" + (", jupyterhub" if "[hub]" in m.group(0) else "")
         return f'python3 -c "import {modules}"'
 
     line = re.sub(r"pip install (\S+)", pip, line)
-    return re.sub(r"npm install -g configurable-http-proxy", "command -v configurable-http-proxy > /dev/null", line)
+    return re.sub(
+        r"npm install -g configurable-http-proxy",
+        "command -v configurable-http-proxy > /dev/null",
+        line,
+    )
 
 
 def substitute(body: str, ports: dict[str, str]) -> str:
@@ -103,7 +117,7 @@ def served(body: str, port: int) -> str:
 class Runner:
     """Runs scripts as root (the test's own user) or as a throwaway normal account."""
 
-    def __init__(self, home: Path, account: Optional[str] = None):
+    def __init__(self, home: Path, account: str | None = None):
         self.home = home
         self.account = account
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
@@ -133,7 +147,11 @@ class Runner:
         if self.account:
             shutil.chown(path, self.account)
         process = subprocess.Popen(
-            self.command(path), env=self.env, cwd=self.home, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            self.command(path),
+            env=self.env,
+            cwd=self.home,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         return process, log
@@ -159,7 +177,11 @@ def stop_group(process: subprocess.Popen, timeout: float = 60) -> None:
 
 def throwaway_account() -> str:
     name = f"jsreadme{os.urandom(3).hex()}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", name], check=True, capture_output=True)
+    subprocess.run(
+        ["useradd", "--no-create-home", "--shell", "/bin/bash", name],
+        check=True,
+        capture_output=True,
+    )
     return name
 
 
@@ -186,8 +208,12 @@ def runner(request, tmp_path_factory):
     home.chmod(0o755)
     try:
         subprocess.run(["chown", "-R", account, str(home)], check=True)
-        can_run = subprocess.run(["runuser", "-u", account, "--", sys.executable, "-c", "import jupyter_share"],
-                                 capture_output=True, text=True, cwd=home)
+        can_run = subprocess.run(
+            ["runuser", "-u", account, "--", sys.executable, "-c", "import jupyter_share"],
+            capture_output=True,
+            text=True,
+            cwd=home,
+        )
         if can_run.returncode != 0:
             reason = f"the account {account} cannot run {sys.executable}: {can_run.stderr.strip()[-200:]}"
             if IN_CI:
@@ -195,7 +221,9 @@ def runner(request, tmp_path_factory):
             pytest.skip(reason)
         yield Runner(home, account)
     finally:
-        subprocess.run(["userdel", account], capture_output=True)  # its processes were stopped by group
+        subprocess.run(
+            ["userdel", account], capture_output=True
+        )  # its processes were stopped by group
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -208,7 +236,10 @@ def test_the_readme_has_its_blocks_marked():
     marks = [b.mark for b in blocks]
     assert len(blocks) >= 5, marks
     for block in blocks:
-        assert block.mark == "" or block.mark.startswith(("serves /", "skip: ")), (block.line, block.mark)
+        assert block.mark == "" or block.mark.startswith(("serves /", "skip: ")), (
+            block.line,
+            block.mark,
+        )
     assert sum(m.startswith("serves ") for m in marks) >= 2 and sum(m == "" for m in marks) >= 3
     skipped = [b for b in blocks if b.mark.startswith("skip")]
     assert [b.body.strip() for b in skipped] == [
@@ -233,12 +264,14 @@ def test_the_readme_runs_as_written(runner):
     assert process.returncode == 0, out
     assert "Traceback" not in out, out
     # What each step shows (the README's comments say the same).
-    assert '"principal": "user:bob"' in out and '"name": "CARET"' in out, out  # share + shared-with-me
+    assert '"principal": "user:bob"' in out and '"name": "CARET"' in out, (
+        out
+    )  # share + shared-with-me
     assert "changed image 'CARET' with user:bob · edit" in out, out
     assert re.search(r"^CARET +image +alice +edit ", out, re.M), out  # bob's `jupyter share shared`
     links = re.findall(r'"link": "(http://[^"]+/jupyter-share/link/[^"]+)"', out)
     assert len(links) == 2, out  # bob's, and dave's: invited by name on the first run
-    assert re.search(rf"^alice@\S+ +session +alice +owner +shared \(2\) +running ", out, re.M), out
+    assert re.search(r"^alice@\S+ +session +alice +owner +shared \(2\) +running ", out, re.M), out
 
 
 @pytest.mark.parametrize("which", ["jupyter lab", "hub-demo"])
@@ -248,10 +281,14 @@ def test_the_readme_servers_start(runner, which):
     if which == "hub-demo" and not shutil.which("configurable-http-proxy"):
         if IN_CI:
             pytest.fail("CI installs configurable-http-proxy")
-        pytest.skip("configurable-http-proxy is not installed (npm install -g configurable-http-proxy)")
+        pytest.skip(
+            "configurable-http-proxy is not installed (npm install -g configurable-http-proxy)"
+        )
     path = block.mark.split(" ", 1)[1]
     port = free_port()
-    process, log = runner.start("set -euo pipefail\n" + served(block.body, port), which.replace(" ", "-"))
+    process, log = runner.start(
+        "set -euo pipefail\n" + served(block.body, port), which.replace(" ", "-")
+    )
     try:
         deadline = time.monotonic() + 120
         answered = None
@@ -262,7 +299,11 @@ def test_the_readme_servers_start(runner, which):
             except httpx.TransportError:
                 time.sleep(0.5)
             # The Hub answers before its services have started; Ctrl-C then is a different test.
-            if which == "hub-demo" and answered is not None and "JupyterHub is now running" not in log.read_text():
+            if (
+                which == "hub-demo"
+                and answered is not None
+                and "JupyterHub is now running" not in log.read_text()
+            ):
                 answered = None
                 time.sleep(0.5)
         assert answered is not None and answered < 500, f"{path} did not answer:\n{log.read_text()}"

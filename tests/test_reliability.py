@@ -19,15 +19,15 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import timedelta
-from typing import Iterator
 
 import httpx
 import pytest
 
 from jupyter_share.directory import StandaloneDirectory
-from jupyter_share.model import NotFound, ShareError, Kind, utcnow
+from jupyter_share.model import Kind, NotFound, ShareError, utcnow
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
@@ -106,7 +106,13 @@ def test_four_servers_write_one_sqlite_store_at_once(tmp_path):
             with client_of(servers[name]) as client:
                 start.wait()
                 for n in range(part, PER_SERVER, THREADS_PER_SERVER):
-                    r = client.post("/images", json={"name": f"{name}-{n:03d}", "spec": {"reference": f"registry.example/{name}:{n}"}})
+                    r = client.post(
+                        "/images",
+                        json={
+                            "name": f"{name}-{n:03d}",
+                            "spec": {"reference": f"registry.example/{name}:{n}"},
+                        },
+                    )
                     answers.append((name, "create", r.status_code, r.text))
                     if r.status_code != 201:
                         continue
@@ -115,19 +121,25 @@ def test_four_servers_write_one_sqlite_store_at_once(tmp_path):
                     r = client.put(f"/images/{rid}/grants/{grantee}", json={"permission": "view"})
                     answers.append((name, "grant", r.status_code, r.text))
 
-        run_threads([lambda n=n, p=p: writer(n, p) for n in WRITERS for p in range(THREADS_PER_SERVER)])
+        run_threads(
+            [lambda n=n, p=p: writer(n, p) for n in WRITERS for p in range(THREADS_PER_SERVER)]
+        )
 
         # Every write landed: no 5xx, no "database is locked", nothing but 201.
         refused = [a for a in answers if a[2] != 201]
         assert not refused, refused[:5]
-        assert Counter((a[0], a[1]) for a in answers) == {(n, w): PER_SERVER for n in WRITERS for w in ("create", "grant")}
+        assert Counter((a[0], a[1]) for a in answers) == {
+            (n, w): PER_SERVER for n in WRITERS for w in ("create", "grant")
+        }
 
         # The totals, through the API of each server.
         for i, name in enumerate(WRITERS):
             server = servers[name]
             owned = server.get("/images", params={"scope": "owned", "limit": 1000}).json()
             assert owned["total"] == PER_SERVER
-            assert sorted(r["name"] for r in owned["items"]) == [f"{name}-{n:03d}" for n in range(PER_SERVER)]
+            assert sorted(r["name"] for r in owned["items"]) == [
+                f"{name}-{n:03d}" for n in range(PER_SERVER)
+            ]
             assert {r["id"] for r in owned["items"]} == set(made[name])
             assert all(r["shared"] and r["share_count"] == 1 for r in owned["items"])
             sharer = WRITERS[i - 1]
@@ -146,20 +158,31 @@ def test_four_servers_write_one_sqlite_store_at_once(tmp_path):
         # The totals, in the store.
         with snapshot(path) as db:
             assert_sound(db)
-            per_owner = db.execute("SELECT owner, COUNT(*) FROM resources WHERE kind = 'image' GROUP BY owner ORDER BY owner")
-            assert [tuple(r) for r in per_owner] == [
-                (name, PER_SERVER) for name in sorted(WRITERS)
-            ]
-            assert db.execute("SELECT COUNT(*) FROM grants").fetchone()[0] == len(WRITERS) * PER_SERVER
+            per_owner = db.execute(
+                "SELECT owner, COUNT(*) FROM resources WHERE kind = 'image' GROUP BY owner ORDER BY owner"
+            )
+            assert [tuple(r) for r in per_owner] == [(name, PER_SERVER) for name in sorted(WRITERS)]
+            assert (
+                db.execute("SELECT COUNT(*) FROM grants").fetchone()[0] == len(WRITERS) * PER_SERVER
+            )
             pairs = db.execute(
                 "SELECT r.owner, g.principal_name, COUNT(*) FROM grants g JOIN resources r ON r.id = g.resource_id "
                 "GROUP BY r.owner, g.principal_name ORDER BY r.owner"
             ).fetchall()
             assert [tuple(p) for p in pairs] == sorted(
-                (name, WRITERS[(WRITERS.index(name) + 1) % len(WRITERS)], PER_SERVER) for name in WRITERS
+                (name, WRITERS[(WRITERS.index(name) + 1) % len(WRITERS)], PER_SERVER)
+                for name in WRITERS
             )
-            actions = {r[0]: r[1] for r in db.execute("SELECT action, COUNT(*) FROM audit WHERE kind = 'image' GROUP BY action")}
-            assert actions == {"create": len(WRITERS) * PER_SERVER, "share": len(WRITERS) * PER_SERVER}
+            actions = {
+                r[0]: r[1]
+                for r in db.execute(
+                    "SELECT action, COUNT(*) FROM audit WHERE kind = 'image' GROUP BY action"
+                )
+            }
+            assert actions == {
+                "create": len(WRITERS) * PER_SERVER,
+                "share": len(WRITERS) * PER_SERVER,
+            }
     finally:
         for server in servers.values():
             server.stop()
@@ -175,14 +198,20 @@ class Stream:
 
     def __init__(self, server: Server, grantee: str, tag: str, threads: int = 2):
         self.server, self.grantee, self.tag = server, grantee, tag
-        self.acked = {"create": {}, "grant": set(), "describe": {}}  # id -> name; ids; id -> description
-        self.bad: list[tuple[str, int, str]] = []  # answers that were neither 2xx nor a lost connection
+        self.acked = {
+            "create": {},
+            "grant": set(),
+            "describe": {},
+        }  # id -> name; ids; id -> description
+        self.bad: list[
+            tuple[str, int, str]
+        ] = []  # answers that were neither 2xx nor a lost connection
         self.stop = threading.Event()
         self.killed = threading.Event()  # set before the test kills the server
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
 
-    def start(self) -> "Stream":
+    def start(self) -> Stream:
         for t in self.threads:
             t.start()
         return self
@@ -203,13 +232,17 @@ class Stream:
                 n += 1
                 name = f"{self.tag}-{part}-{n}"
                 try:
-                    r = client.post("/images", json={"name": name, "spec": {"reference": "busybox:1"}})
+                    r = client.post(
+                        "/images", json={"name": name, "spec": {"reference": "busybox:1"}}
+                    )
                     if not self._took(r, 201, "create"):
                         continue
                     rid = r.json()["id"]
                     with self.lock:
                         self.acked["create"][rid] = name
-                    r = client.put(f"/images/{rid}/grants/{self.grantee}", json={"permission": "edit"})
+                    r = client.put(
+                        f"/images/{rid}/grants/{self.grantee}", json={"permission": "edit"}
+                    )
                     if self._took(r, 201, "grant"):
                         with self.lock:
                             self.acked["grant"].add(rid)
@@ -238,7 +271,9 @@ def wait_for(condition, timeout: float = 60) -> None:
 
 
 def assert_acknowledged_writes_are_there(db: sqlite3.Connection, stream: Stream) -> None:
-    resources = {r["id"]: r for r in db.execute("SELECT id, name, description, owner FROM resources")}
+    resources = {
+        r["id"]: r for r in db.execute("SELECT id, name, description, owner FROM resources")
+    }
     for rid, name in stream.acked["create"].items():
         assert rid in resources and resources[rid]["name"] == name, (rid, name)
     granted = {(g[0], g[1]) for g in db.execute("SELECT resource_id, principal_name FROM grants")}
@@ -251,13 +286,22 @@ def assert_acknowledged_writes_are_there(db: sqlite3.Connection, stream: Stream)
 def assert_each_change_has_its_audit_row(db: sqlite3.Connection) -> None:
     """Changes and their audit rows are written in one transaction: after a crash, both or
     neither are there."""
-    creates = Counter(r[0] for r in db.execute("SELECT resource_id FROM audit WHERE action = 'create'"))
+    creates = Counter(
+        r[0] for r in db.execute("SELECT resource_id FROM audit WHERE action = 'create'")
+    )
     ids = [r[0] for r in db.execute("SELECT id FROM resources WHERE kind = 'image'")]
     assert all(creates[rid] == 1 for rid in ids) and len(creates) == len(ids)
-    shares = {(r[0], r[1]) for r in db.execute("SELECT resource_id, principal FROM audit WHERE action = 'share'")}
-    grants = {(r[0], "user:" + r[1]) for r in db.execute("SELECT resource_id, principal_name FROM grants")}
+    shares = {
+        (r[0], r[1])
+        for r in db.execute("SELECT resource_id, principal FROM audit WHERE action = 'share'")
+    }
+    grants = {
+        (r[0], "user:" + r[1]) for r in db.execute("SELECT resource_id, principal_name FROM grants")
+    }
     assert shares == grants
-    updates = Counter(r[0] for r in db.execute("SELECT resource_id FROM audit WHERE action = 'update'"))
+    updates = Counter(
+        r[0] for r in db.execute("SELECT resource_id FROM audit WHERE action = 'update'")
+    )
     described = {r[0] for r in db.execute("SELECT id FROM resources WHERE description != ''")}
     assert set(updates) == described and all(n == 1 for n in updates.values())
 
@@ -305,10 +349,12 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(tmp_path):
             for s in streams + [neighbour]:
                 assert_acknowledged_writes_are_there(db, s)
             assert_each_change_has_its_audit_row(db)
-        assert alice.get("/images", params={"scope": "owned", "limit": 1000}).json()["total"] >= sum(
-            len(s.acked["create"]) for s in streams
+        assert alice.get("/images", params={"scope": "owned", "limit": 1000}).json()[
+            "total"
+        ] >= sum(len(s.acked["create"]) for s in streams)
+        assert bob.get("/images", params={"scope": "owned"}).json()["total"] == len(
+            neighbour.acked["create"]
         )
-        assert bob.get("/images", params={"scope": "owned"}).json()["total"] == len(neighbour.acked["create"])
     finally:
         for server in servers.values():
             server.stop()
@@ -322,7 +368,9 @@ def test_racing_writers_on_one_store(store_url):
     # Six servers opening a fresh store at once: each upgrades its schema, one at a time.
     opened: list[SQLStore] = []
     run_threads([lambda: opened.append(SQLStore(store_url)) for _ in range(6)])
-    services = [ShareService(s, StandaloneDirectory(s, users=["alice", "bob", "carol"])) for s in opened]
+    services = [
+        ShareService(s, StandaloneDirectory(s, users=["alice", "bob", "carol"])) for s in opened
+    ]
     try:
         alice = services[0]
 
@@ -343,8 +391,15 @@ def test_racing_writers_on_one_store(store_url):
 
         # Shares of one new grant from six servers: one share and five changes, no error.
         for round in range(5):
-            rid = alice.create("alice", Kind.IMAGE, {"name": f"race-{round}", "spec": {"reference": "busybox"}}).resource.id
-            results = together([lambda s=s: s.share("alice", Kind.IMAGE, rid, "bob", {"permission": "view"}) for s in services])
+            rid = alice.create(
+                "alice", Kind.IMAGE, {"name": f"race-{round}", "spec": {"reference": "busybox"}}
+            ).resource.id
+            results = together(
+                [
+                    lambda s=s: s.share("alice", Kind.IMAGE, rid, "bob", {"permission": "view"})
+                    for s in services
+                ]
+            )
             assert sorted(r.created for r in results) == [False] * 5 + [True], results
             history, _ = alice.store.history(rid)
             assert [e.action for e in history] == ["create", "share"] + ["change"] * 5
@@ -352,29 +407,48 @@ def test_racing_writers_on_one_store(store_url):
         # Six sweeps of the same expired grants: each grant expires once.
         rids = []
         for i in range(3):
-            rid = alice.create("alice", Kind.IMAGE, {"name": f"expiring-{i}", "spec": {"reference": "busybox"}}).resource.id
+            rid = alice.create(
+                "alice", Kind.IMAGE, {"name": f"expiring-{i}", "spec": {"reference": "busybox"}}
+            ).resource.id
             soon = (utcnow() + timedelta(milliseconds=300)).isoformat()
             alice.share("alice", Kind.IMAGE, rid, "bob", {"permission": "view", "expires_at": soon})
-            alice.share("alice", Kind.IMAGE, rid, "carol", {"permission": "edit", "expires_at": soon})
+            alice.share(
+                "alice", Kind.IMAGE, rid, "carol", {"permission": "edit", "expires_at": soon}
+            )
             rids.append(rid)
         time.sleep(0.4)
         swept = together([s.purge_expired for s in services])
         assert sum(swept) == 6
         for rid in rids:
-            assert [e.action for e in alice.store.history(rid)[0]] == ["create", "share", "share", "expire", "expire"]
+            assert [e.action for e in alice.store.history(rid)[0]] == [
+                "create",
+                "share",
+                "share",
+                "expire",
+                "expire",
+            ]
 
         # A delete against shares of the same resource: the shares land before it or are
         # refused after it (404), and nothing is left behind.
         for round in range(5):
-            rid = alice.create("alice", Kind.IMAGE, {"name": f"doomed-{round}", "spec": {"reference": "busybox"}}).resource.id
+            rid = alice.create(
+                "alice", Kind.IMAGE, {"name": f"doomed-{round}", "spec": {"reference": "busybox"}}
+            ).resource.id
             calls = [lambda: services[0].delete("alice", Kind.IMAGE, rid)]
-            calls += [lambda s=s: s.share("alice", Kind.IMAGE, rid, "bob", {"permission": "edit"}) for s in services[1:]]
+            calls += [
+                lambda s=s: s.share("alice", Kind.IMAGE, rid, "bob", {"permission": "edit"})
+                for s in services[1:]
+            ]
             results = together(calls)
-            assert all(not isinstance(r, ShareError) or isinstance(r, NotFound) for r in results), results
+            assert all(not isinstance(r, ShareError) or isinstance(r, NotFound) for r in results), (
+                results
+            )
             assert alice.store.get_resource(rid) is None
             assert alice.store.live_grants(rid, utcnow()) == []
             actions = [e.action for e in alice.store.history(rid)[0]]
-            assert actions[0] == "create" and actions[-1] == "delete" and actions.count("delete") == 1
+            assert (
+                actions[0] == "create" and actions[-1] == "delete" and actions.count("delete") == 1
+            )
             assert actions.count("share") == (1 if len(actions) > 2 else 0)
     finally:
         for s in opened:

@@ -24,7 +24,12 @@ def svc(store):
     events: list = []
     service = ShareService(
         store,
-        StandaloneDirectory(store, users=["alice", "bob", "carol", "dave", "erin", "henry"], groups=GROUPS, use_login_accounts=False),
+        StandaloneDirectory(
+            store,
+            users=["alice", "bob", "carol", "dave", "erin", "henry"],
+            groups=GROUPS,
+            use_login_accounts=False,
+        ),
         emit=events.append,
     )
     service.events = events
@@ -32,7 +37,9 @@ def svc(store):
 
 
 def image(svc, owner="alice", name="CARET"):
-    return svc.create(owner, Kind.IMAGE, {"name": name, "spec": {"reference": "quay.io/lab/caret:1"}}).resource.id
+    return svc.create(
+        owner, Kind.IMAGE, {"name": name, "spec": {"reference": "quay.io/lab/caret:1"}}
+    ).resource.id
 
 
 def share(svc, rid, who, permission, by="alice", **extra):
@@ -47,15 +54,25 @@ def test_ask_approve_changes_the_grant_with_events_and_history(svc):
     rid = image(svc)
     share(svc, rid, "bob", "view")
     svc.events.clear()
-    asked = svc.ask("bob", Kind.IMAGE, rid, {"permission": "edit", "message": "  may I fix the spec?  "})
-    assert (asked.request.requester, asked.request.permission.label, asked.request.message) == ("bob", "edit", "may I fix the spec?")
+    asked = svc.ask(
+        "bob", Kind.IMAGE, rid, {"permission": "edit", "message": "  may I fix the spec?  "}
+    )
+    assert (asked.request.requester, asked.request.permission.label, asked.request.message) == (
+        "bob",
+        "edit",
+        "may I fix the spec?",
+    )
     assert asked.holds == "view"
-    assert [(e["action"], e["actor"], e["principal"], e["permission"]) for e in svc.events] == [("ask", "bob", "user:bob", "edit")]
+    assert [(e["action"], e["actor"], e["principal"], e["permission"]) for e in svc.events] == [
+        ("ask", "bob", "user:bob", "edit")
+    ]
 
     # The owner sees it on the resource and in her list; bob sees his own.
     assert [v.request.requester for v in svc.requests_on("alice", Kind.IMAGE, rid)] == ["bob"]
     mine = svc.requests_for_me("alice")
-    assert [(v.request.requester, v.resource.id, v.holds) for v in mine["to_decide"]] == [("bob", rid, "view")]
+    assert [(v.request.requester, v.resource.id, v.holds) for v in mine["to_decide"]] == [
+        ("bob", rid, "view")
+    ]
     assert mine["asked"] == []
     assert [v.resource.id for v in svc.requests_for_me("bob")["asked"]] == [rid]
     assert svc.requests_for_me("bob")["to_decide"] == []
@@ -68,7 +85,10 @@ def test_ask_approve_changes_the_grant_with_events_and_history(svc):
         ("change", "alice", "user:bob", "edit"),
         ("approve", "alice", "user:bob", "edit"),
     ]
-    assert svc.requests_on("alice", Kind.IMAGE, rid) == [] and svc.requests_for_me("bob")["asked"] == []
+    assert (
+        svc.requests_on("alice", Kind.IMAGE, rid) == []
+        and svc.requests_for_me("bob")["asked"] == []
+    )
     history = svc.history("alice", Kind.IMAGE, rid).items
     assert [(e.action, e.actor, e.principal, e.permission) for e in history][-3:] == [
         ("ask", "bob", "user:bob", "edit"),
@@ -127,7 +147,7 @@ def test_the_rules_of_asking(svc):
         svc.ask("bob", Kind.FORMATION, rid, {"permission": "edit"})  # not a formation
     with pytest.raises(NotFound):
         svc.ask("bob", Kind.IMAGE, "no-such", {"permission": "edit"})
-    for body, field in [
+    for body, _field in [
         ({}, "permission"),
         (None, "body"),
         ({"permission": "edit", "colour": "red"}, None),
@@ -237,7 +257,9 @@ def test_requests_go_with_their_resource(svc, store):
 def test_sessions_and_formations_take_requests_too(svc):
     session = svc.ensure_session("alice", "default", {"url": "http://127.0.0.1:1/"})
     svc.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"})
-    formation = svc.create("alice", Kind.FORMATION, {"name": "f", "spec": {"image": "quay.io/lab/caret:1"}}).resource.id
+    formation = svc.create(
+        "alice", Kind.FORMATION, {"name": "f", "spec": {"image": "quay.io/lab/caret:1"}}
+    ).resource.id
     svc.share("alice", Kind.FORMATION, formation, "bob", {"permission": "edit"})
     svc.ask("bob", Kind.SESSION, session.id, {"permission": "edit"})
     svc.ask("bob", Kind.FORMATION, formation, {"permission": "manage"})
@@ -252,10 +274,12 @@ def test_migration_to_v4_keeps_the_data(tmp_path):
     engine = sa.create_engine(url)
     assert migrations.upgrade(engine, target=3) == 3
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO resources (id, kind, name, owner, description, spec, created_at, updated_at) "
-            "VALUES ('r1', 'image', 'old', 'alice', '', '{}', '2026-01-01', '2026-01-01')"
-        ))
+        conn.execute(
+            sa.text(
+                "INSERT INTO resources (id, kind, name, owner, description, spec, created_at, updated_at) "
+                "VALUES ('r1', 'image', 'old', 'alice', '', '{}', '2026-01-01', '2026-01-01')"
+            )
+        )
     engine.dispose()
     store = SQLStore(url)  # upgrades to the latest
     try:
@@ -292,16 +316,19 @@ async def test_api_ask_decide_withdraw_with_events(api, jp_serverapp):
     await api("PUT", f"images/{rid}/grants/bob", {"permission": "view"})
     svc.ask("bob", Kind.IMAGE, rid, {"permission": "edit", "message": "to fix the tag"})
     todo = _json(await api("GET", "requests"))["to_decide"]
-    assert [(t["requester"], t["permission"], t["message"], t["holds"], t["resource_name"]) for t in todo] == [
-        ("bob", "edit", "to fix the tag", "view", "CARET")
-    ]
+    assert [
+        (t["requester"], t["permission"], t["message"], t["holds"], t["resource_name"])
+        for t in todo
+    ] == [("bob", "edit", "to fix the tag", "view", "CARET")]
     r = await api("POST", f"images/{rid}/requests/bob", {"decision": "approve"})
     assert r.code == 200 and _json(r)["grant"]["permission"] == "edit"
     assert svc.view("bob", Kind.IMAGE, rid).access == "edit"
     assert _json(await api("GET", "requests"))["to_decide"] == []
 
     # alice asks on bob's image and withdraws.
-    theirs = svc.create("bob", Kind.IMAGE, {"name": "bob's", "spec": {"reference": "quay.io/lab/caret:1"}}).resource.id
+    theirs = svc.create(
+        "bob", Kind.IMAGE, {"name": "bob's", "spec": {"reference": "quay.io/lab/caret:1"}}
+    ).resource.id
     svc.share("bob", Kind.IMAGE, theirs, "alice", {"permission": "edit"})
     r = await api("POST", f"images/{theirs}/requests", {"permission": "manage"})
     assert r.code == 201 and _json(r)["holds"] == "edit"
@@ -338,7 +365,9 @@ async def test_api_ask_decide_withdraw_with_events(api, jp_serverapp):
         ("withdraw", "alice", "user:alice", "manage"),
     ]:
         assert expected in actions
-    assert actions.index(("change", "alice", "user:bob", "edit")) < actions.index(("approve", "alice", "user:bob", "edit"))
+    assert actions.index(("change", "alice", "user:bob", "edit")) < actions.index(
+        ("approve", "alice", "user:bob", "edit")
+    )
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -354,12 +383,24 @@ def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
     cli.run("share", ref, "bob")
     cli.run("share", ref, "carol")
 
-    asked = cli.json("ask", "images/caret", "--permission", "edit", "--message", "to fix the tag", user="bob")  # by name
-    assert (asked["requester"], asked["permission"], asked["holds"], asked["message"]) == ("bob", "edit", "view", "to fix the tag")
-    assert cli.run("ask", ref, "--permission", "manage", user="carol").stdout == "asked alice for manage on image 'caret'\n"
+    asked = cli.json(
+        "ask", "images/caret", "--permission", "edit", "--message", "to fix the tag", user="bob"
+    )  # by name
+    assert (asked["requester"], asked["permission"], asked["holds"], asked["message"]) == (
+        "bob",
+        "edit",
+        "view",
+        "to fix the tag",
+    )
+    assert (
+        cli.run("ask", ref, "--permission", "manage", user="carol").stdout
+        == "asked alice for manage on image 'caret'\n"
+    )
     cli.run("ask", ref, user="bob", expect=5)  # one open request per person and resource
     cli.run("ask", ref, expect=5)  # none from the owner
-    cli.run("ask", ref, "--permission", "owner", user="bob", expect=2)  # argparse: none above manage
+    cli.run(
+        "ask", ref, "--permission", "owner", user="bob", expect=2
+    )  # argparse: none above manage
 
     listing = cli.run("requests").stdout
     assert "for you to decide" in listing and "to fix the tag" in listing and "carol" in listing
@@ -368,14 +409,19 @@ def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
     assert cli.json("requests", ref, user="bob")["total"] == 1  # his own only
     assert cli.json("requests", ref)["total"] == 2
 
-    assert cli.run("approve", ref, "bob").stdout == "approved bob's request for edit on image 'caret'\n"
+    assert (
+        cli.run("approve", ref, "bob").stdout
+        == "approved bob's request for edit on image 'caret'\n"
+    )
     assert cli.json("show", ref, user="bob")["access"] == "edit"
     cli.run("approve", ref, "bob", expect=3)  # closed
     cli.run("approve", ref, "carol", user="bob", expect=4)  # edit cannot decide
     denied = cli.json("deny", ref, "carol")
     assert denied == {"decision": "deny", "requester": "carol", "permission": "manage"}
     cli.run("ask", ref, "--permission", "manage", user="carol")
-    assert cli.run("withdraw", ref, user="carol").stdout == "withdrew your request on image 'caret'\n"
+    assert (
+        cli.run("withdraw", ref, user="carol").stdout == "withdrew your request on image 'caret'\n"
+    )
     assert cli.run("requests").stdout == "no requests for you to decide\n"
     history = [(h["action"], h["actor"], h["principal"]) for h in cli.json("history", ref)["items"]]
     assert history[-7:] == [
@@ -398,7 +444,9 @@ def test_widgets_ask_from_shared_with_me_and_decide_in_the_share_panel(tmp_path)
 
     from .servers import running_servers
 
-    with running_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'share.db'}", tmp_path) as servers:
+    with running_servers(
+        ["alice", "bob"], f"sqlite:///{tmp_path / 'share.db'}", tmp_path
+    ) as servers:
         alice = ShareClient(servers["alice"].url, servers["alice"].token)
         bob = ShareClient(servers["bob"].url, servers["bob"].token)
         image = alice.create_image("asked", {"reference": "quay.io/lab/caret:1"})
@@ -418,7 +466,10 @@ def test_widgets_ask_from_shared_with_me_and_decide_in_the_share_panel(tmp_path)
         [request] = [c for c in panel.requests_box.children if hasattr(c, "approve_button")]
         assert "bob" in request.children[0].value and "asks for" in request.children[0].value
         request.approve_button.click()
-        assert panel.last_error is None and "Approved bob&#x27;s request for edit" in panel.status.value
+        assert (
+            panel.last_error is None
+            and "Approved bob&#x27;s request for edit" in panel.status.value
+        )
         assert bob.get(image)["access"] == "edit" and panel.requests_box.children == ()
 
         # Now bob may ask for manage; alice denies it.

@@ -29,17 +29,37 @@ from typing import Optional
 import pytest
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
 
 from jupyter_share.directory import StandaloneDirectory
-from jupyter_share.model import Conflict, Forbidden, InvalidInput, Kind, NotFound, Permission, ShareError
+from jupyter_share.model import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Kind,
+    NotFound,
+    Permission,
+    ShareError,
+)
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
 USERS = ["alice", "bob", "carol", "dave", "erin"]
 GROUPS = {"team": ["carol", "dave"], "lab": ["dave", "erin"]}
 # Valid ones first (hypothesis tries the first choices most), unknown ones last.
-PRINCIPALS = [f"group:{g}" for g in GROUPS] + [f"user:{u}" for u in reversed(USERS)] + ["user:zed", "group:nobody"]
+PRINCIPALS = (
+    [f"group:{g}" for g in GROUPS]
+    + [f"user:{u}" for u in reversed(USERS)]
+    + ["user:zed", "group:nobody"]
+)
 KINDS = [Kind.IMAGE, Kind.FORMATION]
 NAMES = ["alpha", "beta", "gamma"]
 RANK = {None: 0, "view": 1, "edit": 2, "manage": 3, "owner": 4}
@@ -48,14 +68,22 @@ START = datetime(2030, 1, 1, 12, 0, 0)
 #: Who acts, by role: "owner" stands for the resource's owner, "view", "edit" and "manage" for
 #: a user whose effective access to it is that (through their own grant or a group's), and
 #: "stranger" for one who holds none; so that every role acts often. Now and then anyone.
-ACTORS = st.sampled_from(["owner", "manage", "edit", "view", "stranger", "bob", "owner", "manage", "edit", "view"])
-SHARERS = st.sampled_from(["owner", "manage", "edit", "stranger", "owner", "manage", "view", "owner"])
+ACTORS = st.sampled_from(
+    ["owner", "manage", "edit", "view", "stranger", "bob", "owner", "manage", "edit", "view"]
+)
+SHARERS = st.sampled_from(
+    ["owner", "manage", "edit", "stranger", "owner", "manage", "view", "owner"]
+)
 #: Mostly what may be granted, sometimes what may not (inside the lists: hypothesis draws
 #: the first and the last choice more often than the others).
 PERMISSIONS = st.sampled_from(["view", "edit", "manage", "view", "owner", "edit", "manage"])
 #: Whom to share with: "owner" and "self" stand for the resource's owner and the actor.
 GRANTEES = st.sampled_from(
-    PRINCIPALS[:-2] + ["user:zed", "owner", "self"] + PRINCIPALS[:2] * 3 + ["owner", "group:nobody"] + PRINCIPALS[:-2]
+    PRINCIPALS[:-2]
+    + ["user:zed", "owner", "self"]
+    + PRINCIPALS[:2] * 3
+    + ["owner", "group:nobody"]
+    + PRINCIPALS[:-2]
 )
 #: Seconds from now; the same steps as the clock's, so that it reaches expiries exactly.
 EXPIRES_IN = st.sampled_from([None, 5, None, -5, 1, None, 30, 120, None])
@@ -87,7 +115,7 @@ class ModelResource:
 @dataclass
 class ModelGrant:
     permission: Permission
-    expires_at: Optional[datetime]
+    expires_at: datetime | None
     created_at: datetime
 
     def live(self, now: datetime) -> bool:
@@ -109,10 +137,14 @@ class SharingRules(RuleBasedStateMachine):
         self.clock = Clock()
         self.events: list[dict] = []
         directory = StandaloneDirectory(self.store, users=USERS, groups=GROUPS)
-        self.service = ShareService(self.store, directory, emit=self.events.append, clock=self.clock)
+        self.service = ShareService(
+            self.store, directory, emit=self.events.append, clock=self.clock
+        )
         # The model: what the store must hold.
         self.live: dict[str, ModelResource] = {}  # resources not deleted
-        self.grants: dict[tuple[str, str], ModelGrant] = {}  # (id, principal) -> grant, expired ones too until swept
+        self.grants: dict[
+            tuple[str, str], ModelGrant
+        ] = {}  # (id, principal) -> grant, expired ones too until swept
         self.history: Counter = Counter()  # id -> rows, deleted resources included
         self.changes = 0  # successful changes, for the event count
 
@@ -122,7 +154,7 @@ class SharingRules(RuleBasedStateMachine):
 
     # -- the model's answers ---------------------------------------------------------------
 
-    def access(self, user: str, rid: str) -> Optional[str]:
+    def access(self, user: str, rid: str) -> str | None:
         resource = self.live.get(rid)
         if resource is None:
             return None
@@ -144,7 +176,9 @@ class SharingRules(RuleBasedStateMachine):
             return resource.owner if resource else "alice"
         if actor in ("view", "edit", "manage", "stranger"):
             role = None if actor == "stranger" else actor
-            holders = [u for u in USERS if resource and u != resource.owner and self.access(u, rid) == role]
+            holders = [
+                u for u in USERS if resource and u != resource.owner and self.access(u, rid) == role
+            ]
             return holders[len(self.history) % len(holders)] if holders else "bob"
         return actor
 
@@ -155,17 +189,21 @@ class SharingRules(RuleBasedStateMachine):
                 for table in ("resources", "grants", "audit", "links", "users")
             }
 
-    def attempt(self, label: str, expected: Optional[type], call):
+    def attempt(self, label: str, expected: type | None, call):
         """Run one service call; it must fail with `expected` (a ShareError class) or, for
         None, succeed. A refusal must leave the store as it was and emit nothing."""
-        event(f"{label}: {expected.__name__ if expected else 'done'}")  # --hypothesis-show-statistics
+        event(
+            f"{label}: {expected.__name__ if expected else 'done'}"
+        )  # --hypothesis-show-statistics
         before = self.snapshot() if expected else None
         events = len(self.events)
         try:
             result = call()
         except ShareError as e:
             assert expected is not None, f"refused with {type(e).__name__}: {e.message}"
-            assert type(e) is expected, f"expected {expected.__name__}, got {type(e).__name__}: {e.message}"
+            assert type(e) is expected, (
+                f"expected {expected.__name__}, got {type(e).__name__}: {e.message}"
+            )
             assert self.snapshot() == before, "a refused operation changed the store"
             assert len(self.events) == events, "a refused operation emitted an event"
             return None
@@ -174,7 +212,7 @@ class SharingRules(RuleBasedStateMachine):
         self.changes += 1
         return result
 
-    def needs(self, user: str, rid: str, level: str) -> Optional[type]:
+    def needs(self, user: str, rid: str, level: str) -> type | None:
         """The refusal the service must answer when `user` needs `level`, or None."""
         access = self.access(user, rid)
         resource = self.store.get_resource(rid)
@@ -214,14 +252,27 @@ class SharingRules(RuleBasedStateMachine):
         return multiple(*made)
 
     @precondition(lambda self: len(self.live) < MAX_LIVE)
-    @rule(target=resources, owner=st.sampled_from(USERS), kind=st.sampled_from(KINDS), name=st.sampled_from(NAMES))
+    @rule(
+        target=resources,
+        owner=st.sampled_from(USERS),
+        kind=st.sampled_from(KINDS),
+        name=st.sampled_from(NAMES),
+    )
     def create(self, owner, kind, name):
         return self._create(owner, kind, name)
 
     def _create(self, owner, kind, name):
-        taken = any(r.owner == owner and r.kind == kind and r.name == name for r in self.live.values())
-        spec = {"reference": "busybox:1"} if kind == Kind.IMAGE else {"image": "busybox:1", "cpu": 1}
-        view = self.attempt("create", Conflict if taken else None, lambda: self.service.create(owner, kind, {"name": name, "spec": spec}))
+        taken = any(
+            r.owner == owner and r.kind == kind and r.name == name for r in self.live.values()
+        )
+        spec = (
+            {"reference": "busybox:1"} if kind == Kind.IMAGE else {"image": "busybox:1", "cpu": 1}
+        )
+        view = self.attempt(
+            "create",
+            Conflict if taken else None,
+            lambda: self.service.create(owner, kind, {"name": name, "spec": spec}),
+        )
         if view is None:
             return multiple()
         rid = view.resource.id
@@ -230,7 +281,12 @@ class SharingRules(RuleBasedStateMachine):
         self.history[rid] += 1
         return rid
 
-    @rule(rid=resources, actor=ACTORS, name=st.none() | st.sampled_from(NAMES), description=st.sampled_from(["", "new"]))
+    @rule(
+        rid=resources,
+        actor=ACTORS,
+        name=st.none() | st.sampled_from(NAMES),
+        description=st.sampled_from(["", "new"]),
+    )
     def update(self, rid, actor, name, description):
         actor = self.actor(actor, rid)
         expected = self.needs(actor, rid, "edit")
@@ -238,12 +294,18 @@ class SharingRules(RuleBasedStateMachine):
         body = {"description": description} if name is None else {"name": name}
         if expected is None and name is not None:
             clash = any(
-                r.id != rid and r.owner == resource.owner and r.kind == resource.kind and r.name == name
+                r.id != rid
+                and r.owner == resource.owner
+                and r.kind == resource.kind
+                and r.name == name
                 for r in self.live.values()
             )
             expected = Conflict if clash else None
         kind = resource.kind if resource else Kind.IMAGE
-        if self.attempt("update", expected, lambda: self.service.update(actor, kind, rid, body)) is not None:
+        if (
+            self.attempt("update", expected, lambda: self.service.update(actor, kind, rid, body))
+            is not None
+        ):
             resource.name = name if name is not None else resource.name
             resource.description = description if name is None else resource.description
             self.history[rid] += 1
@@ -295,14 +357,18 @@ class SharingRules(RuleBasedStateMachine):
             elif principal in ("user:zed", "group:nobody"):
                 expected = InvalidInput
         kind = self.live[rid].kind if rid in self.live else Kind.IMAGE
-        result = self.attempt("share", expected, lambda: self.service.share(actor, kind, rid, principal, body))
+        result = self.attempt(
+            "share", expected, lambda: self.service.share(actor, kind, rid, principal, body)
+        )
         if result is None:
             return
         old = self.grants.get((rid, principal))
         renewed = old is not None and old.live(now)
         assert result.created is not renewed
         created_at = old.created_at if renewed else now
-        self.grants[(rid, principal)] = ModelGrant(Permission.parse(permission), expires_at, created_at)
+        self.grants[(rid, principal)] = ModelGrant(
+            Permission.parse(permission), expires_at, created_at
+        )
         self.history[rid] += 1
 
     @rule(
@@ -317,7 +383,10 @@ class SharingRules(RuleBasedStateMachine):
         self._share(rid, owner, f"user:{user}", grants[0], grants[1])
         self._share(rid, owner, f"group:{group}", grants[2], grants[3])
 
-    @rule(rid=resources, what=st.sampled_from(["delete", "share with the owner", "grant owner", "share with self"]))
+    @rule(
+        rid=resources,
+        what=st.sampled_from(["delete", "share with the owner", "grant owner", "share with self"]),
+    )
     def a_manager_overreaches(self, rid, what):
         """Someone who manages the resource (not its owner) tries what only the owner may, or
         what nobody may."""
@@ -341,7 +410,11 @@ class SharingRules(RuleBasedStateMachine):
         elif principal == "my group":
             principal = f"group:{next((g for g, m in GROUPS.items() if actor in m), 'team')}"
         elif principal == "held":
-            held = sorted(p for p in self.live_grants(rid) if p != f"user:{actor}") if rid in self.live else []
+            held = (
+                sorted(p for p in self.live_grants(rid) if p != f"user:{actor}")
+                if rid in self.live
+                else []
+            )
             principal = held[len(self.history) % len(held)] if held else "user:bob"
         expected = self.needs(actor, rid, "view")
         if expected is None:
@@ -359,7 +432,11 @@ class SharingRules(RuleBasedStateMachine):
     def time_passes(self, seconds, sweep):
         """The clock moves on; then, maybe, a server's sweep deletes the expired grants."""
         if seconds == "next expiry":
-            coming = [g.expires_at for g in self.grants.values() if g.live(self.clock.now) and g.expires_at]
+            coming = [
+                g.expires_at
+                for g in self.grants.values()
+                if g.live(self.clock.now) and g.expires_at
+            ]
             self.clock.now = min(coming, default=self.clock.now + timedelta(seconds=1))
         else:
             self.clock.now += timedelta(seconds=seconds)
@@ -385,8 +462,12 @@ class SharingRules(RuleBasedStateMachine):
             ).fetchall()
             names = {r[0]: r[1] for r in db.execute("SELECT id, name FROM resources")}
         # The owner never holds a grant, and no grant outlives its resource.
-        assert all(owner is not None and principal != f"user:{owner}" for _, principal, _, owner in rows)
-        assert {(rid, p): perm for rid, p, perm, _ in rows} == {k: int(g.permission) for k, g in self.grants.items()}
+        assert all(
+            owner is not None and principal != f"user:{owner}" for _, principal, _, owner in rows
+        )
+        assert {(rid, p): perm for rid, p, perm, _ in rows} == {
+            k: int(g.permission) for k, g in self.grants.items()
+        }
         assert names == {rid: r.name for rid, r in self.live.items()}
 
     @invariant()
@@ -433,9 +514,9 @@ class SharingRules(RuleBasedStateMachine):
         for rid, resource in self.live.items():
             listed = self.service.grants(resource.owner, resource.kind, rid)
             expected = self.live_grants(rid)
-            assert {str(g.principal): (g.permission, g.expires_at, g.created_at) for g in listed} == {
-                p: (g.permission, g.expires_at, g.created_at) for p, g in expected.items()
-            }
+            assert {
+                str(g.principal): (g.permission, g.expires_at, g.created_at) for g in listed
+            } == {p: (g.permission, g.expires_at, g.created_at) for p, g in expected.items()}
 
     @invariant()
     def history_has_one_row_per_change(self):
@@ -453,7 +534,8 @@ SharingRules.TestCase.settings = settings(
     deadline=None,
     # No shrinking by default: with the invariants checked after every step it can take many
     # minutes. A failure prints its steps as found; set JUPYTER_SHARE_SHRINK=1 to shrink them.
-    phases=[Phase.explicit, Phase.generate] + ([Phase.shrink] if os.environ.get("JUPYTER_SHARE_SHRINK") else []),
+    phases=[Phase.explicit, Phase.generate]
+    + ([Phase.shrink] if os.environ.get("JUPYTER_SHARE_SHRINK") else []),
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_sharing_rules = SharingRules.TestCase

@@ -11,7 +11,16 @@ import sqlalchemy as sa
 
 from jupyter_share import migrations
 from jupyter_share.directory import StandaloneDirectory
-from jupyter_share.model import AuditEntry, Conflict, Grant, Kind, Permission, Principal, Resource, utcnow
+from jupyter_share.model import (
+    AuditEntry,
+    Conflict,
+    Grant,
+    Kind,
+    Permission,
+    Principal,
+    Resource,
+    utcnow,
+)
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore, use_wal
 
@@ -44,12 +53,19 @@ def test_resources_grants_and_lists(store):
     store.put_grant(grant("r3", "bob", expires_at=past), entry("r3", "share"))
 
     bob = [Principal.user("bob"), Principal.group("class")]
-    items, total = store.list_resources("bob", bob, Kind.IMAGE, owned=False, shared=True, now=utcnow(), offset=0, limit=10)
+    items, total = store.list_resources(
+        "bob", bob, Kind.IMAGE, owned=False, shared=True, now=utcnow(), offset=0, limit=10
+    )
     assert [r.id for r in items] == ["r2", "r1"] and total == 2  # newest first; r3 expired
-    items, total = store.list_resources("bob", bob, None, owned=True, shared=True, now=utcnow(), offset=0, limit=1)
+    items, total = store.list_resources(
+        "bob", bob, None, owned=True, shared=True, now=utcnow(), offset=0, limit=1
+    )
     assert total == 3 and len(items) == 1
     held = store.grants_for_principals(["r1", "r2", "r3"], bob, utcnow())
-    assert {k: [g.permission for g in v] for k, v in held.items()} == {"r1": [Permission.EDIT], "r2": [Permission.VIEW]}
+    assert {k: [g.permission for g in v] for k, v in held.items()} == {
+        "r1": [Permission.EDIT],
+        "r2": [Permission.VIEW],
+    }
     assert store.share_counts(["r1", "r2", "r3", "r4"], utcnow()) == {"r1": 1, "r2": 1}
 
     purged = store.purge_expired(utcnow())
@@ -71,14 +87,19 @@ def test_list_page_answers_as_its_parts(store):
 
     now = utcnow()
     for i, owner in enumerate(["alice", "bob", "carol", "bob", "alice", "dave"]):
-        store.create_resource(resource(f"r{i}", owner=owner, at=now + timedelta(seconds=i)), entry(f"r{i}", actor=owner))
+        store.create_resource(
+            resource(f"r{i}", owner=owner, at=now + timedelta(seconds=i)),
+            entry(f"r{i}", actor=owner),
+        )
     store.put_grant(grant("r0", "bob", Permission.MANAGE), entry("r0", "share"))
     store.put_grant(grant("r0", "group:class"), entry("r0", "share"))
     store.put_grant(grant("r0", "erin"), entry("r0", "share"))
     store.put_grant(grant("r2", "group:class", Permission.EDIT), entry("r2", "share"))
     store.put_grant(grant("r3", "group:class"), entry("r3", "share"))  # bob's own
     store.put_grant(grant("r4", "bob", expires_at=now + timedelta(days=1)), entry("r4", "share"))
-    store.put_grant(grant("r5", "bob", expires_at=now - timedelta(seconds=1)), entry("r5", "share"))  # expired
+    store.put_grant(
+        grant("r5", "bob", expires_at=now - timedelta(seconds=1)), entry("r5", "share")
+    )  # expired
     store.put_grant(grant("r1", "erin"), entry("r1", "share"))
     bob = [Principal.user("bob"), Principal.group("class")]
     for principals in (bob, bob[:1], bob[1:], []):
@@ -89,8 +110,12 @@ def test_list_page_answers_as_its_parts(store):
                     items, total, held, counts = store.list_page(*args)
                     d_items, d_total, d_held, d_counts = ShareStore.list_page(store, *args)
                     assert (items, total) == (d_items, d_total), args
-                    assert {k: sorted(v, key=str) for k, v in held.items()} == {k: sorted(v, key=str) for k, v in d_held.items()}, args
-                    assert {r.id: counts.get(r.id, 0) for r in items} == {r.id: d_counts.get(r.id, 0) for r in items}, args
+                    assert {k: sorted(v, key=str) for k, v in held.items()} == {
+                        k: sorted(v, key=str) for k, v in d_held.items()
+                    }, args
+                    assert {r.id: counts.get(r.id, 0) for r in items} == {
+                        r.id: d_counts.get(r.id, 0) for r in items
+                    }, args
 
 
 def test_known_users(store):
@@ -109,12 +134,19 @@ def test_service_rules_on_both_backends(store):
     service = ShareService(store, directory)
     image = service.create("alice", Kind.IMAGE, {"name": "CARET", "spec": {"reference": "busybox"}})
     service.share("alice", Kind.IMAGE, image.resource.id, "bob", {"permission": "view"})
-    service.share("alice", Kind.IMAGE, image.resource.id, "group:class-2026", {"permission": "edit"})
+    service.share(
+        "alice", Kind.IMAGE, image.resource.id, "group:class-2026", {"permission": "edit"}
+    )
     assert [v.access for v in service.shared_with_me("erin").items] == ["edit"]
     assert [v.resource.name for v in service.shared_with_me("bob").items] == ["CARET"]
     service.revoke("bob", Kind.IMAGE, image.resource.id, "bob")
     assert service.shared_with_me("bob").total == 0
-    assert [e.action for e in service.history("alice", Kind.IMAGE, image.resource.id).items] == ["create", "share", "share", "leave"]
+    assert [e.action for e in service.history("alice", Kind.IMAGE, image.resource.id).items] == [
+        "create",
+        "share",
+        "share",
+        "leave",
+    ]
 
 
 def _v1_store(path):
@@ -133,7 +165,11 @@ def _v1_store(path):
                 "INSERT INTO grants VALUES ('old1', 'user', 'bob', 2, 'alice', '2026-01-01 00:00:00', NULL)"
             )
         )
-        conn.execute(sa.text("INSERT INTO audit (resource_id, at, actor, action) VALUES ('old1', '2026-01-01 00:00:00', 'alice', 'create')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit (resource_id, at, actor, action) VALUES ('old1', '2026-01-01 00:00:00', 'alice', 'create')"
+            )
+        )
     engine.dispose()
 
 
@@ -146,13 +182,17 @@ def test_an_old_store_is_upgraded_not_dropped(tmp_path):
     store = SQLStore(f"sqlite:///{path}")
     try:
         assert store.get_resource("old1").name == "legacy"
-        assert store.get_grant("old1", Principal.user("bob"), utcnow()).permission == Permission.EDIT
+        assert (
+            store.get_grant("old1", Principal.user("bob"), utcnow()).permission == Permission.EDIT
+        )
         assert store.user_is_known("alice")  # v2 learned the users from the old rows
         assert [e.action for e in store.history("old1")[0]] == ["create"]
     finally:
         store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM jupyter_share_schema").fetchone() == (migrations.LATEST,)
+        assert conn.execute("SELECT version FROM jupyter_share_schema").fetchone() == (
+            migrations.LATEST,
+        )
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
@@ -235,16 +275,32 @@ def test_list_queries_use_indexes(tmp_path):
             stmt_plans.append((statement, parameters))
 
     store.list_resources(
-        "bob", [Principal.user("bob"), Principal.group("g")], Kind.IMAGE, owned=True, shared=True, now=utcnow(), offset=0, limit=10
+        "bob",
+        [Principal.user("bob"), Principal.group("g")],
+        Kind.IMAGE,
+        owned=True,
+        shared=True,
+        now=utcnow(),
+        offset=0,
+        limit=10,
     )
     store.grants_for_principals(["x"], [Principal.user("bob")], utcnow())
     for owned, shared in ((True, True), (True, False), (False, True)):
         store.list_page(
-            "bob", [Principal.user("bob"), Principal.group("g")], None, owned=owned, shared=shared, now=utcnow(), offset=0, limit=10
+            "bob",
+            [Principal.user("bob"), Principal.group("g")],
+            None,
+            owned=owned,
+            shared=shared,
+            now=utcnow(),
+            offset=0,
+            limit=10,
         )
     assert stmt_plans
     raw = sqlite3.connect(tmp_path / "s.db")
     for statement, parameters in stmt_plans:
-        plan = " | ".join(row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+        plan = " | ".join(
+            row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        )
         assert "SCAN grants" not in plan, plan
     store.close()

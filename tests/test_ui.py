@@ -29,7 +29,11 @@ def jlpm() -> list[str]:
     found = shutil.which("jlpm")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys; from jupyter_builder.jlpm import main; sys.exit(main())"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from jupyter_builder.jlpm import main; sys.exit(main())",
+    ]
 
 
 def tail(text: str, lines: int = 150) -> str:
@@ -54,10 +58,17 @@ def test_sharing_panel_in_chromium():
         install = subprocess.run(
             jlpm() + ["install"], cwd=UI_TESTS, env=env, capture_output=True, text=True, timeout=600
         )
-        assert install.returncode == 0, f"jlpm install in ui-tests failed:\n{tail(install.stdout + install.stderr)}"
+        assert install.returncode == 0, (
+            f"jlpm install in ui-tests failed:\n{tail(install.stdout + install.stderr)}"
+        )
 
     run = subprocess.run(
-        jlpm() + ["playwright", "test"], cwd=UI_TESTS, env=env, capture_output=True, text=True, timeout=900
+        jlpm() + ["playwright", "test"],
+        cwd=UI_TESTS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output = run.stdout + run.stderr
     print(output)

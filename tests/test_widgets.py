@@ -4,8 +4,6 @@ real `jupyter server` processes of alice, bob and carol on one store."""
 
 from __future__ import annotations
 
-from jupyter_share.directory import LoginAccounts
-
 import os
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -13,6 +11,7 @@ import httpx
 import pytest
 
 from jupyter_share.client import ShareClient
+from jupyter_share.directory import LoginAccounts
 from jupyter_share.widgets import GrantRow, ImagePanel, SharedWithMe, SharePanel
 
 from .servers import free_port, running_servers
@@ -25,7 +24,10 @@ def trio(tmp_path_factory):
     """Servers of alice, bob and carol on one store; bob and carol are in class-2026."""
     workdir = tmp_path_factory.mktemp("widgets")
     with running_servers(
-        ["alice", "bob", "carol"], f"sqlite:///{workdir / 'share.db'}", workdir, groups={"class-2026": ["bob", "carol"]}
+        ["alice", "bob", "carol"],
+        f"sqlite:///{workdir / 'share.db'}",
+        workdir,
+        groups={"class-2026": ["bob", "carol"]},
     ) as servers:
         yield servers
 
@@ -61,7 +63,11 @@ def server_grants(server, path: str = "sessions/current") -> dict:
 
 
 def rows(panel: SharePanel) -> dict:
-    return {row.grant["principal"]: row for row in panel.grants_box.children if isinstance(row, GrantRow)}
+    return {
+        row.grant["principal"]: row
+        for row in panel.grants_box.children
+        if isinstance(row, GrantRow)
+    }
 
 
 # -- SharePanel ------------------------------------------------------------------------------
@@ -268,8 +274,12 @@ def test_shared_with_me_lists_by_kind_with_actions(trio, container, alice):
     carol = ShareClient(trio["carol"].url, trio["carol"].token)
     before = {r["id"] for r in carol.shared_with_me()}
     image = alice.create_image(unique("CARET"), capture=True, description="R and caret")
-    plain = alice.create_image(unique("python"), spec={"reference": "docker.io/library/python:3.12"})
-    formation = alice.create_formation(unique("gpu-small"), {"image": image["id"], "cpu": 4, "memory": "16G", "gpu": 1})
+    plain = alice.create_image(
+        unique("python"), spec={"reference": "docker.io/library/python:3.12"}
+    )
+    formation = alice.create_formation(
+        unique("gpu-small"), {"image": image["id"], "cpu": 4, "memory": "16G", "gpu": 1}
+    )
     expires = (datetime.now(timezone.utc) + timedelta(days=5)).replace(microsecond=0)
     alice.share(image, "carol", "view", expires_at=expires)
     alice.share(plain, "carol")
@@ -278,18 +288,39 @@ def test_shared_with_me_lists_by_kind_with_actions(trio, container, alice):
 
     panel = SharedWithMe(client=carol)
     new = {row.resource["id"]: row for row in panel.rows if row.resource["id"] not in before}
-    assert set(new) == {image["id"], plain["id"], formation["id"], container.get("/sessions/current").json()["id"]}
+    assert set(new) == {
+        image["id"],
+        plain["id"],
+        formation["id"],
+        container.get("/sessions/current").json()["id"],
+    }
     # Grouped by kind: Images, Formations, Containers, each a heading and a grid.
     assert list(panel.headings) == ["image", "formation", "session"]
-    assert [h.value.split("</b>")[0] for h in panel.headings.values()] == ["<b>Images", "<b>Formations", "<b>Containers"]
+    assert [h.value.split("</b>")[0] for h in panel.headings.values()] == [
+        "<b>Images",
+        "<b>Formations",
+        "<b>Containers",
+    ]
 
     image_row = new[image["id"]]
-    assert [c.value for c in image_row.cells[1:4]] == ["alice", "view", f"expires {expires:%Y-%m-%d %H:%M} UTC"]
-    assert set(image_row.buttons) == {"spec", "requirements", "conda", "ask"}  # ask: for edit (view held)
+    assert [c.value for c in image_row.cells[1:4]] == [
+        "alice",
+        "view",
+        f"expires {expires:%Y-%m-%d %H:%M} UTC",
+    ]
+    assert set(image_row.buttons) == {
+        "spec",
+        "requirements",
+        "conda",
+        "ask",
+    }  # ask: for edit (view held)
     assert set(new[plain["id"]].buttons) == {"spec", "ask"}  # nothing captured, nothing to download
 
     image_row.buttons["spec"].click()
-    assert "<th style='text-align: left'>packages</th>" in panel.detail.value and panel.detail.layout.display is None
+    assert (
+        "<th style='text-align: left'>packages</th>" in panel.detail.value
+        and panel.detail.layout.display is None
+    )
     new[plain["id"]].buttons["spec"].click()
     assert "docker.io/library/python:3.12" in panel.detail.value
 
@@ -298,11 +329,17 @@ def test_shared_with_me_lists_by_kind_with_actions(trio, container, alice):
     assert 'download="requirements.txt"' in panel.detail.value
     assert panel.status_text.startswith(f"requirements.txt of {image['name']}: ")
     image_row.buttons["conda"].click()
-    assert "dependencies:" in panel.detail.value and 'download="environment.yml"' in panel.detail.value
+    assert (
+        "dependencies:" in panel.detail.value and 'download="environment.yml"' in panel.detail.value
+    )
 
     new[formation["id"]].buttons["template"].click()
     detail = panel.detail.value
-    assert f"{image['name']} ({image['id']})" in detail and "<td>16G</td>" in detail and "<td>4</td>" in detail
+    assert (
+        f"{image['name']} ({image['id']})" in detail
+        and "<td>16G</td>" in detail
+        and "<td>4</td>" in detail
+    )
 
     session_row = next(row for rid, row in new.items() if row.resource["kind"] == "session")
     assert f'href="{container.url}"' in session_row.open_link.value
@@ -326,7 +363,9 @@ def test_shared_with_me_of_one_kind_and_of_nothing(trio, alice):
     formation = alice.create_formation(unique("small"), {"image": image["id"], "cpu": 1})
     alice.share(image, "carol")
     alice.share(formation, "carol")
-    formations_only = SharedWithMe(client=ShareClient(trio["carol"].url, trio["carol"].token), kind="formations")
+    formations_only = SharedWithMe(
+        client=ShareClient(trio["carol"].url, trio["carol"].token), kind="formations"
+    )
     ids = {row.resource["id"] for row in formations_only.rows}
     assert formation["id"] in ids and image["id"] not in ids
     assert {row.resource["kind"] for row in formations_only.rows} == {"formation"}
@@ -343,7 +382,9 @@ def test_shared_with_me_of_one_kind_and_of_nothing(trio, alice):
     dead.refresh_button.click()
     assert dead.status_text.startswith("cannot reach the Jupyter server")
     # A saved notebook says it could not load, not that nothing was shared.
-    assert dead._repr_mimebundle_()["text/plain"].startswith("SharedWithMe: could not load: cannot reach the Jupyter server")
+    assert dead._repr_mimebundle_()["text/plain"].startswith(
+        "SharedWithMe: could not load: cannot reach the Jupyter server"
+    )
 
 
 # -- ImagePanel ------------------------------------------------------------------------------
@@ -363,13 +404,18 @@ def test_image_panel_creates_then_offers_its_share_panel(trio, alice):
     stored = trio["alice"].get(f"/images/{panel.image['id']}").json()
     assert stored["description"] == "R and caret, for the course"
     packages = len(stored["spec"]["environment"]["packages"])
-    assert panel.status_text == f"Created image {name}, with this container's environment ({packages} packages). Share it below."
+    assert (
+        panel.status_text
+        == f"Created image {name}, with this container's environment ({packages} packages). Share it below."
+    )
     assert panel.share_box.children == (panel.share_panel,)
 
     panel.share_panel.principal_input.value = "bob"
     panel.share_panel.share_button.click()
     assert panel.share_panel.status_text == "Shared with bob (view)"
-    assert server_grants(trio["alice"], f"images/{panel.image['id']}") == {"user:bob": ("view", None)}
+    assert server_grants(trio["alice"], f"images/{panel.image['id']}") == {
+        "user:bob": ("view", None)
+    }
     assert name in panel._repr_mimebundle_()["text/html"]
 
     # The same name again is the server's conflict, in the status line.

@@ -13,11 +13,23 @@ def test_alice_shares_bob_sees_and_a_restart_keeps_everything(tmp_path):
     try:
         # bob's server registered him in the store, so alice can pick him.
         assert "bob" in alice.get("/directory", params={"q": "b"}).json()["users"]
-        image = alice.post("/images", {"name": "CARET", "spec": {"reference": "rocker/caret:4.4"}}).json()
-        formation = alice.post("/formations", {"name": "class", "spec": {"image": image["id"], "cpu": 2}}).json()
+        image = alice.post(
+            "/images", {"name": "CARET", "spec": {"reference": "rocker/caret:4.4"}}
+        ).json()
+        formation = alice.post(
+            "/formations", {"name": "class", "spec": {"image": image["id"], "cpu": 2}}
+        ).json()
         session = alice.get("/sessions/current").json()
-        assert alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code == 201
-        assert alice.put(f"/formations/{formation['id']}/grants/group:class-2026", {"permission": "view"}).status_code == 201
+        assert (
+            alice.put(f"/images/{image['id']}/grants/bob", {"permission": "view"}).status_code
+            == 201
+        )
+        assert (
+            alice.put(
+                f"/formations/{formation['id']}/grants/group:class-2026", {"permission": "view"}
+            ).status_code
+            == 201
+        )
         assert alice.put("/sessions/current/grants/bob", {"permission": "edit"}).status_code == 201
 
         shared = bob.get("/shared-with-me").json()
@@ -26,10 +38,15 @@ def test_alice_shares_bob_sees_and_a_restart_keeps_everything(tmp_path):
             ("formation", "class", "alice", "view"),
             ("session", session["name"], "alice", "edit"),
         }
-        assert [i["id"] for i in bob.get("/shared-with-me", params={"kind": "image"}).json()["items"]] == [image["id"]]
+        assert [
+            i["id"] for i in bob.get("/shared-with-me", params={"kind": "image"}).json()["items"]
+        ] == [image["id"]]
         # bob may look but not delete or share onward.
         assert bob.delete(f"/images/{image['id']}").status_code == 403
-        assert bob.put(f"/images/{image['id']}/grants/alice", {"permission": "view"}).status_code == 403
+        assert (
+            bob.put(f"/images/{image['id']}/grants/alice", {"permission": "view"}).status_code
+            == 403
+        )
         alice_view = alice.get(f"/images/{image['id']}").json()
         assert alice_view["shared"] is True and alice_view["share_count"] == 1
 
@@ -37,7 +54,9 @@ def test_alice_shares_bob_sees_and_a_restart_keeps_everything(tmp_path):
         alice = wait_ready(start_server("alice", db_url, tmp_path, groups={"class-2026": ["bob"]}))
         # Same container (same name), same id, same grants after the restart.
         assert alice.get("/sessions/current").json()["id"] == session["id"]
-        assert alice.get(f"/images/{image['id']}/grants").json()["items"][0]["principal"] == "user:bob"
+        assert (
+            alice.get(f"/images/{image['id']}/grants").json()["items"][0]["principal"] == "user:bob"
+        )
         assert alice.get(f"/formations/{formation['id']}").json()["share_count"] == 1
         assert bob.get("/shared-with-me").json()["total"] == 3
         history = alice.get("/sessions/current/history").json()["items"]

@@ -28,7 +28,8 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from traitlets import TraitError
 from traitlets.config import LazyConfigValue
@@ -104,7 +105,9 @@ def _current_set(value: Any) -> set:
 def _service_option_args(options: dict) -> list[str]:
     """`--ShareServiceApp.key=value` for each option, after checking that each is a config
     trait of the service."""
-    from .service import ShareServiceApp  # lazily: the Hub's config should not pay for it unless used
+    from .service import (
+        ShareServiceApp,
+    )  # lazily: the Hub's config should not pay for it unless used
 
     traits = ShareServiceApp.class_traits(config=True)
     unknown = sorted(set(options) - set(traits))
@@ -133,7 +136,11 @@ def _spawner_sections(c, key: str) -> list:
     JupyterHub sets `c.KubeSpawner.environment`, for one)."""
     sections = [c.Spawner]
     for section_name in list(c.keys()):
-        if section_name != "Spawner" and section_name.endswith("Spawner") and key in c[section_name]:
+        if (
+            section_name != "Spawner"
+            and section_name.endswith("Spawner")
+            and key in c[section_name]
+        ):
             sections.append(c[section_name])
     return sections
 
@@ -156,17 +163,19 @@ def _wrap_scopes_callable(func: Callable, service_scope: str, default: list) -> 
         return _with_service_scope(list(scopes or []), service_scope, default)
 
     server_token_scopes.__wrapped__ = func  # type: ignore[attr-defined]
-    server_token_scopes.__qualname__ = f"with_{service_scope}({getattr(func, '__qualname__', func)!s})"
+    server_token_scopes.__qualname__ = (
+        f"with_{service_scope}({getattr(func, '__qualname__', func)!s})"
+    )
     return server_token_scopes
 
 
 def configure_jupyterhub(
     c,
     name: str = "share",
-    db_url: Optional[str] = None,
+    db_url: str | None = None,
     url: str = "http://127.0.0.1:10101",
-    server_url: Optional[str] = None,
-    listen_url: Optional[str] = None,
+    server_url: str | None = None,
+    listen_url: str | None = None,
     **options: Any,
 ) -> dict:
     """Add the share service to a JupyterHub configuration (`c` of `jupyterhub_config.py`).
@@ -190,7 +199,9 @@ def configure_jupyterhub(
         raise ValueError(f"configure_jupyterhub(): bad service name {name!r}")
     url = url.rstrip("/")
     if "url" in options or "prefix" in options:
-        raise TypeError("configure_jupyterhub(): the service's url and prefix come from the Hub; use listen_url=")
+        raise TypeError(
+            "configure_jupyterhub(): the service's url and prefix come from the Hub; use listen_url="
+        )
     if listen_url:
         options = {"url": listen_url.rstrip("/"), **options}
     args = _service_option_args(options)
@@ -223,12 +234,14 @@ def configure_jupyterhub(
         )
 
     services.append(spec)
-    load_roles.append({
-        "name": role_name,
-        "description": f"The jupyter_share service {name!r}: reads users and groups, shares servers",
-        "scopes": list(SERVICE_SCOPES),
-        "services": [name],
-    })
+    load_roles.append(
+        {
+            "name": role_name,
+            "description": f"The jupyter_share service {name!r}: reads users and groups, shares servers",
+            "scopes": list(SERVICE_SCOPES),
+            "services": [name],
+        }
+    )
 
     # Every user may use the service (the `user` role, as overridden in load_roles, if it is).
     access_scope = f"access:services!service={name}"
@@ -249,14 +262,24 @@ def configure_jupyterhub(
             user_role["scopes"] = list(scopes) + [access_scope]
 
     # Every user server's token may call the service (as the server's owner).
-    server_role = next((r for r in roles if isinstance(r, dict) and r.get("name") == "server"), None)
-    default_scopes = list(server_role["scopes"]) if server_role and server_role.get("scopes") else DEFAULT_SERVER_TOKEN_SCOPES
+    server_role = next(
+        (r for r in roles if isinstance(r, dict) and r.get("name") == "server"), None
+    )
+    default_scopes = (
+        list(server_role["scopes"])
+        if server_role and server_role.get("scopes")
+        else DEFAULT_SERVER_TOKEN_SCOPES
+    )
     for section in _spawner_sections(c, "server_token_scopes"):
         current = section.server_token_scopes if "server_token_scopes" in section else None
         if callable(current) and not isinstance(current, LazyConfigValue):
-            section.server_token_scopes = _wrap_scopes_callable(current, access_scope, default_scopes)
+            section.server_token_scopes = _wrap_scopes_callable(
+                current, access_scope, default_scopes
+            )
         else:
-            section.server_token_scopes = _with_service_scope(_current_list(current), access_scope, default_scopes)
+            section.server_token_scopes = _with_service_scope(
+                _current_list(current), access_scope, default_scopes
+            )
 
     # Where user servers find the service, and its name.
     variables = {SERVICE_URL_ENV: _api_url(server_url or url, name), SERVICE_NAME_ENV: name}

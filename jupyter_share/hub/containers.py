@@ -9,8 +9,8 @@ or undone together.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Optional
 
 from ..model import Principal, PrincipalType, Resource
 from .directory import _Expiring
@@ -30,17 +30,19 @@ def server_label(server_name: str) -> str:
     return server_name or DEFAULT_SERVER_LABEL
 
 
-def server_spec(owner: str, server_name: str, model: Optional[dict]) -> dict:
+def server_spec(owner: str, server_name: str, model: dict | None) -> dict:
     """What a container's resource says about it: stable fields only (each change is a row of
     history)."""
     model = model or {}
     return {
         "server_name": server_name,
-        "url": model.get("full_url") or model.get("url") or f"/user/{owner}/{server_name}".rstrip("/") + "/",
+        "url": model.get("full_url")
+        or model.get("url")
+        or f"/user/{owner}/{server_name}".rstrip("/") + "/",
     }
 
 
-def _hub_time(value: Optional[str]) -> Optional[datetime]:
+def _hub_time(value: str | None) -> datetime | None:
     """A timestamp of the Hub's API as naive UTC, as the store keeps them; None if absent."""
     if not value:
         return None
@@ -52,7 +54,11 @@ def _hub_time(value: Optional[str]) -> Optional[datetime]:
 
 
 def _target(principal: Principal) -> dict:
-    return {"user": principal.name} if principal.type == PrincipalType.USER else {"group": principal.name}
+    return (
+        {"user": principal.name}
+        if principal.type == PrincipalType.USER
+        else {"group": principal.name}
+    )
 
 
 class HubContainers:
@@ -88,7 +94,7 @@ class HubContainers:
 
     # -- restarting one (re-keying) ------------------------------------------------------
 
-    def running(self, owner: str, server_name: str) -> Optional[dict]:
+    def running(self, owner: str, server_name: str) -> dict | None:
         """The Hub's model of the server when it runs or is starting (asked now), else None."""
         model = self.hub.server(owner, server_name)
         if model and (model.get("ready") or model.get("pending") == "spawn"):
@@ -100,27 +106,53 @@ class HubContainers:
         server's API token and its OAuth client (with every token issued to it), unless its
         spawner resumes (`Spawner.will_resume`)."""
         self.hub.stop_server(owner, server_name)
-        self._until(owner, server_name, lambda m: m is None or (not m.get("ready") and not m.get("pending")), timeout, poll, "stop")
+        self._until(
+            owner,
+            server_name,
+            lambda m: m is None or (not m.get("ready") and not m.get("pending")),
+            timeout,
+            poll,
+            "stop",
+        )
 
-    def start(self, owner: str, server_name: str, user_options: Optional[dict], timeout: float = 300.0, poll: float = 0.2) -> None:
+    def start(
+        self,
+        owner: str,
+        server_name: str,
+        user_options: dict | None,
+        timeout: float = 300.0,
+        poll: float = 0.2,
+    ) -> None:
         """Start the server with these user options and wait until the Hub says it is ready."""
         self.hub.start_server(owner, server_name, user_options)
 
-        def ready(model: Optional[dict]) -> bool:
+        def ready(model: dict | None) -> bool:
             if model is None or (not model.get("ready") and not model.get("pending")):
-                raise RuntimeError(f"the Hub did not start {owner}/{server_name} again (see the Hub's log)")
+                raise RuntimeError(
+                    f"the Hub did not start {owner}/{server_name} again (see the Hub's log)"
+                )
             return bool(model.get("ready"))
 
         self._until(owner, server_name, ready, timeout, poll, "start")
 
-    def _until(self, owner: str, server_name: str, done: Callable[[Optional[dict]], bool], timeout: float, poll: float, what: str) -> None:
+    def _until(
+        self,
+        owner: str,
+        server_name: str,
+        done: Callable[[dict | None], bool],
+        timeout: float,
+        poll: float,
+        what: str,
+    ) -> None:
         import time
 
         deadline = time.monotonic() + timeout
         try:
             while not done(self.hub.server(owner, server_name)):
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"the Hub did not {what} {owner}/{server_name} within {timeout:g} s")
+                    raise TimeoutError(
+                        f"the Hub did not {what} {owner}/{server_name} within {timeout:g} s"
+                    )
                 time.sleep(poll)
         finally:
             self._servers.forget(owner)
@@ -146,7 +178,10 @@ class HubContainers:
         return {p for p in wanted if p != Principal.user(resource.owner)}
 
     def sync(
-        self, resource: Resource, principals: Iterable[Principal], current: Optional[set[Principal]] = None
+        self,
+        resource: Resource,
+        principals: Iterable[Principal],
+        current: set[Principal] | None = None,
     ) -> Callable[[], None]:
         """Make the Hub's shares of the server give exactly these principals access; returns
         what puts back the shares there were. `current`: the Hub's shares as just read, or as
@@ -160,7 +195,9 @@ class HubContainers:
         self._apply(resource.owner, server, before, after)
         return lambda: self._apply(resource.owner, server, after, before)
 
-    def _apply(self, owner: str, server: str, before: set[Principal], after: set[Principal]) -> None:
+    def _apply(
+        self, owner: str, server: str, before: set[Principal], after: set[Principal]
+    ) -> None:
         try:
             for principal in sorted(after - before):
                 self.hub.share(owner, server, **_target(principal))
@@ -186,7 +223,12 @@ class HubContainers:
             self.hub.unshare(resource.owner, server, user=user)
         finally:
             self._doors.forget((resource.owner, server))
-        log.info("jupyter_share: took back the Hub's share of %s/%s with %s: no grant gives it", resource.owner, server, user)
+        log.info(
+            "jupyter_share: took back the Hub's share of %s/%s with %s: no grant gives it",
+            resource.owner,
+            server,
+            user,
+        )
 
     def shares_of(self, resource: Resource, recent: bool = False) -> set[Principal]:
         """Who the Hub lets into the server through a share; `recent`: as the Hub said at
@@ -196,26 +238,35 @@ class HubContainers:
         key = (resource.owner, resource.spec.get("server_name", ""))
         return self._doors.get(key, lambda: set(self.dated_shares_of(resource)))
 
-    def dated_shares_of(self, resource: Resource) -> dict[Principal, Optional[datetime]]:
+    def dated_shares_of(self, resource: Resource) -> dict[Principal, datetime | None]:
         """Who the Hub lets into the server through a share, and since when (naive UTC)."""
-        found: dict[Principal, Optional[datetime]] = {}
-        for share in self.hub.shares_of_server(resource.owner, resource.spec.get("server_name", "")):
+        found: dict[Principal, datetime | None] = {}
+        for share in self.hub.shares_of_server(
+            resource.owner, resource.spec.get("server_name", "")
+        ):
             if share.get("user"):
                 found[Principal.user(share["user"]["name"])] = _hub_time(share.get("created_at"))
             elif share.get("group"):
                 found[Principal.group(share["group"]["name"])] = _hub_time(share.get("created_at"))
         return found
 
-    def shared_with(self, user: str) -> list[tuple[str, str, dict, Optional[datetime]]]:
+    def shared_with(self, user: str) -> list[tuple[str, str, dict, datetime | None]]:
         """(owner, server name, spec) of each server the Hub shares with the user directly."""
         return self._shared.get(user, lambda: self._shared_with(user))
 
-    def _shared_with(self, user: str) -> list[tuple[str, str, dict, Optional[datetime]]]:
+    def _shared_with(self, user: str) -> list[tuple[str, str, dict, datetime | None]]:
         found = []
         for share in self.hub.shared_with_user(user):
             server = share.get("server") or {}
             owner = (server.get("user") or {}).get("name")
             if owner:
                 name = server.get("name", "")
-                found.append((owner, name, server_spec(owner, name, server), _hub_time(share.get("created_at"))))
+                found.append(
+                    (
+                        owner,
+                        name,
+                        server_spec(owner, name, server),
+                        _hub_time(share.get("created_at")),
+                    )
+                )
         return found

@@ -18,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 #: The demo's users and groups.
 DEMO_USERS = ("alice", "bob", "carol")
@@ -85,7 +85,7 @@ def demo_config(
     directory,
     port: int = 8000,
     users: Sequence[str] = DEMO_USERS,
-    groups: Optional[Mapping[str, Sequence[str]]] = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
     password: str = "",
     extra: str = "",
     *,
@@ -93,7 +93,7 @@ def demo_config(
     hub_port: int = HUB_PORT,
     proxy_api_port: int = PROXY_API_PORT,
     service_port: int = SERVICE_PORT,
-    db_url: Optional[str] = None,
+    db_url: str | None = None,
     admin_users: Sequence[str] = (),
 ) -> Path:
     """Write `jupyterhub_config.py` for a demo Hub into `directory`; return its path.
@@ -114,8 +114,11 @@ def demo_config(
     load_groups = {name: {"users": list(members)} for name, members in groups.items()}
     hub_db = f"sqlite:///{directory / 'jupyterhub.sqlite'}"
     home_template = str(directory / "home" / "{username}")
-    files = {name: str(directory / name) for name in ("jupyterhub-proxy.pid", "jupyterhub_cookie_secret", "jupyterhub.pid")}
-    text = f'''\
+    files = {
+        name: str(directory / name)
+        for name in ("jupyterhub-proxy.pid", "jupyterhub_cookie_secret", "jupyterhub.pid")
+    }
+    text = f"""\
 # jupyterhub_config.py of a jupyter_share demo Hub (written by jupyter_share.hub.demo.demo_config).
 # For trying things out on one machine only: every user server runs as the user that runs
 # the Hub, with no isolation between users.
@@ -160,7 +163,7 @@ c.JupyterHub.allow_named_servers = True
 configure_jupyterhub(c, url={service_url!r}, db_url={share_db!r})
 c.Spawner.options_form = options_form
 c.Spawner.apply_user_options = apply_user_options
-'''
+"""
     if extra:
         text += "\n# Extra configuration.\n" + extra.rstrip() + "\n"
     path = directory / "jupyterhub_config.py"
@@ -216,7 +219,7 @@ def alive(pid: int) -> bool:
         return True
 
 
-def proxy_pid(directory) -> Optional[int]:
+def proxy_pid(directory) -> int | None:
     """The pid of the demo Hub's proxy, from its pid file in `directory`, while that process
     is a configurable-http-proxy (a Hub that dies, e.g. when its service exits, leaves it)."""
     try:
@@ -259,8 +262,8 @@ def stop_hub(process: subprocess.Popen, timeout: float = 60, also: Sequence[int]
 
 def run_demo(
     port: int = 8000,
-    password: Optional[str] = None,
-    directory: Optional[str] = None,
+    password: str | None = None,
+    directory: str | None = None,
     ip: str = "127.0.0.1",
     out=None,
 ) -> int:
@@ -269,7 +272,9 @@ def run_demo(
     check_requirements()  # before the banner: a missing piece is said first, and alone
     password = password or secrets.token_urlsafe(9)
     temporary = directory is None
-    workdir = Path(tempfile.mkdtemp(prefix="jupyter-share-hub-demo-") if temporary else directory).resolve()
+    workdir = Path(
+        tempfile.mkdtemp(prefix="jupyter-share-hub-demo-") if temporary else directory
+    ).resolve()
     try:
         config = demo_config(workdir, port, DEMO_USERS, DEMO_GROUPS, password, ip=ip)
         host = "127.0.0.1" if ip in ("", "0.0.0.0", "127.0.0.1") else ip
@@ -295,7 +300,9 @@ Press Ctrl-C to stop the Hub, its proxy, the share service and every user server
         # (which starts it with SIGINT ignored).
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-        process = subprocess.Popen(hub_command(config), cwd=workdir, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            hub_command(config), cwd=workdir, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             while process.poll() is None:
                 try:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from ..directory import Directory
 from .hubapi import HubAPI
@@ -49,17 +50,19 @@ class _Expiring:
 
 
 class HubDirectory(Directory):
-    def __init__(self, hub: HubAPI, cache_seconds: float = 5.0, membership_seconds: float = 2.0, **_: Any):
+    def __init__(
+        self, hub: HubAPI, cache_seconds: float = 5.0, membership_seconds: float = 2.0, **_: Any
+    ):
         self.hub = hub
         self._cache = _Expiring(cache_seconds)
         self._groups = _Expiring(membership_seconds)
 
-    def note_caller(self, name: str, groups: Optional[list[str]] = None) -> None:
+    def note_caller(self, name: str, groups: list[str] | None = None) -> None:
         """What the Hub said of a caller when it checked their token: they exist. Their groups
         in that answer are not kept: it may be minutes old (HubAuth's cache)."""
         self._cache.put(("user", name), {"name": name})
 
-    def _user(self, name: str) -> Optional[dict]:
+    def _user(self, name: str) -> dict | None:
         return self._cache.get(("user", name), lambda: self.hub.user(name))
 
     def user_exists(self, name: str) -> bool:
@@ -75,13 +78,17 @@ class HubDirectory(Directory):
 
     def search(self, prefix: str, limit: int = 20) -> tuple[list[str], list[str]]:
         # The Hub filters users by substring; the picker completes prefixes.
-        users = self._cache.get(("users", prefix), lambda: [u["name"] for u in self.hub.users(prefix, limit=200)])
+        users = self._cache.get(
+            ("users", prefix), lambda: [u["name"] for u in self.hub.users(prefix, limit=200)]
+        )
         users = sorted(u for u in users if u.startswith(prefix))[:limit]
         groups = [g for g in self.group_names() if g.startswith(prefix)][:limit]
         return users, groups
 
     def user_names(self) -> list[str]:
-        return self._cache.get(("users", ""), lambda: sorted(u["name"] for u in self.hub.users(limit=200)))
+        return self._cache.get(
+            ("users", ""), lambda: sorted(u["name"] for u in self.hub.users(limit=200))
+        )
 
     def group_names(self) -> list[str]:
         return self._cache.get(("groups",), lambda: sorted(g["name"] for g in self.hub.groups()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -18,8 +18,10 @@ from ..model import HubRefused, HubUnavailable
 
 
 class HubAPI:
-    def __init__(self, api_url: Optional[str] = None, token: Optional[str] = None, timeout: float = 10.0):
-        self.api_url = (api_url or os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")).rstrip("/") + "/"
+    def __init__(self, api_url: str | None = None, token: str | None = None, timeout: float = 10.0):
+        self.api_url = (
+            api_url or os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
+        ).rstrip("/") + "/"
         self._token = token or os.environ.get("JUPYTERHUB_API_TOKEN", "")
         self.timeout = timeout
         self._local = threading.local()
@@ -43,9 +45,13 @@ class HubAPI:
         try:
             response = self._client.request(method, path.lstrip("/"), **kwargs)
         except httpx.TimeoutException:
-            raise HubUnavailable(f"JupyterHub did not answer in {self.timeout:g} s ({what}); try again") from None
+            raise HubUnavailable(
+                f"JupyterHub did not answer in {self.timeout:g} s ({what}); try again"
+            ) from None
         except httpx.HTTPError as e:
-            raise HubUnavailable(f"JupyterHub is not reachable ({what}: {type(e).__name__}); try again") from None
+            raise HubUnavailable(
+                f"JupyterHub is not reachable ({what}: {type(e).__name__}); try again"
+            ) from None
         if response.status_code == 404 and allow_404:
             return None
         if response.status_code >= 500:
@@ -61,16 +67,22 @@ class HubAPI:
         try:
             return response.json()
         except ValueError:
-            raise HubRefused(f"JupyterHub answered {what} with something that is not JSON") from None
+            raise HubRefused(
+                f"JupyterHub answered {what} with something that is not JSON"
+            ) from None
 
-    def items(self, path: str, params: Optional[dict] = None, every_page: bool = False) -> list[dict]:
+    def items(self, path: str, params: dict | None = None, every_page: bool = False) -> list[dict]:
         """The items of a list the Hub answers in pages ([] for 404): the first page, or with
         `every_page` all of them."""
         params = dict(params or {})
         found: list[dict] = []
         while True:
             answer = self.request(
-                "GET", path, allow_404=True, params=params, headers={"Accept": "application/jupyterhub-pagination+json"}
+                "GET",
+                path,
+                allow_404=True,
+                params=params,
+                headers={"Accept": "application/jupyterhub-pagination+json"},
             )
             if answer is None:
                 return found
@@ -84,8 +96,13 @@ class HubAPI:
 
     # -- users and groups -----------------------------------------------------------------
 
-    def user(self, name: str) -> Optional[dict]:
-        return self.request("GET", f"users/{quote(name, safe='')}", allow_404=True, params={"include_stopped_servers": "1"})
+    def user(self, name: str) -> dict | None:
+        return self.request(
+            "GET",
+            f"users/{quote(name, safe='')}",
+            allow_404=True,
+            params={"include_stopped_servers": "1"},
+        )
 
     def users(self, name_filter: str = "", limit: int = 200) -> list[dict]:
         params: dict = {"limit": limit}
@@ -93,7 +110,7 @@ class HubAPI:
             params["name_filter"] = name_filter
         return self.items("users", params)
 
-    def group(self, name: str) -> Optional[dict]:
+    def group(self, name: str) -> dict | None:
         return self.request("GET", f"groups/{quote(name, safe='')}", allow_404=True)
 
     def groups(self, limit: int = 200) -> list[dict]:
@@ -105,11 +122,15 @@ class HubAPI:
     def _server_path(owner: str, server: str) -> str:
         return f"shares/{quote(owner, safe='')}/{quote(server, safe='')}"
 
-    def share(self, owner: str, server: str, *, user: Optional[str] = None, group: Optional[str] = None) -> dict:
+    def share(
+        self, owner: str, server: str, *, user: str | None = None, group: str | None = None
+    ) -> dict:
         body = {"user": user} if user else {"group": group}
         return self.request("POST", self._server_path(owner, server), json=body)
 
-    def unshare(self, owner: str, server: str, *, user: Optional[str] = None, group: Optional[str] = None) -> None:
+    def unshare(
+        self, owner: str, server: str, *, user: str | None = None, group: str | None = None
+    ) -> None:
         body = {"user": user} if user else {"group": group}
         self.request("PATCH", self._server_path(owner, server), json=body, allow_404=True)
 
@@ -124,9 +145,11 @@ class HubAPI:
     @staticmethod
     def _user_server_path(owner: str, server: str) -> str:
         owner = quote(owner, safe="")
-        return f"users/{owner}/servers/{quote(server, safe='')}" if server else f"users/{owner}/server"
+        return (
+            f"users/{owner}/servers/{quote(server, safe='')}" if server else f"users/{owner}/server"
+        )
 
-    def server(self, owner: str, server: str) -> Optional[dict]:
+    def server(self, owner: str, server: str) -> dict | None:
         """The Hub's model of a user's (named) server, None when it has none of that name."""
         model = self.user(owner)
         return ((model or {}).get("servers") or {}).get(server)
@@ -135,7 +158,7 @@ class HubAPI:
         """Ask the Hub to stop the server (the `servers` scope); it may answer before it stops."""
         self.request("DELETE", self._user_server_path(owner, server))
 
-    def start_server(self, owner: str, server: str, user_options: Optional[dict] = None) -> None:
+    def start_server(self, owner: str, server: str, user_options: dict | None = None) -> None:
         """Ask the Hub to start the server with these user options (the `servers` scope). The
         body is the options themselves: JupyterHub 5 reads it so, 6 too (its older form)."""
         self.request("POST", self._user_server_path(owner, server), json=dict(user_options or {}))

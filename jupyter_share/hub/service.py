@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from jupyter_events import EventLogger
@@ -67,14 +67,20 @@ class ServerRestarts:
     so whatever an edit guest copied from the server (its `JUPYTERHUB_API_TOKEN`, which acts as
     the owner at the Hub and here) stops working. One restart at a time per server."""
 
-    def __init__(self, containers: HubContainers, hub_auth: HubAuth, log: logging.Logger, delay: float = RESTART_DELAY):
+    def __init__(
+        self,
+        containers: HubContainers,
+        hub_auth: HubAuth,
+        log: logging.Logger,
+        delay: float = RESTART_DELAY,
+    ):
         self.containers = containers
         self.hub_auth = hub_auth
         self.log = log
         self.delay = delay
         self.pending: set[tuple[str, str]] = set()
 
-    def schedule(self, owner: str, server_name: str, user_options: Optional[dict]) -> bool:
+    def schedule(self, owner: str, server_name: str, user_options: dict | None) -> bool:
         """Restart the server `delay` seconds from now; False if a restart is already on its way."""
         key = (owner, server_name)
         if key in self.pending:
@@ -83,20 +89,34 @@ class ServerRestarts:
         IOLoop.current().call_later(self.delay, self._restart, owner, server_name, user_options)
         return True
 
-    async def _restart(self, owner: str, server_name: str, user_options: Optional[dict]) -> None:
+    async def _restart(self, owner: str, server_name: str, user_options: dict | None) -> None:
         loop = IOLoop.current()
         name = f"{owner}/{server_name}"
         started = time.monotonic()
         try:
             await loop.run_in_executor(None, self.containers.stop, owner, server_name)
             self.forget_tokens(owner)
-            self.log.info("jupyter_share: re-keying %s: stopped in %.1f s, its API token is void", name, time.monotonic() - started)
-            await loop.run_in_executor(None, self.containers.start, owner, server_name, user_options)
+            self.log.info(
+                "jupyter_share: re-keying %s: stopped in %.1f s, its API token is void",
+                name,
+                time.monotonic() - started,
+            )
+            await loop.run_in_executor(
+                None, self.containers.start, owner, server_name, user_options
+            )
             self.forget_tokens(owner)
-            self.log.info("jupyter_share: re-keying %s: running again with a new API token after %.1f s", name, time.monotonic() - started)
+            self.log.info(
+                "jupyter_share: re-keying %s: running again with a new API token after %.1f s",
+                name,
+                time.monotonic() - started,
+            )
         except Exception as e:
             self.forget_tokens(owner)
-            self.log.error("jupyter_share: re-keying %s failed: %s (its owner can start it at the Hub)", name, e)
+            self.log.error(
+                "jupyter_share: re-keying %s failed: %s (its owner can start it at the Hub)",
+                name,
+                e,
+            )
         finally:
             self.pending.discard((owner, server_name))
 
@@ -110,7 +130,9 @@ class ServerRestarts:
                     cache.values.pop(key, None)
                     cache.timestamps.pop(key, None)
         except (AttributeError, KeyError, TypeError):
-            self.hub_auth.cache = type(cache)(self.hub_auth.cache_max_age) if cache is not None else cache
+            self.hub_auth.cache = (
+                type(cache)(self.hub_auth.cache_max_age) if cache is not None else cache
+            )
 
 
 class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
@@ -133,7 +155,7 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         return "hub"
 
     @property
-    def authorizer(self) -> "ServiceAPIHandler":
+    def authorizer(self) -> ServiceAPIHandler:
         # jupyter_server's @authorized asks this; the Hub already checked the token's scopes.
         return self
 
@@ -149,7 +171,7 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         return
 
     async def prepare(self) -> None:
-        restarts: Optional[ServerRestarts] = self.settings.get("restarts")
+        restarts: ServerRestarts | None = self.settings.get("restarts")
         if restarts is not None and restarts.pending:
             # While a server restarts to end its token, the Hub is asked about every token of
             # its owner: the old one is refused here as soon as the Hub refuses it.
@@ -159,23 +181,34 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
             model = await self.hub_auth.get_user(self, sync=False)
         except web.HTTPError as e:
             if e.status_code >= 500:
-                raise HubUnavailable("JupyterHub did not confirm who is asking; try again") from None
+                raise HubUnavailable(
+                    "JupyterHub did not confirm who is asking; try again"
+                ) from None
             raise
         except Exception:
-            self.log.warning("jupyter_share: JupyterHub could not be asked who is calling", exc_info=True)
+            self.log.warning(
+                "jupyter_share: JupyterHub could not be asked who is calling", exc_info=True
+            )
             raise HubUnavailable("JupyterHub did not confirm who is asking; try again") from None
         if not model:
             raise web.HTTPError(401, "not signed in: send a JupyterHub API token")
         if model.get("kind", "user") != "user":
             raise web.HTTPError(403, "the share API is for users")
         if not self.hub_auth.check_scopes(self.hub_auth.access_scopes, model):
-            raise web.HTTPError(403, f"this token may not use the share service (it needs {sorted(self.hub_auth.access_scopes)})")
+            raise web.HTTPError(
+                403,
+                f"this token may not use the share service (it needs {sorted(self.hub_auth.access_scopes)})",
+            )
         info = model.get("user_info") or {}
-        self.current_user = HubCaller(model["name"], info.get("display_name") or model["name"], sorted(model.get("groups") or []))
+        self.current_user = HubCaller(
+            model["name"],
+            info.get("display_name") or model["name"],
+            sorted(model.get("groups") or []),
+        )
         if "groups" in model:  # the caller's groups came with the token check: no need to ask again
             self.service.directory.note_caller(model["name"], model["groups"])
 
-    def get_current_user(self) -> Optional[HubCaller]:
+    def get_current_user(self) -> HubCaller | None:
         return None  # set by prepare()
 
     def get_login_url(self) -> str:
@@ -188,7 +221,9 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         token must be allowed to (checked before anything is revoked)."""
         if kind != Kind.SESSION:
             return False
-        scopes = await IOLoop.current().run_in_executor(None, self.service.containers.hub.own_scopes)
+        scopes = await IOLoop.current().run_in_executor(
+            None, self.service.containers.hub.own_scopes
+        )
         if not any(needed <= scopes for needed in RESTART_SCOPES):
             raise HubRefused(
                 "re-keying restarts the server, and this Hub does not let the share service do it: give its role "
@@ -203,7 +238,9 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         view = await self.call(self.service.view, Kind.SESSION, self._rekey_id)
         owner, server_name = view.resource.owner, view.resource.spec.get("server_name", "")
         label = f"server {server_name!r}" if server_name else server_label(server_name)
-        model = await IOLoop.current().run_in_executor(None, self.service.containers.running, owner, server_name)
+        model = await IOLoop.current().run_in_executor(
+            None, self.service.containers.running, owner, server_name
+        )
         if model is None:
             return {
                 "message": f"Your {label} is not running: the Hub ended its API token when it stopped, "
@@ -230,8 +267,12 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
             return raw
         server = self.request.headers.get(SERVER_HEADER)
         if server is None:
-            raise NotFound("the share service is not a container: ask your server's own sessions/current")
-        resource = await IOLoop.current().run_in_executor(None, self.service.hub_session, self.username, unquote(server))
+            raise NotFound(
+                "the share service is not a container: ask your server's own sessions/current"
+            )
+        resource = await IOLoop.current().run_in_executor(
+            None, self.service.hub_session, self.username, unquote(server)
+        )
         return resource.id
 
 
@@ -259,7 +300,15 @@ class ServiceHomeHandler(web.RequestHandler):
 
     def get(self) -> None:
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"service": "jupyter_share", "version": __version__, "api": self.settings["api_prefix"]}))
+        self.finish(
+            json.dumps(
+                {
+                    "service": "jupyter_share",
+                    "version": __version__,
+                    "api": self.settings["api_prefix"],
+                }
+            )
+        )
 
 
 class ShareServiceApp(Application):
@@ -272,8 +321,12 @@ class ShareServiceApp(Application):
         help="SQLAlchemy URL of the store (default: $JUPYTER_SHARE_DB_URL, else a SQLite file "
         "in the working directory; PostgreSQL for several replicas).",
     )
-    purge_interval = Float(60.0, config=True, help="Seconds between sweeps of expired grants (0: never).")
-    hub_timeout = Float(10.0, config=True, help="Seconds to wait for the Hub's API before answering 503.")
+    purge_interval = Float(
+        60.0, config=True, help="Seconds between sweeps of expired grants (0: never)."
+    )
+    hub_timeout = Float(
+        10.0, config=True, help="Seconds to wait for the Hub's API before answering 503."
+    )
     directory_cache_seconds = Float(
         30.0,
         config=True,
@@ -290,7 +343,9 @@ class ShareServiceApp(Application):
         "a group, an admin's revoke) holds after this. Never taken from the token cache.",
     )
     auth_cache_seconds = Integer(
-        300, config=True, help="Seconds the Hub's answer about a token is kept (HubAuth.cache_max_age, as its default)."
+        300,
+        config=True,
+        help="Seconds the Hub's answer about a token is kept (HubAuth.cache_max_age, as its default).",
     )
     threads = Integer(
         16,
@@ -304,7 +359,9 @@ class ShareServiceApp(Application):
 
     @default("db_url")
     def _default_db_url(self) -> str:
-        return os.environ.get("JUPYTER_SHARE_DB_URL") or "sqlite:///" + str(Path.cwd() / "jupyter_share.sqlite")
+        return os.environ.get("JUPYTER_SHARE_DB_URL") or "sqlite:///" + str(
+            Path.cwd() / "jupyter_share.sqlite"
+        )
 
     @default("url")
     def _default_url(self) -> str:
@@ -316,24 +373,38 @@ class ShareServiceApp(Application):
 
     def make_service(self) -> ShareService:
         if self.db_url.startswith("sqlite:///"):
-            Path(self.db_url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(self.db_url[len("sqlite:///") :]).expanduser().parent.mkdir(
+                parents=True, exist_ok=True
+            )
         hub = HubAPI(timeout=self.hub_timeout)
         store = SQLStore(url=self.db_url)
         self.event_logger = EventLogger(parent=self)
         self.event_logger.register_event_schema(EVENT_SCHEMA)
         return ShareService(
             store,
-            HubDirectory(hub, cache_seconds=self.directory_cache_seconds, membership_seconds=self.membership_cache_seconds),
+            HubDirectory(
+                hub,
+                cache_seconds=self.directory_cache_seconds,
+                membership_seconds=self.membership_cache_seconds,
+            ),
             emit=self._emit,
             containers=HubContainers(
-                hub, cache_seconds=self.directory_cache_seconds, membership_seconds=self.membership_cache_seconds
+                hub,
+                cache_seconds=self.directory_cache_seconds,
+                membership_seconds=self.membership_cache_seconds,
             ),
         )
 
     def _emit(self, data: dict) -> None:
         data = {k: v for k, v in data.items() if v is not None}
         self.io_loop.add_callback(self.event_logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
-        self.log.info("jupyter_share: %s %s %s by %s", data["action"], data["kind"], data["resource_id"], data["actor"])
+        self.log.info(
+            "jupyter_share: %s %s %s by %s",
+            data["action"],
+            data["kind"],
+            data["resource_id"],
+            data["actor"],
+        )
 
     def make_app(self) -> web.Application:
         prefix = "/" + self.prefix.strip("/") + "/"
@@ -356,14 +427,24 @@ class ShareServiceApp(Application):
 
     def _log_request(self, handler: web.RequestHandler) -> None:
         status = handler.get_status()
-        level = self.log.info if status < 400 else self.log.warning if status < 500 else self.log.error
+        level = (
+            self.log.info if status < 400 else self.log.warning if status < 500 else self.log.error
+        )
         # The path only: tokens may ride in query strings.
-        level("%d %s %s %.1fms", status, handler.request.method, handler.request.path, 1000 * handler.request.request_time())
+        level(
+            "%d %s %s %.1fms",
+            status,
+            handler.request.method,
+            handler.request.path,
+            1000 * handler.request.request_time(),
+        )
 
     def start(self) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # every call to the Hub, at INFO
         self.io_loop = IOLoop.current()
-        self.io_loop.asyncio_loop.set_default_executor(ThreadPoolExecutor(self.threads, thread_name_prefix="share"))
+        self.io_loop.asyncio_loop.set_default_executor(
+            ThreadPoolExecutor(self.threads, thread_name_prefix="share")
+        )
         self.service = self.make_service()
         app = self.make_app()
         where = urlparse(self.url)
@@ -390,8 +471,12 @@ class ShareServiceApp(Application):
             self.log.exception("jupyter_share: purging expired grants failed")
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s", stream=sys.stderr)
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s",
+        stream=sys.stderr,
+    )
     app = ShareServiceApp.instance()
     app.initialize(argv)
     app.start()

@@ -52,7 +52,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any
 
 from tornado import web
 from traitlets import List, TraitError, Unicode, validate
@@ -248,7 +248,8 @@ def _refusal(error: ShareError, what: str) -> LaunchRefused:
         )
     if isinstance(error, (NotSignedIn, Forbidden)):
         return LaunchRefused(
-            f"the share service refused your access while trying to {what}: {error.message}", status=403
+            f"the share service refused your access while trying to {what}: {error.message}",
+            status=403,
         )
     if isinstance(error, ServerError) or (error.status or 0) >= 500:
         return LaunchRefused(f"the share service failed to {what}: {error.message}", status=502)
@@ -269,7 +270,9 @@ def _user_token(spawner: Any, service_name: str) -> str:
         return cached[1]
     try:
         token = user.new_api_token(
-            scopes=[f"access:services!service={service_name}"], expires_in=TOKEN_SECONDS, note=TOKEN_NOTE
+            scopes=[f"access:services!service={service_name}"],
+            expires_in=TOKEN_SECONDS,
+            note=TOKEN_NOTE,
         )
     except Exception as e:
         raise LaunchRefused(
@@ -331,7 +334,7 @@ def _offers_from(
     formations: list[dict],
     username: str,
     needs_reference: bool = True,
-    allowed: Optional[FormationEnvironment] = None,
+    allowed: FormationEnvironment | None = None,
 ) -> list[Offer]:
     """`needs_reference`: the spawner runs container images (it has an `image` trait); a
     spawner that runs local processes can launch what has only a captured environment.
@@ -392,7 +395,9 @@ def _list_offers(spawner: Any) -> list[Offer]:
         images, formations = _catalog(url, token)
     except ShareError as e:
         raise _refusal(e, "list your images and formations") from None
-    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"), _allowed_env(spawner))
+    return _offers_from(
+        images, formations, spawner.user.name, _has_trait(spawner, "image"), _allowed_env(spawner)
+    )
 
 
 async def _list_offers_async(spawner: Any) -> list[Offer]:
@@ -403,7 +408,9 @@ async def _list_offers_async(spawner: Any) -> list[Offer]:
         images, formations = await asyncio.to_thread(_catalog, url, token)
     except ShareError as e:
         raise _refusal(e, "list your images and formations") from None
-    return _offers_from(images, formations, spawner.user.name, _has_trait(spawner, "image"), _allowed_env(spawner))
+    return _offers_from(
+        images, formations, spawner.user.name, _has_trait(spawner, "image"), _allowed_env(spawner)
+    )
 
 
 async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
@@ -411,7 +418,9 @@ async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
     try:
         return await _list_offers_async(spawner), ""
     except LaunchRefused as e:
-        spawner.log.warning("jupyter_share: no launch %s for %s: %s", what, spawner.user.name, e.message)
+        spawner.log.warning(
+            "jupyter_share: no launch %s for %s: %s", what, spawner.user.name, e.message
+        )
         return [], f"Shared images and formations are not available right now: {e.message}"
 
 
@@ -423,12 +432,16 @@ def memory_bytes(value: Any) -> int:
     `Spawner.mem_limit` takes them: suffixes are powers of 1024, with or without the `i`."""
     match = _MEMORY.match(value) if isinstance(value, str) else None
     if not match:
-        raise LaunchRefused(f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi")
+        raise LaunchRefused(
+            f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi"
+        )
     number, unit, _ = match.groups()
     try:
         return int(Decimal(number) * _MEMORY_UNITS[unit])
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimal numbers
-        raise LaunchRefused(f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi") from None
+        raise LaunchRefused(
+            f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi"
+        ) from None
 
 
 @dataclass
@@ -440,8 +453,8 @@ class Launch:
     name: str
     owner: str
     reference: str
-    cpu: Optional[float] = None
-    mem_limit: Optional[int] = None
+    cpu: float | None = None
+    mem_limit: int | None = None
     gpu: int = 0
     env: dict = field(default_factory=dict)
     #: The formation's variables left out: not on the allow-list.
@@ -465,12 +478,18 @@ class Launch:
             logger.warning(
                 "jupyter_share: launching %s for %s without its variables %s: not on the allow-list of a "
                 "formation's variables (c.FormationEnvironment.allowed)",
-                self.value, launcher, ", ".join(self.refused_env),
+                self.value,
+                launcher,
+                ", ".join(self.refused_env),
             )
 
 
 def _launch_of(
-    kind: str, rid: str, resource: dict, reference: str, allowed: Optional[FormationEnvironment] = None
+    kind: str,
+    rid: str,
+    resource: dict,
+    reference: str,
+    allowed: FormationEnvironment | None = None,
 ) -> Launch:
     spec = dict(resource.get("spec") or {})
     launch = Launch(
@@ -491,20 +510,31 @@ def _launch_of(
             launch.gpu = gpu
         launch.env, launch.refused_env = (allowed or FormationEnvironment()).split(spec.get("env"))
         start_url = spec.get("start_url")
-        if isinstance(start_url, str) and start_url.startswith("/") and not start_url.startswith("//"):
+        if (
+            isinstance(start_url, str)
+            and start_url.startswith("/")
+            and not start_url.startswith("//")
+        ):
             launch.start_url = start_url
     return launch
 
 
 def _resolve(
-    url: str, token: str, kind: str, rid: str, needs_reference: bool = True, allowed: Optional[FormationEnvironment] = None
+    url: str,
+    token: str,
+    kind: str,
+    rid: str,
+    needs_reference: bool = True,
+    allowed: FormationEnvironment | None = None,
 ) -> Launch:
     """Blocking: fetch the chosen resource (and a formation's image) with the user's token."""
     with _client(url, token) as client:
         try:
             resource = client.get(f"{kind}s/{rid}")
         except NotFound:
-            raise LaunchRefused(f"the {kind} {rid} does not exist or is not shared with you") from None
+            raise LaunchRefused(
+                f"the {kind} {rid} does not exist or is not shared with you"
+            ) from None
         except ShareError as e:
             raise _refusal(e, f"look up the {kind} {rid}") from None
         name = resource.get("name") or rid
@@ -579,13 +609,15 @@ def _apply(spawner: Any, launch: Launch) -> None:
         _set(spawner, "mem_limit", launch.mem_limit)
     if launch.gpu:
         if _has_trait(spawner, "extra_resource_limits"):
-            limits = dict(getattr(spawner, "extra_resource_limits") or {})
+            limits = dict(spawner.extra_resource_limits or {})
             limits[_GPU_RESOURCE] = str(launch.gpu)
             _set(spawner, "extra_resource_limits", limits)
         else:
             spawner.log.warning(
                 "jupyter_share: %s asks for %d GPU(s); %s has no GPU setting, not applied",
-                launch.value, launch.gpu, type(spawner).__name__,
+                launch.value,
+                launch.gpu,
+                type(spawner).__name__,
             )
     if launch.start_url:
         # default_url goes through str.format with the spawner's namespace: take it literally.
@@ -596,11 +628,15 @@ def _apply(spawner: Any, launch: Launch) -> None:
     launch.report_refused(spawner.log, spawner.user.name)
     spawner.log.info(
         "jupyter_share: launching %s from %s %r of %s (%s)",
-        getattr(spawner, "_log_name", spawner.user.name), launch.kind, launch.name, launch.owner, launch.reference,
+        getattr(spawner, "_log_name", spawner.user.name),
+        launch.kind,
+        launch.name,
+        launch.owner,
+        launch.reference,
     )
 
 
-def _parse_choice(user_options: Any) -> Optional[tuple[str, str]]:
+def _parse_choice(user_options: Any) -> tuple[str, str] | None:
     """(kind, id) of the choice in user_options, None for the default environment."""
     if user_options is None:
         return None
@@ -651,7 +687,11 @@ def _facts(offer: Offer) -> str:
     if offer.kind == "formation":
         spec = offer.spec
         if spec.get("cpu") is not None:
-            parts.append(f"{spec['cpu']:g} CPU" if isinstance(spec["cpu"], (int, float)) else f"{spec['cpu']} CPU")
+            parts.append(
+                f"{spec['cpu']:g} CPU"
+                if isinstance(spec["cpu"], (int, float))
+                else f"{spec['cpu']} CPU"
+            )
         if spec.get("memory"):
             parts.append(f"{spec['memory']} memory")
         if spec.get("gpu"):
@@ -666,9 +706,7 @@ def _facts(offer: Offer) -> str:
 
 
 def _refused_note(offer: Offer) -> str:
-    return (
-        f"does not set {', '.join(offer.refused_env)}: not on this Hub's allow-list of a formation's variables"
-    )
+    return f"does not set {', '.join(offer.refused_env)}: not on this Hub's allow-list of a formation's variables"
 
 
 def _previous_choice(spawner: Any) -> str:
@@ -717,7 +755,9 @@ async def options_form(spawner: Any) -> str:
     lines.append("  </select>")
     for offer in offers:
         if offer.refused_env and not offer.unavailable:
-            lines.append(f'  <p class="help-block text-warning">{_esc(offer.label)} {_esc(_refused_note(offer))}.</p>')
+            lines.append(
+                f'  <p class="help-block text-warning">{_esc(offer.label)} {_esc(_refused_note(offer))}.</p>'
+            )
     if note:
         lines.append(f'  <p class="help-block text-warning">{_esc(note)}</p>')
     elif not offers:
@@ -740,12 +780,20 @@ async def apply_user_options(spawner: Any, user_options: Any) -> None:
     kind, rid = choice
     url, name = _service()
     token = _user_token(spawner, name)
-    launch = await asyncio.to_thread(_resolve, url, token, kind, rid, _has_trait(spawner, "image"), _allowed_env(spawner))
+    launch = await asyncio.to_thread(
+        _resolve, url, token, kind, rid, _has_trait(spawner, "image"), _allowed_env(spawner)
+    )
     _apply(spawner, launch)
 
 
 def _kube_override(offer: Offer, allowed: FormationEnvironment) -> dict:
-    launch = _launch_of(offer.kind, offer.id, {"name": offer.name, "owner": offer.owner, "spec": offer.spec}, offer.reference, allowed)
+    launch = _launch_of(
+        offer.kind,
+        offer.id,
+        {"name": offer.name, "owner": offer.owner, "spec": offer.spec},
+        offer.reference,
+        allowed,
+    )
     override: dict = {"image": launch.reference, "environment": launch.environment()}
     if launch.cpu is not None:
         override["cpu_limit"] = launch.cpu
@@ -771,7 +819,9 @@ async def profile_list(spawner: Any) -> list[dict]:
             "default": True,
             "description": _esc(note or "The deployment's default image and size."),
             # A dict override is merged: None removes what a previous choice set.
-            "kubespawner_override": {"environment": {LAUNCHED_FROM_ENV: None, IMAGE_ENV: None, REFUSED_ENV: None}},
+            "kubespawner_override": {
+                "environment": {LAUNCHED_FROM_ENV: None, IMAGE_ENV: None, REFUSED_ENV: None}
+            },
         }
     ]
     allowed = _allowed_env(spawner)
@@ -784,7 +834,9 @@ async def profile_list(spawner: Any) -> list[dict]:
             spawner.log.warning(
                 "jupyter_share: the profile of %s for %s leaves out its variables %s: not on the allow-list "
                 "of a formation's variables (c.FormationEnvironment.allowed)",
-                offer.value, spawner.user.name, ", ".join(offer.refused_env),
+                offer.value,
+                spawner.user.name,
+                ", ".join(offer.refused_env),
             )
         profiles.append(
             {
@@ -815,7 +867,9 @@ def allowed_images(spawner: Any) -> dict[str, str]:
     try:
         offers = _list_offers(spawner)
     except LaunchRefused as e:
-        spawner.log.warning("jupyter_share: only the default image for %s: %s", spawner.user.name, e.message)
+        spawner.log.warning(
+            "jupyter_share: only the default image for %s: %s", spawner.user.name, e.message
+        )
         return images
     for offer in offers:
         if offer.unavailable or not offer.reference:

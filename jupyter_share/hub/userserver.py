@@ -12,15 +12,14 @@ import asyncio
 import json
 import os
 import time
-from typing import Any, Optional
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
-from tornado.ioloop import IOLoop
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.ioloop import IOLoop
 
 from ..auth import guest_of
 from ..handlers import ShareAPIBase, SignInRequired
@@ -45,7 +44,7 @@ class ShareServiceClient:
         self.server_name = server_name
         self.timeout = timeout
 
-    async def fetch(self, method: str, path: str, query: str = "", body: Optional[bytes] = None):
+    async def fetch(self, method: str, path: str, query: str = "", body: bytes | None = None):
         url = self.api_url + path.lstrip("/") + (f"?{query}" if query else "")
         request = HTTPRequest(
             url,
@@ -78,7 +77,7 @@ class ContainerAccess:
     def __init__(self, client: ShareServiceClient, ttl: float):
         self.client = client
         self.ttl = ttl
-        self._answers: dict[str, tuple[float, Optional[Permission]]] = {}
+        self._answers: dict[str, tuple[float, Permission | None]] = {}
         self._generation = 0
         self._lock = asyncio.Lock()
 
@@ -96,7 +95,9 @@ class ContainerAccess:
             raise ServiceUnreachable(f"the share service answered {response.code}")
         return json.loads(response.body)["items"]
 
-    async def permission(self, username: str, groups: Optional[list[str]] = None, fresh: bool = False) -> Optional[Permission]:
+    async def permission(
+        self, username: str, groups: list[str] | None = None, fresh: bool = False
+    ) -> Permission | None:
         """The user's permission on this server now, None for none. `groups` is ignored (the
         service asks the Hub for them); it is taken for callers that still pass it."""
         now = time.monotonic()
@@ -109,7 +110,9 @@ class ContainerAccess:
                 return kept[1]
             generation = self._generation
             asked = time.monotonic()
-            response = await self.client.fetch("GET", "sessions/current/access/" + quote(username, safe=""))
+            response = await self.client.fetch(
+                "GET", "sessions/current/access/" + quote(username, safe="")
+            )
             if response.code != 200:
                 raise ServiceUnreachable(f"the share service answered {response.code}")
             access = json.loads(response.body).get("access")
@@ -136,19 +139,33 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
             self.finish(json.dumps(app.hub_me(self)))
             return
         if guest_of(self) is not None:
-            raise web.HTTPError(403, "guests share from their own server: this one offers them /me only")
+            raise web.HTTPError(
+                403, "guests share from their own server: this one offers them /me only"
+            )
         if app.service_client is None:
-            raise web.HTTPError(503, "the share service is not configured for this Hub (see jupyter_share.hub.configure_jupyterhub)")
+            raise web.HTTPError(
+                503,
+                "the share service is not configured for this Hub (see jupyter_share.hub.configure_jupyterhub)",
+            )
         body = self.request.body
         if self.request.method == "POST" and path.strip("/") == "images":
             body = await self._with_captured_environment(body)
         try:
-            response = await app.service_client.fetch(self.request.method, path, self.request.query, body)
+            response = await app.service_client.fetch(
+                self.request.method, path, self.request.query, body
+            )
         except ServiceUnreachable as e:
             self.log.warning("jupyter_share: the share service is not reachable: %s", e)
-            raise web.HTTPError(503, "the share service is not reachable; try again in a moment") from None
+            raise web.HTTPError(
+                503, "the share service is not reachable; try again in a moment"
+            ) from None
         if response.code >= 500 and response.code not in (502, 503):
-            self.log.warning("jupyter_share: the share service failed (%d) on %s %s", response.code, self.request.method, path)
+            self.log.warning(
+                "jupyter_share: the share service failed (%d) on %s %s",
+                response.code,
+                self.request.method,
+                path,
+            )
             raise web.HTTPError(502, "the share service failed; the Hub's log has the details")
         if response.code == 599:
             raise web.HTTPError(503, "the share service did not answer in time; try again")
@@ -211,7 +228,7 @@ def hub_handlers(prefix: str) -> list[tuple[str, type]]:
     return [(rf"/{prefix}/(.*)", HubProxyHandler)]
 
 
-def service_client_from_env(timeout: float) -> Optional[ShareServiceClient]:
+def service_client_from_env(timeout: float) -> ShareServiceClient | None:
     url = os.environ.get("JUPYTER_SHARE_SERVICE_URL")
     token = os.environ.get("JUPYTERHUB_API_TOKEN")
     if not url or not token:

@@ -7,8 +7,9 @@ import functools
 import html
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -31,7 +32,7 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def when(value: Optional[str]) -> str:
+def when(value: str | None) -> str:
     """An API timestamp ("2026-01-31T12:00:00.000Z") for a person: "2026-01-31 12:00 UTC"."""
     if not value:
         return ""
@@ -42,13 +43,17 @@ def when(value: Optional[str]) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def expiry_text(expires_at: Optional[str]) -> str:
+def expiry_text(expires_at: str | None) -> str:
     return f"expires {when(expires_at)}" if expires_at else "no expiry"
 
 
 def principal_text(grant: dict) -> str:
     """How a grant's principal reads: "bob", or "group class-2026"."""
-    return f"group {grant['name']}" if grant.get("kind") == "group" else grant.get("name", grant.get("principal", "?"))
+    return (
+        f"group {grant['name']}"
+        if grant.get("kind") == "group"
+        else grant.get("name", grant.get("principal", "?"))
+    )
 
 
 def muted(text: str) -> str:
@@ -60,7 +65,7 @@ def reports_errors(handler: Callable) -> Callable:
     server's message in the panel's status, anything else a short line (and the log)."""
 
     @functools.wraps(handler)
-    def wrapper(self: "Panel", *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Panel, *args: Any, **kwargs: Any) -> Any:
         try:
             return handler(self, *args, **kwargs)
         except ShareError as e:
@@ -76,11 +81,11 @@ def reports_errors(handler: Callable) -> Callable:
 class Panel(widgets.VBox):
     """A VBox with a `status` line and a useful static fallback in its display data."""
 
-    def __init__(self, client: Optional[ShareClient] = None, **kwargs: Any):
+    def __init__(self, client: ShareClient | None = None, **kwargs: Any):
         self.client = client if client is not None else ShareClient()
         self.status = widgets.HTML(value="", layout=widgets.Layout(margin="2px 0 2px 4px"))
         #: The last error shown in `status`, until the next message replaces it.
-        self.last_error: Optional[str] = None
+        self.last_error: str | None = None
         super().__init__(**kwargs)
 
     def say(self, text: str, error: bool = False, success: bool = False) -> None:
@@ -104,7 +109,7 @@ class Panel(widgets.VBox):
         """The panel as static HTML, for a saved notebook's output without widget state."""
         return f"<p>{esc(self.summary_text())}</p>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Optional[dict]:
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
         data = super()._repr_mimebundle_(**kwargs)
         if data is None:
             return None

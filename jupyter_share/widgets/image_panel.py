@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -17,12 +17,17 @@ class ImagePanel(Panel):
     (a container image reference), and `create_button`. The new image is in `image`, and its
     `share_panel` appears below."""
 
-    def __init__(self, client: Optional[ShareClient] = None):
-        self.image: Optional[dict] = None
-        self.share_panel: Optional[SharePanel] = None
-        self.name_input = widgets.Text(placeholder="name, e.g. CARET", description="Name", layout=widgets.Layout(width="22em"))
+    def __init__(self, client: ShareClient | None = None):
+        self.image: dict | None = None
+        self.share_panel: SharePanel | None = None
+        self.name_input = widgets.Text(
+            placeholder="name, e.g. CARET", description="Name", layout=widgets.Layout(width="22em")
+        )
         self.description_input = widgets.Textarea(
-            placeholder="what it is for (optional)", description="Description", rows=2, layout=widgets.Layout(width="36em")
+            placeholder="what it is for (optional)",
+            description="Description",
+            rows=2,
+            layout=widgets.Layout(width="36em"),
         )
         self.reference_input = widgets.Text(
             placeholder="registry/name:tag (optional)",
@@ -36,7 +41,9 @@ class ImagePanel(Panel):
             tooltip="Record this container's Python, packages and kernels in the image",
             layout=widgets.Layout(width="auto"),
         )
-        self.create_button = widgets.Button(description="Create image", icon="camera", button_style="primary")
+        self.create_button = widgets.Button(
+            description="Create image", icon="camera", button_style="primary"
+        )
         self.share_box = widgets.VBox()
         super().__init__(client)
         self.create_button.on_click(self._on_create)
@@ -46,11 +53,16 @@ class ImagePanel(Panel):
             self.description_input,
             self.reference_input,
             self.capture_input,
-            widgets.HBox([self.create_button], layout=widgets.Layout(margin="0 0 0 var(--jp-widgets-inline-label-width, 90px)")),
+            widgets.HBox(
+                [self.create_button],
+                layout=widgets.Layout(margin="0 0 0 var(--jp-widgets-inline-label-width, 90px)"),
+            ),
             self.status,
             self.share_box,
         ]
-        self.layout = widgets.Layout(border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="52em")
+        self.layout = widgets.Layout(
+            border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="52em"
+        )
 
     @reports_errors
     def _on_create(self, _button: Any = None) -> None:
@@ -59,7 +71,10 @@ class ImagePanel(Panel):
             self.say("Give the image a name first.", error=True)
             return
         reference = self.reference_input.value.strip()
-        self.say("Creating the image…" + (" (capturing the environment takes a moment)" if self.capture_input.value else ""))
+        self.say(
+            "Creating the image…"
+            + (" (capturing the environment takes a moment)" if self.capture_input.value else "")
+        )
         image = self.client.create_image(
             name,
             spec={"reference": reference} if reference else None,
@@ -68,7 +83,11 @@ class ImagePanel(Panel):
         )
         self.image = image
         environment = (image.get("spec") or {}).get("environment")
-        captured = f", with this container's environment ({len(environment.get('packages') or [])} packages)" if environment else ""
+        captured = (
+            f", with this container's environment ({len(environment.get('packages') or [])} packages)"
+            if environment
+            else ""
+        )
         self.say(f"Created image {image['name']}{captured}. Share it below.", success=True)
         self.share_panel = SharePanel(image, client=self.client)
         self.share_box.children = [self.share_panel]
@@ -80,6 +99,10 @@ class ImagePanel(Panel):
 
     def summary_html(self) -> str:
         if self.image is None:
-            return "<p><b>Create an image from this container</b> " + muted("(name, description, capture)") + "</p>"
+            return (
+                "<p><b>Create an image from this container</b> "
+                + muted("(name, description, capture)")
+                + "</p>"
+            )
         shared = self.share_panel.summary_html() if self.share_panel else ""
         return f"<p><b>Image</b> <code>{esc(self.image['name'])}</code> created ({esc(self.image['id'])})</p>{shared}"

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, Optional, Union
+from typing import Any
 
 import ipywidgets as widgets
 
 from ..client import ShareClient, ShareError
-from ._base import KIND_NOUNS, LINK_STYLE, Panel, esc, expiry_text, muted, principal_text, reports_errors
+from ._base import (
+    KIND_NOUNS,
+    LINK_STYLE,
+    Panel,
+    esc,
+    expiry_text,
+    muted,
+    principal_text,
+    reports_errors,
+)
 
 PERMISSIONS = [("can view", "view"), ("can edit", "edit"), ("can manage", "manage")]
 
@@ -19,7 +28,7 @@ MAX_OPTIONS = 40
 class GrantRow(widgets.HBox):
     """One line of the access list: who, what they may do, when it expires, and Revoke."""
 
-    def __init__(self, grant: dict, on_revoke: Any, on_new_link: Optional[Any] = None):
+    def __init__(self, grant: dict, on_revoke: Any, on_new_link: Any | None = None):
         self.grant = grant
         self.revoke_button = widgets.Button(
             description="Revoke",
@@ -29,7 +38,7 @@ class GrantRow(widgets.HBox):
         )
         self.revoke_button.on_click(lambda _button: on_revoke(grant))
         # A personal link is shown once; a lost one is replaced, not recovered.
-        self.link_button: Optional[widgets.Button] = None
+        self.link_button: widgets.Button | None = None
         if on_new_link is not None:
             self.link_button = widgets.Button(
                 description="New link",
@@ -42,7 +51,9 @@ class GrantRow(widgets.HBox):
             [
                 widgets.Label(principal_text(grant), layout=widgets.Layout(width="14em")),
                 widgets.Label(grant["permission"], layout=widgets.Layout(width="5em")),
-                widgets.Label(expiry_text(grant.get("expires_at")), layout=widgets.Layout(width="16em")),
+                widgets.Label(
+                    expiry_text(grant.get("expires_at")), layout=widgets.Layout(width="16em")
+                ),
                 self.revoke_button,
             ]
             + ([self.link_button] if self.link_button else []),
@@ -56,11 +67,17 @@ class RequestRow(widgets.HBox):
     def __init__(self, request: dict, on_decide: Any):
         self.request = request
         self.approve_button = widgets.Button(
-            description="Approve", icon="check", button_style="success",
-            tooltip=f"Give {request['requester']} {request['permission']}", layout=widgets.Layout(width="auto"),
+            description="Approve",
+            icon="check",
+            button_style="success",
+            tooltip=f"Give {request['requester']} {request['permission']}",
+            layout=widgets.Layout(width="auto"),
         )
         self.deny_button = widgets.Button(
-            description="Deny", icon="times", tooltip="Close the request; nothing changes", layout=widgets.Layout(width="auto")
+            description="Deny",
+            icon="times",
+            tooltip="Close the request; nothing changes",
+            layout=widgets.Layout(width="auto"),
         )
         self.approve_button.on_click(lambda _button: on_decide(request, "approve"))
         self.deny_button.on_click(lambda _button: on_decide(request, "deny"))
@@ -86,12 +103,14 @@ class SharePanel(Panel):
     `permission_input`, optionally `expiry_input`, and press `share_button`. `grants_box` lists
     who has access, each with a Revoke button; `status` says what happened."""
 
-    def __init__(self, resource: Union[str, dict] = "sessions/current", client: Optional[ShareClient] = None):
+    def __init__(
+        self, resource: str | dict = "sessions/current", client: ShareClient | None = None
+    ):
         self.resource_ref = resource
-        self.resource: Optional[dict] = None
+        self.resource: dict | None = None
         self.grants: list = []
-        self._me: Optional[str] = None
-        self._mode: Optional[str] = None
+        self._me: str | None = None
+        self._mode: str | None = None
         self._completions: dict = {}
 
         self.title = widgets.HTML()
@@ -104,7 +123,9 @@ class SharePanel(Panel):
             tooltip="Who to share with: a user name, or group:NAME",
             layout=widgets.Layout(width="16em"),
         )
-        self.permission_input = widgets.Dropdown(options=PERMISSIONS, value="view", layout=widgets.Layout(width="9em"))
+        self.permission_input = widgets.Dropdown(
+            options=PERMISSIONS, value="view", layout=widgets.Layout(width="9em")
+        )
         self.expiry_input = widgets.DatePicker(
             description="until",
             tooltip="Optional: access ends when this day ends (in this kernel's time zone)",
@@ -112,7 +133,9 @@ class SharePanel(Panel):
             style={"description_width": "initial"},
             layout=widgets.Layout(width="13em"),
         )
-        self.share_button = widgets.Button(description="Share", icon="share-alt", button_style="primary")
+        self.share_button = widgets.Button(
+            description="Share", icon="share-alt", button_style="primary"
+        )
         self.personal_link = widgets.HTML(layout=widgets.Layout(display="none"))
         self.grants_box = widgets.VBox(layout=widgets.Layout(margin="0 0 0 8px"))
         #: Open requests for more, each with Approve and Deny (shown when there are some).
@@ -124,7 +147,10 @@ class SharePanel(Panel):
         self.share_button.on_click(self._on_share)
         self.principal_input.observe(self._on_typing, names="value")
         self.children = [
-            widgets.HBox([self.title, self.refresh_button], layout=widgets.Layout(justify_content="space-between", align_items="center")),
+            widgets.HBox(
+                [self.title, self.refresh_button],
+                layout=widgets.Layout(justify_content="space-between", align_items="center"),
+            ),
             widgets.HBox(
                 [self.principal_input, self.permission_input, self.expiry_input, self.share_button],
                 layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
@@ -135,7 +161,9 @@ class SharePanel(Panel):
             self.grants_box,
             self.requests_box,
         ]
-        self.layout = widgets.Layout(border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="52em")
+        self.layout = widgets.Layout(
+            border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="52em"
+        )
         self.refresh()
 
     # -- loading --------------------------------------------------------------------------------
@@ -174,7 +202,11 @@ class SharePanel(Panel):
             self._set_enabled(False)
             self.grants = []
             self.grants_box.children = [
-                widgets.HTML(muted(f"You hold '{esc(access)}' here; sharing and the access list need 'manage'."))
+                widgets.HTML(
+                    muted(
+                        f"You hold '{esc(access)}' here; sharing and the access list need 'manage'."
+                    )
+                )
             ]
             return True
         self._set_enabled(True)
@@ -182,8 +214,10 @@ class SharePanel(Panel):
         self._show_grants()
         self.requests = self.client.requests(self.resource)
         self.requests_box.children = (
-            [widgets.HTML("<b>Asking for more</b>")] + [RequestRow(r, self._on_decide) for r in self.requests]
-            if self.requests else []
+            [widgets.HTML("<b>Asking for more</b>")]
+            + [RequestRow(r, self._on_decide) for r in self.requests]
+            if self.requests
+            else []
         )
         if not self.principal_input.options:
             self._complete(self.principal_input.value)
@@ -192,20 +226,31 @@ class SharePanel(Panel):
     def _show_title(self) -> None:
         r = self.resource
         owner = "yours" if r.get("access") == "owner" else f"owned by {esc(r.get('owner'))}"
-        self.title.value = f"<b>Share {self.noun}</b> <code>{esc(r.get('name'))}</code> {muted(owner)}"
+        self.title.value = (
+            f"<b>Share {self.noun}</b> <code>{esc(r.get('name'))}</code> {muted(owner)}"
+        )
 
     def _show_grants(self) -> None:
         if not self.grants:
-            self.grants_box.children = [widgets.HTML(muted(f"Only you: this {self.noun} is not shared."))]
+            self.grants_box.children = [
+                widgets.HTML(muted(f"Only you: this {self.noun} is not shared."))
+            ]
             return
         links = self.resource.get("kind") == "session" and self._mode == "standalone"
         self.grants_box.children = [
-            GrantRow(g, self._on_revoke, self._on_new_link if links and g.get("kind") == "user" else None)
+            GrantRow(
+                g, self._on_revoke, self._on_new_link if links and g.get("kind") == "user" else None
+            )
             for g in self.grants
         ]
 
     def _set_enabled(self, enabled: bool) -> None:
-        for control in (self.principal_input, self.permission_input, self.expiry_input, self.share_button):
+        for control in (
+            self.principal_input,
+            self.permission_input,
+            self.expiry_input,
+            self.share_button,
+        ):
             control.disabled = not enabled
 
     # -- completion --------------------------------------------------------------------------
@@ -233,7 +278,7 @@ class SharePanel(Panel):
 
     # -- actions ---------------------------------------------------------------------------
 
-    def _expires_at(self) -> Optional[str]:
+    def _expires_at(self) -> str | None:
         day = self.expiry_input.value
         if day is None:
             return None
@@ -251,7 +296,9 @@ class SharePanel(Panel):
             if self.resource is None:
                 return
         before = {g["principal"]: g["permission"] for g in self.grants}
-        grant = self.client.share(self.resource, principal, self.permission_input.value, self._expires_at())
+        grant = self.client.share(
+            self.resource, principal, self.permission_input.value, self._expires_at()
+        )
         who = principal_text(grant)
         until = f", {expiry_text(grant['expires_at'])}" if grant.get("expires_at") else ""
         previous = before.get(grant["principal"])
@@ -295,19 +342,33 @@ class SharePanel(Panel):
 
     @reports_errors
     def _on_decide(self, request: dict, decision: str) -> None:
-        answer = (self.client.approve if decision == "approve" else self.client.deny)(self.resource, request["requester"])
+        answer = (self.client.approve if decision == "approve" else self.client.deny)(
+            self.resource, request["requester"]
+        )
         if answer.get("link"):
-            self._show_link({"principal": f"user:{request['requester']}", "name": request["requester"], "kind": "user",
-                             "permission": request["permission"], "link": answer["link"]})
+            self._show_link(
+                {
+                    "principal": f"user:{request['requester']}",
+                    "name": request["requester"],
+                    "kind": "user",
+                    "permission": request["permission"],
+                    "link": answer["link"],
+                }
+            )
         if self._load():
             verb = "Approved" if decision == "approve" else "Denied"
-            self.say(f"{verb} {request['requester']}'s request for {request['permission']}", success=True)
+            self.say(
+                f"{verb} {request['requester']}'s request for {request['permission']}", success=True
+            )
 
     @reports_errors
     def _on_new_link(self, grant: dict) -> None:
         link = self.client.new_link(self.resource, grant["principal"])
         self._show_link({**grant, "link": link})
-        self.say(f"New personal link for {principal_text(grant)}; the old one no longer works", success=True)
+        self.say(
+            f"New personal link for {principal_text(grant)}; the old one no longer works",
+            success=True,
+        )
 
     @reports_errors
     def _on_refresh(self, _button: Any = None) -> None:
@@ -322,7 +383,10 @@ class SharePanel(Panel):
             return f"SharePanel: {self.ref_text} (not loaded){': ' + self.last_error if self.last_error else ''}"
         r = self.resource
         head = f"SharePanel: {self.noun} {r.get('name')!r} of {r.get('owner')}"
-        lines = [f"  {principal_text(g)}: {g['permission']}, {expiry_text(g.get('expires_at'))}" for g in self.grants]
+        lines = [
+            f"  {principal_text(g)}: {g['permission']}, {expiry_text(g.get('expires_at'))}"
+            for g in self.grants
+        ]
         if not lines and r.get("access") in ("owner", "manage"):
             lines = ["  not shared"]
         return "\n".join([head] + lines)
@@ -342,4 +406,3 @@ class SharePanel(Panel):
         else:
             access = "<p>Not shared.</p>"
         return f"<p><b>Share {self.noun}</b> <code>{esc(r.get('name'))}</code> of {esc(r.get('owner'))}</p>{access}"
-

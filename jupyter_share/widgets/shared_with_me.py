@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import ipywidgets as widgets
 
 from ..client import ShareClient, ShareError, _kind
-from ._base import KIND_NOUNS, KIND_TITLES, LINK_STYLE, Panel, esc, expiry_text, muted, reports_errors, when
+from ._base import (
+    KIND_NOUNS,
+    KIND_TITLES,
+    LINK_STYLE,
+    Panel,
+    esc,
+    expiry_text,
+    muted,
+    reports_errors,
+    when,
+)
 
 KIND_ORDER = ("image", "formation", "session")
 
@@ -23,7 +33,7 @@ COLUMNS = "14em 6em 6em 16em auto"
 class SharedItem:
     """One resource shared with me: its cells in the kind's grid, and its action buttons."""
 
-    def __init__(self, resource: dict, panel: "SharedWithMe"):
+    def __init__(self, resource: dict, panel: SharedWithMe):
         self.resource = resource
         kind = resource["kind"]
         self.buttons: dict[str, widgets.Button] = {}
@@ -38,11 +48,23 @@ class SharedItem:
             )
             actions.append(self.open_link)
         elif kind == "image":
-            self._button("spec", "Spec", "Show the image's reference and captured environment", panel.show_spec)
+            self._button(
+                "spec",
+                "Spec",
+                "Show the image's reference and captured environment",
+                panel.show_spec,
+            )
             if (resource.get("spec") or {}).get("environment"):
                 for fmt, filename in ENVIRONMENT_FILES.items():
                     tip = f"Show and download its environment as {filename} ({ENVIRONMENT_TOOLS[fmt]})"
-                    self._button(fmt, ENVIRONMENT_TOOLS[fmt], tip, panel.show_environment, fmt, icon="download")
+                    self._button(
+                        fmt,
+                        ENVIRONMENT_TOOLS[fmt],
+                        tip,
+                        panel.show_environment,
+                        fmt,
+                        icon="download",
+                    )
             actions.extend(self.buttons.values())
         else:
             self._button("template", "Template", "Show the launch template", panel.show_template)
@@ -59,15 +81,23 @@ class SharedItem:
             actions.append(ask)
         self.cells = [
             # A Label cuts a long name with an ellipsis; the tooltip has all of it.
-            widgets.Label(resource.get("name", ""), tooltip=resource.get("name"), style={"font_weight": "bold"}),
+            widgets.Label(
+                resource.get("name", ""),
+                tooltip=resource.get("name"),
+                style={"font_weight": "bold"},
+            ),
             widgets.Label(resource.get("owner", "")),
             widgets.Label(resource.get("access", "")),
             widgets.Label(expiry_text(resource.get("expires_at"))),
             widgets.HBox(actions),
         ]
 
-    def _button(self, key: str, label: str, tooltip: str, action: Any, *args: Any, icon: str = "") -> None:
-        button = widgets.Button(description=label, tooltip=tooltip, icon=icon, layout=widgets.Layout(width="auto"))
+    def _button(
+        self, key: str, label: str, tooltip: str, action: Any, *args: Any, icon: str = ""
+    ) -> None:
+        button = widgets.Button(
+            description=label, tooltip=tooltip, icon=icon, layout=widgets.Layout(width="auto")
+        )
         button.on_click(lambda _button: action(self.resource, *args))
         self.buttons[key] = button
 
@@ -77,17 +107,21 @@ class SharedWithMe(Panel):
     `items` as the API answered them, `status`, and `detail` where a spec, template or
     environment is shown."""
 
-    def __init__(self, client: Optional[ShareClient] = None, kind: Optional[str] = None):
+    def __init__(self, client: ShareClient | None = None, kind: str | None = None):
         self.kind = _kind(kind)[:-1] if kind else None
         self.items: list = []
         self.rows: list = []
         self.headings: dict = {}
-        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="auto"))
+        self.refresh_button = widgets.Button(
+            description="Refresh", icon="refresh", layout=widgets.Layout(width="auto")
+        )
         self.sections_box = widgets.VBox()
         self.detail = widgets.HTML(layout=widgets.Layout(display="none", margin="4px 0 0 0"))
         super().__init__(client)
         self.refresh_button.on_click(self._on_refresh)
-        title = f"Shared with me: {KIND_TITLES[self.kind].lower()}" if self.kind else "Shared with me"
+        title = (
+            f"Shared with me: {KIND_TITLES[self.kind].lower()}" if self.kind else "Shared with me"
+        )
         self.children = [
             widgets.HBox(
                 [widgets.HTML(f"<b>{esc(title)}</b>"), self.refresh_button],
@@ -97,7 +131,9 @@ class SharedWithMe(Panel):
             self.status,
             self.detail,
         ]
-        self.layout = widgets.Layout(border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="64em")
+        self.layout = widgets.Layout(
+            border="1px solid var(--jp-border-color2, #e0e0e0)", padding="6px", max_width="64em"
+        )
         self.refresh()
 
     # -- loading --------------------------------------------------------------------------------
@@ -118,16 +154,27 @@ class SharedWithMe(Panel):
                 continue
             heading = widgets.HTML(f"<b>{KIND_TITLES[kind]}</b> {muted(f'({len(rows)})')}")
             self.headings[kind] = heading
-            cells = [widgets.HTML(muted(h)) for h in ("name", "owner", "permission", "expiry", "")] if not sections else []
+            cells = (
+                [widgets.HTML(muted(h)) for h in ("name", "owner", "permission", "expiry", "")]
+                if not sections
+                else []
+            )
             for row in rows:
                 cells.extend(row.cells)
-            grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns=COLUMNS, align_items="center", grid_gap="0 8px"))
+            grid = widgets.GridBox(
+                cells,
+                layout=widgets.Layout(
+                    grid_template_columns=COLUMNS, align_items="center", grid_gap="0 8px"
+                ),
+            )
             sections += [heading, grid]
         if sections:
             self.sections_box.children = sections
         else:
             what = f"{KIND_NOUNS[self.kind]}s" if self.kind else "resources"
-            self.sections_box.children = [widgets.HTML(muted(f"Nothing is shared with you yet (no {what})."))]
+            self.sections_box.children = [
+                widgets.HTML(muted(f"Nothing is shared with you yet (no {what})."))
+            ]
         return True
 
     @reports_errors
@@ -152,7 +199,10 @@ class SharedWithMe(Panel):
     def ask(self, resource: dict, permission: str = "edit", message: str = "") -> None:
         """Ask the owner of `resource` for `permission` (edit or manage), with a message."""
         self.client.ask(resource, permission, message)
-        self.say(f"Asked {resource.get('owner')} for {permission} on {resource.get('name')}", success=True)
+        self.say(
+            f"Asked {resource.get('owner')} for {permission} on {resource.get('name')}",
+            success=True,
+        )
 
     @reports_errors
     def show_spec(self, resource: dict) -> None:
@@ -166,7 +216,10 @@ class SharedWithMe(Panel):
                 ("platform", env.get("platform")),
                 ("packages", len(env.get("packages") or [])),
                 ("conda", (env.get("conda") or {}).get("name") or "no"),
-                ("kernels", ", ".join(k.get("name", "") for k in env.get("kernelspecs") or []) or "none"),
+                (
+                    "kernels",
+                    ", ".join(k.get("name", "") for k in env.get("kernelspecs") or []) or "none",
+                ),
                 ("captured", when(env.get("captured_at"))),
             ]
         self._show_detail(self._facts_html(resource, facts) + self._raw_spec_html(spec))
@@ -187,7 +240,9 @@ class SharedWithMe(Panel):
             if key in spec:
                 facts.append((key, spec[key]))
         for mount in spec.get("storage") or []:
-            facts.append(("storage", f"{mount.get('mount_path')} {mount.get('size') or ''}".strip()))
+            facts.append(
+                ("storage", f"{mount.get('mount_path')} {mount.get('size') or ''}".strip())
+            )
         for name, value in (spec.get("env") or {}).items():
             facts.append(("env", f"{name}={value}"))
         self._show_detail(self._facts_html(resource, facts) + self._raw_spec_html(spec))
@@ -208,8 +263,13 @@ class SharedWithMe(Panel):
 
     @staticmethod
     def _facts_html(resource: dict, facts: list) -> str:
-        rows = "".join(f"<tr><th style='text-align: left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts)
-        of_whom = muted(f"{KIND_NOUNS.get(resource.get('kind'), 'resource')} of {esc(resource.get('owner'))}")
+        rows = "".join(
+            f"<tr><th style='text-align: left'>{esc(k)}</th><td>{esc(v)}</td></tr>"
+            for k, v in facts
+        )
+        of_whom = muted(
+            f"{KIND_NOUNS.get(resource.get('kind'), 'resource')} of {esc(resource.get('owner'))}"
+        )
         return f"<b>{esc(resource.get('name'))}</b> {of_whom}<table>{rows}</table>"
 
     @staticmethod

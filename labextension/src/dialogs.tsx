@@ -291,9 +291,14 @@ function ShareForm(props: {
     setStatus(null);
     setBusy(true);
     try {
-      const answer = await api.revoke(resource.kind, resource.id, grant.principal, {
-        rekey
-      });
+      const answer = await api.revoke(
+        resource.kind,
+        resource.id,
+        grant.principal,
+        {
+          rekey
+        }
+      );
       setError(null);
       setStatus(
         answer?.rekeyed

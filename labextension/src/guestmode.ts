@@ -103,7 +103,10 @@ interface IFollowed {
  * Follow the owner's saves: a view guest's open document is read again when
  * its file changed (without jupyter-collaboration; with it, the room is live).
  */
-async function refreshSaved(app: JupyterFrontEnd, widget: IFollowed): Promise<void> {
+async function refreshSaved(
+  app: JupyterFrontEnd,
+  widget: IFollowed
+): Promise<void> {
   const context = widget.context;
   if (!context.isReady || context.model.collaborative) {
     return;
@@ -131,7 +134,9 @@ export function startGuestMode(
   editors: IEditorTracker | null,
   onChange: (me: IMe) => void
 ): IGuestMode {
-  const mode = { permission: (me.guest?.permission ?? null) as Permission | null };
+  const mode = {
+    permission: (me.guest?.permission ?? null) as Permission | null
+  };
   const readOnly = () => mode.permission === 'view';
 
   const holdNotebook = (panel: NotebookPanel) => {
@@ -178,7 +183,9 @@ export function startGuestMode(
   // tracker's may come after.
   app.docRegistry
     .getWidgetFactory('Notebook')
-    ?.widgetCreated.connect((_, widget) => holdNotebook(widget as NotebookPanel));
+    ?.widgetCreated.connect((_, widget) =>
+      holdNotebook(widget as NotebookPanel)
+    );
   editors?.widgetAdded.connect((_, widget) =>
     widget.content.editor.setOption('readOnly', readOnly())
   );
@@ -216,7 +223,9 @@ export function startGuestMode(
       refreshSaved(app, widget).catch(() => undefined);
     }
   }, REFRESH_EVERY);
-  window.addEventListener('beforeunload', () => window.clearInterval(refresher));
+  window.addEventListener('beforeunload', () =>
+    window.clearInterval(refresher)
+  );
   return mode;
 }
 

@@ -258,8 +258,7 @@ function startSharing(
       .load(PLUGIN_ID)
       .then(settings => {
         const apply = () => {
-          model.pollInterval = settings.get('pollInterval')
-            .composite as number;
+          model.pollInterval = settings.get('pollInterval').composite as number;
         };
         apply();
         settings.changed.connect(apply);
@@ -335,7 +334,11 @@ function addCommands(
       if (typeof url === 'string' && url) {
         // Under JupyterHub the Hub lets the neighbour in through its share; standalone, the
         // owner's personal link signs them in first.
-        window.open(new URL(url, window.location.href).href, '_blank', 'noopener');
+        window.open(
+          new URL(url, window.location.href).href,
+          '_blank',
+          'noopener'
+        );
       }
     }
   });

@@ -526,6 +526,7 @@ interface IResourceRowProps {
 }
 
 /** One resource. Rendered again only when its resource or flags change. */
+// eslint-disable-next-line prefer-arrow-callback -- a named function names the row in React's tools
 const ResourceRow = React.memo(function ResourceRow(
   props: IResourceRowProps
 ): JSX.Element {

@@ -179,7 +179,9 @@ export function presenceTooltip(guest: IGuestPresence): string {
 }
 
 /** The guests in this container, under its row in the Sharing panel. */
-export function GuestsInNow(props: { model: SharingModel }): JSX.Element | null {
+export function GuestsInNow(props: {
+  model: SharingModel;
+}): JSX.Element | null {
   const presence = presenceOf(props.model);
   const [, setVersion] = React.useState(0);
   const [busy, setBusy] = React.useState<string | null>(null);
@@ -247,9 +249,7 @@ export function GuestsInNow(props: { model: SharingModel }): JSX.Element | null 
             <span className="jp-share-presence-state">
               {guest.in_now ? 'in now' : `seen ${ago(guest.last_active_at)}`}
             </span>
-            <span className="jp-share-presence-open">
-              {openSummary(guest)}
-            </span>
+            <span className="jp-share-presence-open">{openSummary(guest)}</span>
             <span className="jp-share-presence-actions">
               {guest.permission !== 'view' && (
                 <button

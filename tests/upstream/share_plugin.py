@@ -146,9 +146,13 @@ def compare(without_path: str, with_path: str, rerun_path: str) -> int:
     flaky = [t for t in differ if outcome(rerun, t) in GOOD]
     differ = [t for t in differ if t not in flaky]
     both = sorted(t for t in without if outcome(without, t) in BAD and outcome(with_, t) in BAD)
-    only_without = sorted(t for t in without if outcome(without, t) in BAD and outcome(with_, t) in GOOD)
+    only_without = sorted(
+        t for t in without if outcome(without, t) in BAD and outcome(with_, t) in GOOD
+    )
     missing = sorted(set(without) ^ set(with_))
-    skipped = sorted(t for t in with_ if outcome(with_, t) == "skipped" and outcome(without, t) != "skipped")
+    skipped = sorted(
+        t for t in with_ if outcome(with_, t) == "skipped" and outcome(without, t) != "skipped"
+    )
     unloaded = sorted(t for t, r in with_.items() if r.get("servers", 0) > r.get("with_share", 0))
     started = sum(1 for r in with_.values() if r.get("servers"))
 
@@ -157,15 +161,20 @@ def compare(without_path: str, with_path: str, rerun_path: str) -> int:
         for t in tests:
             print(f"  {t}{detail(t)}")
 
-    print(f"{len(without)} tests without jupyter_share, {len(with_)} with it; "
-          f"{started} tests started a server in the run with it")
+    print(
+        f"{len(without)} tests without jupyter_share, {len(with_)} with it; "
+        f"{started} tests started a server in the run with it"
+    )
     show("Fail in both runs (not jupyter_share's doing)", both)
     show("Fail only without jupyter_share", only_without)
     show("Collected in one run only", missing)
     show("Skipped with jupyter_share (skips.txt)", skipped)
     show("Failed only with jupyter_share, but passed when run again (flaky)", flaky)
-    show("Started a server without jupyter_share loaded, in the run with it", unloaded,
-         lambda t: f"  ({with_[t]['with_share']}/{with_[t]['servers']} servers)")
+    show(
+        "Started a server without jupyter_share loaded, in the run with it",
+        unloaded,
+        lambda t: f"  ({with_[t]['with_share']}/{with_[t]['servers']} servers)",
+    )
     show("PASS WITHOUT jupyter_share, FAIL WITH IT", differ, lambda t: f"  ({outcome(with_, t)})")
     return 1 if differ or unloaded else 0
 
@@ -177,5 +186,7 @@ if __name__ == "__main__":
     elif len(sys.argv) == 5 and sys.argv[1] == "compare":
         sys.exit(compare(*sys.argv[2:]))
     else:
-        sys.exit("usage: python share_plugin.py differ WITHOUT.json WITH.json\n"
-                 "       python share_plugin.py compare WITHOUT.json WITH.json RERUN.json")
+        sys.exit(
+            "usage: python share_plugin.py differ WITHOUT.json WITH.json\n"
+            "       python share_plugin.py compare WITHOUT.json WITH.json RERUN.json"
+        )

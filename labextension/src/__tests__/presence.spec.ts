@@ -11,7 +11,14 @@ function guest(extra: Partial<IGuestPresence> = {}): IGuestPresence {
     signed_in_at: '2026-01-01T10:00:00.000Z',
     last_active_at: '2026-01-01T10:05:00.000Z',
     address: '10.0.0.7',
-    sockets: { kernel: 1, terminal: 0, document: 0, events: 1, 'language-server': 0, other: 0 },
+    sockets: {
+      kernel: 1,
+      terminal: 0,
+      document: 0,
+      events: 1,
+      'language-server': 0,
+      other: 0
+    },
     kernels: ['0f1e2d3c-aaaa-bbbb-cccc-000000000000'],
     terminals: [],
     documents: ['analysis.ipynb'],
@@ -22,8 +29,12 @@ function guest(extra: Partial<IGuestPresence> = {}): IGuestPresence {
 describe('presence', () => {
   it('says what a guest has open', () => {
     expect(openSummary(guest())).toBe('1 kernel · 1 document');
-    expect(openSummary(guest({ kernels: [], documents: [] }))).toBe('nothing open');
-    expect(openSummary(guest({ terminals: ['1', '2'] }))).toBe('1 kernel · 2 terminals · 1 document');
+    expect(openSummary(guest({ kernels: [], documents: [] }))).toBe(
+      'nothing open'
+    );
+    expect(openSummary(guest({ terminals: ['1', '2'] }))).toBe(
+      '1 kernel · 2 terminals · 1 document'
+    );
   });
 
   it('tells since when, from where and each thing open in the tooltip', () => {

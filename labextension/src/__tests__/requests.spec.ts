@@ -36,12 +36,20 @@ describe('asking for more', () => {
     );
     expect(
       describeRequest(
-        { ...REQUEST, kind: 'image', resource_name: 'CARET', message: 'please' },
+        {
+          ...REQUEST,
+          kind: 'image',
+          resource_name: 'CARET',
+          message: 'please'
+        },
         'alice'
       )
     ).toBe('bob asks for edit on your image CARET: “please”');
     expect(
-      describeRequest({ ...REQUEST, kind: 'image', resource_name: 'CARET' }, 'carol')
+      describeRequest(
+        { ...REQUEST, kind: 'image', resource_name: 'CARET' },
+        'carol'
+      )
     ).toBe("bob asks for edit on alice's image CARET");
   });
 
@@ -60,9 +68,9 @@ describe('asking for more', () => {
     expect(await api.ask('session', 'current', 'edit', 'hi')).toEqual(REQUEST);
     expect(await api.on('session', 'current')).toEqual([REQUEST]);
     expect((await api.mine()).to_decide).toEqual([REQUEST]);
-    expect((await api.decide('session', 'abc', 'bob', 'approve')).decision).toBe(
-      'approve'
-    );
+    expect(
+      (await api.decide('session', 'abc', 'bob', 'approve')).decision
+    ).toBe('approve');
     await api.withdraw('session', 'current', 'bob');
     expect(server.requests.map(r => r.body)).toEqual([
       { permission: 'edit', message: 'hi' },
