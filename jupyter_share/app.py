@@ -27,6 +27,7 @@ from .guest_cookies import GuestClaim, GuestCookies
 from .guests import Guest, guest_workspace, refusal
 from .handlers import API_PREFIX, handlers, page_handlers
 from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
+from .liveness import RUNNING, session_state
 from .model import NAME_PATTERN, Kind, utcnow
 from .readonly_rooms import hold_to_permission
 from .secret_filter import MIN_SECRET, SecretMask, secret_filter
@@ -115,6 +116,13 @@ class ShareApp(ExtensionApp):
     )
     purge_interval = Float(
         60.0, config=True, help="Seconds between sweeps that delete expired grants (0: never)."
+    )
+    liveness_interval = Float(
+        30.0,
+        config=True,
+        help="Seconds between checks that mark as stopped the containers of this machine whose "
+        "server is gone without saying so, e.g. killed (0: never). A server that stops "
+        "cleanly marks its own container at once.",
     )
     guest_check_interval = Float(
         0.5,
@@ -235,6 +243,13 @@ class ShareApp(ExtensionApp):
             # Started here, like the server's own culling callbacks: the loop runs it later.
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
+        # A restarted server's container shows as running again at once, not on first use.
+        self.service.session_started(self.username, self.session_name, self.session_spec())
+        if self.liveness_interval > 0:
+            self._liveness_checker = PeriodicCallback(
+                self._sweep_stopped, self.liveness_interval * 1000
+            )
+            self._liveness_checker.start()
         self.links = PersonalLinks(self.service.store, self.service.clock)
         if self.reuse_answers:
             self.answer_cache = AnswerCache(
@@ -485,14 +500,33 @@ class ShareApp(ExtensionApp):
         except Exception:
             self.log.exception("jupyter_share: purging expired grants failed")
 
+    async def _sweep_stopped(self) -> None:
+        try:
+            await IOLoop.current().run_in_executor(
+                None, self.service.sweep_stopped, socket.gethostname(), session_state
+            )
+        except Exception:
+            self.log.exception("jupyter_share: checking which containers still run failed")
+
     async def stop_extension(self) -> None:
-        for name in ("_purger", "_guest_checker"):
+        for name in ("_purger", "_guest_checker", "_liveness_checker"):
             callback = getattr(self, name, None)
             if callback is not None:
                 callback.stop()
         service = getattr(self, "service", None)
         if service is not None:
+            if self.resolved_mode != "hub":
+                self._record_stop()
             service.store.close()
+
+    def _record_stop(self) -> None:
+        """This server's container shows as stopped (if it was ever made)."""
+        try:
+            found = self.service.store.find_resource(self.username, Kind.SESSION, self.session_name)
+            if found is not None:
+                self.service.session_stopped(found.id, self.session_spec()["started_at"])
+        except Exception:  # a store that went away must not stop the server's shutdown
+            self.log.exception("jupyter_share: recording that this server stopped failed")
 
     # -- identity and the current container -------------------------------------------------
 
@@ -599,6 +633,7 @@ class ShareApp(ExtensionApp):
             "url": self.public_url or (self.serverapp.connection_url if self.serverapp else ""),
             "root_dir": str(self.serverapp.root_dir) if self.serverapp else os.getcwd(),
             "hostname": socket.gethostname(),
+            "state": RUNNING,
             "started_at": self._started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "jupyter_server": __import__("jupyter_server").__version__,
         }

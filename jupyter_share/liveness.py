@@ -9,6 +9,10 @@ refused at once when nothing listens there any more.
 - `running`: something accepts connections at the server's address (its server, or a server
   that took the same port since; the name then says whose);
 - `stopped`: the address refuses connections, or names no port;
+A server records its own stop in its session's spec (`state`, `stopped_at`); a server that
+was killed is found gone by the others on its machine (`ShareService.sweep_stopped`, every
+`ShareApp.liveness_interval` seconds), which record it.
+
 - `unknown`: the server is on another machine, or listens on a UNIX socket, or did not
   answer within `TIMEOUT` (a filtered port): nothing is claimed.
 """
@@ -28,7 +32,10 @@ TIMEOUT = 0.3
 def session_state(
     spec: Mapping[str, Any], hostname: str | None = None, timeout: float = TIMEOUT
 ) -> str:
-    """`running`, `stopped` or `unknown` for a standalone session's spec."""
+    """`running`, `stopped` or `unknown` for a standalone session's spec: `stopped` when its
+    server recorded so (a clean stop, or a sweep that found it gone), else as probed."""
+    if spec.get("state") == STOPPED:
+        return STOPPED
     url = str(spec.get("url") or "")
     if spec.get("hostname") != (hostname or socket.gethostname()) or not url:
         return UNKNOWN

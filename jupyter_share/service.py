@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import specs
+from . import liveness, specs
 from .directory import Directory
 from .hub.containers import server_label
 from .model import (
@@ -370,6 +370,49 @@ class ShareService:
             return self.store.find_resource(owner, Kind.SESSION, name)
         self._event("create", owner, resource)
         return resource
+
+    def session_started(self, owner: str, name: str, spec: dict) -> None:
+        """A restarted server's container shows as running again, if it was ever made (it is
+        made on first use, not for every server that starts)."""
+        if self.store.find_resource(owner, Kind.SESSION, name) is not None:
+            self.ensure_session(owner, name, spec)
+
+    def session_stopped(self, resource_id: str, started_at: str) -> bool:
+        """The server that started at `started_at` no longer runs: its container shows as
+        stopped (audited as "stop"). Nothing changes when another start took its place since,
+        or it is already stopped. Whether anything changed."""
+        resource = self.store.get_resource(resource_id)
+        if (
+            resource is None
+            or resource.kind != Kind.SESSION
+            or resource.spec.get("started_at") != started_at
+            or resource.spec.get("state") == liveness.STOPPED
+        ):
+            return False
+        resource.spec = {
+            **resource.spec,
+            "state": liveness.STOPPED,
+            "stopped_at": self.clock().isoformat(timespec="seconds") + "Z",
+        }
+        resource.updated_at = self.clock()
+        self.store.update_resource(resource, self._audit("stop", resource.owner, resource))
+        self._event("stop", resource.owner, resource)
+        return True
+
+    def sweep_stopped(self, hostname: str, probe: Callable[[dict], str]) -> list[str]:
+        """Containers on `hostname` recorded as running whose server is gone without saying
+        so (killed, or the machine restarted): marked stopped when `probe` says so. The ids
+        marked."""
+        marked = []
+        for resource in self.store.resources_of_kind(Kind.SESSION):
+            spec = resource.spec
+            if spec.get("hostname") != hostname or spec.get("state") == liveness.STOPPED:
+                continue
+            if probe(spec) == liveness.STOPPED and self.session_stopped(
+                resource.id, str(spec.get("started_at"))
+            ):
+                marked.append(resource.id)
+        return marked
 
     def update(self, user: str, kind: Kind, resource_id: str, body: Any) -> ResourceView:
         resource, _ = self._resolve(user, kind, resource_id, "edit")

@@ -217,6 +217,10 @@ class ShareStore(abc.ABC):
         return items, total, held, counts
 
     @abc.abstractmethod
+    def resources_of_kind(self, kind: Kind, limit: int = 10_000) -> list[Resource]:
+        """Every resource of `kind`, whoever owns it (for the server's own housekeeping)."""
+
+    @abc.abstractmethod
     def live_grants(self, resource_id: str, now: datetime) -> list[Grant]: ...
 
     @abc.abstractmethod
@@ -883,6 +887,16 @@ class SQLStore(ShareStore):
             conn.execute(delete(grants).where(grants.c.resource_id == resource_id))
             conn.execute(delete(resources).where(resources.c.id == resource_id))
             conn.execute(insert(audit).values(**_audit_values(entry)))
+
+    def resources_of_kind(self, kind: Kind, limit: int = 10_000) -> list[Resource]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(resources)
+                .where(resources.c.kind == kind.value)
+                .order_by(resources.c.id)
+                .limit(limit)
+            ).all()
+        return [_row_to_resource(r) for r in rows]
 
     def list_resources(self, user, principals, kind, owned, shared, now, offset, limit):
         params = _principal_params(principals if shared else ())

@@ -31,6 +31,20 @@ import { GuestsInNow } from './presence';
 /** The DOM id of the panel (also its id in the shell). */
 export const PANEL_ID = 'jupyter-share-panel';
 
+/**
+ * For a container whose server has stopped (its server recorded it, or another
+ * server of its machine found it gone), the row's tooltip; else null.
+ */
+export function stoppedTitle(resource: IResource): string | null {
+  if (resource.kind !== 'session' || resource.spec?.state !== 'stopped') {
+    return null;
+  }
+  const at = resource.spec.stopped_at;
+  return at
+    ? `Its server stopped at ${new Date(at).toLocaleString()}`
+    : 'Its server stopped';
+}
+
 /** Which list a section shows: my resources of a kind, or those shared with me. */
 export type SectionSource = Kind | 'shared';
 
@@ -545,6 +559,7 @@ const ResourceRow = React.memo(function ResourceRow(
     }
   };
   const summary = place === 'owned' ? specSummary(resource) : '';
+  const stopped = stoppedTitle(resource);
   const nameTitle = [resource.name, resource.description, summary]
     .filter(Boolean)
     .join('\n');
@@ -569,6 +584,7 @@ const ResourceRow = React.memo(function ResourceRow(
       data-share-access={resource.access}
       data-share-manage={canManage(resource.access) ? 'true' : 'false'}
       data-share-shared={resource.shared ? 'true' : 'false'}
+      data-share-state={stopped ? 'stopped' : undefined}
       data-share-environment={
         resource.kind === 'image' && resource.spec?.environment
           ? 'true'
@@ -591,6 +607,11 @@ const ResourceRow = React.memo(function ResourceRow(
           <span className="jp-share-row-name" title={nameTitle}>
             {resource.name}
           </span>
+          {stopped && (
+            <span className="jp-share-state" title={stopped}>
+              stopped
+            </span>
+          )}
           {badged && (
             <SharedBadge count={resource.share_count ?? 0} grants={grants} />
           )}
