@@ -269,10 +269,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _kind(text: str) -> Kind:
-    for kind in Kind:
-        if text in (kind.value, kind.plural):
-            return kind
-    raise argparse.ArgumentTypeError(f"unknown kind {text!r}: use images, formations or sessions")
+    try:
+        return Kind.parse(text)
+    except InvalidInput as e:
+        raise argparse.ArgumentTypeError(e.message) from None
 
 
 def _ref(text: str) -> tuple[Kind, str]:

@@ -46,10 +46,9 @@ def fetch(url: str | None, token: str | None) -> dict:
     try:
         with client.ShareClient(url=url, token=token, timeout=15) as api:
             return api._json("GET", "sessions/current/guests")
-    except client.ShareError as e:
-        refusal = {400: InvalidInput, 403: Forbidden, 404: NotFound}.get(e.status or 0)
-        if refusal is not None:
-            raise refusal(e.message) from None
+    except ShareError as e:
+        if isinstance(e, (InvalidInput, Forbidden, NotFound)):
+            raise  # the client raises the server's own refusals
         raise ShareError(f"the server at {url}: {e.message}") from None
 
 

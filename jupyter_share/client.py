@@ -32,6 +32,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from .model import Conflict, Forbidden, InvalidInput, Kind, NotFound, ShareError
+
 __all__ = [
     "ShareClient",
     "ShareError",
@@ -61,78 +63,44 @@ Resource = str | dict
 # -- errors ----------------------------------------------------------------------------------
 
 
-class ShareError(Exception):
-    """The server refused a request, or could not be reached or found.
-
-    `message` is the server's own words for a person, `status` the HTTP status (None when no
-    answer came), `field` the input at fault when the server names it (e.g. `principal`)."""
-
-    status: int | None = None
-
-    def __init__(
-        self,
-        message: str,
-        status: int | None = None,
-        reason: str | None = None,
-        field: str | None = None,
-    ):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
-        self.reason = reason
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class BadRequest(ShareError):
-    """400: bad input, e.g. an unknown user (with a "did you mean" hint) or permission."""
-
-    status = 400
+# The server's own classes (jupyter_share.model): what the service raises is what the client
+# raises for the same answer. BadRequest is the client's name for InvalidInput.
+BadRequest = InvalidInput
 
 
 class NotSignedIn(ShareError):
     """401: no token, or a token the server does not accept."""
 
     status = 401
-
-
-class Forbidden(ShareError):
-    """403: the resource is visible, but the caller holds too little permission."""
-
-    status = 403
-
-
-class NotFound(ShareError):
-    """404: no such resource, or the caller may not see it."""
-
-    status = 404
+    reason = "Unauthorized"
 
 
 class MethodNotAllowed(ShareError):
     """405: e.g. creating a session by hand."""
 
     status = 405
-
-
-class Conflict(ShareError):
-    """409: a name already used by the owner, or a share with the owner or oneself."""
-
-    status = 409
+    reason = "Method Not Allowed"
 
 
 class ServerError(ShareError):
     """5xx: the server failed; its log has the details."""
 
+    status = 500
+    reason = "Internal Server Error"
+
 
 class Unreachable(ShareError):
     """No answer: the server is down, or the URL is wrong."""
 
+    status = None
+    reason = None
+
 
 class NoServerFound(ShareError):
     """No URL was given and none of the ways to find the server worked."""
+
+    status = None
+    reason = None
 
 
 _ERRORS_BY_STATUS = {
@@ -313,8 +281,11 @@ def _resource_path(resource: Resource, kind: str | None = None) -> str:
     head, sep, rid = text.partition("/")
     if not sep and kind:
         head, rid = kind, text
-    plural = head if head.endswith("s") else head + "s"
-    if plural not in KINDS or not rid or "/" in rid:
+    try:
+        plural = Kind.parse(head).plural
+    except InvalidInput:
+        plural = ""
+    if not plural or not rid or "/" in rid:
         raise BadRequest(
             f"resource {text!r} is not 'images/ID', 'formations/ID' or 'sessions/current'",
             field="resource",
@@ -325,10 +296,7 @@ def _resource_path(resource: Resource, kind: str | None = None) -> str:
 
 
 def _kind(kind: str) -> str:
-    plural = kind if isinstance(kind, str) and kind.endswith("s") else f"{kind}s"
-    if plural not in KINDS:
-        raise BadRequest(f"unknown kind {kind!r}: use images, formations or sessions", field="kind")
-    return plural
+    return Kind.parse(kind).plural
 
 
 def _iso(value: Any) -> Any:

@@ -27,7 +27,19 @@ class Kind(str, enum.Enum):
         return "container" if self is Kind.SESSION else self.value
 
     @classmethod
+    def parse(cls, text: Any) -> Kind:
+        """A kind as people write it, singular or plural (`image`, `images`): the one parser
+        of the API's parameters, the CLI and the Python client."""
+        for kind in cls:
+            if text in (kind.value, kind.plural):
+                return kind
+        raise InvalidInput(
+            f"unknown kind {text!r}: use images, formations or sessions", field="kind"
+        )
+
+    @classmethod
     def from_plural(cls, plural: str) -> Kind:
+        """A kind in an API path, which names it in the plural only."""
         for kind in cls:
             if kind.plural == plural:
                 return kind
@@ -212,15 +224,32 @@ def utcnow() -> datetime:
 
 
 class ShareError(Exception):
-    """A refusal with a message for the user. `status` is its HTTP equivalent."""
+    """A refusal with a message for the user. `status` is its HTTP equivalent (None: no answer
+    came, on the client's side), `field` the input at fault when one is named. The server
+    raises these, and the Python client (`jupyter_share.client`) raises the same classes for
+    the server's answers, so one `except NotFound` serves both."""
 
-    status = 400
-    reason = "Bad Request"
+    status: int | None = 400
+    reason: str | None = "Bad Request"
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
+        if status is not None:
+            self.status = status
+        if reason is not None:
+            self.reason = reason
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidInput(ShareError):

@@ -243,15 +243,8 @@ class ShareService:
         if kind in (None, ""):
             parsed = None
         else:
-            parsed = self._kind_param(kind)
+            parsed = Kind.parse(kind)
         return self.list(user, parsed, "shared", offset, limit)
-
-    @staticmethod
-    def _kind_param(value: Any) -> Kind:
-        for kind in Kind:
-            if value in (kind.value, kind.plural):
-                return kind
-        raise InvalidInput(f"unknown kind {value!r}: use image, formation or session", field="kind")
 
     # -- resources ------------------------------------------------------------------------
 
