@@ -343,9 +343,14 @@ class ShareService:
         existing = self.store.find_resource(owner, Kind.SESSION, name)
         if existing is not None:
             if existing.spec != spec:
+                stopping = (
+                    spec.get("state") == liveness.STOPPED
+                    and existing.spec.get("state") != liveness.STOPPED
+                )
                 existing.spec = spec
                 existing.updated_at = self.clock()
-                self.store.update_resource(existing, self._audit("start", owner, existing))
+                action = "stop" if stopping else "start"
+                self.store.update_resource(existing, self._audit(action, owner, existing))
             return existing
         now = self.clock()
         resource = Resource(

@@ -52,6 +52,7 @@ class FakeHub:
         self.dated: dict[tuple[str, str], str] = {}  # when a share was made, if the test says
         self.page_size = 200  # the Hub's default page
         self.auth_fails = 0  # a status for the token check, 0: it answers
+        self.alice_ready = True  # whether alice's default server runs
 
     def app(self) -> web.Application:
         hub = self
@@ -84,7 +85,7 @@ class FakeHub:
                 if name not in hub.users:
                     raise web.HTTPError(404)
                 servers = (
-                    {"": {"name": "", "url": "/user/alice/", "ready": True}}
+                    {"": {"name": "", "url": "/user/alice/", "ready": hub.alice_ready}}
                     if name == "alice"
                     else {}
                 )
@@ -140,7 +141,14 @@ class FakeHub:
         class Shared(Base):
             def get(self, name):
                 items = [
-                    {"server": {"user": {"name": "alice"}, "name": "", "url": "/user/alice/"}}
+                    {
+                        "server": {
+                            "user": {"name": "alice"},
+                            "name": "",
+                            "url": "/user/alice/",
+                            "ready": hub.alice_ready,
+                        }
+                    }
                     for k, n in hub.shares
                     if k == "user" and n == name
                 ]
@@ -380,6 +388,22 @@ def test_a_member_who_joins_a_granted_group_gets_in(service, fake_hub):
     [item] = service.shared_with_me("dave").items
     assert (item.resource.id, item.access) == (sid, "view")
     assert ("user", "dave") in fake_hub.shares
+
+
+def test_a_stopped_server_is_listed_stopped_and_its_stop_is_history(service, fake_hub):
+    """The Hub lists stopped servers too (include_stopped_servers): the container says which,
+    as standalone, and each start and stop is a row of its history."""
+
+    def listed() -> tuple[str, list[str]]:
+        (item,) = service.list("alice", Kind.SESSION, "owned").items
+        actions = [e.action for e in service.store.history(item.resource.id, 0, 100)[0]]
+        return item.resource.spec["state"], actions
+
+    assert listed() == ("running", ["create"])
+    fake_hub.alice_ready = False
+    assert listed() == ("stopped", ["create", "stop"])
+    fake_hub.alice_ready = True
+    assert listed() == ("running", ["create", "stop", "start"])
 
 
 def test_naming_a_server_that_does_not_exist(service):

@@ -34,11 +34,14 @@ def server_spec(owner: str, server_name: str, model: dict | None) -> dict:
     """What a container's resource says about it: stable fields only (each change is a row of
     history)."""
     model = model or {}
+    running = bool(model.get("ready")) or model.get("pending") == "spawn"
     return {
         "server_name": server_name,
         "url": model.get("full_url")
         or model.get("url")
         or f"/user/{owner}/{server_name}".rstrip("/") + "/",
+        # As standalone (liveness.py): the Hub lists stopped servers too, and says which.
+        "state": "running" if running else "stopped",
     }
 
 
