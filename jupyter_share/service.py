@@ -18,7 +18,6 @@ from typing import Any
 
 from . import liveness, specs
 from .directory import Directory
-from .hub.containers import server_label
 from .model import (
     OWNER,
     AccessRequest,
@@ -890,7 +889,7 @@ class ShareService:
             raise
 
     def _server_session(self, owner: str, server_name: str, spec: dict) -> Resource:
-        return self.ensure_session(owner, server_label(server_name), spec)
+        return self.ensure_session(owner, self.containers.label(server_name), spec)
 
     def hub_session(self, owner: str, server_name: str) -> Resource:
         """The resource of one of the owner's servers at the Hub (404 if it has none)."""

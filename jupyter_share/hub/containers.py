@@ -81,6 +81,11 @@ class HubContainers:
 
     # -- which containers exist ----------------------------------------------------------
 
+    @staticmethod
+    def label(server_name: str) -> str:
+        """The name a server's container is listed under."""
+        return server_label(server_name)
+
     def servers_of(self, owner: str, fresh: bool = False) -> dict[str, dict]:
         """{server name: spec} of the owner's servers, running or stopped."""
         if fresh:
