@@ -18,6 +18,8 @@ from traitlets import Bool, Float, Integer, Type, Unicode, default, validate
 
 from . import __version__
 from .answers import AnswerCache
+from .changefeed import feed_for
+from .feed import FeedHandler, Streams
 from .auth import IdentityHooks, guest_of, install, owner_user
 from .capture import capture_environment
 from .config_traits import GroupMembers, UserNames
@@ -129,6 +131,13 @@ class ShareApp(ExtensionApp):
         config=True,
         help="Seconds between checks that close the websockets of guests whose access ended "
         "or shrank (changes made through this server close them at once).",
+    )
+    feed_interval = Float(
+        0.15,
+        config=True,
+        help="Seconds between looks at a SQLite store for changes made by other servers or the "
+        "CLI, which reach the owner's event stream (jupyter_share.changefeed; PostgreSQL "
+        "notifies instead of being looked at). 0: no change feed (the panel polls).",
     )
     capture_enabled = Bool(
         True, config=True, help="Whether images may capture this container's environment."
@@ -251,6 +260,7 @@ class ShareApp(ExtensionApp):
             )
             self._liveness_checker.start()
         self.links = PersonalLinks(self.service.store, self.service.clock)
+        self._start_feed()
         if self.reuse_answers:
             self.answer_cache = AnswerCache(
                 self.service.store, self.service.clock, self.answer_cache_bytes
@@ -334,7 +344,8 @@ class ShareApp(ExtensionApp):
         if self.resolved_mode == "hub":
             self.handlers.extend(hub_handlers(API_PREFIX))
             return
-        self.handlers.extend(handlers() + page_handlers())
+        # The stream first: the API's catch-all would answer its path.
+        self.handlers.extend([(f"/{API_PREFIX}/feed", FeedHandler)] + handlers() + page_handlers())
 
     # -- hub mode: the share service decides; this server carries its owner's requests ------
 
@@ -494,6 +505,19 @@ class ShareApp(ExtensionApp):
             }
         )
 
+    def _start_feed(self) -> None:
+        """One watcher of the store for this server; its changes reach the owner's streams."""
+        self.streams = Streams(self.service.feed_message)
+        self.change_feed = (
+            feed_for(self.service.store, self.streams.deliver, self.feed_interval)
+            if self.feed_interval > 0
+            else None
+        )
+        if self.change_feed is None:
+            self.streams = None
+            return
+        self.change_feed.start()
+
     async def _purge(self) -> None:
         try:
             await IOLoop.current().run_in_executor(None, self.service.purge_expired)
@@ -513,6 +537,11 @@ class ShareApp(ExtensionApp):
             callback = getattr(self, name, None)
             if callback is not None:
                 callback.stop()
+        feed = getattr(self, "change_feed", None)
+        if feed is not None:
+            feed.stop()
+        if getattr(self, "streams", None) is not None:
+            self.streams.close_all()
         service = getattr(self, "service", None)
         if service is not None:
             if self.resolved_mode != "hub":

@@ -130,11 +130,39 @@ def _v4_requests(op: Operations) -> None:
     op.create_index("ix_requests_requester", "requests", ["requester"])
 
 
+def _v5_change_notify(op: Operations) -> None:
+    # v5: PostgreSQL tells listeners of every change in the transaction that makes it: each
+    # change writes one audit row, so a trigger on `audit` NOTIFYs with the row (ids, names,
+    # the action: never a secret), delivered when (and only if) the transaction commits
+    # (`changefeed.PostgresFeed`). SQLite has no NOTIFY: its watcher polls data_version.
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION jupyter_share_notify() RETURNS trigger AS $$
+        BEGIN
+          PERFORM pg_notify('jupyter_share_changes', json_build_object(
+            'id', NEW.id, 'resource_id', NEW.resource_id, 'kind', NEW.kind,
+            'at', NEW.at, 'actor', NEW.actor, 'action', NEW.action,
+            'principal', NEW.principal, 'permission', NEW.permission,
+            'owner', (SELECT owner FROM resources WHERE id = NEW.resource_id))::text);
+          RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER audit_notify AFTER INSERT ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION jupyter_share_notify()"
+    )
+
+
 STEPS: list[Callable[[Operations], None]] = [
     _v1_resources_grants_audit,
     _v2_users_expiry_audit_kind,
     _v3_links,
     _v4_requests,
+    _v5_change_notify,
 ]
 
 LATEST = len(STEPS)

@@ -643,6 +643,63 @@ class ShareService:
             entries, total = self.store.history(resource.id, offset, limit)
         return Page(entries, total)
 
+    # -- the change feed: what each user is told of changes made anywhere -----------------
+
+    def feed_message(self, user: str, change: Any) -> dict | None:
+        """What `user` may be told, on their event stream, of a change committed on any server
+        of the store (`changefeed.Change`), or None. Only changes to what they see now, or to
+        a grant of theirs that just ended (they saw the resource until then); the principal,
+        permission and actor only where they may know them (their own grant, or they manage
+        the resource). Never a secret: a change carries none."""
+        mine = change.principal in {str(p) for p in self.principals_of(user)}
+        resource = self.store.get_resource(change.resource_id)
+        if resource is None:
+            if change.action != "delete" or not self._held_until_deleted(user, change):
+                return None
+            owner, name, access = None, None, None
+        else:
+            owner, name = resource.owner, resource.name
+            access = self.access_of(user, resource)
+            if access is None and not mine:
+                return None
+        message = {
+            "id": change.id,
+            "action": change.action,
+            "kind": change.kind,
+            "resource_id": change.resource_id,
+            # Which of the panel's lists holds it: the caller's own, or shared with them.
+            "list": "owned" if (owner == user or change.actor == user and owner is None)
+            else "shared-with-me",
+            "access": access,
+        }
+        if resource is not None:
+            message.update(resource_name=name, owner=owner)
+        if mine or _rank(access) >= _rank("manage"):
+            message.update(principal=change.principal, permission=change.permission)
+        if mine or _rank(access) >= _rank("manage") or change.actor in (owner, user):
+            message["actor"] = change.actor
+        return message
+
+    def _held_until_deleted(self, user: str, change: Any) -> bool:
+        """Whether `user` owned or held a grant on a resource just deleted: its history (kept
+        after the resource) is the only record left of who held it."""
+        if change.actor == user:
+            return True  # only the owner deletes
+        names = {str(p) for p in self.principals_of(user)}
+        held: dict[str, bool] = {}
+        offset, total = 0, 1
+        while offset < total:
+            entries, total = self.store.history(change.resource_id, offset, 1000)
+            if not entries:
+                break
+            offset += len(entries)
+            for entry in entries:
+                if entry.action in ("share", "change"):
+                    held[entry.principal] = True
+                elif entry.action in ("revoke", "leave", "expire"):
+                    held[entry.principal] = False
+        return any(held.get(n) for n in names)
+
     def guests_in(
         self, user: str, kind: Kind, resource_id: str, usernames: Sequence[str]
     ) -> dict[str, Permission]:

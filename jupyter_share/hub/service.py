@@ -31,6 +31,8 @@ from traitlets import Float, Integer, Unicode, default
 from traitlets.config import Application
 
 from .. import __version__
+from ..changefeed import feed_for
+from ..feed import Streams, connection_closed, serve
 from ..handlers import ShareAPIBase, api_routes
 from ..model import HubRefused, HubUnavailable, Kind, NotFound
 from ..service import ShareService
@@ -295,6 +297,21 @@ class GuestAccessHandler(ServiceAPIHandler):
         self.finish(json.dumps({"user": guest, "access": access}))
 
 
+class ServiceFeedHandler(ServiceAPIHandler):
+    """`GET …/api/v1/feed`: the caller's event stream (`feed.serve`), for their servers to relay
+    to their browsers. Every replica watches the store, so a change made through any of them
+    reaches the streams of all."""
+
+    async def get(self) -> None:
+        streams = self.settings.get("streams")
+        if streams is None:
+            raise web.HTTPError(503, "this service has no change feed (an in-memory store)")
+        await serve(self, streams, self.current_user.name)
+
+    def on_connection_close(self) -> None:
+        connection_closed(self)
+
+
 class ServiceHomeHandler(web.RequestHandler):
     """What the service's prefix answers: who it is and where the API lives."""
 
@@ -312,6 +329,9 @@ class ServiceHomeHandler(web.RequestHandler):
 
 
 class ShareServiceApp(Application):
+    #: Set by `start`: this replica's streams and its watcher of the store.
+    streams: Streams | None = None
+    change_feed = None
     name = "jupyter-share-service"
     description = "The jupyter_share JupyterHub service: owns the store, serves REST API v1."
     version = __version__
@@ -413,12 +433,14 @@ class ShareServiceApp(Application):
         routes = [
             (prefix + "?", ServiceHomeHandler),
             (api + "/sessions/current/access/([^/]+)", GuestAccessHandler),
+            (api + "/feed", ServiceFeedHandler),
         ] + api_routes(ServiceAPIHandler, api)
         return web.Application(
             routes,
             hub_auth=hub_auth,
             restarts=ServerRestarts(self.service.containers, hub_auth, self.log),
             share_service=self.service,
+            streams=self.streams,
             log=self.log,
             api_prefix=api + "/",
             xsrf_cookies=False,  # tokens only, see ServiceAPIHandler.check_xsrf_cookie
@@ -446,6 +468,12 @@ class ShareServiceApp(Application):
             ThreadPoolExecutor(self.threads, thread_name_prefix="share")
         )
         self.service = self.make_service()
+        # This replica's one watcher of the store: changes made through any replica (or the
+        # store by any other means) reach the streams this one serves.
+        self.streams = Streams(self.service.feed_message)
+        self.change_feed = feed_for(self.service.store, self.streams.deliver)
+        if self.change_feed is not None:
+            self.change_feed.start()
         app = self.make_app()
         where = urlparse(self.url)
         server = HTTPServer(app, xheaders=True)
@@ -462,6 +490,8 @@ class ShareServiceApp(Application):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.io_loop.add_callback_from_signal(self.io_loop.stop))
         self.io_loop.start()
+        if self.change_feed is not None:
+            self.change_feed.stop()
         self.service.store.close()
 
     async def _purge(self) -> None:

@@ -224,8 +224,66 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
         await self._carry(path)
 
 
+class _Closed(Exception):
+    pass
+
+
+class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
+    """`{base_url}jupyter-share/api/v1/feed`: the owner's event stream, relayed from the share
+    service (which watches the store) as it comes. Guests are refused (guests.ROUTES)."""
+
+    auth_resource = "share"
+    write_error = ShareAPIBase.write_error
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        client = self.extensionapp.service_client
+        if client is None:
+            raise web.HTTPError(503, "the share service is not configured for this Hub")
+        self._closed = False
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+
+        status = []
+
+        def header(line: str) -> None:
+            if line.startswith("HTTP/"):
+                status.append(int(line.split()[1]))
+
+        def relay(chunk: bytes) -> None:
+            if self._closed:
+                raise _Closed()  # ends the service's stream too
+            if status and status[-1] == 200:  # never an error page of the service
+                self.write(chunk)
+                self.flush()
+
+        request = HTTPRequest(
+            client.api_url + "feed",
+            headers={"Authorization": f"token {client.token}"},
+            request_timeout=0,  # a stream: no end expected
+            connect_timeout=5.0,
+            streaming_callback=relay,
+            header_callback=header,
+        )
+        try:
+            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        except (OSError, HTTPClientError, asyncio.TimeoutError, _Closed):
+            response = None
+        if self._closed:
+            return
+        if status and status[-1] != 200 and not self._headers_written:
+            raise web.HTTPError(502, "the share service refused the event stream")
+        self.finish()  # the client reconnects
+
+    def on_connection_close(self) -> None:
+        self._closed = True
+
+
 def hub_handlers(prefix: str) -> list[tuple[str, type]]:
-    return [(rf"/{prefix}/(.*)", HubProxyHandler)]
+    # The stream first: the proxy's catch-all would answer its path.
+    return [(rf"/{prefix}/feed", HubFeedHandler), (rf"/{prefix}/(.*)", HubProxyHandler)]
 
 
 def service_client_from_env(timeout: float) -> ShareServiceClient | None:

@@ -12,6 +12,11 @@ import {
 } from '@jupyterlab/apputils';
 import { Event } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
 import { IStateDB } from '@jupyterlab/statedb';
 import { Widget } from '@lumino/widgets';
 import {
@@ -23,6 +28,7 @@ import {
 
 import { EnvironmentFormat, IResource, ShareAPI } from './api';
 import { CommandIDs } from './commandids';
+import { ChangeFeed, IFeedMessage } from './feed';
 import {
   describe,
   showCreateFormationDialog,
@@ -70,14 +76,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Share containers, images and formations with other users.',
   autoStart: true,
-  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer, IStateDB],
+  optional: [
+    ISettingRegistry,
+    ICommandPalette,
+    ILayoutRestorer,
+    IStateDB,
+    ITranslator
+  ],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    state: IStateDB | null
+    state: IStateDB | null,
+    translator: ITranslator | null
   ) => {
+    const trans = (translator ?? nullTranslator).load('jupyter_share');
     const api = new ShareAPI(app.serviceManager.serverSettings);
     // A guest (signed in by a personal link) is in someone else's container: they get a
     // banner that says so, and share from their own server instead.
@@ -87,12 +101,67 @@ const plugin: JupyterFrontEndPlugin<void> = {
           showGuestBanner(app, me.guest.owner, me.guest.permission);
         } else {
           startSharing(app, api, settingRegistry, palette, restorer, state);
+          followChanges(app, trans);
         }
       },
-      () => startSharing(app, api, settingRegistry, palette, restorer, state)
+      () => {
+        startSharing(app, api, settingRegistry, palette, restorer, state);
+        followChanges(app, trans);
+      }
     );
   }
 };
+
+/** The Sharing panel's model of each app (set by `startSharing`). */
+const sharingModels = new WeakMap<JupyterFrontEnd, SharingModel>();
+
+/**
+ * Changes made anywhere (another neighbour's server, the CLI, the Hub's
+ * service) reach the panel by the server's change stream: the row it names is
+ * read again at once; polling stays as a slow fallback.
+ */
+function followChanges(app: JupyterFrontEnd, trans: TranslationBundle): void {
+  const model = sharingModels.get(app);
+  if (!model) {
+    return;
+  }
+  const feed = new ChangeFeed(app.serviceManager.serverSettings);
+  feed.received.connect((_, change) => {
+    void model.applyChange(change).catch(() => model.scheduleRefresh());
+    const words = lostAccessWords(change, trans);
+    if (words) {
+      Notification.info(words, { autoClose: 10000 });
+    }
+  });
+  // Changes made while the stream was lost were not told: read the lists.
+  feed.reconnected.connect(() => model.scheduleRefresh());
+  feed.start();
+}
+
+/** "alice revoked your access to image CARET", for changes that end mine. */
+export function lostAccessWords(
+  change: IFeedMessage,
+  trans: TranslationBundle
+): string | null {
+  if (change.list !== 'shared-with-me' || change.access !== null) {
+    return null;
+  }
+  const what = change.resource_name
+    ? trans.__('%1 %2', change.kind, change.resource_name)
+    : trans.__('a %1', change.kind);
+  switch (change.action) {
+    case 'revoke':
+      return change.actor
+        ? trans.__('%1 revoked your access to %2', change.actor, what)
+        : trans.__('Your access to %1 was revoked', what);
+    case 'expire':
+      return trans.__('Your access to %1 expired', what);
+    case 'delete':
+      return trans.__('%1 was deleted by its owner', what);
+    default:
+      return null;
+  }
+}
 
 /** "You are in alice's container, view only": a guest's banner at the top. */
 function showGuestBanner(
@@ -153,6 +222,7 @@ function startSharing(
       }
     : undefined;
   const model = new SharingModel({ api, seen });
+  sharingModels.set(app, model);
   const panel = new SharingPanel({ model, commands: app.commands });
 
   panel.toolbar.addItem(

@@ -6,6 +6,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IGrant, IMe, IResource, Kind, KINDS, ShareAPI } from './api';
+import { IFeedMessage } from './feed';
 
 /** The word for a kind in sentences ("alice shared image CARET with you"). */
 export function kindLabel(kind: Kind): string {
@@ -162,6 +163,24 @@ export function reuseUnchanged(
   return same ? (old as IResource[]) : result;
 }
 
+/** `list` with the row of `id` replaced by `fresh`, added first, or dropped (null). */
+function upsert(
+  list: IResource[],
+  id: string,
+  fresh: IResource | null
+): IResource[] {
+  const at = list.findIndex(r => r.id === id);
+  if (fresh === null) {
+    return at < 0 ? list : list.filter(r => r.id !== id);
+  }
+  if (at < 0) {
+    return [fresh, ...list];
+  }
+  const next = list.slice();
+  next[at] = fresh;
+  return next;
+}
+
 /**
  * The state of the Sharing panel.
  */
@@ -284,6 +303,37 @@ export class SharingModel implements IDisposable {
     this._refreshTimer = window.setTimeout(() => {
       void this.refresh().catch(() => undefined);
     }, delay);
+  }
+
+  /**
+   * A change told by the server's change stream: read again only the row it
+   * names (or drop it), not whole lists.
+   */
+  async applyChange(change: IFeedMessage): Promise<void> {
+    if (!this._loaded || this._isDisposed) {
+      return; // the first refresh reads everything
+    }
+    const gone = change.access === null || change.action === 'delete';
+    let fresh: IResource | null = null;
+    if (!gone) {
+      fresh = await this.api
+        .get(change.kind, change.resource_id)
+        .catch(() => null); // gone meanwhile
+    }
+    if (this._isDisposed) {
+      return;
+    }
+    if (change.list === 'owned') {
+      this.invalidateGrants(change.resource_id);
+      this._owned[change.kind] = upsert(
+        this._owned[change.kind],
+        change.resource_id,
+        fresh
+      );
+    } else {
+      await this._takeShared(upsert(this._shared, change.resource_id, fresh));
+    }
+    this._changed.emit();
   }
 
   /** The access list of one of my resources, when already read. */
