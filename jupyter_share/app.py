@@ -18,12 +18,12 @@ from traitlets import Bool, Float, Integer, Type, Unicode, default, validate
 
 from . import __version__
 from .answers import AnswerCache
-from .changefeed import feed_for
-from .feed import FeedHandler, Streams
 from .auth import IdentityHooks, guest_of, install, owner_user
 from .capture import capture_environment
+from .changefeed import feed_for
 from .config_traits import GroupMembers, UserNames
 from .directory import Directory, StandaloneDirectory
+from .feed import FeedHandler, Streams
 from .guest_activity import GuestActivity
 from .guest_cookies import GuestClaim, GuestCookies
 from .guests import Guest, guest_workspace, refusal

@@ -114,7 +114,9 @@ class SQLiteFeed(ChangeFeed):
                     conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                     version = conn.execute("PRAGMA data_version").fetchone()[0]
                     if not self.ready.is_set():
-                        self.last_id = conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+                        self.last_id = conn.execute(
+                            "SELECT coalesce(max(id), 0) FROM audit"
+                        ).fetchone()[0]
                         self.ready.set()
                     else:
                         self._catch_up(conn)

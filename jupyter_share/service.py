@@ -668,7 +668,8 @@ class ShareService:
             "kind": change.kind,
             "resource_id": change.resource_id,
             # Which of the panel's lists holds it: the caller's own, or shared with them.
-            "list": "owned" if (owner == user or change.actor == user and owner is None)
+            "list": "owned"
+            if (owner == user or change.actor == user and owner is None)
             else "shared-with-me",
             "access": access,
         }

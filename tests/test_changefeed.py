@@ -189,9 +189,7 @@ def test_messages_say_only_what_each_user_may_know(tmp_path):
 
 @pytest.mark.slow
 def test_postgres_feed_comes_back_after_losing_its_connection(postgres_server):
-    url = postgres.fresh_database(
-        postgres_server, f"share_feed_{os.getpid()}_{next(_db_numbers)}"
-    )
+    url = postgres.fresh_database(postgres_server, f"share_feed_{os.getpid()}_{next(_db_numbers)}")
     watcher_store = SQLStore(url)
     collected = Collected()
     feed = feed_for(watcher_store, collected)
@@ -278,7 +276,7 @@ def test_a_share_reaches_the_grantees_stream_on_their_own_server(backend, tmp_pa
         server = request.getfixturevalue("postgres_server")
         db_url = postgres.fresh_database(server, f"share_feed_{os.getpid()}_{next(_db_numbers)}")
     with running_servers(["alice", "bob", "carol"], db_url, tmp_path, users=USERS) as servers:
-        alice, bob, carol = servers["alice"], servers["bob"], servers["carol"]
+        alice, bob = servers["alice"], servers["bob"]
         streams = {name: StreamReader(feed_url_of(s), s.token) for name, s in servers.items()}
         nobody = StreamReader(feed_url_of(bob))  # no credentials
         try:

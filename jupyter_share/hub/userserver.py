@@ -9,6 +9,7 @@ are carried; a guest gets `/me` here and shares from their own server (DESIGN se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -267,10 +268,9 @@ class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
             streaming_callback=relay,
             header_callback=header,
         )
-        try:
-            response = await AsyncHTTPClient().fetch(request, raise_error=False)
-        except (OSError, HTTPClientError, asyncio.TimeoutError, _Closed):
-            response = None
+        # Its end (or failure) ends this stream: the browser reconnects.
+        with contextlib.suppress(OSError, HTTPClientError, asyncio.TimeoutError, _Closed):
+            await AsyncHTTPClient().fetch(request, raise_error=False)
         if self._closed:
             return
         if status and status[-1] != 200 and not self._headers_written:
