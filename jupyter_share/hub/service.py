@@ -306,7 +306,7 @@ class ServiceFeedHandler(ServiceAPIHandler):
         streams = self.settings.get("streams")
         if streams is None:
             raise web.HTTPError(503, "this service has no change feed (an in-memory store)")
-        await serve(self, streams, self.current_user.name)
+        await serve(self, streams, self.current_user.username)
 
     def on_connection_close(self) -> None:
         connection_closed(self)
