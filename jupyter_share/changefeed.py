@@ -164,9 +164,14 @@ class PostgresFeed(ChangeFeed):
                     rows = conn.execute(_ROWS_AFTER.format(p="%s"), (self.last_id,)).fetchall()
                     self._deliver([Change.from_row(r) for r in rows])
                 while not self._stop.is_set():
-                    # Woken by a notification or after a second, to see `stop`.
-                    batch = [self._parse(n.payload) for n in conn.notifies(timeout=1.0)]
-                    self._deliver([c for c in batch if c is not None])
+                    # Each notification as it comes; the generator ends after a second of
+                    # listening, to see `stop`.
+                    for notification in conn.notifies(timeout=1.0):
+                        change = self._parse(notification.payload)
+                        if change is not None:
+                            self._deliver([change])
+                        if self._stop.is_set():
+                            break
             except Exception as e:
                 if self._stop.is_set():
                     break

@@ -215,6 +215,12 @@ class HubContainers:
             if after != before:
                 self._doors.forget((owner, server))
 
+    def forget_shares(self) -> None:
+        """Forget what the Hub shares with whom: a grant on a server changed elsewhere (another
+        replica of the service, seen by its change feed); what this one kept may be stale."""
+        self._shared.forget()
+        self._doors.forget()
+
     def share_with_user(self, resource: Resource, user: str) -> None:
         server = resource.spec.get("server_name", "")
         self._shared.forget(user)

@@ -471,7 +471,7 @@ class ShareServiceApp(Application):
         # This replica's one watcher of the store: changes made through any replica (or the
         # store by any other means) reach the streams this one serves.
         self.streams = Streams(self.service.feed_message)
-        self.change_feed = feed_for(self.service.store, self.streams.deliver)
+        self.change_feed = feed_for(self.service.store, self._heard)
         if self.change_feed is not None:
             self.change_feed.start()
         app = self.make_app()
@@ -493,6 +493,14 @@ class ShareServiceApp(Application):
         if self.change_feed is not None:
             self.change_feed.stop()
         self.service.store.close()
+
+    def _heard(self, changes: list) -> None:
+        """Changes committed by any replica (on the watcher's thread): what this one kept of
+        the Hub's shares of servers is forgotten when a container's grants changed, and the
+        streams are told."""
+        if any(c.kind == Kind.SESSION.value for c in changes):
+            self.service.containers.forget_shares()
+        self.streams.deliver(changes)
 
     async def _purge(self) -> None:
         try:
