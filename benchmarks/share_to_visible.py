@@ -4,6 +4,7 @@ server, on SQLite and on PostgreSQL; against the polling path in the same run; a
 cost of bob's server with the streams open.
 
     python benchmarks/share_to_visible.py --rounds 50 --poll-rounds 10 --idle 60
+    python benchmarks/share_to_visible.py --backends hub   # on a real JupyterHub
 
 - **stream**: alice shares an image with bob (`PUT images/ID/grants/bob`) and, next round,
   revokes it; measured from the moment her PUT (or DELETE) answered until bob's measured
@@ -16,6 +17,10 @@ cost of bob's server with the streams open.
 - **idle**: bob's server's CPU seconds (user + system, from /proc) per minute with 101 streams
   open and nothing changing, against the same server with the feed off
   (`--ShareApp.feed_interval=0`) and no streams, each measured over `--idle` seconds.
+- **hub** (`--backends hub`): on a real JupyterHub (tests/hubs.py) with a PostgreSQL store,
+  alice shares through the share service; bob's measured stream is the one his own server
+  relays from the service, the 100 more are opened on the service itself; the idle cost is
+  the service's, with the 101 streams open and with none.
 
 Results go in benchmarks/README.md.
 """
@@ -72,20 +77,21 @@ async def open_stream(client: httpx.AsyncClient, url: str, queue: asyncio.Queue 
                 queue.put_nowait((time.perf_counter(), json.loads(line[6:])))
 
 
-async def measure_stream(alice, bob, rounds: int) -> list[float]:
-    feed = f"{bob.url}jupyter-share/api/v1/feed"
-    headers = {"Authorization": f"token {bob.token}"}
+async def measure_stream(
+    alice_api: str, alice_token: str, feed: str, others: str, bob_token: str, rounds: int
+) -> list[float]:
+    """alice shares through `alice_api`; bob's measured stream is `feed`, the 100 more are
+    opened on `others`."""
+    headers = {"Authorization": f"token {bob_token}"}
     limits = httpx.Limits(max_connections=STREAMS + 10)
     async with httpx.AsyncClient(headers=headers, timeout=None, limits=limits) as client:
         queue: asyncio.Queue = asyncio.Queue()
-        tasks = [asyncio.create_task(open_stream(client, feed, None)) for _ in range(STREAMS)]
+        tasks = [asyncio.create_task(open_stream(client, others, None)) for _ in range(STREAMS)]
         tasks.append(asyncio.create_task(open_stream(client, feed, queue)))
         await asyncio.sleep(2.0)  # all open
         assert not any(t.done() for t in tasks), [t.exception() for t in tasks if t.done()]
         api = httpx.AsyncClient(
-            base_url=f"{alice.url}jupyter-share/api/v1/",
-            headers={"Authorization": f"token {alice.token}"},
-            timeout=30,
+            base_url=alice_api, headers={"Authorization": f"token {alice_token}"}, timeout=30
         )
         r = await api.post("images", json={"name": "bench-stream", "spec": {"reference": "x"}})
         rid = r.json()["id"]
@@ -137,28 +143,29 @@ def measure_poll(alice, bob, rounds: int, interval: float) -> list[float]:
     return latencies
 
 
-async def idle_with_streams(bob, seconds: float) -> float:
-    feed = f"{bob.url}jupyter-share/api/v1/feed"
-    headers = {"Authorization": f"token {bob.token}"}
+async def idle_with_streams(feed: str, token: str, pid: int, seconds: float) -> float:
+    headers = {"Authorization": f"token {token}"}
     limits = httpx.Limits(max_connections=STREAMS + 10)
     async with httpx.AsyncClient(headers=headers, timeout=None, limits=limits) as client:
-        tasks = [
-            asyncio.create_task(open_stream(client, feed, None)) for _ in range(STREAMS + 1)
-        ]
+        tasks = [asyncio.create_task(open_stream(client, feed, None)) for _ in range(STREAMS + 1)]
         await asyncio.sleep(3.0)
-        before = cpu_seconds(bob.process.pid)
+        before = cpu_seconds(pid)
         await asyncio.sleep(seconds)
-        used = cpu_seconds(bob.process.pid) - before
+        used = cpu_seconds(pid) - before
         for t in tasks:
             t.cancel()
     return used * 60 / seconds
 
 
 def idle_without(bob, seconds: float) -> float:
+    return idle_without_pid(bob.process.pid, seconds)
+
+
+def idle_without_pid(pid: int, seconds: float) -> float:
     time.sleep(3.0)
-    before = cpu_seconds(bob.process.pid)
+    before = cpu_seconds(pid)
     time.sleep(seconds)
-    return (cpu_seconds(bob.process.pid) - before) * 60 / seconds
+    return (cpu_seconds(pid) - before) * 60 / seconds
 
 
 def run_backend(name: str, db_url: str, workdir: Path, args) -> dict:
@@ -169,12 +176,28 @@ def run_backend(name: str, db_url: str, workdir: Path, args) -> dict:
             wait_ready(s)
         alice, bob = servers["alice"], servers["bob"]
         result = {
-            "stream": summary(asyncio.run(measure_stream(alice, bob, args.rounds))),
+            "stream": summary(
+                asyncio.run(
+                    measure_stream(
+                        f"{alice.url}jupyter-share/api/v1/",
+                        alice.token,
+                        f"{bob.url}jupyter-share/api/v1/feed",
+                        f"{bob.url}jupyter-share/api/v1/feed",
+                        bob.token,
+                        args.rounds,
+                    )
+                )
+            ),
             "poll": summary(measure_poll(alice, bob, args.poll_rounds, args.poll_interval)),
         }
         if args.idle:
             result["idle_cpu_s_per_min_101_streams"] = round(
-                asyncio.run(idle_with_streams(bob, args.idle)), 3
+                asyncio.run(
+                    idle_with_streams(
+                        f"{bob.url}jupyter-share/api/v1/feed", bob.token, bob.process.pid, args.idle
+                    )
+                ),
+                3,
             )
     finally:
         for s in servers.values():
@@ -190,6 +213,59 @@ def run_backend(name: str, db_url: str, workdir: Path, args) -> dict:
             )
         finally:
             quiet.stop()
+    return result
+
+
+def service_pid() -> int:
+    """The share service's process (the Hub's managed service)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"jupyter_share.hub.service" in cmdline:
+                return int(proc.name)
+    raise RuntimeError("the share service's process was not found")
+
+
+def run_hub(workdir: Path, args) -> dict:
+    """On a real JupyterHub with a PostgreSQL store: alice shares through the service; bob's
+    measured stream is relayed by his own server; the 100 more are opened on the service."""
+    from tests.hubs import running_hub
+
+    with postgres.cluster() as server:
+        url = postgres.fresh_database(server, "share_to_visible_hub")
+        with running_hub(workdir / "hub", db_url=url) as hub:
+            hub.wait_service()
+            alice_token, bob_token = hub.token("alice"), hub.token("bob")
+            hub.start_server("bob")
+            result = {
+                "stream": summary(
+                    asyncio.run(
+                        measure_stream(
+                            hub.service_api,
+                            alice_token,
+                            hub.server_url("bob") + "jupyter-share/api/v1/feed",
+                            hub.service_api + "feed",
+                            bob_token,
+                            args.rounds,
+                        )
+                    )
+                )
+            }
+            if args.idle:
+                result["idle_cpu_s_per_min_service_101_streams"] = round(
+                    asyncio.run(
+                        idle_with_streams(
+                            hub.service_api + "feed", bob_token, service_pid(), args.idle
+                        )
+                    ),
+                    3,
+                )
+                result["idle_cpu_s_per_min_service_no_streams"] = round(
+                    idle_without_pid(service_pid(), args.idle), 3
+                )
     return result
 
 
@@ -216,6 +292,8 @@ def main() -> None:
                 with postgres.cluster() as server:
                     url = postgres.fresh_database(server, "share_to_visible")
                     results["postgresql"] = run_backend("postgresql", url, workdir, args)
+            elif backend == "hub":
+                results["hub"] = run_hub(workdir, args)
             print(json.dumps({backend: results[backend]}), flush=True)
     print(json.dumps(results, indent=2))
 

@@ -268,9 +268,15 @@ class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
             streaming_callback=relay,
             header_callback=header,
         )
+        # A client of its own: the shared one runs at most 10 requests at once, and streams
+        # that never end would hold the share API's calls in its queue.
+        http = AsyncHTTPClient(force_instance=True)
         # Its end (or failure) ends this stream: the browser reconnects.
-        with contextlib.suppress(OSError, HTTPClientError, asyncio.TimeoutError, _Closed):
-            await AsyncHTTPClient().fetch(request, raise_error=False)
+        try:
+            with contextlib.suppress(OSError, HTTPClientError, asyncio.TimeoutError, _Closed):
+                await http.fetch(request, raise_error=False)
+        finally:
+            http.close()
         if self._closed:
             return
         if status and status[-1] != 200 and not self._headers_written:

@@ -77,8 +77,9 @@ export class ChangeFeed {
           }
           opened = true;
         });
-      } catch {
+      } catch (reason) {
         // Lost, refused or not offered: try again later.
+        console.debug('jupyter-share: the change stream ended', reason);
       }
       this._connected = false;
       if (!this._running) {
