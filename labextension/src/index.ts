@@ -49,7 +49,8 @@ import {
 } from './model';
 import { guestModePlugin } from './guestmode';
 import { PANEL_ID, SharingPanel } from './panel';
-import { presenceOf } from './presence';
+import { ExpiryReminder, ownerChangeWords, presenceWords } from './notices';
+import { PRESENCE_SCHEMA_ID, presenceOf } from './presence';
 import { addAskButton } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
@@ -99,6 +100,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       me => {
         if (me.guest) {
           showGuestBanner(app, me.guest.owner, me.guest.permission);
+          new ExpiryReminder(trans).watch(
+            `guest:${me.guest.owner}`,
+            trans.__("%1's container", me.guest.owner),
+            me.guest.expires_at
+          );
         } else {
           startSharing(app, api, settingRegistry, palette, restorer, state);
           followChanges(app, trans);
@@ -128,11 +134,28 @@ function followChanges(app: JupyterFrontEnd, trans: TranslationBundle): void {
   const feed = new ChangeFeed(app.serviceManager.serverSettings);
   feed.received.connect((_, change) => {
     void model.applyChange(change).catch(() => model.scheduleRefresh());
-    const words = lostAccessWords(change, trans);
+    const words =
+      lostAccessWords(change, trans) ??
+      ownerChangeWords(change, model.me?.username ?? null, trans);
     if (words) {
       Notification.info(words, { autoClose: 10000 });
     }
   });
+  // Who signs in to my container, and who is gone from it, in words.
+  app.serviceManager.events.stream.connect(
+    (_: Event.IManager, event: Event.Emission) => {
+      const words =
+        event.schema_id === PRESENCE_SCHEMA_ID
+          ? presenceWords(event, trans)
+          : null;
+      if (words) {
+        Notification.info(words, { autoClose: 8000 });
+      }
+    }
+  );
+  // An hour before my access to something shared with me ends: say so.
+  const reminder = new ExpiryReminder(trans);
+  model.changed.connect(() => reminder.watchShared(model.shared));
   // Changes made while the stream was lost were not told: read the lists.
   feed.reconnected.connect(() => model.scheduleRefresh());
   feed.start();

@@ -47,6 +47,12 @@ test('alice sees her guest in now, what he opens, and revokes him from the panel
     await expect(carol).toContainText('in now');
     await expect(carol.locator('.jp-share-permission')).toHaveText('edit');
     await expect(carol).toHaveAttribute('title', /from 127\.0\.0\.1/);
+    // and a notification says it in words
+    await expect(
+      page.locator('.Toastify__toast', {
+        hasText: 'carol signed in to your container'
+      })
+    ).toBeVisible();
 
     // carol opens a notebook with a kernel: alice's panel counts it.
     const status = await guest.evaluate(async () => {
@@ -89,6 +95,11 @@ test('alice sees her guest in now, what he opens, and revokes him from the panel
     await expect(carol.locator('.jp-share-permission')).toHaveText('view');
     await carol.getByRole('button', { name: 'Revoke carol' }).click();
     await expect(carol).toHaveCount(0);
+    await expect(
+      page.locator('.Toastify__toast', {
+        hasText: 'carol left your container: their access ended'
+      })
+    ).toBeVisible();
     expect(
       (await alice.grants('session', 'current')).map(g => g.principal)
     ).not.toContain('user:carol');
