@@ -8,6 +8,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { IResource } from './api';
 import { IFeedMessage } from './feed';
+import { kindLabel } from './model';
 
 /** How long before an end of access the reminder comes. */
 export const REMIND_BEFORE_MS = 60 * 60 * 1000;
@@ -43,8 +44,8 @@ export function ownerChangeWords(
     return null;
   }
   const what = change.resource_name
-    ? trans.__('%1 %2', change.kind, change.resource_name)
-    : trans.__('your %1', change.kind);
+    ? trans.__('%1 %2', kindLabel(change.kind), change.resource_name)
+    : trans.__('your %1', kindLabel(change.kind));
   switch (change.action) {
     case 'leave':
       return trans.__('%1 left %2', change.actor, what);
@@ -118,7 +119,12 @@ export class ExpiryReminder {
     const seen = new Set<string>();
     for (const r of resources) {
       seen.add(r.id);
-      const what = this._trans.__("%1's %2 %3", r.owner, r.kind, r.name);
+      const what = this._trans.__(
+        "%1's %2 %3",
+        r.owner,
+        kindLabel(r.kind),
+        r.name
+      );
       this.watch(r.id, what, r.expires_at);
     }
     for (const [key, known] of this._timers) {

@@ -90,7 +90,7 @@ describe('ExpiryReminder', () => {
     expect(told).toEqual([]);
     jest.advanceTimersByTime(2000);
     expect(told).toEqual([
-      "Your access to alice's session alice-workstation ends in 1 hour"
+      "Your access to alice's container alice-workstation ends in 1 hour"
     ]);
     jest.advanceTimersByTime(REMIND_BEFORE_MS);
     expect(told.length).toBe(1);
@@ -119,7 +119,7 @@ describe('ExpiryReminder', () => {
     reminder.watchShared([shared('2026-12-06T13:30:00Z')]);
     jest.advanceTimersByTime(0);
     expect(told).toEqual([
-      "Your access to alice's session alice-workstation ends in 30 minutes"
+      "Your access to alice's container alice-workstation ends in 30 minutes"
     ]);
   });
 });
