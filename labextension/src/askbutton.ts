@@ -15,6 +15,14 @@ import { IAccessRequest, nextPermission, RequestsAPI } from './requests';
 const WHILE_OPEN = 2000;
 
 /**
+ * The event on the banner's node when the guest's permission changed
+ * (guestmode.ts follows /me); its detail is the new permission. The button
+ * then offers what is above it: the owner may change the grant without any
+ * request (a raise, or lowering edit back to view).
+ */
+export const PERMISSION_CHANGED = 'jupyter-share-permission-changed';
+
+/**
  * Add the button to the banner's node. The container is `sessions/current`
  * of this page's server.
  */
@@ -112,6 +120,21 @@ export function addAskButton(
       open = asked;
       show();
       timer = window.setTimeout(() => void look(), WHILE_OPEN);
+    }
+  });
+
+  node.addEventListener(PERMISSION_CHANGED, event => {
+    const now = (event as CustomEvent<string>).detail;
+    if (now && now !== held) {
+      // An open request is looked at again: what just changed may be its answer.
+      const answered = open !== null;
+      if (!answered) {
+        held = now;
+      }
+      show();
+      if (answered) {
+        void look();
+      }
     }
   });
 

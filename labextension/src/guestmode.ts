@@ -20,6 +20,7 @@ import { IEditorTracker } from '@jupyterlab/fileeditor';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { IMe, Permission, ShareAPI } from './api';
+import { PERMISSION_CHANGED } from './askbutton';
 
 /** The words of the guest's banner (set by the main plugin). */
 export type BannerText = (
@@ -65,6 +66,14 @@ export function guestModePlugin(
           }
           startGuestMode(app, api, me, notebooks, editors, next => {
             showBanner(next);
+            // The banner's "Ask for …" button offers what is above the new grant.
+            document
+              .getElementById('jupyter-share-guest-banner')
+              ?.dispatchEvent(
+                new CustomEvent(PERMISSION_CHANGED, {
+                  detail: next.guest?.permission
+                })
+              );
           });
           // The main plugin adds the banner once it knows this is a guest.
           requestAnimationFrame(() => showBanner(me));
