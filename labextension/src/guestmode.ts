@@ -17,7 +17,11 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { IEditorTracker } from '@jupyterlab/fileeditor';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  Notebook,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 
 import { IMe, Permission, ShareAPI } from './api';
 import { PERMISSION_CHANGED } from './askbutton';
@@ -129,6 +133,27 @@ async function refreshSaved(
   }
 }
 
+/**
+ * A cell read-only on this screen only. A notebook writes a cell's read-only
+ * and collapsed states into its document (`editable`, `jupyter`
+ * metadata): a view guest's JupyterLab must write nothing there. With
+ * jupyter-collaboration the server would drop it anyway, and his copy of the
+ * document would then hold changes the room never took, on which his edits
+ * after a raise to edit would depend.
+ */
+function holdCell(cell: Notebook['widgets'][number], readOnly: boolean): void {
+  if (readOnly) {
+    cell.syncEditable = false;
+    cell.syncCollapse = false;
+    cell.readOnly = true;
+  } else if (cell.syncEditable === false) {
+    cell.readOnly = false;
+    // Back to the document's own states (a cell the owner locked stays so).
+    cell.syncEditable = true;
+    cell.syncCollapse = true;
+  }
+}
+
 export interface IGuestMode {
   /** The permission now (null once access ended). */
   readonly permission: Permission | null;
@@ -160,7 +185,7 @@ export function startGuestMode(
     }
     const apply = () => {
       for (const cell of panel.content.widgets) {
-        cell.readOnly = readOnly();
+        holdCell(cell, readOnly());
       }
     };
     apply();
@@ -174,7 +199,7 @@ export function startGuestMode(
     document.body.classList.toggle(VIEW_GUEST_CLASS, readOnly());
     notebooks?.forEach(panel => {
       for (const cell of panel.content.widgets) {
-        cell.readOnly = readOnly();
+        holdCell(cell, readOnly());
       }
       panel.sessionContext.kernelPreference = {
         ...panel.sessionContext.kernelPreference,
