@@ -5,6 +5,7 @@
  * itself follows the new permission (guestmode.ts).
  */
 import { Notification } from '@jupyterlab/apputils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IMe, ShareAPI } from './api';
@@ -144,4 +145,42 @@ export function addAskButton(
 
 function rank(permission: string | null | undefined): number {
   return ['view', 'edit', 'manage'].indexOf(permission ?? '') + 1;
+}
+
+/**
+ * Under JupyterHub a guest asks from their own JupyterLab (the owner's server
+ * offers guests /me only, and the share service takes only the asker's own
+ * token): the banner links there, to the Sharing panel's *Shared with me*,
+ * where the owner's container offers "Ask for edit".
+ */
+export function addAskLink(
+  node: HTMLElement,
+  owner: string,
+  permission: string
+): void {
+  const box = document.createElement('span');
+  box.className = 'jp-share-ask';
+  const link = document.createElement('a');
+  link.className = 'jp-share-ask-link';
+  link.target = '_blank';
+  link.rel = 'noopener';
+  // The Hub's user-redirect opens the signed-in user's own server.
+  link.href =
+    PageConfig.getOption('hubHost') +
+    URLExt.join(
+      PageConfig.getOption('hubPrefix') || '/hub/',
+      'user-redirect/lab'
+    );
+  const show = (held: string) => {
+    const next = nextPermission(held);
+    box.hidden = next === null;
+    link.textContent = `Ask for ${next ?? 'more'} in your JupyterLab`;
+    link.title = `Your Sharing panel, Shared with me: ${owner}'s container, Ask for ${next}`;
+  };
+  box.appendChild(link);
+  node.appendChild(box);
+  node.addEventListener(PERMISSION_CHANGED, event =>
+    show((event as CustomEvent<string>).detail)
+  );
+  show(permission);
 }

@@ -50,7 +50,7 @@ import {
 import { guestModePlugin } from './guestmode';
 import { PANEL_ID, SharingPanel } from './panel';
 import { presenceOf } from './presence';
-import { addAskButton } from './askbutton';
+import { addAskButton, addAskLink } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
 
@@ -98,7 +98,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     api.me().then(
       me => {
         if (me.guest) {
-          showGuestBanner(app, me.guest.owner, me.guest.permission);
+          showGuestBanner(app, me.guest.owner, me.guest.permission, me.mode);
         } else {
           startSharing(app, api, settingRegistry, palette, restorer, state);
           followChanges(app, trans);
@@ -167,7 +167,8 @@ export function lostAccessWords(
 function showGuestBanner(
   app: JupyterFrontEnd,
   owner: string,
-  permission: string
+  permission: string,
+  mode: 'standalone' | 'hub'
 ): void {
   const banner = new Widget();
   banner.id = 'jupyter-share-guest-banner';
@@ -177,12 +178,16 @@ function showGuestBanner(
   text.className = 'jp-share-guest-banner-text';
   text.textContent = guestBannerText(owner, permission);
   banner.node.appendChild(text);
-  addAskButton(
-    banner.node,
-    app.serviceManager.serverSettings,
-    owner,
-    permission
-  );
+  if (mode === 'hub') {
+    addAskLink(banner.node, owner, permission);
+  } else {
+    addAskButton(
+      banner.node,
+      app.serviceManager.serverSettings,
+      owner,
+      permission
+    );
+  }
   app.shell.add(banner, 'top', { rank: 1000 });
 }
 
