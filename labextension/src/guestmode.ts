@@ -175,11 +175,14 @@ export function startGuestMode(
 
   const holdNotebook = (panel: NotebookPanel) => {
     if (readOnly()) {
-      // Before the session context starts: no kernel is asked for.
+      // Before the session context starts: no kernel is asked for, and the
+      // owner's kernel for this notebook (its session) is not connected to:
+      // view does not reach kernels, the client would retry for ever.
       panel.sessionContext.kernelPreference = {
         ...panel.sessionContext.kernelPreference,
         shouldStart: false,
         canStart: false,
+        shouldReuse: false,
         autoStartDefault: false
       };
     }
@@ -204,7 +207,9 @@ export function startGuestMode(
       panel.sessionContext.kernelPreference = {
         ...panel.sessionContext.kernelPreference,
         canStart: !readOnly(),
-        shouldStart: !readOnly()
+        shouldStart: !readOnly(),
+        // Raised, running a cell joins the owner's session of this notebook.
+        shouldReuse: !readOnly()
       };
     });
     editors?.forEach(widget => {

@@ -24,6 +24,8 @@ const firstCell = (page: Page) => page.locator('.jp-Cell .cm-content').first();
 /** What bob's page sends that could start something or change the document. */
 interface ISent {
   starts: string[];
+  /** Kernel connections (alice's kernel runs; view does not reach it). */
+  kernels: string[];
   /** Room messages that would change the document (hex, cut short). */
   changes: string[];
 }
@@ -77,7 +79,7 @@ function changes(data: Buffer, room: string): boolean {
 }
 
 function watchWhatIsSent(page: Page): ISent {
-  const sent: ISent = { starts: [], changes: [] };
+  const sent: ISent = { starts: [], kernels: [], changes: [] };
   page.on('request', request => {
     const url = request.url();
     if (
@@ -88,6 +90,9 @@ function watchWhatIsSent(page: Page): ISent {
     }
   });
   page.on('websocket', ws => {
+    if (ws.url().includes('/api/kernels/')) {
+      sent.kernels.push(ws.url());
+    }
     if (!ws.url().includes('/api/collaboration/room/')) {
       return;
     }
@@ -157,21 +162,28 @@ test('bob watches alice type live, read-only; raised he edits with her; lowered 
     await expect(firstCell(bob)).toHaveText('x = 1 + 41');
     await expect(firstCell(alicePage)).toHaveText('x = 1 + 41');
     expect(sent.starts).toEqual([]);
+    expect(sent.kernels).toEqual([]);
     expect(sent.changes).toEqual([]);
     await expect(bob.locator('.jp-Dialog')).toHaveCount(0);
 
-    // Raised to edit: his typing reaches alice (his copy of the document never
-    // drifted from the room's, so the room takes his changes).
+    // Raised to edit: his typing reaches alice (the room syncs his copy again,
+    // readonly_rooms.py), and he runs the cell on alice's kernel: both see 42.
     await alice.call('PUT', 'sessions/current/grants/bob', {
       permission: 'edit'
     });
     await expect(banner).toContainText('you may edit and run code', {
       timeout: 10000
     });
-    await typeInFirstCell(bob, ' # bob');
-    await expect(firstCell(alicePage)).toHaveText('x = 1 + 41 # bob', {
+    await typeInFirstCell(bob, '; print(x)');
+    await expect(firstCell(alicePage)).toHaveText('x = 1 + 41; print(x)', {
       timeout: 10000
     });
+    await bob.keyboard.press('Shift+Enter');
+    for (const page of [bob, alicePage]) {
+      await expect(
+        page.locator('.jp-Cell').first().locator('.jp-OutputArea-output')
+      ).toHaveText('42', { timeout: 60000 });
+    }
 
     // Lowered to view: read-only again at once, and still watching.
     await alice.call('PUT', 'sessions/current/grants/bob', {
@@ -182,10 +194,10 @@ test('bob watches alice type live, read-only; raised he edits with her; lowered 
     await typeInFirstCell(bob, '!!');
     await alicePage.bringToFront();
     await typeInFirstCell(alicePage, '0');
-    await expect(firstCell(bob)).toHaveText('x = 1 + 41 # bob0', {
+    await expect(firstCell(bob)).toHaveText('x = 1 + 41; print(x)0', {
       timeout: 10000
     });
-    await expect(firstCell(alicePage)).toHaveText('x = 1 + 41 # bob0');
+    await expect(firstCell(alicePage)).toHaveText('x = 1 + 41; print(x)0');
     expect(await bob.evaluate(() => performance.timeOrigin)).toBe(before);
 
     // Revoked: the page says so.
