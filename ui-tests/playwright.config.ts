@@ -17,16 +17,24 @@ import { LAUNCH_OPTIONS } from './chromium';
 const COLLAB = !!process.env.JUPYTER_SHARE_UI_COLLAB;
 /** benchmarks/live_follow.py: the measurements of `bench/`, not the tests. */
 const BENCH = !!process.env.JUPYTER_SHARE_UI_BENCH;
+/**
+ * A running JupyterHub (tests/test_ui_hub.py starts it and names it here): only
+ * the `*.hub.spec.ts` run, against it, and no standalone servers are started.
+ */
+const HUB = !!process.env.JUPYTER_SHARE_UI_HUB;
 
 export default defineConfig({
   testDir: BENCH ? './bench' : './tests',
   testMatch: BENCH
     ? '**/*.bench.ts'
-    : COLLAB
-      ? '**/*.collab.spec.ts'
-      : '**/*.spec.ts',
-  testIgnore: BENCH || COLLAB ? [] : '**/*.collab.spec.ts',
-  globalSetup: require.resolve('./global-setup'),
+    : HUB
+      ? '**/*.hub.spec.ts'
+      : COLLAB
+        ? '**/*.collab.spec.ts'
+        : '**/*.spec.ts',
+  testIgnore:
+    BENCH || COLLAB || HUB ? [] : ['**/*.collab.spec.ts', '**/*.hub.spec.ts'],
+  globalSetup: HUB ? undefined : require.resolve('./global-setup'),
   // One browser at a time on a 2-core machine: JupyterLab is heavy.
   workers: 1,
   fullyParallel: false,
