@@ -382,20 +382,27 @@ class ShareApp(ExtensionApp):
         """The owner passes; anyone else the Hub lets in is a guest held to their grant."""
         if user.username == self.username:
             return user
+
+        def refuse(status: int, why: str) -> web.HTTPError:
+            # Signed in at the Hub, but not for this server: said as such (not "not signed
+            # in"), and current_user set, which error pages and logs read (unset, they would
+            # call the deprecated get_current_user: a 500).
+            handler.current_user = None
+            handler._jupyter_share_refused = True
+            return web.HTTPError(status, why)
+
         if self.container_access is None:
-            raise web.HTTPError(403, f"only {self.username} may use this server")
+            raise refuse(403, f"only {self.username} may use this server")
         try:
             # The service reads the guest's groups from the Hub now (never the token cache's).
             permission = await self.container_access.permission(user.username)
         except Exception as e:
             self.log.warning("jupyter_share: could not check %s's access: %s", user.username, e)
-            raise web.HTTPError(
+            raise refuse(
                 503, "your access to this server cannot be checked right now; try again"
             ) from None
         if permission is None:
-            raise web.HTTPError(
-                403, f"{self.username} does not share this server with you (any more)"
-            )
+            raise refuse(403, f"{self.username} does not share this server with you (any more)")
         self._admit_guest(
             handler,
             Guest(user.username, self.username, permission, f"hub:{user.username}"),

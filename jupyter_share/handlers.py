@@ -270,7 +270,14 @@ class SignInRequired:
         try:
             await super().prepare()
         except web.HTTPError as e:
-            if e.status_code == 403 and not self.current_user and guest_of(self) is None:
+            # Not signed in is 401; one the Hub signed in whom this server refuses (his share
+            # was taken back) is told why, as a 403.
+            if (
+                e.status_code == 403
+                and not self.current_user
+                and guest_of(self) is None
+                and not getattr(self, "_jupyter_share_refused", False)
+            ):
                 raise web.HTTPError(
                     401, "not signed in: send the server's token or log in"
                 ) from None

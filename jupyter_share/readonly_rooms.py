@@ -10,6 +10,13 @@ every change as it happens, but the server drops what would change the document:
 The check is made on every message against the guest's permission *now*, so lowering edit to
 view makes the room read-only for them at once; revoking closes the socket
 (`guest_activity`).
+
+Raised back to edit, a client whose changes were dropped is asked to sync again (the server
+sends it sync step 1; it answers with all it has that the room lacks): a Yjs client numbers its
+changes one after another, and the room holds back any change of a client until it has that
+client's earlier ones, so without this his edits after the raise would never show. What he
+kept from his view-only time comes in with them (a view guest's JupyterLab writes nothing but
+the room's id into the document's state; edit lets him change anything anyway).
 """
 
 from __future__ import annotations
@@ -63,13 +70,20 @@ def hold_to_permission(
         return
     original = handler.on_message  # type: ignore[attr-defined]
     dropped = 0
+    behind = False  # changes were dropped since the client last synced
 
     def on_message(message: Any) -> Any:
-        nonlocal dropped
+        nonlocal dropped, behind
         permission = permission_now()
-        if permission is not None and permission >= Permission.EDIT or changes_nothing(message):
+        if permission is not None and permission >= Permission.EDIT:
+            if behind:
+                behind = False
+                _ask_to_sync(handler)
+            return original(message)
+        if changes_nothing(message):
             return original(message)
         dropped += 1
+        behind = True
         if dropped == 1 or dropped % 100 == 0:
             handler.log.info(
                 "jupyter_share: dropped %d change(s) a view guest sent to %s",
@@ -79,3 +93,17 @@ def hold_to_permission(
         return None
 
     handler.on_message = on_message  # type: ignore[attr-defined]
+
+
+def _ask_to_sync(handler: web.RequestHandler) -> None:
+    """Send the client sync step 1 of the room's document (y-protocols): it answers with
+    every change of its own that the room does not have."""
+    ydoc = getattr(getattr(handler, "room", None), "ydoc", None)
+    if ydoc is None:
+        return
+    from pycrdt import create_sync_message  # jupyter-collaboration's CRDT library
+
+    try:
+        handler.write_message(create_sync_message(ydoc), binary=True)  # type: ignore[attr-defined]
+    except Exception:  # closed meanwhile: a new connection syncs anyway
+        handler.log.debug("jupyter_share: could not ask %s to sync", handler.request.path)

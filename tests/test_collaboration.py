@@ -257,3 +257,55 @@ def test_a_view_guest_watches_live_and_changes_nothing(tmp_path):
         assert "dropped" in log and "a view guest sent" in log
     finally:
         alice.stop()
+
+
+def test_a_view_guest_raised_to_edit_is_synced_and_his_edits_reach_the_room(tmp_path):
+    """carol's client keeps what the server dropped while she watched (a JupyterLab writes the
+    room's id into the document's state as it joins); Yjs numbers a client's changes one after
+    another and the room holds back any change whose predecessors it lacks. Raised to edit on
+    the same socket, she is asked to sync again, so her next edit reaches alice."""
+    alice = start_servers(
+        ["alice"],
+        f"sqlite:///{tmp_path / 's.db'}",
+        tmp_path,
+        users=["carol"],
+        extra_args=["--ShareApp.guest_check_interval=0.2"],
+    )["alice"]
+    try:
+        (alice.root / "raised.ipynb").write_text(json.dumps(NOTEBOOK))
+        Owner(alice)
+        carol = Guest(
+            alice,
+            alice.put("/sessions/current/grants/carol", {"permission": "view"}).json()["link"],
+        )
+        room = _room(carol, "raised.ipynb")
+
+        async def scenario():
+            ws_base = f"ws://127.0.0.1:{alice.port}/"
+            them = Peer("alice")
+            await them.join(ws_base + room, {"Authorization": f"token {alice.token}"})
+            watcher = Peer("carol")
+            await watcher.join(
+                ws_base + room,
+                {"Cookie": _cookies(carol), "Origin": f"http://127.0.0.1:{alice.port}"},
+            )
+            await watcher.wait_for("x = 1")
+            watcher.doc.get("state", type=pycrdt.Map)["document_id"] = "json:notebook:joined"
+            await asyncio.sleep(0.5)
+            assert "document_id" not in them.doc.get("state", type=pycrdt.Map)
+            assert (
+                alice.put("/sessions/current/grants/carol", {"permission": "edit"}).status_code
+                == 200
+            )
+            await asyncio.sleep(0.6)
+            watcher.notebook.append_cell(
+                {"cell_type": "code", "source": "after the raise", "metadata": {}, "outputs": []}
+            )
+            await them.wait_for("after the raise")
+            assert them.doc.get("state", type=pycrdt.Map)["document_id"] == "json:notebook:joined"
+            them.ws.close()
+            watcher.ws.close()
+
+        asyncio.run(scenario())
+    finally:
+        alice.stop()

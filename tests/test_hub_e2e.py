@@ -278,6 +278,84 @@ def test_story5_a_formation_and_the_container_shared_with_a_group(world):
     assert carol.get(server + "api/contents/analysis.ipynb").status_code == 403
 
 
+def test_a_view_guest_through_the_hub_gets_the_read_only_lab_and_asks_for_more(world):
+    """The neighbour's side under JupyterHub (issue 14), as bob's browser goes: signed in at the
+    Hub, he opens alice's JupyterLab through the Hub's share; the page loads jupyter-share's
+    labextension, whose guest mode reads /me: `guest` says view, so his JupyterLab is read-only
+    (guestmode.ts) and the server starts nothing for him. He asks for edit; alice approves; /me says edit on the same cookie (his JupyterLab follows it without a
+    reload); revoked, /me refuses him (the page that says his access ended). He asks from his
+    own server's panel: under the Hub a guest's banner links there."""
+    from .test_hub_attacks import Browser  # (it imports this module)
+
+    hub = world.hub
+    alice = world.client("alice")
+    server = hub.server_url("alice")
+    r = alice.put(
+        world.share_api("alice") + "sessions/current/grants/bob", json={"permission": "view"}
+    )
+    assert r.status_code in (200, 201), r.text
+    try:
+        bob = Browser(hub, "bob")  # through the Hub's OAuth, which asks him once
+        page = bob.request("GET", "lab/tree/analysis.ipynb")
+        assert page.status_code == 200, page.text[:500]
+        assert "jupyter-share" in page.text  # the labextension is in the page config
+        me = bob.request("GET", API + "me")
+        assert me.status_code == 200, me.text
+        assert me.json()["username"] == "bob"
+        assert me.json()["guest"]["owner"] == "alice"
+        assert me.json()["guest"]["permission"] == "view"
+        for path, body in [
+            (
+                "api/sessions",
+                {"path": "analysis.ipynb", "type": "notebook", "kernel": {"name": "python3"}},
+            ),
+            ("api/kernels", {"name": "python3"}),
+        ]:
+            r = bob.request("POST", path, body)
+            assert r.status_code == 403, (path, r.status_code, r.text)
+
+        # His banner's "Ask for edit" links to his own JupyterLab (hubPrefix/user-redirect): the
+        # owner's server carries nothing of a guest's to the service, which takes only the
+        # asker's own token.
+        assert '"hubPrefix"' in page.text
+        r = bob.request(
+            "POST",
+            API + "sessions/current/requests",
+            {"permission": "edit", "message": "to run it"},
+        )
+        assert r.status_code == 403, r.text
+        own = world.client("bob")
+        shared = own.get(
+            world.share_api("bob") + "shared-with-me", params={"kind": "session"}
+        ).json()["items"]
+        container = next(i for i in shared if i["owner"] == "alice")
+        assert container["access"] == "view"
+        r = own.post(
+            world.share_api("bob") + f"sessions/{container['id']}/requests",
+            json={"permission": "edit", "message": "to run it"},
+        )
+        assert r.status_code == 201, r.text
+        todo = alice.get(world.share_api("alice") + "requests").json()["to_decide"]
+        assert [(t["requester"], t["permission"]) for t in todo] == [("bob", "edit")]
+        r = alice.post(
+            world.share_api("alice") + "sessions/current/requests/bob",
+            json={"decision": "approve"},
+        )
+        assert r.status_code == 200, r.text
+        assert bob.request("GET", API + "me").json()["guest"]["permission"] == "edit"
+        r = bob.request("POST", "api/kernels", {"name": "python3"})
+        assert r.status_code == 201, r.text
+        # alice stops it: nothing of bob's stays running in her container.
+        assert alice.delete(server + f"api/kernels/{r.json()['id']}").status_code == 204
+    finally:
+        alice.delete(world.share_api("alice") + "sessions/current/grants/bob")
+    # What his JupyterLab asks every 2 s: a clear 403, never a 500 (it shows him the page that
+    # says alice ended his access).
+    r = bob.request("GET", API + "me")
+    assert r.status_code == 403, r.text
+    assert "does not share this server with you" in r.json()["message"], r.text
+
+
 def test_the_panel_way_cookie_and_xsrf(world):
     """The JupyterLab panel calls its own server with the login cookie and the XSRF header."""
     browser = world.hub.login("alice")

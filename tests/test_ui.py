@@ -40,7 +40,9 @@ def tail(text: str, lines: int = 150) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def test_sharing_panel_in_chromium():
+def run_ui_suite(extra_env: dict[str, str] | None = None, timeout: int = 900) -> str:
+    """Run the Playwright suite of ui-tests/ with servers in this Python environment; its
+    output. `extra_env` chooses what runs (JUPYTER_SHARE_UI_COLLAB: the collaboration specs)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium must be installed in CI (.ci/run installs it): no {CHROMIUM}")
@@ -53,6 +55,7 @@ def test_sharing_panel_in_chromium():
     env["CHROMIUM_PATH"] = CHROMIUM
     env["JUPYTER_SHARE_PYTHON"] = sys.executable  # the servers run in this environment
     env.pop("JUPYTERHUB_API_TOKEN", None)
+    env.update(extra_env or {})
 
     if not (UI_TESTS / "node_modules" / "@playwright" / "test").is_dir():
         install = subprocess.run(
@@ -68,9 +71,14 @@ def test_sharing_panel_in_chromium():
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )
     output = run.stdout + run.stderr
     print(output)
     assert run.returncode == 0, f"the Playwright UI tests failed:\n{tail(output)}"
     assert " passed" in output, f"the Playwright UI tests ran no test:\n{tail(output)}"
+    return output
+
+
+def test_sharing_panel_in_chromium():
+    run_ui_suite()

@@ -5,6 +5,7 @@
  * itself follows the new permission (guestmode.ts).
  */
 import { Notification } from '@jupyterlab/apputils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { IMe, ShareAPI } from './api';
@@ -13,6 +14,14 @@ import { IAccessRequest, nextPermission, RequestsAPI } from './requests';
 
 /** How often an open request is looked at (ms); a view guest gets no events. */
 const WHILE_OPEN = 2000;
+
+/**
+ * The event on the banner's node when the guest's permission changed
+ * (guestmode.ts follows /me); its detail is the new permission. The button
+ * then offers what is above it: the owner may change the grant without any
+ * request (a raise, or lowering edit back to view).
+ */
+export const PERMISSION_CHANGED = 'jupyter-share-permission-changed';
 
 /**
  * Add the button to the banner's node. The container is `sessions/current`
@@ -115,10 +124,63 @@ export function addAskButton(
     }
   });
 
+  node.addEventListener(PERMISSION_CHANGED, event => {
+    const now = (event as CustomEvent<string>).detail;
+    if (now && now !== held) {
+      // An open request is looked at again: what just changed may be its answer.
+      const answered = open !== null;
+      if (!answered) {
+        held = now;
+      }
+      show();
+      if (answered) {
+        void look();
+      }
+    }
+  });
+
   show();
   void look(); // a request left open on an earlier visit
 }
 
 function rank(permission: string | null | undefined): number {
   return ['view', 'edit', 'manage'].indexOf(permission ?? '') + 1;
+}
+
+/**
+ * Under JupyterHub a guest asks from their own JupyterLab (the owner's server
+ * offers guests /me only, and the share service takes only the asker's own
+ * token): the banner links there, to the Sharing panel's *Shared with me*,
+ * where the owner's container offers "Ask for edit".
+ */
+export function addAskLink(
+  node: HTMLElement,
+  owner: string,
+  permission: string
+): void {
+  const box = document.createElement('span');
+  box.className = 'jp-share-ask';
+  const link = document.createElement('a');
+  link.className = 'jp-share-ask-link';
+  link.target = '_blank';
+  link.rel = 'noopener';
+  // The Hub's user-redirect opens the signed-in user's own server.
+  link.href =
+    PageConfig.getOption('hubHost') +
+    URLExt.join(
+      PageConfig.getOption('hubPrefix') || '/hub/',
+      'user-redirect/lab'
+    );
+  const show = (held: string) => {
+    const next = nextPermission(held);
+    box.hidden = next === null;
+    link.textContent = `Ask for ${next ?? 'more'} in your JupyterLab`;
+    link.title = `Your Sharing panel, Shared with me: ${owner}'s container, Ask for ${next}`;
+  };
+  box.appendChild(link);
+  node.appendChild(box);
+  node.addEventListener(PERMISSION_CHANGED, event =>
+    show((event as CustomEvent<string>).detail)
+  );
+  show(permission);
 }

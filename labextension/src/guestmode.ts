@@ -17,9 +17,14 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { IEditorTracker } from '@jupyterlab/fileeditor';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  Notebook,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 
 import { IMe, Permission, ShareAPI } from './api';
+import { PERMISSION_CHANGED } from './askbutton';
 
 /** The words of the guest's banner (set by the main plugin). */
 export type BannerText = (
@@ -65,6 +70,14 @@ export function guestModePlugin(
           }
           startGuestMode(app, api, me, notebooks, editors, next => {
             showBanner(next);
+            // The banner's "Ask for …" button offers what is above the new grant.
+            document
+              .getElementById('jupyter-share-guest-banner')
+              ?.dispatchEvent(
+                new CustomEvent(PERMISSION_CHANGED, {
+                  detail: next.guest?.permission
+                })
+              );
           });
           // The main plugin adds the banner once it knows this is a guest.
           requestAnimationFrame(() => showBanner(me));
@@ -120,6 +133,27 @@ async function refreshSaved(
   }
 }
 
+/**
+ * A cell read-only on this screen only. A notebook writes a cell's read-only
+ * and collapsed states into its document (`editable`, `jupyter`
+ * metadata): a view guest's JupyterLab must write nothing there. With
+ * jupyter-collaboration the server would drop it anyway, and his copy of the
+ * document would then hold changes the room never took, on which his edits
+ * after a raise to edit would depend.
+ */
+function holdCell(cell: Notebook['widgets'][number], readOnly: boolean): void {
+  if (readOnly) {
+    cell.syncEditable = false;
+    cell.syncCollapse = false;
+    cell.readOnly = true;
+  } else if (cell.syncEditable === false) {
+    cell.readOnly = false;
+    // Back to the document's own states (a cell the owner locked stays so).
+    cell.syncEditable = true;
+    cell.syncCollapse = true;
+  }
+}
+
 export interface IGuestMode {
   /** The permission now (null once access ended). */
   readonly permission: Permission | null;
@@ -141,17 +175,20 @@ export function startGuestMode(
 
   const holdNotebook = (panel: NotebookPanel) => {
     if (readOnly()) {
-      // Before the session context starts: no kernel is asked for.
+      // Before the session context starts: no kernel is asked for, and the
+      // owner's kernel for this notebook (its session) is not connected to:
+      // view does not reach kernels, the client would retry for ever.
       panel.sessionContext.kernelPreference = {
         ...panel.sessionContext.kernelPreference,
         shouldStart: false,
         canStart: false,
+        shouldReuse: false,
         autoStartDefault: false
       };
     }
     const apply = () => {
       for (const cell of panel.content.widgets) {
-        cell.readOnly = readOnly();
+        holdCell(cell, readOnly());
       }
     };
     apply();
@@ -165,12 +202,14 @@ export function startGuestMode(
     document.body.classList.toggle(VIEW_GUEST_CLASS, readOnly());
     notebooks?.forEach(panel => {
       for (const cell of panel.content.widgets) {
-        cell.readOnly = readOnly();
+        holdCell(cell, readOnly());
       }
       panel.sessionContext.kernelPreference = {
         ...panel.sessionContext.kernelPreference,
         canStart: !readOnly(),
-        shouldStart: !readOnly()
+        shouldStart: !readOnly(),
+        // Raised, running a cell joins the owner's session of this notebook.
+        shouldReuse: !readOnly()
       };
     });
     editors?.forEach(widget => {

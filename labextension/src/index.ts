@@ -51,7 +51,7 @@ import { guestModePlugin } from './guestmode';
 import { PANEL_ID, SharingPanel } from './panel';
 import { ExpiryReminder, ownerChangeWords, presenceWords } from './notices';
 import { PRESENCE_SCHEMA_ID, presenceOf } from './presence';
-import { addAskButton } from './askbutton';
+import { addAskButton, addAskLink } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
 
@@ -99,7 +99,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     api.me().then(
       me => {
         if (me.guest) {
-          showGuestBanner(app, me.guest.owner, me.guest.permission);
+          showGuestBanner(app, me.guest.owner, me.guest.permission, me.mode);
           new ExpiryReminder(trans).watch(
             `guest:${me.guest.owner}`,
             trans.__("%1's container", me.guest.owner),
@@ -190,7 +190,8 @@ export function lostAccessWords(
 function showGuestBanner(
   app: JupyterFrontEnd,
   owner: string,
-  permission: string
+  permission: string,
+  mode: 'standalone' | 'hub'
 ): void {
   const banner = new Widget();
   banner.id = 'jupyter-share-guest-banner';
@@ -200,12 +201,16 @@ function showGuestBanner(
   text.className = 'jp-share-guest-banner-text';
   text.textContent = guestBannerText(owner, permission);
   banner.node.appendChild(text);
-  addAskButton(
-    banner.node,
-    app.serviceManager.serverSettings,
-    owner,
-    permission
-  );
+  if (mode === 'hub') {
+    addAskLink(banner.node, owner, permission);
+  } else {
+    addAskButton(
+      banner.node,
+      app.serviceManager.serverSettings,
+      owner,
+      permission
+    );
+  }
   app.shell.add(banner, 'top', { rank: 1000 });
 }
 

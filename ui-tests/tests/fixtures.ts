@@ -2,12 +2,16 @@
  * Fixtures and helpers of the UI tests: the servers, a REST client per user
  * (as a neighbour's script would call it), and the Sharing panel's parts.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+
 import {
   chromium,
   expect,
   Locator,
   Page,
-  test as base
+  test as base,
+  TestInfo
 } from '@playwright/test';
 
 import { LAUNCH_OPTIONS } from '../chromium';
@@ -231,5 +235,73 @@ export const test = base.extend<{
     { auto: true }
   ]
 });
+
+const NOTEBOOK = {
+  cells: [
+    {
+      cell_type: 'code',
+      execution_count: null,
+      id: 'first',
+      metadata: {},
+      outputs: [],
+      source: 'x = 1'
+    }
+  ],
+  metadata: {
+    kernelspec: {
+      name: 'python3',
+      display_name: 'Python 3',
+      language: 'python'
+    }
+  },
+  nbformat: 4,
+  nbformat_minor: 5
+};
+
+/** Put a one-cell notebook in alice's folder (over the old one). */
+export async function putNotebook(
+  file: string,
+  source = 'x = 1'
+): Promise<void> {
+  const alice = servers().alice;
+  NOTEBOOK.cells[0].source = source;
+  const response = await fetch(`${alice.url}api/contents/${file}`, {
+    method: 'PUT',
+    headers: { Authorization: `token ${alice.token}` },
+    body: JSON.stringify({
+      type: 'notebook',
+      format: 'json',
+      content: NOTEBOOK
+    })
+  });
+  expect(response.ok).toBe(true);
+}
+
+/** Kept with the test's results; copied into docs/images when asked to. */
+export async function keepScreenshot(
+  page: Page,
+  name: string,
+  testInfo: TestInfo
+) {
+  const png = await page.screenshot();
+  await testInfo.attach(name, { body: png, contentType: 'image/png' });
+  fs.writeFileSync(testInfo.outputPath(name), png);
+  if (process.env.JUPYTER_SHARE_UI_SCREENSHOTS) {
+    const docs = path.resolve(__dirname, '..', '..', 'docs', 'images');
+    fs.mkdirSync(docs, { recursive: true });
+    fs.writeFileSync(path.join(docs, name), png);
+  }
+}
+
+/** Click the first cell's editor and type at the end of its first line. */
+export async function typeInFirstCell(
+  guest: Page,
+  text: string
+): Promise<void> {
+  const editor = guest.locator('.jp-Cell .cm-content').first();
+  await editor.click();
+  await guest.keyboard.press('End');
+  await guest.keyboard.type(text);
+}
 
 export { expect };
