@@ -22,7 +22,7 @@ import pytest
 from jupyter_share.environments import BuildSettings, EnvironmentManager
 from jupyter_share.model import Conflict, InvalidInput, Kind, NotFound, Resource
 
-from .wheels import kernel_wheelhouse, make_wheel
+from .wheels import make_wheel
 
 IMAGE_ID = "0123456789abcdef"
 
@@ -34,11 +34,6 @@ def offline_pip(monkeypatch):
     for name in list(os.environ):
         if name.startswith("PIP_") and name != "PIP_CONFIG_FILE":
             monkeypatch.delenv(name)
-
-
-@pytest.fixture(scope="session")
-def kernel_wheels(tmp_path_factory) -> Path:
-    return kernel_wheelhouse(tmp_path_factory.getbasetemp() / "kernel-wheelhouse")
 
 
 @pytest.fixture
