@@ -41,7 +41,7 @@ class EnvironmentManager:
         self.on_change = on_change
         self._builds: dict[str, Build] = {}
         self._lock = threading.Lock()
-        for env_id in self.registry.half_made(set()):  # left by a crash mid-build
+        for env_id in self.registry.half_made():  # left by a crash mid-build
             self.registry.remove(env_id)
 
     def plan(self, image: Resource) -> Plan:
@@ -75,7 +75,13 @@ class EnvironmentManager:
             build = self._builds.get(plan.id)
             if build is not None and build.state == "building":
                 return build.json(), False
-            build = Build(plan, self.settings, self.registry, user, self._changed)
+            lock = self.registry.lock(plan.id)
+            if lock is None:
+                raise Conflict(
+                    f"{plan.display_name} is being built here by another process (a server or "
+                    "`jupyter share use`): wait for it"
+                )
+            build = Build(plan, self.settings, self.registry, user, self._changed, lock)
             self._builds[plan.id] = build
         build.start()
         return build.json(), True

@@ -141,12 +141,15 @@ class Build:
         registry: EnvironmentRegistry,
         built_by: str,
         on_change: Callable[[Build], None] = lambda build: None,
+        lock=None,
     ):
         self.plan = plan
         self.settings = settings
         self.registry = registry
         self.built_by = built_by
         self.on_change = on_change
+        #: The registry's build lock, held until the build ends (see `EnvironmentRegistry.lock`).
+        self._held = lock
         self.id = plan.id
         self.path = registry.path(plan.id)
         self.log_path = registry.log_path(plan.id)
@@ -270,6 +273,8 @@ class Build:
         finally:
             self._log.close()
             self._log = None
+            if self._held is not None:
+                self._held.close()
 
     def _finish(self, state: str, step: str, message: str) -> None:
         self._write(f"== {state}: {message}")

@@ -4,6 +4,7 @@ named by its id (image id + spec hash), with a record written once it is ready; 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -53,12 +54,28 @@ class EnvironmentRegistry:
         if valid_id(env_id):
             shutil.rmtree(self.path(env_id), ignore_errors=True)
 
-    def half_made(self, building: set) -> list[str]:
-        """Ids of folders with no record that no build of this process is making."""
+    def lock(self, env_id: str):
+        """Hold the build lock of an environment (an open file, locked; close it to release),
+        or None when another process (a server, `jupyter share use`) is building it."""
+        folder = self.root / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"{env_id}.lock", "w")  # noqa: SIM115 - the caller closes it
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return None
+        return handle
+
+    def half_made(self) -> list[str]:
+        """Ids of folders with no record that nobody is building (left by a crash)."""
         if not self.root.is_dir():
             return []
-        return [
-            p.name
-            for p in self.root.iterdir()
-            if valid_id(p.name) and p.name not in building and not (p / RECORD).exists()
-        ]
+        found = []
+        for p in self.root.iterdir():
+            if valid_id(p.name) and not (p / RECORD).exists():
+                held = self.lock(p.name)
+                if held is not None:
+                    held.close()
+                    found.append(p.name)
+        return found
