@@ -179,6 +179,26 @@ def test_bob_uses_alices_image_and_its_kernel_imports_its_package(tmp_path, kern
             owner.request("DELETE", f"api/kernels/{kernel['id']}")
         assert alice.get("/environments").json()["total"] == 0  # bob's container, not hers
 
+        # The notebook widgets offer the same: "Use here" in SharedWithMe.
+        from jupyter_share.client import ShareClient
+        from jupyter_share.widgets import SharedWithMe
+
+        gap = alice.post(
+            "/images", {"name": "gap", "spec": {"environment": environment(("nowhere", "1"))}}
+        ).json()["id"]
+        alice.put(f"/images/{gap}/grants/bob", {"permission": "view"})
+        panel = SharedWithMe(client=ShareClient(bob.url, bob.token))
+        items = {r.resource["id"]: r for r in panel.rows}
+        items[rid].buttons["use"].click()  # built already: ready at once
+        assert panel.using.environment["id"] == env_id
+        assert "is ready" in panel.using.status_text
+        items[gap].buttons["use"].click()
+        assert panel.using.wait(120)
+        assert panel.using.environment["state"] == "failed"
+        assert "nowhere==1" in panel.using.status_text
+        panel.using.show_log()
+        assert "nowhere" in panel.using.log_view.value
+
         assert bob.delete(f"/environments/{env_id}").status_code == 204
         specs = owner.request("GET", "api/kernelspecs").json()["kernelspecs"]
         assert state["kernel_name"] not in specs
