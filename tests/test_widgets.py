@@ -310,10 +310,11 @@ def test_shared_with_me_lists_by_kind_with_actions(trio, container, alice):
     ]
     assert set(image_row.buttons) == {
         "spec",
+        "use",
         "requirements",
         "conda",
         "ask",
-    }  # ask: for edit (view held)
+    }  # ask: for edit (view held); use: build a kernel here (test_use_image.py)
     assert set(new[plain["id"]].buttons) == {"spec", "ask"}  # nothing captured, nothing to download
 
     image_row.buttons["spec"].click()

@@ -17,6 +17,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await Promise.all(started.map(s => stopLab(s.process)));
     throw error;
   }
+  process.env.JUPYTER_SHARE_UI_WORKDIR = workdir;
   process.env.JUPYTER_SHARE_UI_SERVERS = JSON.stringify(
     Object.fromEntries(started.map(s => [s.info.username, s.info]))
   );

@@ -86,7 +86,12 @@ export async function startLab(
     `--ShareApp.db_url=sqlite:///${path.join(workdir, 'share.db')}`,
     `--LabApp.user_settings_dir=${path.join(workdir, 'settings')}`,
     `--LabApp.workspaces_dir=${path.join(root, '.workspaces')}`,
-    `--config=${path.join(workdir, 'share_config.json')}`
+    `--config=${path.join(workdir, 'share_config.json')}`,
+    // Environments from images (use-image.spec.ts) install offline, from folders that the
+    // test fills: the image's wheels, and ipykernel's.
+    '--ShareApp.environment_no_index=True',
+    `--ShareApp.environment_find_links=${path.join(workdir, 'wheels')}`,
+    `--ShareApp.environment_find_links=${path.join(workdir, 'kernel-wheels')}`
   ];
   if (options.exposeApp) {
     args.push('--LabApp.expose_app_in_browser=True');
@@ -96,6 +101,13 @@ export async function startLab(
   env.JUPYTER_RUNTIME_DIR = path.join(root, '.runtime');
   env.JUPYTER_DATA_DIR = path.join(root, '.data');
   delete env.JUPYTERHUB_API_TOKEN;
+  // Nothing of this machine's pip configuration (its find-links, indexes, constraints).
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PIP_')) {
+      delete env[name];
+    }
+  }
+  env.PIP_CONFIG_FILE = '/dev/null';
   const out = fs.openSync(log, 'w');
   const child = spawn(python, args, {
     cwd: root,
