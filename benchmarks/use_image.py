@@ -34,18 +34,13 @@ from jupyter_share.model import Kind, Resource  # noqa: E402
 from tests.wheels import kernel_wheelhouse, make_wheel  # noqa: E402
 
 
-def usable(python: str, kernels: Path | None = None, kernel_name: str | None = None) -> None:
-    """Start a kernel (by kernelspec, or on `python`), import the package, shut it down."""
+def usable(kernels: Path, kernel_name: str) -> None:
+    """Start a kernel by its kernelspec, import the package, shut it down."""
     from jupyter_client import KernelManager
     from jupyter_client.kernelspec import KernelSpecManager
 
-    if kernel_name:
-        km = KernelManager(kernel_name=kernel_name)
-        km.kernel_spec_manager = KernelSpecManager(kernel_dirs=[str(kernels)])
-    else:
-        km = KernelManager(
-            kernel_cmd=[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        )
+    km = KernelManager(kernel_name=kernel_name)
+    km.kernel_spec_manager = KernelSpecManager(kernel_dirs=[str(kernels)])
     km.start_kernel()
     try:
         kc = km.client()
@@ -99,7 +94,21 @@ def by_hand(work: Path, requirements: Path, links: list[Path], env: dict, uv: bo
             ],
             env,
         )
-    usable(str(venv / "bin" / "python"))
+    # The kernelspec, as a person registers one: `python -m ipykernel install`.
+    run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "ipykernel",
+            "install",
+            "--prefix",
+            str(venv),
+            "--name",
+            "hand",
+        ],
+        env,
+    )
+    usable(venv / "share" / "jupyter" / "kernels", "hand")
     elapsed = time.perf_counter() - start
     shutil.rmtree(venv)
     return elapsed
@@ -121,7 +130,7 @@ def ours(work: Path, image: Resource, links: list[Path], installer: str) -> floa
     manager.build(environment["id"]).wait()
     done = manager.get("bob", environment["id"])
     assert done["state"] == "ready", manager.log("bob", environment["id"])
-    usable(sys.executable, work / "kernels", done["kernel_name"])
+    usable(work / "kernels", done["kernel_name"])
     elapsed = time.perf_counter() - start
     manager.remove("bob", environment["id"])
     return elapsed
