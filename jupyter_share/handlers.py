@@ -700,7 +700,8 @@ class UseImageEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def post(self, raw_id: str):
-        check_fields(self.json_body() or {}, set())
+        if self.request.body:  # optional; when sent, an empty JSON object
+            check_fields(self.json_body(), set())
         image = await self.call(self.service.image_to_use, raw_id)
         environment, started = await self.run(self.environments.use, image, self.username)
         self.set_header(
