@@ -216,7 +216,9 @@ class ShareAPIBase:
     def environments(self) -> Any:
         """The builds of environments in the container answering (`environments`)."""
         raise InvalidInput(
-            "environments are made in a container by its own server: use it there", field="id"
+            "environments from images are built by a standalone server only, for now; under "
+            "JupyterHub, start a server from the image on the Hub's spawn page",
+            field="id",
         )
 
     async def run(self, method: Callable, *args: Any) -> Any:
