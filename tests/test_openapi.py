@@ -59,8 +59,8 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
         )
     },
     **{
-        (template, method, "400"): "the Hub's share service: environments are made by a "
-        "container's own server"
+        (template, method, "400"): "the Hub's share service: environments are built by a "
+        "standalone server only"
         for template, method in (
             ("/environments", "get"),
             ("/environments/{env}", "get"),
