@@ -302,6 +302,8 @@ class Build:
             "NO_COLOR": "1",
         }
         env.pop("VIRTUAL_ENV", None)  # uv would install into the server's own venv
+        if self.plan.installer == "uv" and "UV_CACHE_DIR" not in env:
+            env["UV_CACHE_DIR"] = self._uv_cache()
         lines: list[str] = []
         try:
             self._process = subprocess.Popen(
@@ -324,6 +326,19 @@ class Build:
         code = self._process.wait()
         self._check()
         return code, lines
+
+    def _uv_cache(self) -> str:
+        """uv's own cache where it can make it; else one beside the environments (uv stops
+        where it cannot create its cache, e.g. an account whose home is not its own)."""
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        default = os.path.join(base, "uv")
+        try:
+            os.makedirs(default, exist_ok=True)
+            if os.access(default, os.W_OK):
+                return default
+        except OSError:
+            pass
+        return str(self.settings.root / ".uv-cache")
 
     # -- the steps ---------------------------------------------------------------------------
 
