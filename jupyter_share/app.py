@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import socket
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 from tornado.ioloop import IOLoop, PeriodicCallback
-from traitlets import Bool, Float, Integer, Type, Unicode, default, validate
+from traitlets import Bool, Float, Integer, List, Type, Unicode, default, validate
 
 from . import __version__
 from .answers import AnswerCache
@@ -23,6 +24,7 @@ from .capture import capture_environment
 from .changefeed import feed_for
 from .config_traits import GroupMembers, UserNames
 from .directory import Directory, StandaloneDirectory
+from .environments import BuildSettings, EnvironmentManager
 from .feed import FeedHandler, Streams
 from .guest_activity import GuestActivity
 from .guest_cookies import GuestClaim, GuestCookies
@@ -41,6 +43,8 @@ EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
 PRESENCE_SCHEMA = Path(__file__).parent / "events" / "presence.yaml"
 PRESENCE_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/presence/v1"
+ENVIRONMENT_SCHEMA = Path(__file__).parent / "events" / "environment.yaml"
+ENVIRONMENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/environment/v1"
 
 
 _GUEST_CLASSES: dict[type, type] = {}
@@ -152,6 +156,50 @@ class ShareApp(ExtensionApp):
     answer_cache_bytes = Integer(
         32 * 1024 * 1024, config=True, help="At most this many bytes of reused answers."
     )
+    environments_dir = Unicode(
+        config=True,
+        help="Where environments made from images (`jupyter share use`, 'Use in this "
+        "container…') are kept, with their build logs. Default: under the Jupyter data dir.",
+    )
+    environment_kernels_dir = Unicode(
+        config=True,
+        help="Where their kernelspecs are registered. Default: the kernels folder of the "
+        "Jupyter data dir, which JupyterLab's launcher reads.",
+    )
+    environment_python = Unicode(
+        config=True, help="The Python that environments are made with (default: this one)."
+    )
+    environment_installer = Unicode(
+        "auto", config=True, help="'auto' (uv where it is on PATH, else venv + pip), 'uv' or 'pip'."
+    )
+    environment_index_url = Unicode(
+        "", config=True, help="The package index environments install from (default: pip's)."
+    )
+    environment_find_links = List(
+        Unicode(),
+        config=True,
+        help="Folders (or URLs) of wheels that environments may install from, e.g. a wheelhouse.",
+    )
+    environment_no_index = Bool(
+        False,
+        config=True,
+        help="Install from environment_find_links only, never from an index (offline).",
+    )
+    environment_only_binary = Bool(
+        True,
+        config=True,
+        help="Install wheels only: nothing of a shared image runs at install time, and a "
+        "package without a wheel for this Python is refused by name.",
+    )
+    environment_kernel_requirements = List(
+        Unicode(),
+        default_value=["ipykernel"],
+        config=True,
+        help="Installed beside an image's packages for its kernel, unless the image pins them.",
+    )
+    environment_min_free_mb = Integer(
+        200, config=True, help="Refuse to build an environment with less free disk than this."
+    )
     store_class = Type(
         default_value=SQLStore,
         klass=ShareStore,
@@ -175,6 +223,24 @@ class ShareApp(ExtensionApp):
     def _check_username(self, proposal) -> str:
         if not NAME_PATTERN.match(proposal["value"]):
             raise ValueError(f"ShareApp.username {proposal['value']!r} is not a valid user name")
+        return proposal["value"]
+
+    @default("environments_dir")
+    def _default_environments_dir(self) -> str:
+        return str(Path(jupyter_data_dir()) / "jupyter_share" / "environments")
+
+    @default("environment_kernels_dir")
+    def _default_kernels_dir(self) -> str:
+        return str(Path(jupyter_data_dir()) / "kernels")
+
+    @default("environment_python")
+    def _default_environment_python(self) -> str:
+        return sys.executable
+
+    @validate("environment_installer")
+    def _check_installer(self, proposal) -> str:
+        if proposal["value"] not in ("auto", "uv", "pip"):
+            raise ValueError("ShareApp.environment_installer must be 'auto', 'uv' or 'pip'")
         return proposal["value"]
 
     @validate("mode")
@@ -221,6 +287,39 @@ class ShareApp(ExtensionApp):
             capture_environment=capture_environment if self.capture_enabled else None,
         )
 
+    def build_settings(self) -> BuildSettings:
+        return BuildSettings(
+            root=Path(self.environments_dir).expanduser(),
+            kernels_dir=Path(self.environment_kernels_dir).expanduser(),
+            python=self.environment_python,
+            installer=self.environment_installer,
+            index_url=self.environment_index_url,
+            find_links=list(self.environment_find_links),
+            no_index=self.environment_no_index,
+            only_binary=self.environment_only_binary,
+            kernel_requirements=list(self.environment_kernel_requirements),
+            min_free_mb=self.environment_min_free_mb,
+        )
+
+    def make_environments(self, on_change=None) -> EnvironmentManager:
+        """The builds of environments from images (also used by the CLI)."""
+        return EnvironmentManager(self.build_settings(), on_change or (lambda data: None))
+
+    def _emit_environment(self, data: dict) -> None:
+        """A build's progress, on this server's event stream (builds run in threads)."""
+        logger = getattr(self.serverapp, "event_logger", None) if self.serverapp else None
+        loop = getattr(self, "_io_loop", None)
+        if logger is None or loop is None:
+            return
+        fields = ("id", "image_id", "image_name", "display_name", "kernel_name", "state", "step")
+        event = {k: data[k] for k in fields if data.get(k) is not None}
+        event.update(
+            done=int(data.get("done") or 0),
+            total=int(data.get("total") or 0),
+            message=str(data.get("message") or ""),
+        )
+        loop.add_callback(logger.emit, schema_id=ENVIRONMENT_SCHEMA_ID, data=event)
+
     def _emit_event(self, data: dict) -> None:
         logger = getattr(self.serverapp, "event_logger", None) if self.serverapp else None
         loop = getattr(self, "_io_loop", None)
@@ -237,6 +336,7 @@ class ShareApp(ExtensionApp):
     def initialize_settings(self) -> None:
         self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
         self.serverapp.event_logger.register_event_schema(PRESENCE_SCHEMA)
+        self.serverapp.event_logger.register_event_schema(ENVIRONMENT_SCHEMA)
         self._io_loop = IOLoop.current()
         self.guest_activity = GuestActivity(self.serverapp, on_presence=self._emit_presence)
         #: Each guest's permission as last checked, by link id (see `readonly_rooms`).
@@ -247,6 +347,7 @@ class ShareApp(ExtensionApp):
             return
         self.service = self.make_service()
         self.service.store.touch_user(self.username, utcnow())
+        self.environments = self.make_environments(self._emit_environment)
         self._started_at = datetime.now(timezone.utc)
         if self.purge_interval > 0:
             # Started here, like the server's own culling callbacks: the loop runs it later.
@@ -549,6 +650,9 @@ class ShareApp(ExtensionApp):
             feed.stop()
         if getattr(self, "streams", None) is not None:
             self.streams.close_all()
+        environments = getattr(self, "environments", None)
+        if environments is not None:
+            await IOLoop.current().run_in_executor(None, environments.shutdown)
         service = getattr(self, "service", None)
         if service is not None:
             if self.resolved_mode != "hub":

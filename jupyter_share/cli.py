@@ -64,6 +64,10 @@ class UsageError(Exception):
     """Bad command line input found after argparse: exits 2 like argparse's own errors."""
 
 
+class BuildError(Exception):
+    """An environment could not be built (the message names the package and why): exits 1."""
+
+
 # -- configuration -------------------------------------------------------------------------
 
 
@@ -214,7 +218,18 @@ def make_app(
 
 
 #: Commands that only read the store: they never create one.
-READ_COMMANDS = {"list", "shared", "show", "grants", "history", "environment", "whoami", "requests"}
+READ_COMMANDS = {
+    "list",
+    "shared",
+    "show",
+    "grants",
+    "history",
+    "environment",
+    "whoami",
+    "requests",
+    "environments",
+    "remove-environment",
+}
 
 
 def check_store_exists(app: ShareApp, command: str) -> None:
@@ -342,6 +357,8 @@ examples:
   jupyter share requests                    (requests for you to decide, and your own)
   jupyter share approve images/IMAGE_ID bob (or deny)
   jupyter share environment images/IMAGE_ID --format conda > environment.yml
+  jupyter share use images/IMAGE_ID         (an environment and a kernel here, from its packages)
+  jupyter share environments                (those made here; remove-environment ENV_ID)
   jupyter share hub-demo --port 8000        (a demo JupyterHub with alice, bob and carol)
 
 KIND/ID is images/ID, formations/ID or sessions/ID (singular kinds work too); an id may be
@@ -352,7 +369,7 @@ configuration: as the Jupyter server's. jupyter_server_config.py/.json in the Ju
 path (`jupyter --paths`) may set c.ShareApp.username, db_url, users and groups; any
 --ShareApp.TRAIT=VALUE option overrides them, and --user / --db-url override those.
 
-exit codes: 0 ok, 1 unexpected error, 2 bad input or usage, 3 not found, 4 forbidden,
+exit codes: 0 ok, 1 unexpected error or a build that failed, 2 bad input or usage, 3 not found, 4 forbidden,
 5 conflict (a duplicate name, sharing with yourself or the owner, a request already open or
 for what you hold).
 """
@@ -590,6 +607,34 @@ def build_parser() -> argparse.ArgumentParser:
         default="requirements",
         help="requirements (default): requirements.txt; conda: environment.yml",
     )
+
+    p = command(
+        "use",
+        "build an environment and a kernel here from an image's captured packages",
+        "Build an environment on this machine from an image you can see (yours, or shared "
+        "with you): a venv (uv where it is on PATH, else venv + pip) pinned to the captured "
+        "versions, and a kernel named after the image and its owner, e.g. 'CARET (alice)'. "
+        "Progress goes to stderr; Ctrl-C cancels and removes what was made. An image version "
+        "built already is not built again. Where packages come from: "
+        "--ShareApp.environment_find_links=DIR, --ShareApp.environment_no_index=True, "
+        "--ShareApp.environment_index_url=URL.",
+    )
+    p.add_argument(
+        "ref", metavar="images/ID", type=_image_ref, help="images/ID (or the image's name)"
+    )
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="only show what would be built (Python captured and used, packages), build nothing",
+    )
+
+    command("environments", "list the environments made here from images (by you)")
+
+    p = command(
+        "remove-environment",
+        "remove an environment made from an image, and its kernel",
+    )
+    p.add_argument("env_id", metavar="ENV_ID", help="an id from `jupyter share environments`")
 
     command("whoami", "show who you act as, your groups, the store and the config files read")
 
@@ -1073,6 +1118,74 @@ def cmd_environment(ctx: Context, args) -> None:
     sys.stdout.write(text)
 
 
+def _progress(data: dict, seen: list) -> None:
+    """One line per step and count, to stderr (stdout keeps the answer, e.g. --json)."""
+    key = (data.get("state"), data.get("step"), data.get("done"))
+    if seen and seen[-1] == key:
+        return
+    seen.append(key)
+    count = f" {data['done']}/{data['total']}" if data.get("total") else ""
+    print(f"[{data.get('step')}{count}] {data.get('message', '')}", file=sys.stderr, flush=True)
+
+
+def cmd_use(ctx: Context, args) -> None:
+    view = ctx.resolve(args.ref)
+    image = ctx.service.image_to_use(ctx.user, view.resource.id)
+    seen: list = []
+    environments = ctx.app.make_environments(lambda data: _progress(data, seen))
+    if args.plan:
+        plan = environments.plan_json(image, ctx.user)
+        if ctx.json:
+            return ctx.dump(plan)
+        ctx.out(f"{plan['display_name']}: {plan['packages']} pinned packages, {plan['installer']}")
+        ctx.out(plan["python"]["note"])
+        for line in filter(None, (plan["conda"], plan["refusal"])):
+            ctx.out(line)
+        return None
+    plan = environments.plan(image)
+    print(plan.python_note(), file=sys.stderr)
+    if plan.conda_note:
+        print(plan.conda_note, file=sys.stderr)
+    environment, started = environments.use(image, ctx.user)
+    build = environments.build(environment["id"])
+    if started and build is not None:
+        try:
+            while not build.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            print("cancelling: removing what was made…", file=sys.stderr)
+            build.cancel()
+            raise
+        environment = build.json()
+    if environment["state"] != "ready":
+        raise BuildError(environment["message"])
+    if ctx.json:
+        return ctx.dump(environment)
+    done = "built" if started else "already built"
+    ctx.out(
+        f"{done}: kernel {environment['display_name']!r} ({environment['kernel_name']}), "
+        f"environment {environment['id']} at {environment['path']}"
+    )
+    return None
+
+
+def cmd_environments(ctx: Context, args) -> None:
+    items = ctx.app.make_environments().list(ctx.user)
+    if ctx.json:
+        return ctx.dump({"items": items, "total": len(items)})
+    rows = [(e["id"], e["display_name"], e["state"], e["kernel_name"], e["path"]) for e in items]
+    ctx.out(table(["ID", "KERNEL", "STATE", "KERNEL NAME", "PATH"], rows) if rows else "none")
+    return None
+
+
+def cmd_remove_environment(ctx: Context, args) -> None:
+    environments = ctx.app.make_environments()
+    found = environments.get(ctx.user, args.env_id)
+    environments.remove(ctx.user, args.env_id)
+    if not ctx.json:
+        ctx.out(f"removed the environment {args.env_id} and its kernel {found['display_name']!r}")
+
+
 def cmd_whoami(ctx: Context, args) -> None:
     me = ctx.service.me(ctx.user)
     me = {
@@ -1127,6 +1240,9 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], None]] = {
     "delete": cmd_delete,
     "environment": cmd_environment,
     "whoami": cmd_whoami,
+    "use": cmd_use,
+    "environments": cmd_environments,
+    "remove-environment": cmd_remove_environment,
     "guests": cli_guests.cmd_guests,
 }
 
@@ -1187,6 +1303,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     except UsageError as e:
         return _fail(str(e), EXIT_USAGE)
+    except BuildError as e:
+        return _fail(str(e), EXIT_ERROR)
     except ShareError as e:
         return _fail(e.message, EXIT_CODES.get(e.status, EXIT_ERROR))
     except KeyboardInterrupt:

@@ -539,3 +539,32 @@ class ShareClient:
         return self._request(
             "GET", f"{_resource_path(image, 'images')}/environment", params={"format": format}
         ).text
+
+    # -- environments from images (built in the container of this server) ----------------------
+
+    def use_plan(self, image: Resource) -> dict:
+        """What using `image` here would build: Python captured and used, pins, refusals."""
+        return self._json("GET", f"{_resource_path(image, 'images')}/use")
+
+    def use_image(self, image: Resource) -> dict:
+        """Start building an environment and a kernel here from `image` (or find the one
+        built or being built): the environment, with its `state` and progress."""
+        return self._json("POST", f"{_resource_path(image, 'images')}/use", body={})
+
+    def environments(self) -> list[dict]:
+        """The environments made here from images."""
+        return self._json("GET", "environments")["items"]
+
+    def environment_build(self, env_id: str) -> dict:
+        """One environment and its build's progress."""
+        return self._json("GET", f"environments/{quote(env_id, safe='')}")
+
+    def cancel_environment(self, env_id: str) -> dict:
+        return self._json("POST", f"environments/{quote(env_id, safe='')}/cancel")
+
+    def environment_log(self, env_id: str) -> str:
+        return self._request("GET", f"environments/{quote(env_id, safe='')}/log").text
+
+    def remove_environment(self, env_id: str) -> None:
+        """Remove an environment and its kernel."""
+        self._request("DELETE", f"environments/{quote(env_id, safe='')}")

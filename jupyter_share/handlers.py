@@ -25,6 +25,7 @@ from .answers import AnswerCache
 from .auth import guest_of
 from .model import (
     AuditEntry,
+    Forbidden,
     Grant,
     InvalidInput,
     Kind,
@@ -36,6 +37,7 @@ from .model import (
 )
 from .rekey import rekey as rekey_server
 from .service import ShareService
+from .specs import check_fields
 
 API_PREFIX = "jupyter-share/api/v1"
 _KINDS = r"(images|formations|sessions)"
@@ -210,6 +212,19 @@ class ShareAPIBase:
         a message, or a dict with `message` and more fields of the answer (or an awaitable)."""
         raise InvalidInput("this server cannot re-key a container", field="rekey")
 
+    @property
+    def environments(self) -> Any:
+        """The builds of environments in the container answering (`environments`)."""
+        raise InvalidInput(
+            "environments from images are built by a standalone server only, for now; under "
+            "JupyterHub, start a server from the image on the Hub's spawn page",
+            field="id",
+        )
+
+    async def run(self, method: Callable, *args: Any) -> Any:
+        """Run a blocking call (not a service method) off the event loop."""
+        return await IOLoop.current().run_in_executor(None, partial(method, *args))
+
     def json_body(self) -> Any:
         if not self.request.body:
             return None
@@ -321,6 +336,12 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
 
     def finish_text(self, text: str, content_type: str) -> None:
         self.finish(text, set_content_type=content_type)  # APIHandler would say JSON
+
+    @property
+    def environments(self) -> Any:
+        if guest_of(self) is not None:  # also unlisted in guests.ROUTES: never the owner's
+            raise Forbidden("guests may not build environments in the owner's container")
+        return self.extensionapp.environments
 
     async def session_id(self, raw: str) -> str:
         if raw == "current":
@@ -675,6 +696,66 @@ class EnvironmentEndpoint(ShareAPIBase):
         self.finish_text(text, content_type)
 
 
+class UseImageEndpoint(ShareAPIBase):
+    """Use an image here: GET what would be built (Python captured and used, packages,
+    what stands in the way), POST to build it (202; 200 when it is built or being built)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str):
+        image = await self.call(self.service.image_to_use, raw_id)
+        self.write_json(await self.run(self.environments.plan_json, image, self.username))
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str):
+        if self.request.body:  # optional; when sent, an empty JSON object
+            check_fields(self.json_body(), set())
+        image = await self.call(self.service.image_to_use, raw_id)
+        environment, started = await self.run(self.environments.use, image, self.username)
+        self.set_header(
+            "Location", url_path_join(self.base_url, API_PREFIX, "environments", environment["id"])
+        )
+        self.write_json(environment, status=202 if started else 200)
+
+
+class BuiltEnvironmentsEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        items = await self.run(self.environments.list, self.username)
+        self.write_json({"items": items, "total": len(items)})
+
+
+class BuiltEnvironmentEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str):
+        self.write_json(await self.run(self.environments.get, self.username, env_id))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, env_id: str):
+        await self.run(self.environments.remove, self.username, env_id)
+        self.set_status(204)
+        self.finish()
+
+
+class BuiltEnvironmentCancelEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def post(self, env_id: str):
+        self.write_json(await self.run(self.environments.cancel, self.username, env_id))
+
+
+class BuiltEnvironmentLogEndpoint(ShareAPIBase):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str):
+        text = await self.run(self.environments.log, self.username, env_id)
+        self.finish_text(text, "text/plain; charset=UTF-8")
+
+
 class UnknownPathEndpoint(ShareAPIBase):
     """Any other path under the API: a JSON 404 like every other API error (after sign-in,
     so that nobody learns anything without it)."""
@@ -692,6 +773,11 @@ ENDPOINTS: list[tuple[str, type]] = [
     (r"/shared-with-me", SharedWithMeEndpoint),
     (r"/requests", MyRequestsEndpoint),
     (rf"/images/{_ID}/environment", EnvironmentEndpoint),
+    (rf"/images/{_ID}/use", UseImageEndpoint),
+    (r"/environments", BuiltEnvironmentsEndpoint),
+    (rf"/environments/{_ID}", BuiltEnvironmentEndpoint),
+    (rf"/environments/{_ID}/cancel", BuiltEnvironmentCancelEndpoint),
+    (rf"/environments/{_ID}/log", BuiltEnvironmentLogEndpoint),
     (rf"/{_KINDS}", CollectionEndpoint),
     (rf"/{_KINDS}/{_ID}", ResourceEndpoint),
     (rf"/{_KINDS}/{_ID}/grants", GrantsEndpoint),

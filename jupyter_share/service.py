@@ -1106,3 +1106,17 @@ class ShareService:
             "application/x-yaml; charset=UTF-8",
             conda_environment_yaml(environment, resource.name),
         )
+
+    def image_to_use(self, user: str, resource_id: str) -> Resource:
+        """The image the caller may build an environment from here: anyone who sees it may use
+        it (view is enough, as for launching). Whose container builds it is the surface's
+        question: guests never reach it (guests.ROUTES lists no environment handler)."""
+        with self.store.reading():
+            resource, _ = self._resolve(user, Kind.IMAGE, resource_id, "view")
+        if not (resource.spec.get("environment") or {}).get("packages"):
+            raise InvalidInput(
+                f"image {resource.name!r} has no captured packages: it runs where its "
+                "container image reference runs",
+                field="spec.environment",
+            )
+        return resource

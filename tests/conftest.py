@@ -41,6 +41,8 @@ def jp_server_config(db_url):
             "groups": GROUPS,
             "users": USERS,
             "purge_interval": 0.2,
+            # Environments from images install from local folders only (test_use_image.py).
+            "environment_no_index": True,
         },
     }
 
@@ -130,3 +132,19 @@ def neighbours(request, tmp_path_factory):
     for name, server in servers.items():
         if name != "db_url":
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def kernel_wheels(tmp_path_factory):
+    """ipykernel's wheels for this Python, fetched once per run (tests/wheels.py)."""
+    from .wheels import kernel_wheelhouse
+
+    return kernel_wheelhouse(tmp_path_factory.getbasetemp() / "kernel-wheelhouse")
+
+
+def offline_pip_environ() -> dict:
+    """os.environ without pip's machine configuration (its find-links, indexes, constraints):
+    environments built under it see only the folders a test names."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env

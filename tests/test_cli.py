@@ -540,3 +540,101 @@ def test_containers_of_stopped_servers_are_shown_stopped(cli, tmp_path):
     finally:
         listening.close()
         closed.close()
+
+
+# -- jupyter share use (issue 16) ---------------------------------------------------------------
+
+
+def _image_with_packages(db: Path, owner: str, name: str, packages: list) -> str:
+    """An image whose captured environment is `packages` (the CLI captures only its own)."""
+    from jupyter_share.directory import StandaloneDirectory
+    from jupyter_share.model import Kind
+    from jupyter_share.service import ShareService
+    from jupyter_share.store import SQLStore
+
+    store = SQLStore(url=f"sqlite:///{db}")
+    try:
+        service = ShareService(store, StandaloneDirectory(store=store, users=["bob"], groups={}))
+        environment = {
+            "python": "3.12.0",
+            "packages": [
+                {"name": n, "version": v, **({"source": "local"} if local else {})}
+                for n, v, local in packages
+            ],
+        }
+        body = {"name": name, "spec": {"environment": environment}}
+        return service.create(owner, Kind.IMAGE, body).resource.id
+    finally:
+        store.close()
+
+
+def _offline(cli: CLI, *find_links: Path) -> None:
+    cli.env = {k: v for k, v in cli.env.items() if not k.startswith("PIP_")}
+    cli.env["PIP_CONFIG_FILE"] = os.devnull
+    cli.configure(
+        db_url=f"sqlite:///{cli.tmp / 'share.db'}",
+        users=["bob"],
+        environment_no_index=True,
+        environment_find_links=[str(f) for f in find_links],
+        environment_installer="pip",
+    )
+
+
+def test_use_refusals_exit_as_documented(cli, tmp_path):
+    from .wheels import make_wheel
+
+    wheels = make_wheel(tmp_path / "wheels", "caretpkg", "1.2").parent
+    _offline(cli, wheels)
+    db = tmp_path / "share.db"
+    cli.run("whoami")  # makes the store
+    missing = _image_with_packages(db, "alice", "gap", [("nowhere", "2.0", False)])
+    local = _image_with_packages(db, "alice", "dev", [("mylab", "0.1", True)])
+    hidden = _image_with_packages(db, "alice", "hers", [("caretpkg", "1.2", False)])
+
+    failed = cli.run("use", f"images/{missing}", expect=1)
+    assert "nowhere==2.0" in failed.stderr and "[resolving" in failed.stderr
+    assert "captured with Python 3.12.0" in failed.stderr
+    assert "mylab==0.1" in cli.refused("use", f"images/{local}", expect=2)
+    assert "no image" in cli.refused("use", f"images/{hidden}", user="bob", expect=3)
+    plan = cli.json("use", f"images/{hidden}", "--plan")
+    assert plan["requirements"] == ["caretpkg==1.2"] and plan["environment"] is None
+    assert cli.json("environments") == {"items": [], "total": 0}
+    assert "no environment" in cli.refused("remove-environment", f"{hidden}-0123456789ab", expect=3)
+
+
+@pytest.mark.slow
+def test_use_builds_a_kernel_lists_and_removes_it(cli, tmp_path, kernel_wheels):
+    from .wheels import make_wheel
+
+    wheels = make_wheel(tmp_path / "wheels", "caretpkg", "1.2").parent
+    _offline(cli, wheels, kernel_wheels)
+    cli.run("whoami")
+    rid = _image_with_packages(
+        tmp_path / "share.db", "alice", "CARET", [("caretpkg", "1.2", False)]
+    )
+    cli.run("share", f"images/{rid}", "bob")
+
+    done = cli.run("use", f"images/{rid}", user="bob", command=jupyter_share_command())
+    assert "built: kernel 'CARET (alice)'" in done.stdout
+    for step in ("[preparing]", "[resolving", "[installing", "[registering]"):
+        assert step in done.stderr, done.stderr
+    listed = cli.json("environments", user="bob")
+    assert listed["total"] == 1 and listed["items"][0]["state"] == "ready"
+    env = listed["items"][0]
+    kernel = json.loads(
+        (tmp_path / "data" / "kernels" / env["kernel_name"] / "kernel.json").read_text()
+    )
+    probe = subprocess.run(
+        [kernel["argv"][0], "-c", "import caretpkg, ipykernel; print(caretpkg.VERSION)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.strip() == "1.2", probe.stderr
+    assert "already built" in cli.run("use", f"images/{rid}", user="bob").stdout
+    assert cli.json("environments")["total"] == 0  # alice made none
+
+    cli.run("remove-environment", env["id"], user="bob")
+    assert cli.json("environments", user="bob")["total"] == 0
+    assert not Path(env["path"]).exists()
+    assert not (tmp_path / "data" / "kernels" / env["kernel_name"]).exists()

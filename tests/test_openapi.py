@@ -8,6 +8,7 @@ describe (an undocumented status code, a missing field, a wrong type, an extra f
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -45,6 +46,29 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
         "post",
         "403",
     ): "a guest below manage asks; test_links.py checks it",
+    **{
+        (template, method, "403"): "a guest asks in the owner's container; test_use_image.py"
+        for template, method in (
+            ("/images/{id}/use", "get"),
+            ("/images/{id}/use", "post"),
+            ("/environments", "get"),
+            ("/environments/{env}", "get"),
+            ("/environments/{env}", "delete"),
+            ("/environments/{env}/cancel", "post"),
+            ("/environments/{env}/log", "get"),
+        )
+    },
+    **{
+        (template, method, "400"): "the Hub's share service: environments are built by a "
+        "standalone server only"
+        for template, method in (
+            ("/environments", "get"),
+            ("/environments/{env}", "get"),
+            ("/environments/{env}", "delete"),
+            ("/environments/{env}/cancel", "post"),
+            ("/environments/{env}/log", "get"),
+        )
+    },
 }
 
 
@@ -162,6 +186,7 @@ def concrete_paths(spec: dict, template: str) -> list[str]:
         "id": ["0123456789abcdef", "current"],
         "principal": ["user:bob", "group:class-2026", "bob"],
         "requester": ["bob", "user:bob"],
+        "env": ["0123456789abcdef-0123456789ab"],
     }
     names = re.findall(r"\{(\w+)\}", template)
     assert set(names) <= set(samples), template
@@ -548,6 +573,50 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("GET", f"images/{img['id']}/environment", expect=404)  # no captured environment
     await c("GET", "images/no-such-id/environment", expect=404)
 
+    # -- using an image here: a build that fails (no wheel), one cancelled, one removed --------
+    usable = await c(
+        "POST",
+        "images",
+        {
+            "name": "usable",
+            "spec": {
+                "environment": {
+                    "python": "3.8.1",
+                    "packages": [{"name": "nowhere", "version": "1.0"}],
+                }
+            },
+        },
+        expect=201,
+    )
+    plan = await c("GET", f"images/{usable['id']}/use", expect=200)
+    assert plan["python"]["captured"] == "3.8.1" and plan["requirements"] == ["nowhere==1.0"]
+    started = await c("POST", f"images/{usable['id']}/use", expect=202)
+    cancelled = await c("POST", f"environments/{started['id']}/cancel", expect=200)
+    assert cancelled["state"] == "cancelled"
+    started = await c("POST", f"images/{usable['id']}/use", {}, expect=202)
+    again = await c("POST", f"images/{usable['id']}/use", expect=200)  # not built twice
+    assert again["id"] == started["id"]
+    for _ in range(600):
+        env = await c("GET", f"environments/{started['id']}", expect=200)
+        if env["state"] != "building":
+            break
+        await asyncio.sleep(0.1)
+    assert env["state"] == "failed" and env["error"]["package"] == "nowhere==1.0"
+    await c("GET", f"environments/{started['id']}/log", expect=200)
+    await c("POST", f"environments/{started['id']}/cancel", expect=409)
+    listed = await c("GET", "environments", expect=200)
+    assert [e["id"] for e in listed["items"]] == [started["id"]]
+    await c("DELETE", f"environments/{started['id']}", expect=204)
+    await c("DELETE", f"environments/{started['id']}", expect=404)
+    await c("GET", f"environments/{started['id']}", expect=404)
+    await c("GET", f"environments/{started['id']}/log", expect=404)
+    await c("POST", f"environments/{started['id']}/cancel", expect=404)
+    await c("GET", f"images/{img['id']}/use", expect=400)  # a reference only
+    await c("POST", f"images/{img['id']}/use", expect=400)
+    await c("POST", f"images/{usable['id']}/use", {"now": True}, expect=400, valid=False)
+    await c("GET", "images/no-such-id/use", expect=404)
+    await c("POST", "images/no-such-id/use", expect=404)
+
     # -- bob's resources, as alice sees them: 403 where she sees but holds too little --------
     svc = share_app.service
     theirs = svc.create("bob", Kind.IMAGE, image("bob's image")).resource.id
@@ -671,6 +740,7 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
             .replace("{id}", rid)
             .replace("{principal}", "user:bob")
             .replace("{requester}", "bob")
+            .replace("{env}", "0123456789abcdef-0123456789ab")
         )
         await c(
             method.upper(),

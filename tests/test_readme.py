@@ -272,6 +272,9 @@ def test_the_readme_runs_as_written(runner):
     links = re.findall(r'"link": "(http://[^"]+/jupyter-share/link/[^"]+)"', out)
     assert len(links) == 2, out  # bob's, and dave's: invited by name on the first run
     assert re.search(r"^alice@\S+ +session +alice +owner +shared \(2\) +running ", out, re.M), out
+    # "Use a shared image": bob's kernel from alice's image, listed.
+    assert "built: kernel 'tiny (alice)'" in out, out
+    assert re.search(r"tiny \(alice\) +ready ", out), out
 
 
 @pytest.mark.parametrize("which", ["jupyter lab", "hub-demo"])

@@ -310,10 +310,11 @@ def test_shared_with_me_lists_by_kind_with_actions(trio, container, alice):
     ]
     assert set(image_row.buttons) == {
         "spec",
+        "use",
         "requirements",
         "conda",
         "ask",
-    }  # ask: for edit (view held)
+    }  # ask: for edit (view held); use: build a kernel here (test_use_image.py)
     assert set(new[plain["id"]].buttons) == {"spec", "ask"}  # nothing captured, nothing to download
 
     image_row.buttons["spec"].click()
@@ -408,7 +409,13 @@ def test_image_panel_creates_then_offers_its_share_panel(trio, alice):
         panel.status_text
         == f"Created image {name}, with this container's environment ({packages} packages). Share it below."
     )
-    assert panel.share_box.children == (panel.share_panel,)
+    assert panel.share_box.children == (panel.share_panel, panel.use)
+    # This checkout is installed in editable mode: no index has it, so its image is refused
+    # here by name before anything is built.
+    panel.use.use_button.click()
+    assert "installed from a local path" in panel.use.status_text
+    assert "jupyter" in panel.use.status_text.split(":")[-1]
+    assert panel.use.environment is None
 
     panel.share_panel.principal_input.value = "bob"
     panel.share_panel.share_button.click()

@@ -2,7 +2,9 @@
 
 - `SharePanel(resource="sessions/current")`: share this container (or an image or formation);
 - `SharedWithMe(kind=None)`: everything others shared with me;
-- `ImagePanel()`: make an image of this container, then share it.
+- `ImagePanel()`: make an image of this container, then share it;
+- `UseImage(image)`: build an environment and a kernel here from an image (both panels above
+  offer it for each image with captured packages).
 
 Each finds its server with `ShareClient()` unless given a `client`, and reports every outcome
 in its `status` line: a click never raises.
@@ -11,5 +13,6 @@ in its `status` line: a click never raises.
 from .image_panel import ImagePanel
 from .share_panel import GrantRow, SharePanel
 from .shared_with_me import SharedItem, SharedWithMe
+from .use_image import UseImage
 
-__all__ = ["SharePanel", "SharedWithMe", "ImagePanel", "GrantRow", "SharedItem"]
+__all__ = ["SharePanel", "SharedWithMe", "ImagePanel", "GrantRow", "SharedItem", "UseImage"]

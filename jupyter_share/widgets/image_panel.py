@@ -9,6 +9,7 @@ import ipywidgets as widgets
 from ..client import ShareClient
 from ._base import Panel, esc, muted, reports_errors
 from .share_panel import SharePanel
+from .use_image import UseImage
 
 
 class ImagePanel(Panel):
@@ -20,6 +21,7 @@ class ImagePanel(Panel):
     def __init__(self, client: ShareClient | None = None):
         self.image: dict | None = None
         self.share_panel: SharePanel | None = None
+        self.use: UseImage | None = None
         self.name_input = widgets.Text(
             placeholder="name, e.g. CARET", description="Name", layout=widgets.Layout(width="22em")
         )
@@ -90,7 +92,9 @@ class ImagePanel(Panel):
         )
         self.say(f"Created image {image['name']}{captured}. Share it below.", success=True)
         self.share_panel = SharePanel(image, client=self.client)
-        self.share_box.children = [self.share_panel]
+        # Its environment as a kernel here too (e.g. after changing the container's packages).
+        self.use = UseImage(image, client=self.client) if environment else None
+        self.share_box.children = [self.share_panel] + ([self.use] if self.use else [])
 
     def summary_text(self) -> str:
         if self.image is None:

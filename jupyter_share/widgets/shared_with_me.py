@@ -20,6 +20,7 @@ from ._base import (
     reports_errors,
     when,
 )
+from .use_image import UseImage
 
 KIND_ORDER = ("image", "formation", "session")
 
@@ -55,6 +56,13 @@ class SharedItem:
                 panel.show_spec,
             )
             if (resource.get("spec") or {}).get("environment"):
+                self._button(
+                    "use",
+                    "Use here",
+                    "Build an environment and a kernel in this container from its packages",
+                    panel.use_image,
+                    icon="play",
+                )
                 for fmt, filename in ENVIRONMENT_FILES.items():
                     tip = f"Show and download its environment as {filename} ({ENVIRONMENT_TOOLS[fmt]})"
                     self._button(
@@ -117,6 +125,9 @@ class SharedWithMe(Panel):
         )
         self.sections_box = widgets.VBox()
         self.detail = widgets.HTML(layout=widgets.Layout(display="none", margin="4px 0 0 0"))
+        #: The image being used here, if any (`use_image`).
+        self.using: UseImage | None = None
+        self.use_box = widgets.VBox()
         super().__init__(client)
         self.refresh_button.on_click(self._on_refresh)
         title = (
@@ -129,6 +140,7 @@ class SharedWithMe(Panel):
             ),
             self.sections_box,
             self.status,
+            self.use_box,
             self.detail,
         ]
         self.layout = widgets.Layout(
@@ -247,6 +259,14 @@ class SharedWithMe(Panel):
             facts.append(("env", f"{name}={value}"))
         self._show_detail(self._facts_html(resource, facts) + self._raw_spec_html(spec))
         self.say("")
+
+    def use_image(self, resource: dict) -> UseImage:
+        """Build an environment and a kernel here from a shared image; its progress shows in
+        `use_box` (see `UseImage`)."""
+        self.using = UseImage(resource, client=self.client)
+        self.use_box.children = [self.using]
+        self.using.start()
+        return self.using
 
     @reports_errors
     def show_environment(self, resource: dict, fmt: str = "requirements") -> None:

@@ -29,6 +29,8 @@ export namespace CommandIDs {
   export const openContainer = 'jupyter-share:open-container';
   /** Read everything again. */
   export const refresh = 'jupyter-share:refresh';
+  /** Build an environment and a kernel here from an image (args: `id`). */
+  export const useImage = 'jupyter-share:use-image';
   /** Ask the owner of a resource shared with me for more (args: `id`). */
   export const askForMore = 'jupyter-share:ask-for-more';
 }

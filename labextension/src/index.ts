@@ -54,6 +54,8 @@ import { PRESENCE_SCHEMA_ID, presenceOf } from './presence';
 import { addAskButton, addAskLink } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
+import { EnvironmentsAPI } from './environments';
+import { ImageUser } from './useimage';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
@@ -106,12 +108,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
             me.guest.expires_at
           );
         } else {
-          startSharing(app, api, settingRegistry, palette, restorer, state);
+          startSharing(
+            app,
+            api,
+            settingRegistry,
+            palette,
+            restorer,
+            state,
+            translator
+          );
           followChanges(app, trans);
         }
       },
       () => {
-        startSharing(app, api, settingRegistry, palette, restorer, state);
+        startSharing(
+          app,
+          api,
+          settingRegistry,
+          palette,
+          restorer,
+          state,
+          translator
+        );
         followChanges(app, trans);
       }
     );
@@ -239,8 +257,16 @@ function startSharing(
   settingRegistry: ISettingRegistry | null,
   palette: ICommandPalette | null,
   restorer: ILayoutRestorer | null,
-  state: IStateDB | null
+  state: IStateDB | null,
+  translator: ITranslator | null
 ): void {
+  const trans = (translator ?? nullTranslator).load('jupyter_share');
+  const imageUser = new ImageUser(
+    app,
+    new EnvironmentsAPI(app.serviceManager.serverSettings),
+    trans
+  );
+  imageUser.connect(app.serviceManager.events);
   const seen: ISeenStore | undefined = state
     ? {
         load: async () => ((await state.fetch(SEEN_KEY)) as string) ?? null,
@@ -285,7 +311,7 @@ function startSharing(
     restorer.add(panel, PANEL_ID);
   }
 
-  addCommands(app, api, model, panel, palette);
+  addCommands(app, api, model, panel, palette, imageUser, trans);
 
   // Something new shared with me: say so.
   model.newShares.connect((_, resources) => {
@@ -378,7 +404,9 @@ function addCommands(
   api: ShareAPI,
   model: SharingModel,
   panel: SharingPanel,
-  palette: ICommandPalette | null
+  palette: ICommandPalette | null,
+  imageUser: ImageUser,
+  trans: TranslationBundle
 ): void {
   const { commands } = app;
 
@@ -616,6 +644,25 @@ function addCommands(
     }
   });
 
+  commands.addCommand(CommandIDs.useImage, {
+    label: trans.__('Use in this container…'),
+    caption: trans.__(
+      'Build an environment and a kernel here from the image’s packages'
+    ),
+    isEnabled: args => {
+      const found = target(args);
+      return (
+        found?.resource.kind === 'image' && !!found.resource.spec?.environment
+      );
+    },
+    execute: async args => {
+      const found = target(args);
+      if (found) {
+        await imageUser.use(found.resource.id);
+      }
+    }
+  });
+
   commands.addCommand(CommandIDs.shareContainer, {
     label: 'Share this container…',
     caption: 'Share the Jupyter server you are working in',
@@ -706,6 +753,11 @@ function addCommands(
     command: CommandIDs.details,
     selector: row,
     rank: 2
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.useImage,
+    selector: `${row}[data-share-environment="true"]`,
+    rank: 2.5
   });
   const download = new MenuSvg({ commands });
   download.title.label = 'Download environment';

@@ -1,0 +1,98 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI, requestFile } from './request';
+
+/** The jupyter_events schema of environment builds (progress, end). */
+export const ENVIRONMENT_SCHEMA_ID =
+  'https://events.jupyter.org/jupyter_share/environment/v1';
+
+/** Where a build is. */
+export type BuildState =
+  'building' | 'ready' | 'failed' | 'cancelled' | 'removed';
+
+/** An environment made in this container from an image (`BuiltEnvironment`). */
+export interface IBuiltEnvironment {
+  id: string;
+  image_id: string;
+  image_name: string;
+  owner: string;
+  kernel_name: string;
+  display_name: string;
+  state: BuildState;
+  step: string;
+  done: number;
+  total: number;
+  message: string;
+  error: { reason: string; package: string | null; message: string } | null;
+  installer: string;
+  packages: number;
+}
+
+/** What using an image here would build (`UsePlan`). */
+export interface IUsePlan {
+  id: string;
+  display_name: string;
+  packages: number;
+  kernel_requirements: string[];
+  local_only: string[];
+  python: {
+    captured: string | null;
+    used: string;
+    matches: boolean;
+    note: string;
+  };
+  installer: string;
+  conda: string | null;
+  refusal: string | null;
+  environment: IBuiltEnvironment | null;
+}
+
+/** The environments part of the share API. */
+export class EnvironmentsAPI {
+  constructor(readonly serverSettings: ServerConnection.ISettings) {}
+
+  /** GET /images/{id}/use: the plan, before anything is built. */
+  plan(imageId: string): Promise<IUsePlan> {
+    return requestAPI(
+      `images/${encodeURIComponent(imageId)}/use`,
+      {},
+      this.serverSettings
+    );
+  }
+
+  /** POST /images/{id}/use: start (or find) the build. */
+  use(imageId: string): Promise<IBuiltEnvironment> {
+    return requestAPI(
+      `images/${encodeURIComponent(imageId)}/use`,
+      { method: 'POST', body: '{}' },
+      this.serverSettings
+    );
+  }
+
+  /** GET /environments/{env} */
+  get(envId: string): Promise<IBuiltEnvironment> {
+    return requestAPI(
+      `environments/${encodeURIComponent(envId)}`,
+      {},
+      this.serverSettings
+    );
+  }
+
+  /** POST /environments/{env}/cancel */
+  cancel(envId: string): Promise<IBuiltEnvironment> {
+    return requestAPI(
+      `environments/${encodeURIComponent(envId)}/cancel`,
+      { method: 'POST' },
+      this.serverSettings
+    );
+  }
+
+  /** GET /environments/{env}/log, as text. */
+  async log(envId: string): Promise<string> {
+    const file = await requestFile(
+      `environments/${encodeURIComponent(envId)}/log`,
+      this.serverSettings
+    );
+    return file.content;
+  }
+}
