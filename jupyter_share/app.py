@@ -1,5 +1,6 @@
-"""`ShareApp`: the Jupyter server extension. It reads the configuration (DESIGN section 5),
-plugs in the ports, and registers the REST API, the identity provider and the event schema."""
+"""`ShareApp`: the Jupyter server extension. It reads the configuration (README.md,
+docs/decisions.md), plugs in the ports, and registers the REST API, the identity provider and
+the event schema."""
 
 from __future__ import annotations
 

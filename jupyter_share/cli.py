@@ -1,4 +1,4 @@
-"""`jupyter share`: the command line over the share service (DESIGN section 6).
+"""`jupyter share`: the command line over the share service (docs/architecture.md, "Layers").
 
 A surface like the REST handlers: it parses the command line, calls one `ShareService` method
 as `ShareApp.username` and shapes the answer, either as a table for people or, with `--json`,

@@ -1,4 +1,4 @@
-"""`ShareClient`: a small blocking Python client of the share REST API v1 (DESIGN section 4).
+"""`ShareClient`: a small blocking Python client of the share REST API v1 (jupyter_share/openapi.yaml).
 
 It is what the notebook widgets use, and it works on its own in scripts:
 

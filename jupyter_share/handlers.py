@@ -1,4 +1,5 @@
-"""REST API v1 (DESIGN section 4): thin handlers over `ShareService`.
+"""REST API v1 (jupyter_share/openapi.yaml; docs/architecture.md, "Layers"): thin handlers
+over `ShareService`.
 
 Handlers parse the request, call one service method in a worker thread (the store may wait on
 a lock or the network) and shape the answer. Refusals are `ShareError`s, mapped to status codes
@@ -263,7 +264,7 @@ class ShareAPIBase:
 
 
 class SignInRequired:
-    """For jupyter_server handlers: not signed in is 401 (DESIGN section 4), where
+    """For jupyter_server handlers: not signed in is 401 (openapi.yaml), where
     jupyter_server alone answers 403."""
 
     async def prepare(self) -> None:

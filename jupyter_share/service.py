@@ -1,4 +1,5 @@
-"""The rules of sharing (DESIGN section 2): the only place that decides who may do what.
+"""The rules of sharing (docs/architecture.md, "The rules"): the only place that decides who may
+do what.
 
 Surfaces (REST handlers, CLI, hub service) call one method per request with the acting user
 name and what the client sent; the service validates, checks rights, writes through the store

@@ -1,5 +1,5 @@
 """REST API v1 on a real in-process server (pytest-jupyter), owner alice, SQLite store:
-creation, updates, lists, expiry, events, identity, and every refusal of DESIGN section 2."""
+creation, updates, lists, expiry, events, identity, and every refusal of docs/architecture.md, "The rules"."""
 
 from __future__ import annotations
 

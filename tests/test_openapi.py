@@ -1,5 +1,5 @@
 """The OpenAPI spec shipped in the package (`jupyter_share/openapi.yaml`) describes the REST API
-exactly (DESIGN section 4): every route and method, and every answer the server gives.
+exactly (docs/architecture.md, "Layers"): every route and method, and every answer the server gives.
 
 The scenario drives the in-process server (alice's) through every path and method and validates
 each real request and response against the spec with openapi-core: a response the spec does not

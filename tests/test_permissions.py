@@ -1,4 +1,4 @@
-"""The whole permission matrix of DESIGN section 2, on real servers sharing one SQLite store:
+"""The whole permission matrix (docs/architecture.md, "The rules"), on real servers sharing one SQLite store:
 every endpoint x owner, manage, edit, view, group member, stranger, expired grant, after leave."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rules of sharing (DESIGN section 2), checked by a hypothesis state machine.
+"""The rules of sharing (docs/architecture.md, "The rules"), checked by a hypothesis state machine.
 
 Random sequences of creates, updates, deletes, shares, revokes (and leaves), clock steps and
 expiry sweeps run against the real service on a real store (a SQLite file), with a handful of

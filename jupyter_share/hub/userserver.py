@@ -3,7 +3,7 @@ behalf, and others who open the server (through a Hub share) are held to their p
 
 The server holds no store and no database credentials: it calls the service with its own
 `JUPYTERHUB_API_TOKEN`, which acts as its owner and nobody else. Only the owner's requests
-are carried; a guest gets `/me` here and shares from their own server (DESIGN section 4).
+are carried; a guest gets `/me` here and shares from their own server (docs/decisions.md, "JupyterHub mode").
 """
 
 from __future__ import annotations
