@@ -10,6 +10,7 @@ import os
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
@@ -35,6 +36,9 @@ from .secret_filter import MIN_SECRET, SecretMask, secret_filter
 from .service import ShareService
 from .sessions import FailedAttempts, PersonalLinks
 from .store import ShareStore, SQLStore
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
@@ -78,6 +82,12 @@ class ShareApp(ExtensionApp):
 
     #: Set in standalone mode when `reuse_answers` is on.
     answer_cache: AnswerCache | None = None
+    #: The rules, standalone; None under JupyterHub, where the share service keeps them.
+    service: ShareService | None = None
+    if TYPE_CHECKING:
+        # Set by the server that loads the extension before any method here runs but those
+        # the CLI calls (`make_service`, the defaults), which check for it.
+        serverapp: ServerApp
 
     mode = Unicode(
         "auto",
@@ -227,8 +237,10 @@ class ShareApp(ExtensionApp):
         loop.add_callback(logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
 
     def initialize_settings(self) -> None:
-        self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
-        self.serverapp.event_logger.register_event_schema(PRESENCE_SCHEMA)
+        events = self.serverapp.event_logger
+        assert events is not None  # the server makes it before it loads extensions
+        events.register_event_schema(EVENT_SCHEMA)
+        events.register_event_schema(PRESENCE_SCHEMA)
         self._io_loop = IOLoop.current()
         self.guest_activity = GuestActivity(self.serverapp, on_presence=self._emit_presence)
         #: Each guest's permission as last checked, by link id (see `readonly_rooms`).
@@ -282,7 +294,7 @@ class ShareApp(ExtensionApp):
             self.resolved_mode,
             self.username,
             self.service.store.url.render_as_string(hide_password=True)
-            if hasattr(self.service.store, "url")
+            if isinstance(self.service.store, SQLStore)
             else type(self.service.store).__name__,
         )
 
@@ -418,7 +430,7 @@ class ShareApp(ExtensionApp):
         about everyone but the owner, so that they are asked again."""
         hub_auth = getattr(self.serverapp.identity_provider, "hub_auth", None)
         cache = getattr(hub_auth, "cache", None)
-        if cache is None:
+        if hub_auth is None or cache is None:
             return
         kept = type(cache)(hub_auth.cache_max_age)
         try:  # JupyterHub's _ExpiringDict keeps its entries in .values and .timestamps
@@ -496,6 +508,7 @@ class ShareApp(ExtensionApp):
         )
 
     async def _purge(self) -> None:
+        assert self.service is not None  # started in standalone mode only
         try:
             await IOLoop.current().run_in_executor(None, self.service.purge_expired)
         except Exception:
@@ -587,8 +600,9 @@ class ShareApp(ExtensionApp):
     def _admit_guest(self, handler: web.RequestHandler, guest: Guest, hub: bool = False) -> None:
         """Mark the request as the guest's, refuse (403) what they may not do, and follow what
         they open and start, to end it when their access ends or shrinks."""
-        handler._jupyter_share_guest = guest
-        handler.request._jupyter_share_guest = guest
+        # Marks that `auth.guest_of` reads; tornado's classes do not declare them.
+        handler._jupyter_share_guest = guest  # type: ignore[attr-defined]
+        handler.request._jupyter_share_guest = guest  # type: ignore[attr-defined]
         why = refusal(guest, handler, hub)
         if why:
             # Signed in, but not for this: error pages and logs may read current_user.
@@ -642,6 +656,7 @@ class ShareApp(ExtensionApp):
     def current_session_id(self) -> str:
         """The id of this server's session resource, created on first use (and again if the
         owner deleted it)."""
+        assert self.service is not None  # standalone: under JupyterHub the Hub has the servers
         self._session_id = self.service.ensure_session(
             self.username, self.session_name, self.session_spec()
         ).id

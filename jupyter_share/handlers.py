@@ -9,10 +9,11 @@ in one place, `ShareAPIHandler._handle_request_exception`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -37,6 +38,16 @@ from .model import (
 )
 from .rekey import rekey as rekey_server
 from .service import ShareService
+
+if TYPE_CHECKING:
+    from .app import ShareApp
+
+    # The mixins below run only in tornado handlers (jupyter_server's where they sign in):
+    # mypy reads them as such.
+    _Handler = web.RequestHandler
+    _SignInHandler = APIHandler
+else:
+    _Handler = _SignInHandler = object
 
 API_PREFIX = "jupyter-share/api/v1"
 _KINDS = r"(images|formations|sessions)"
@@ -119,12 +130,17 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-class ShareAPIBase:
+class ShareAPIBase(_Handler):
     """What every share API handler does, wherever it runs: call the service as the signed-in
     user, parse and shape JSON, map refusals to status codes. Subclasses say who is signed in
     (`prepare`), where the service is, and what `sessions/current` is."""
 
     auth_resource = "share"
+
+    if TYPE_CHECKING:
+
+        @property
+        def log(self) -> logging.Logger: ...
 
     @property
     def service(self) -> ShareService:
@@ -142,8 +158,10 @@ class ShareAPIBase:
     def display_name(self) -> str:
         return self.current_user.display_name or self.username
 
-    #: Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None.
-    answer_cache: AnswerCache | None = None
+    @property
+    def answer_cache(self) -> AnswerCache | None:
+        """Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None."""
+        return None
 
     async def call(self, method: Callable, *args: Any) -> Any:
         """Run a service method off the event loop, as the current user."""
@@ -157,6 +175,7 @@ class ShareAPIBase:
             return json.dumps(page_json(method(self.username, *args), resource_json)).encode()
 
         cache = self.answer_cache
+        body: bytes | None
         if cache is None:
             body = await IOLoop.current().run_in_executor(None, produce)
         else:
@@ -263,11 +282,12 @@ class ShareAPIBase:
         self.finish(json.dumps({"message": message, "reason": self._reason}))
 
 
-class SignInRequired:
+class SignInRequired(_SignInHandler):
     """For jupyter_server handlers: not signed in is 401 (openapi.yaml), where
     jupyter_server alone answers 403."""
 
-    async def prepare(self) -> None:
+    # APIHandler's signature, which overrides JupyterHandler's as jupyter_server ignores too.
+    async def prepare(self) -> None:  # type: ignore[override]
         try:
             await super().prepare()
         except web.HTTPError as e:
@@ -283,9 +303,16 @@ class SignInRequired:
 class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHandler):
     """The share API in the server extension (standalone mode)."""
 
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
+
     @property
     def service(self) -> ShareService:
-        return self.extensionapp.service
+        service = self.extensionapp.service
+        assert service is not None  # these handlers are registered in standalone mode only
+        return service
 
     @property
     def mode(self) -> str:
@@ -586,6 +613,11 @@ class RequestEndpoint(ShareAPIBase):
 class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
     """Opening a personal link: signs the neighbour in under their own name. Public by
     necessity, like a login page: the secret in the path is the credential."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
 
     @allow_unauthenticated
     async def get(self, token: str):

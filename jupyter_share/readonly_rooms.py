@@ -14,6 +14,7 @@ view makes the room read-only for them at once; revoking closes the socket
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,8 @@ def hold_to_permission(
     if handler_name(type(handler)) != ROOM_HANDLER:
         return
     original = handler.on_message  # type: ignore[attr-defined]
+    # The room handler is a JupyterHandler, whose `log` is the server's.
+    log: logging.Logger = getattr(handler, "log", None) or logging.getLogger(__name__)
     dropped = 0
 
     def on_message(message: Any) -> Any:
@@ -71,7 +74,7 @@ def hold_to_permission(
             return original(message)
         dropped += 1
         if dropped == 1 or dropped % 100 == 0:
-            handler.log.info(
+            log.info(
                 "jupyter_share: dropped %d change(s) a view guest sent to %s",
                 dropped,
                 handler.request.path,

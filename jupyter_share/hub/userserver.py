@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
@@ -25,6 +26,9 @@ from ..auth import guest_of
 from ..handlers import ShareAPIBase, SignInRequired
 from ..model import InvalidInput, Permission
 from .containers import SERVER_HEADER
+
+if TYPE_CHECKING:
+    from ..app import ShareApp
 
 #: Headers of the service's answer that the browser needs.
 _PASSED_HEADERS = ("Content-Type", "Content-Disposition")
@@ -129,6 +133,11 @@ class ContainerAccess:
 
 class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     """`{base_url}jupyter-share/api/v1/...`: the owner's requests, carried to the service."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
 
     auth_resource = "share"
     write_error = ShareAPIBase.write_error  # JSON, never a traceback
