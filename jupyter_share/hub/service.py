@@ -383,11 +383,6 @@ class ShareServiceApp(Application):
             )
         hub = HubAPI(timeout=self.hub_timeout)
         store = SQLStore(url=self.db_url)
-        self.containers = HubContainers(
-            hub,
-            cache_seconds=self.directory_cache_seconds,
-            membership_seconds=self.membership_cache_seconds,
-        )
         self.event_logger = EventLogger(parent=self)
         self.event_logger.register_event_schema(EVENT_SCHEMA)
         return ShareService(
@@ -398,7 +393,11 @@ class ShareServiceApp(Application):
                 membership_seconds=self.membership_cache_seconds,
             ),
             emit=self._emit,
-            containers=self.containers,
+            containers=HubContainers(
+                hub,
+                cache_seconds=self.directory_cache_seconds,
+                membership_seconds=self.membership_cache_seconds,
+            ),
         )
 
     def store_label(self) -> str:
@@ -423,6 +422,10 @@ class ShareServiceApp(Application):
         prefix = "/" + self.prefix.strip("/") + "/"
         api = url_path_join(prefix, "api/v1")
         hub_auth = HubAuth(cache_max_age=self.auth_cache_seconds)
+        # The handlers restart servers through the Hub's API, beyond what the rules use.
+        containers = self.service.containers
+        if not isinstance(containers, HubContainers):
+            raise TypeError("the share service's containers are the Hub's (HubContainers)")
         routes = [
             (prefix + "?", ServiceHomeHandler),
             (api + "/sessions/current/access/([^/]+)", GuestAccessHandler),
@@ -430,8 +433,8 @@ class ShareServiceApp(Application):
         return web.Application(
             routes,
             hub_auth=hub_auth,
-            restarts=ServerRestarts(self.containers, hub_auth, self.log),
-            containers=self.containers,
+            restarts=ServerRestarts(containers, hub_auth, self.log),
+            containers=containers,
             share_service=self.service,
             log=self.log,
             api_prefix=api + "/",
