@@ -12,6 +12,9 @@ import pytest
 from jupyter_share.app import EVENT_SCHEMA_ID
 from jupyter_share.directory import LoginAccounts
 
+# Starts an in-process Jupyter server (pytest-jupyter) per test, and the neighbours' servers.
+pytestmark = pytest.mark.slow
+
 IMAGE = {"name": "CARET", "spec": {"reference": "quay.io/lab/caret:2026.1"}}
 
 

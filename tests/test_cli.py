@@ -273,6 +273,7 @@ def test_alice_shares_with_bob(cli, tmp_path):
     assert cli.json("shared", user="bob") == {"items": [], "total": 0}
 
 
+@pytest.mark.slow
 async def test_json_is_what_the_rest_api_answers(cli, api, db_url):
     """The CLI and a real server (pytest-jupyter, alice) on one store answer the same JSON."""
 

@@ -19,7 +19,11 @@ from tornado.websocket import websocket_connect
 
 from .hubs import NO_SERVICE, hub  # noqa: F401  (a fixture)
 
-pytestmark = pytest.mark.parametrize("hub", ["sqlite", "postgresql"], indirect=True)
+# A real JupyterHub, its share service and user servers.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("hub", ["sqlite", "postgresql"], indirect=True),
+]
 
 API = "jupyter-share/api/v1/"
 

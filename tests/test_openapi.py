@@ -30,6 +30,9 @@ from jupyter_share import specs
 from jupyter_share.handlers import API_PREFIX, handlers
 from jupyter_share.model import NAME_PATTERN, Kind, Permission
 
+# Starts an in-process Jupyter server per test.
+pytestmark = pytest.mark.slow
+
 SPEC_PATH = Path(jupyter_share.__file__).parent / "openapi.yaml"
 EVENT_SCHEMA_PATH = Path(jupyter_share.__file__).parent / "events" / "change.yaml"
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -10,6 +10,9 @@ import pytest
 from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, utcnow
 from jupyter_share.store import SQLStore
 
+# Starts the neighbours' real servers.
+pytestmark = pytest.mark.slow
+
 ROLES = ["owner", "manage", "edit", "view", "group", "stranger", "expired", "left"]
 USER_OF = {
     "owner": "alice",
