@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Runs `jupyter share` as a process for every command (each starts Python and imports
+# jupyter_server): tens of seconds a test. The rules it calls are tested in-process.
+pytestmark = pytest.mark.slow
+
 RESOURCE_KEYS = {
     "id",
     "kind",
@@ -273,7 +277,6 @@ def test_alice_shares_with_bob(cli, tmp_path):
     assert cli.json("shared", user="bob") == {"items": [], "total": 0}
 
 
-@pytest.mark.slow
 async def test_json_is_what_the_rest_api_answers(cli, api, db_url):
     """The CLI and a real server (pytest-jupyter, alice) on one store answer the same JSON."""
 

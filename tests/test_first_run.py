@@ -233,6 +233,7 @@ def _demo(tmp_path, code_or_args, path: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # `jupyter share hub-demo` as processes
 def test_hub_demo_says_what_is_missing_before_its_banner(tmp_path):
     without_proxy = os.pathsep.join(
         p

@@ -374,6 +374,7 @@ async def test_api_ask_decide_withdraw_with_events(api, jp_serverapp):
 # -- the command line ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # `jupyter share` as a process per command
 def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
     from .test_cli import CLI
 
