@@ -515,6 +515,7 @@ class ShareApp(ExtensionApp):
             self.log.exception("jupyter_share: purging expired grants failed")
 
     async def _sweep_stopped(self) -> None:
+        assert self.service is not None  # started in standalone mode only
         try:
             await IOLoop.current().run_in_executor(
                 None, self.service.sweep_stopped, socket.gethostname(), session_state
@@ -535,6 +536,7 @@ class ShareApp(ExtensionApp):
 
     def _record_stop(self) -> None:
         """This server's container shows as stopped (if it was ever made)."""
+        assert self.service is not None  # standalone only
         try:
             found = self.service.store.find_resource(self.username, Kind.SESSION, self.session_name)
             if found is not None:

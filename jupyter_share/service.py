@@ -414,7 +414,7 @@ class ShareService:
         self._event("create", owner, resource)
         return resource
 
-    def session_started(self, owner: str, name: str, spec: dict) -> None:
+    def session_started(self, owner: str, name: str, spec: dict[str, Any]) -> None:
         """A restarted server's container shows as running again, if it was ever made (it is
         made on first use, not for every server that starts)."""
         if self.store.find_resource(owner, Kind.SESSION, name) is not None:
@@ -442,7 +442,9 @@ class ShareService:
         self._event("stop", resource.owner, resource)
         return True
 
-    def sweep_stopped(self, hostname: str, probe: Callable[[dict], str]) -> list[str]:
+    def sweep_stopped(
+        self, hostname: str, probe: Callable[[dict[str, Any]], str]
+    ) -> builtins.list[str]:
         """Containers on `hostname` recorded as running whose server is gone without saying
         so (killed, or the machine restarted): marked stopped when `probe` says so. The ids
         marked."""
