@@ -52,6 +52,10 @@ from jupyter_share.model import (
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
+# In-process, but 75 runs of up to 15 steps, each checking every invariant on the store: a
+# minute of a loaded machine, which the fast tier leaves to tests/test_rules.py's matrices.
+pytestmark = pytest.mark.slow
+
 USERS = ["alice", "bob", "carol", "dave", "erin"]
 GROUPS = {"team": ["carol", "dave"], "lab": ["dave", "erin"]}
 # Valid ones first (hypothesis tries the first choices most), unknown ones last.
