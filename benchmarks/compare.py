@@ -2,9 +2,9 @@
 phases interleaved round-robin (order rotating each round), each against its own server's
 GET /api/status. For before/after figures and for experiments on a patched copy.
 
-    python benchmarks/compare.py --variant before=1c34a63 --variant after=5838777 \\
+    python -m benchmarks.compare --variant before=1c34a63 --variant after=5838777 \\
         --variant inline=5838777+benchmarks/experiments/inline-call.patch --rounds 10
-    python benchmarks/compare.py ... --postgres
+    python -m benchmarks.compare ... --postgres
 
 A variant is NAME=REV[+PATCH...]: `git archive REV jupyter_share` into a temporary directory,
 patches applied with `patch -p1`, and that directory first on the servers' PYTHONPATH. The
@@ -24,13 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from loadgen import Connection, get, json_body, run_phase  # noqa: E402
-from seeding import GROUPS, seed  # noqa: E402
-
-from tests.servers import API, COMPUTED, start_server, wait_ready  # noqa: E402
+from benchmarks.loadgen import Connection, get, json_body, run_phase
+from benchmarks.seeding import GROUPS, seed
+from tests.servers import API, COMPUTED, start_server, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 

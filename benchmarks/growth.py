@@ -2,8 +2,8 @@
 run: one store per size, real servers of alice and bob on each, requests interleaved across
 the sizes so that the machine's noise falls on every size alike.
 
-    python benchmarks/growth.py --grants 1000 100000 1000000 --requests 1000
-    python benchmarks/growth.py --postgres      # the stores on a throwaway PostgreSQL
+    python -m benchmarks.growth --grants 1000 100000 1000000 --requests 1000
+    python -m benchmarks.growth --postgres      # the stores on a throwaway PostgreSQL
 
 Each store is seeded through the store layer (benchmarks/seeding.py: bob's shared-with-me
 has the same 50 resources and alice owns the same 50 images at every size; only the rest
@@ -23,19 +23,14 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from loadgen import Connection  # noqa: E402
-from seeding import GROUPS, seed  # noqa: E402
-
-import jupyter_share  # noqa: E402
-from tests.servers import API, COMPUTED, start_server, wait_ready  # noqa: E402
+import jupyter_share
+from benchmarks.loadgen import Connection
+from benchmarks.seeding import GROUPS, seed
+from tests.servers import API, COMPUTED, start_server, wait_ready
 
 ENDPOINTS = {
     "status": ("bob", "/api/status"),

@@ -2,7 +2,7 @@
 personal link) on a server with the extension, against the same request by the owner on a
 server without it, alternating the two in one run.
 
-    python benchmarks/guest_overhead.py --requests 2000
+    python -m benchmarks.guest_overhead --requests 2000
 
 Also reports the owner on the server with the extension, to separate the cost of the
 identity provider from the guest's checks. Results go in benchmarks/README.md.
@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.servers import start_server, wait_ready  # noqa: E402
+from tests.servers import start_server, wait_ready
 
 
 def timed(client: httpx.Client, url: str) -> float:

@@ -1,7 +1,7 @@
 """How long sharing a container takes through jupyter_share under JupyterHub, against calling
 the Hub's own sharing API directly, alternating the two in one run.
 
-    python benchmarks/hub_share.py --rounds 100
+    python -m benchmarks.hub_share --rounds 100
 
 A real JupyterHub (tests/hubs.py: configurable-http-proxy, the share service, alice's
 JupyterLab server) runs on this machine. Each round, in alternating order:
@@ -23,14 +23,11 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.hubs import running_hub  # noqa: E402
+from tests.hubs import running_hub
 
 API = "jupyter-share/api/v1/"
 

@@ -1,7 +1,7 @@
 """List and shared-with-me latency as the store grows, against jupyter_server's own
 authenticated GET /api/status on the same server, measured alternately in one run.
 
-    python benchmarks/list_latency.py --grants 1000 10000 --requests 300
+    python -m benchmarks.list_latency --grants 1000 10000 --requests 300
 
 Seeds the store through the store layer (resources owned by many users, each shared with
 bob and with a group), starts real servers of alice and bob on it, and reports medians, p99
@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from jupyter_share.model import utcnow  # noqa: E402
-from jupyter_share.store import SQLStore, grants, resources  # noqa: E402
-from tests.servers import COMPUTED, start_servers  # noqa: E402
+from jupyter_share.model import utcnow
+from jupyter_share.store import SQLStore, grants, resources
+from tests.servers import COMPUTED, start_servers
 
 
 def seed(db_url: str, n_grants: int) -> None:

@@ -1,7 +1,7 @@
 """Render time of the JupyterLab Sharing panel with 1,000 owned and 1,000 shared items, in
 Chromium, against baselines measured alternately in the same run.
 
-    python benchmarks/panel_render.py --owned 1000 --shared 1000 --rounds 8
+    python -m benchmarks.panel_render --owned 1000 --shared 1000 --rounds 8
 
 Seeds a fresh store through the store layer (alice owns N images and formations, half of them
 shared; others share M images and formations with alice; carol has nothing), puts 1,000 files
@@ -33,12 +33,11 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from jupyter_share.model import utcnow
+from jupyter_share.store import SQLStore, grants, resources
+from tests.servers import free_port
 
-from jupyter_share.model import utcnow  # noqa: E402
-from jupyter_share.store import SQLStore, grants, resources  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

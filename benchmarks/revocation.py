@@ -1,7 +1,7 @@
 """How fast revoking an edit guest ends everything of theirs, with and without re-keying, on
 one server, alternating the two in one run (the plain revoke is the baseline).
 
-    python benchmarks/revocation.py --rounds 10
+    python -m benchmarks.revocation --rounds 10
 
 Each round: carol (edit) signs in by her link, opens a kernel's channels websocket, starts a
 kernel and a terminal; alice revokes (`DELETE .../grants/carol`, or `?rekey=true`). Measured
@@ -16,7 +16,6 @@ import argparse
 import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,10 +23,8 @@ from pathlib import Path
 import httpx
 import websocket
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.servers import start_server, wait_ready  # noqa: E402
-from tests.test_links import XSRF, Guest  # noqa: E402
+from tests.servers import start_server, wait_ready
+from tests.test_links import XSRF, Guest
 
 
 def until_each(checks: dict, timeout: float = 10.0) -> dict:

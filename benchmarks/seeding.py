@@ -20,16 +20,12 @@ scattered over the tables as they would in a store that grew over time.
 from __future__ import annotations
 
 import random
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, Resource, utcnow  # noqa: E402
-from jupyter_share.store import SQLStore  # noqa: E402
+from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, Resource, utcnow
+from jupyter_share.store import SQLStore
 
 #: The standalone directory of the benchmark servers: bob is in `lab`.
 GROUPS = {"lab": ["bob"]}

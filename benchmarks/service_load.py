@@ -3,7 +3,7 @@
 Issue 7: the service's latency for 1,000 users on PostgreSQL, against the Hub's own cheapest
 authenticated call with the same tokens at the same rate, alternated in rounds in one run.
 
-    python benchmarks/service_load.py --users 1000 --duration 120
+    python -m benchmarks.service_load --users 1000 --duration 120
 
 Starts a real JupyterHub (configurable-http-proxy, the share service as a managed service;
 tests/hubs.py) on a fresh database of a throwaway PostgreSQL cluster (tests/postgres.py; or
@@ -55,7 +55,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -63,11 +62,9 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from jupyter_share.hub.demo import alive, descendants  # noqa: E402
-from tests import postgres  # noqa: E402
-from tests.hubs import Hub, start_hub  # noqa: E402
+from jupyter_share.hub.demo import alive, descendants
+from tests import postgres
+from tests.hubs import Hub, start_hub
 
 GOAL_P99_MS = 100.0
 

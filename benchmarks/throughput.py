@@ -1,8 +1,8 @@
 """Throughput of the share API under concurrent clients, against jupyter_server's own
 authenticated GET /api/status on the same server, alternated in rounds in one run.
 
-    python benchmarks/throughput.py --clients 8 --rounds 12 --seconds 1
-    python benchmarks/throughput.py --postgres      # the store on a throwaway PostgreSQL
+    python -m benchmarks.throughput --clients 8 --rounds 12 --seconds 1
+    python -m benchmarks.throughput --postgres      # the store on a throwaway PostgreSQL
 
 The store is seeded through the store layer (benchmarks/seeding.py, 10,000 grants by
 default: bob's shared-with-me has 50 resources, alice owns 50 images). Real servers of alice
@@ -35,20 +35,15 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from loadgen import Connection, get, json_body, run_phase  # noqa: E402
-from seeding import GROUPS, seed  # noqa: E402
-
-import jupyter_share  # noqa: E402
-from tests.servers import API, COMPUTED, start_servers  # noqa: E402
+import jupyter_share
+from benchmarks.loadgen import Connection, get, json_body, run_phase
+from benchmarks.seeding import GROUPS, seed
+from tests.servers import API, COMPUTED, start_servers
 
 ENDPOINTS = ("shared-with-me", "images?scope=owned", "PUT grant", "shared-with-me, store changing")
 

@@ -39,7 +39,7 @@ class _Kept(NamedTuple):
 class _Flight:
     """An answer being computed."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.done = threading.Event()
         self.body: bytes | None = None
 
@@ -94,7 +94,7 @@ class AnswerCache:
         with self._lock:
             flight = self._flights.get((key, marker))
             leading = flight is None
-            if leading:
+            if flight is None:
                 flight = self._flights[(key, marker)] = _Flight()
         if not leading:
             flight.done.wait()

@@ -1,5 +1,6 @@
-"""`ShareApp`: the Jupyter server extension. It reads the configuration (DESIGN section 5),
-plugs in the ports, and registers the REST API, the identity provider and the event schema."""
+"""`ShareApp`: the Jupyter server extension. It reads the configuration (README.md,
+docs/decisions.md), plugs in the ports, and registers the REST API, the identity provider and
+the event schema."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
@@ -38,6 +40,9 @@ from .secret_filter import MIN_SECRET, SecretMask, secret_filter
 from .service import ShareService
 from .sessions import FailedAttempts, PersonalLinks
 from .store import ShareStore, SQLStore
+
+if TYPE_CHECKING:
+    from jupyter_server.serverapp import ServerApp
 
 EVENT_SCHEMA = Path(__file__).parent / "events" / "change.yaml"
 EVENT_SCHEMA_ID = "https://events.jupyter.org/jupyter_share/change/v1"
@@ -83,6 +88,12 @@ class ShareApp(ExtensionApp):
 
     #: Set in standalone mode when `reuse_answers` is on.
     answer_cache: AnswerCache | None = None
+    #: The rules, standalone; None under JupyterHub, where the share service keeps them.
+    service: ShareService | None = None
+    if TYPE_CHECKING:
+        # Set by the server that loads the extension before any method here runs but those
+        # the CLI calls (`make_service`, the defaults), which check for it.
+        serverapp: ServerApp
 
     mode = Unicode(
         "auto",
@@ -334,9 +345,11 @@ class ShareApp(ExtensionApp):
         loop.add_callback(logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
 
     def initialize_settings(self) -> None:
-        self.serverapp.event_logger.register_event_schema(EVENT_SCHEMA)
-        self.serverapp.event_logger.register_event_schema(PRESENCE_SCHEMA)
-        self.serverapp.event_logger.register_event_schema(ENVIRONMENT_SCHEMA)
+        events = self.serverapp.event_logger
+        assert events is not None  # the server makes it before it loads extensions
+        events.register_event_schema(EVENT_SCHEMA)
+        events.register_event_schema(PRESENCE_SCHEMA)
+        events.register_event_schema(ENVIRONMENT_SCHEMA)
         self._io_loop = IOLoop.current()
         self.guest_activity = GuestActivity(self.serverapp, on_presence=self._emit_presence)
         #: Each guest's permission as last checked, by link id (see `readonly_rooms`).
@@ -392,7 +405,7 @@ class ShareApp(ExtensionApp):
             self.resolved_mode,
             self.username,
             self.service.store.url.render_as_string(hide_password=True)
-            if hasattr(self.service.store, "url")
+            if isinstance(self.service.store, SQLStore)
             else type(self.service.store).__name__,
         )
 
@@ -536,7 +549,7 @@ class ShareApp(ExtensionApp):
         about everyone but the owner, so that they are asked again."""
         hub_auth = getattr(self.serverapp.identity_provider, "hub_auth", None)
         cache = getattr(hub_auth, "cache", None)
-        if cache is None:
+        if hub_auth is None or cache is None:
             return
         kept = type(cache)(hub_auth.cache_max_age)
         try:  # JupyterHub's _ExpiringDict keeps its entries in .values and .timestamps
@@ -627,12 +640,14 @@ class ShareApp(ExtensionApp):
         self.change_feed.start()
 
     async def _purge(self) -> None:
+        assert self.service is not None  # started in standalone mode only
         try:
             await IOLoop.current().run_in_executor(None, self.service.purge_expired)
         except Exception:
             self.log.exception("jupyter_share: purging expired grants failed")
 
     async def _sweep_stopped(self) -> None:
+        assert self.service is not None  # started in standalone mode only
         try:
             await IOLoop.current().run_in_executor(
                 None, self.service.sweep_stopped, socket.gethostname(), session_state
@@ -661,6 +676,7 @@ class ShareApp(ExtensionApp):
 
     def _record_stop(self) -> None:
         """This server's container shows as stopped (if it was ever made)."""
+        assert self.service is not None  # standalone only
         try:
             found = self.service.store.find_resource(self.username, Kind.SESSION, self.session_name)
             if found is not None:
@@ -726,8 +742,9 @@ class ShareApp(ExtensionApp):
     def _admit_guest(self, handler: web.RequestHandler, guest: Guest, hub: bool = False) -> None:
         """Mark the request as the guest's, refuse (403) what they may not do, and follow what
         they open and start, to end it when their access ends or shrinks."""
-        handler._jupyter_share_guest = guest
-        handler.request._jupyter_share_guest = guest
+        # Marks that `auth.guest_of` reads; tornado's classes do not declare them.
+        handler._jupyter_share_guest = guest  # type: ignore[attr-defined]
+        handler.request._jupyter_share_guest = guest  # type: ignore[attr-defined]
         why = refusal(guest, handler, hub)
         if why:
             # Signed in, but not for this: error pages and logs may read current_user.
@@ -781,6 +798,7 @@ class ShareApp(ExtensionApp):
     def current_session_id(self) -> str:
         """The id of this server's session resource, created on first use (and again if the
         owner deleted it)."""
+        assert self.service is not None  # standalone: under JupyterHub the Hub has the servers
         self._session_id = self.service.ensure_session(
             self.username, self.session_name, self.session_spec()
         ).id

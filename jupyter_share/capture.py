@@ -8,6 +8,7 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -112,7 +113,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "environment"
 
 
-def _pip_lines(packages: list[dict], skip: set[str] = frozenset()) -> list[str]:
+def _pip_lines(packages: list[dict], skip: AbstractSet[str] = frozenset()) -> list[str]:
     lines = []
     for p in packages:
         if p["name"].lower() in skip:

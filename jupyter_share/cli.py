@@ -1,4 +1,4 @@
-"""`jupyter share`: the command line over the share service (DESIGN section 6).
+"""`jupyter share`: the command line over the share service (docs/architecture.md, "Layers").
 
 A surface like the REST handlers: it parses the command line, calls one `ShareService` method
 as `ShareApp.username` and shapes the answer, either as a table for people or, with `--json`,
@@ -278,7 +278,7 @@ class StoreUnavailable(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{PROG}: error: {message}\n")
 
@@ -378,7 +378,7 @@ for what you hold).
 def build_parser() -> argparse.ArgumentParser:
     # Common options are accepted before and after the command. SUPPRESS keeps a subcommand's
     # unset option from overwriting one given before the command.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     group = common.add_argument_group("common options")
     group.add_argument(
         "--json",
@@ -1057,17 +1057,17 @@ def cmd_requests(ctx: Context, args) -> None:
         if not found:
             return ctx.out(f"no open requests on {view.resource.kind.value} {view.resource.name!r}")
         return ctx.out(table(_REQUEST_HEADERS, _request_rows(found)))
-    found = ctx.service.requests_for_me(ctx.user)
+    mine = ctx.service.requests_for_me(ctx.user)
     if ctx.json:
-        return ctx.dump({key: [request_json(v) for v in views] for key, views in found.items()})
-    if found["to_decide"]:
+        return ctx.dump({key: [request_json(v) for v in views] for key, views in mine.items()})
+    if mine["to_decide"]:
         ctx.out("for you to decide (jupyter share approve|deny KIND/ID USER):")
-        ctx.out(table(_REQUEST_HEADERS, _request_rows(found["to_decide"])))
+        ctx.out(table(_REQUEST_HEADERS, _request_rows(mine["to_decide"])))
     else:
         ctx.out("no requests for you to decide")
-    if found["asked"]:
+    if mine["asked"]:
         ctx.out("your own open requests:")
-        ctx.out(table(_REQUEST_HEADERS, _request_rows(found["asked"])))
+        ctx.out(table(_REQUEST_HEADERS, _request_rows(mine["asked"])))
 
 
 def _decide(ctx: Context, args, decision: str) -> None:
@@ -1078,7 +1078,7 @@ def _decide(ctx: Context, args, decision: str) -> None:
         ctx.user, view.resource.kind, view.resource.id, args.requester, {"decision": decision}
     )
     if ctx.json:
-        answer = {
+        answer: dict[str, Any] = {
             "decision": decided.decision,
             "requester": decided.request.requester,
             "permission": decided.request.permission.label,
@@ -1187,12 +1187,12 @@ def cmd_remove_environment(ctx: Context, args) -> None:
 
 
 def cmd_whoami(ctx: Context, args) -> None:
-    me = ctx.service.me(ctx.user)
+    found = ctx.service.me(ctx.user)
     me = {
-        "username": me["username"],
-        "display_name": ctx.app.display_name or me["username"],
+        "username": found["username"],
+        "display_name": ctx.app.display_name or found["username"],
         "mode": ctx.app.resolved_mode,
-        "groups": me["groups"],
+        "groups": found["groups"],
     }
     if ctx.json:
         return ctx.dump(me)

@@ -1,4 +1,4 @@
-"""`ShareClient`: a small blocking Python client of the share REST API v1 (DESIGN section 4).
+"""`ShareClient`: a small blocking Python client of the share REST API v1 (jupyter_share/openapi.yaml).
 
 It is what the notebook widgets use, and it works on its own in scripts:
 
@@ -24,6 +24,7 @@ sent in the Authorization header only: it is not in `repr`, in messages or in lo
 
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
 import json
 import os
@@ -481,11 +482,12 @@ class ShareClient:
             "POST", f"{_resource_path(resource)}/grants/{self._principal_path(principal)}/link"
         )["link"]
 
-    def grants(self, resource: Resource) -> list[dict]:
+    # `builtins.list`: in this class `list` is the method above.
+    def grants(self, resource: Resource) -> builtins.list[dict]:
         """The access list: live grants (needs manage)."""
         return self._json("GET", f"{_resource_path(resource)}/grants")["items"]
 
-    def history(self, resource: Resource) -> list[dict]:
+    def history(self, resource: Resource) -> builtins.list[dict]:
         """The audit trail, oldest first (needs manage)."""
         return self._all(f"{_resource_path(resource)}/history")
 
@@ -528,7 +530,7 @@ class ShareClient:
             "DELETE", f"{_resource_path(resource)}/requests/{self._principal_path(requester)}"
         )
 
-    def shared_with_me(self, kind: str | None = None) -> list[dict]:
+    def shared_with_me(self, kind: str | None = None) -> builtins.list[dict]:
         """Resources of every kind (or of `kind`) that others shared with the caller, each with
         `owner`, `access`, `shared_at` and `expires_at`."""
         return self._all("shared-with-me", {"kind": _kind(kind)} if kind else None)

@@ -65,7 +65,7 @@ def _looks_like(text: str, opening: str, closing: str) -> bool:
 
 
 def check_name(
-    trait_name: str, value: Any, what: str = "user", example: str = EXAMPLE_USERS
+    trait_name: str | None, value: Any, what: str = "user", example: str = EXAMPLE_USERS
 ) -> str:
     if not isinstance(value, str) or not NAME_PATTERN.match(value):
         raise BadShareConfiguration(

@@ -142,12 +142,12 @@ class StandaloneDirectory(Directory):
         self,
         store: ShareStore,
         users: Sequence[str] = (),
-        groups: Mapping[str, Sequence[str]] = (),
+        groups: Mapping[str, Sequence[str]] | None = None,
         login_accounts: LoginAccounts | None = None,
         use_login_accounts: bool = True,
     ):
         self.store = store
-        self.groups = {name: sorted(set(members)) for name, members in dict(groups).items()}
+        self.groups = {name: sorted(set(members)) for name, members in dict(groups or {}).items()}
         self.configured_users = set(users) | {
             m for members in self.groups.values() for m in members
         }
@@ -204,6 +204,9 @@ class WithoutLoginAccounts(StandaloneDirectory):
     "jupyter_share.directory.WithoutLoginAccounts"`."""
 
     def __init__(
-        self, store: ShareStore, users: Sequence[str] = (), groups: Mapping[str, Sequence[str]] = ()
+        self,
+        store: ShareStore,
+        users: Sequence[str] = (),
+        groups: Mapping[str, Sequence[str]] | None = None,
     ):
         super().__init__(store, users, groups, use_login_accounts=False)

@@ -238,7 +238,7 @@ class GuestActivity:
                 presence.last_active_at, presence._last_active = utcnow(), time.monotonic()
                 self._tell("close", presence, kind)
 
-        handler.open = opened  # type: ignore[method-assign]
+        handler.open = opened
         handler.on_close = closed  # type: ignore[method-assign]
 
     def open_sockets(self, link_id: str) -> list[WebSocketHandler]:

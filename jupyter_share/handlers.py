@@ -1,4 +1,5 @@
-"""REST API v1 (DESIGN section 4): thin handlers over `ShareService`.
+"""REST API v1 (jupyter_share/openapi.yaml; docs/architecture.md, "Layers"): thin handlers
+over `ShareService`.
 
 Handlers parse the request, call one service method in a worker thread (the store may wait on
 a lock or the network) and shape the answer. Refusals are `ShareError`s, mapped to status codes
@@ -8,10 +9,11 @@ in one place, `ShareAPIHandler._handle_request_exception`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -38,6 +40,16 @@ from .model import (
 from .rekey import rekey as rekey_server
 from .service import ShareService
 from .specs import check_fields
+
+if TYPE_CHECKING:
+    from .app import ShareApp
+
+    # The mixins below run only in tornado handlers (jupyter_server's where they sign in):
+    # mypy reads them as such.
+    _Handler = web.RequestHandler
+    _SignInHandler = APIHandler
+else:
+    _Handler = _SignInHandler = object
 
 API_PREFIX = "jupyter-share/api/v1"
 _KINDS = r"(images|formations|sessions)"
@@ -120,12 +132,17 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-class ShareAPIBase:
+class ShareAPIBase(_Handler):
     """What every share API handler does, wherever it runs: call the service as the signed-in
     user, parse and shape JSON, map refusals to status codes. Subclasses say who is signed in
     (`prepare`), where the service is, and what `sessions/current` is."""
 
     auth_resource = "share"
+
+    if TYPE_CHECKING:
+
+        @property
+        def log(self) -> logging.Logger: ...
 
     @property
     def service(self) -> ShareService:
@@ -143,8 +160,10 @@ class ShareAPIBase:
     def display_name(self) -> str:
         return self.current_user.display_name or self.username
 
-    #: Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None.
-    answer_cache: AnswerCache | None = None
+    @property
+    def answer_cache(self) -> AnswerCache | None:
+        """Reuses list answers while the store is unchanged (`answers.AnswerCache`), or None."""
+        return None
 
     async def call(self, method: Callable, *args: Any) -> Any:
         """Run a service method off the event loop, as the current user."""
@@ -158,6 +177,7 @@ class ShareAPIBase:
             return json.dumps(page_json(method(self.username, *args), resource_json)).encode()
 
         cache = self.answer_cache
+        body: bytes | None
         if cache is None:
             body = await IOLoop.current().run_in_executor(None, produce)
         else:
@@ -277,11 +297,12 @@ class ShareAPIBase:
         self.finish(json.dumps({"message": message, "reason": self._reason}))
 
 
-class SignInRequired:
-    """For jupyter_server handlers: not signed in is 401 (DESIGN section 4), where
+class SignInRequired(_SignInHandler):
+    """For jupyter_server handlers: not signed in is 401 (openapi.yaml), where
     jupyter_server alone answers 403."""
 
-    async def prepare(self) -> None:
+    # APIHandler's signature, which overrides JupyterHandler's as jupyter_server ignores too.
+    async def prepare(self) -> None:  # type: ignore[override]
         try:
             await super().prepare()
         except web.HTTPError as e:
@@ -304,9 +325,16 @@ class SignInRequired:
 class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHandler):
     """The share API in the server extension (standalone mode)."""
 
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
+
     @property
     def service(self) -> ShareService:
-        return self.extensionapp.service
+        service = self.extensionapp.service
+        assert service is not None  # these handlers are registered in standalone mode only
+        return service
 
     @property
     def mode(self) -> str:
@@ -613,6 +641,11 @@ class RequestEndpoint(ShareAPIBase):
 class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
     """Opening a personal link: signs the neighbour in under their own name. Public by
     necessity, like a login page: the secret in the path is the credential."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
 
     @allow_unauthenticated
     async def get(self, token: str):

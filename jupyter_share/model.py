@@ -9,7 +9,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 
 class Kind(str, enum.Enum):
@@ -134,7 +134,7 @@ class Resource:
     name: str
     owner: str
     description: str = ""
-    spec: dict = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)  # JSON, checked by specs.py
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -209,9 +209,12 @@ class AuditEntry:
     kind: Kind | None = None
 
 
+_Item = TypeVar("_Item")
+
+
 @dataclass
-class Page:
-    items: list
+class Page(Generic[_Item]):
+    items: list[_Item]
     total: int
 
 

@@ -21,6 +21,7 @@ the room's id into the document's state; edit lets him change anything anyway).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,8 @@ def hold_to_permission(
     if handler_name(type(handler)) != ROOM_HANDLER:
         return
     original = handler.on_message  # type: ignore[attr-defined]
+    # The room handler is a JupyterHandler, whose `log` is the server's.
+    log: logging.Logger = getattr(handler, "log", None) or logging.getLogger(__name__)
     dropped = 0
     behind = False  # changes were dropped since the client last synced
 
@@ -85,7 +88,7 @@ def hold_to_permission(
         dropped += 1
         behind = True
         if dropped == 1 or dropped % 100 == 0:
-            handler.log.info(
+            log.info(
                 "jupyter_share: dropped %d change(s) a view guest sent to %s",
                 dropped,
                 handler.request.path,

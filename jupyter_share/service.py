@@ -1,4 +1,5 @@
-"""The rules of sharing (DESIGN section 2): the only place that decides who may do what.
+"""The rules of sharing (docs/architecture.md, "The rules"): the only place that decides who may
+do what.
 
 Surfaces (REST handlers, CLI, hub service) call one method per request with the acting user
 name and what the client sent; the service validates, checks rights, writes through the store
@@ -7,14 +8,15 @@ name and what the client sent; the service validates, checks rights, writes thro
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 from . import liveness, specs
 from .directory import Directory
@@ -44,12 +46,53 @@ from .store import ShareStore
 log = logging.getLogger(__name__)
 
 #: Called once per change with the event's data (see events/change.yaml).
-EventSink = Callable[[dict], None]
+EventSink = Callable[[dict[str, str | None]], None]
 
 SCOPES = ("owned", "shared", "all")
 
 # What a resource id can look like; anything else cannot exist, and is not looked up.
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class Containers(Protocol):
+    """Under JupyterHub, the Hub's servers and sharing API, as the rules use them
+    (hub.containers.HubContainers); standalone there is none: the container is the server
+    answering, opened by personal links."""
+
+    def label(self, server_name: str) -> str: ...
+
+    def servers_of(self, owner: str, fresh: bool = False) -> dict[str, dict[str, Any]]: ...
+
+    def members(self, group: str) -> set[str]: ...
+
+    def wanted(self, resource: Resource, principals: Iterable[Principal]) -> set[Principal]: ...
+
+    def sync(
+        self,
+        resource: Resource,
+        principals: Iterable[Principal],
+        current: set[Principal] | None = None,
+    ) -> Callable[[], None]: ...
+
+    def share_with_user(self, resource: Resource, user: str) -> None: ...
+
+    def unshare_user(self, resource: Resource, user: str) -> None: ...
+
+    def shares_of(self, resource: Resource, recent: bool = False) -> set[Principal]: ...
+
+    def dated_shares_of(self, resource: Resource) -> dict[Principal, datetime | None]: ...
+
+    def shared_with(self, user: str) -> list[tuple[str, str, dict[str, Any], datetime | None]]: ...
+
+
+class Me(TypedDict):
+    username: str
+    groups: list[str]
+
+
+class DirectoryMatches(TypedDict):
+    users: list[str]
+    groups: list[str]
 
 
 @dataclass
@@ -95,9 +138,9 @@ class ShareService:
         store: ShareStore,
         directory: Directory,
         emit: EventSink | None = None,
-        capture_environment: Callable[[], dict] | None = None,
+        capture_environment: Callable[[], dict[str, Any]] | None = None,
         clock: Callable[[], datetime] = utcnow,
-        containers: Any = None,
+        containers: Containers | None = None,
     ):
         self.store = store
         self.directory = directory
@@ -113,14 +156,14 @@ class ShareService:
     def principals_of(self, user: str) -> list[Principal]:
         return [Principal.user(user)] + [Principal.group(g) for g in self.directory.groups_of(user)]
 
-    def me(self, user: str) -> dict:
+    def me(self, user: str) -> Me:
         return {"username": user, "groups": sorted(self.directory.groups_of(user))}
 
     def my_grant(self, user: str, kind: Kind, resource_id: str) -> Grant | None:
         """The caller's own live user grant on a resource (anyone may see their own), or None."""
         return self.store.get_grant(resource_id, Principal.user(user), self.clock())
 
-    def search_directory(self, user: str, query: Any) -> dict:
+    def search_directory(self, user: str, query: Any) -> DirectoryMatches:
         if query is not None and not isinstance(query, str):
             raise InvalidInput("q must be a string", field="q")
         specs.no_nul(query, "q")
@@ -144,7 +187,7 @@ class ShareService:
         they see it but hold less."""
         resource = self.store.get_resource(resource_id) if _ID.match(str(resource_id)) else None
         access = self.access_of(user, resource) if resource and resource.kind == kind else None
-        if access is None:
+        if resource is None or access is None:
             raise NotFound(f"no {kind.noun} {resource_id!r}")
         if _rank(access) < _rank(need):
             needed = "its owner" if need == OWNER else f"'{need}' permission"
@@ -156,8 +199,8 @@ class ShareService:
         user: str,
         items: Sequence[Resource],
         now: datetime,
-        held: dict | None = None,
-        counts: dict | None = None,
+        held: dict[str, list[Grant]] | None = None,
+        counts: dict[str, int] | None = None,
     ) -> list[ResourceView]:
         """Views of `items` for `user`; `held` (the caller's live grants by resource id) and
         `counts` (live grants by resource id), when the caller read them already."""
@@ -183,9 +226,8 @@ class ShareService:
             mine = held.get(r.id, [])
             best = max(g.permission for g in mine)
             top = [g for g in mine if g.permission == best]
-            expiry = (
-                None if any(g.expires_at is None for g in top) else max(g.expires_at for g in top)
-            )
+            ends = [g.expires_at for g in top]
+            expiry = None if None in ends else max(e for e in ends if e is not None)
             views.append(
                 ResourceView(
                     r,
@@ -212,7 +254,7 @@ class ShareService:
         scope: Any = "all",
         offset: Any = None,
         limit: Any = None,
-    ) -> Page:
+    ) -> Page[ResourceView]:
         scope = scope or "all"
         if scope not in SCOPES:
             raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
@@ -238,7 +280,7 @@ class ShareService:
 
     def shared_with_me(
         self, user: str, kind: Any = None, offset: Any = None, limit: Any = None
-    ) -> Page:
+    ) -> Page[ResourceView]:
         if kind in (None, ""):
             parsed = None
         else:
@@ -297,7 +339,7 @@ class ShareService:
             return None
         return resource.kind == Kind.IMAGE and self.access_of(user, resource) is not None
 
-    def _spec(self, user: str, kind: Kind, value: Any, captured: bool = False) -> dict:
+    def _spec(self, user: str, kind: Kind, value: Any, captured: bool = False) -> dict[str, Any]:
         if kind == Kind.IMAGE:
             return specs.image_spec(value, captured=captured)
         if kind == Kind.FORMATION:
@@ -337,7 +379,7 @@ class ShareService:
         self._event("create", user, resource)
         return ResourceView(resource, OWNER, shared=False, share_count=0)
 
-    def ensure_session(self, owner: str, name: str, spec: dict) -> Resource:
+    def ensure_session(self, owner: str, name: str, spec: dict[str, Any]) -> Resource:
         """The resource of a running server: found by owner and name, its spec kept current."""
         existing = self.store.find_resource(owner, Kind.SESSION, name)
         if existing is not None:
@@ -364,11 +406,14 @@ class ShareService:
         try:
             self.store.create_resource(resource, self._audit("create", owner, resource))
         except Conflict:  # created by a concurrent request
-            return self.store.find_resource(owner, Kind.SESSION, name)
+            found = self.store.find_resource(owner, Kind.SESSION, name)
+            if found is None:  # and deleted since
+                raise
+            return found
         self._event("create", owner, resource)
         return resource
 
-    def session_started(self, owner: str, name: str, spec: dict) -> None:
+    def session_started(self, owner: str, name: str, spec: dict[str, Any]) -> None:
         """A restarted server's container shows as running again, if it was ever made (it is
         made on first use, not for every server that starts)."""
         if self.store.find_resource(owner, Kind.SESSION, name) is not None:
@@ -396,7 +441,9 @@ class ShareService:
         self._event("stop", resource.owner, resource)
         return True
 
-    def sweep_stopped(self, hostname: str, probe: Callable[[dict], str]) -> list[str]:
+    def sweep_stopped(
+        self, hostname: str, probe: Callable[[dict[str, Any]], str]
+    ) -> builtins.list[str]:
         """Containers on `hostname` recorded as running whose server is gone without saying
         so (killed, or the machine restarted): marked stopped when `probe` says so. The ids
         marked."""
@@ -440,7 +487,8 @@ class ShareService:
 
     # -- grants ---------------------------------------------------------------------------
 
-    def grants(self, user: str, kind: Kind, resource_id: str) -> list[Grant]:
+    # `builtins.list`: in this class `list` is the method above.
+    def grants(self, user: str, kind: Kind, resource_id: str) -> builtins.list[Grant]:
         if kind == Kind.SESSION and self.containers is not None:
             # Writes (shares adopted from the Hub) come before the reads below.
             resource, _ = self._resolve(user, kind, resource_id, "manage")
@@ -636,7 +684,7 @@ class ShareService:
 
     def history(
         self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None
-    ) -> Page:
+    ) -> Page[AuditEntry]:
         with self.store.reading():
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             offset, limit = specs.page(offset, limit)
@@ -793,7 +841,7 @@ class ShareService:
         self._event("ask", user, resource, str(Principal.user(user)), permission.label)
         return RequestView(request, resource, access)
 
-    def requests_on(self, user: str, kind: Kind, resource_id: str) -> list[RequestView]:
+    def requests_on(self, user: str, kind: Kind, resource_id: str) -> builtins.list[RequestView]:
         """The open requests on a resource: all of them for its owner and managers, the
         caller's own (none or one) for anyone else who sees it."""
         with self.store.reading():
@@ -808,7 +856,7 @@ class ShareService:
                 RequestView(r, resource, self.access_of(r.requester, resource, now)) for r in found
             ]
 
-    def requests_for_me(self, user: str) -> dict[str, list[RequestView]]:
+    def requests_for_me(self, user: str) -> dict[str, builtins.list[RequestView]]:
         """`to_decide`: the open requests on what the caller owns or manages; `asked`: the
         caller's own open requests (on resources they still see)."""
         now = self.clock()
@@ -946,11 +994,13 @@ class ShareService:
                 )
             raise
 
-    def _server_session(self, owner: str, server_name: str, spec: dict) -> Resource:
+    def _server_session(self, owner: str, server_name: str, spec: dict[str, Any]) -> Resource:
+        assert self.containers is not None  # Hub mode only
         return self.ensure_session(owner, self.containers.label(server_name), spec)
 
     def hub_session(self, owner: str, server_name: str) -> Resource:
         """The resource of one of the owner's servers at the Hub (404 if it has none)."""
+        assert self.containers is not None, "under JupyterHub only"
         spec = self.containers.servers_of(owner).get(server_name)
         if spec is None:  # a server made since the Hub was last asked?
             spec = self.containers.servers_of(owner, fresh=True).get(server_name)
@@ -964,6 +1014,7 @@ class ShareService:
 
     def sync_servers(self, owner: str) -> None:
         """List the owner's servers at the Hub as their containers."""
+        assert self.containers is not None, "under JupyterHub only"
         for server_name, spec in self.containers.servers_of(owner).items():
             self._server_session(owner, server_name, spec)
 
@@ -992,6 +1043,7 @@ class ShareService:
         server shared with one of the user's groups gets the user's own Hub share (the Hub lets
         tokens in only through those) while the group's share is there. Differences younger
         than SETTLE are left alone; a Hub that does not answer leaves all as is."""
+        assert self.containers is not None, "under JupyterHub only"
         try:
             at_hub = self.containers.shared_with(user)
             principal = Principal.user(user)
@@ -1038,6 +1090,7 @@ class ShareService:
         Hub's shares follow the grants whose share the Hub still holds (members who joined a
         granted group get theirs, shares no grant explains are taken back, and a share the Hub
         ended is not made again)."""
+        assert self.containers is not None, "under JupyterHub only"
         try:
             dated = self.containers.dated_shares_of(resource)
             at_hub = set(dated)
@@ -1072,6 +1125,7 @@ class ShareService:
         now, not as a token cache remembers), and only while the Hub still lets them in through
         their own share (an admin's revoke at the Hub holds at once, before the merge drops
         the grant). None: not at all."""
+        assert self.containers is not None, "under JupyterHub only"
         resource = self.hub_session(user, server_name)
         if guest == user:
             return OWNER

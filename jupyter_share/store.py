@@ -19,10 +19,11 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
     Text,
@@ -50,6 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from . import migrations
 from .model import (
@@ -66,6 +69,9 @@ from .model import (
     Resource,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    import psycopg  # the PostgreSQL driver: an optional dependency, imported where it is used
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +328,7 @@ class ShareStore(abc.ABC):
         """When the first grant still live at `now` expires (None: none does)."""
         return None
 
-    def reading(self):
+    def reading(self) -> contextlib.AbstractContextManager[None]:
         """A context in which this thread's reads share one transaction (a consistent view
         and one round of connect/BEGIN/COMMIT instead of one per read). Writes inside it
         are not seen by its reads. The default does nothing."""
@@ -337,14 +343,14 @@ def _duplicate_name(resource: Resource) -> Conflict:
     )
 
 
-def _row_to_resource(row) -> Resource:
+def _row_to_resource(row: Sequence[Any]) -> Resource:
     rid, kind, name, owner, description, spec, created_at, updated_at = row[:8]
     return Resource(
         rid, _KINDS[kind], name, owner, description or "", spec or {}, created_at, updated_at
     )
 
 
-def _row_to_grant(row) -> Grant:
+def _row_to_grant(row: Sequence[Any]) -> Grant:
     resource_id, principal_type, principal_name, permission, granted_by, created_at, expires_at = (
         row[:7]
     )
@@ -358,7 +364,7 @@ def _row_to_grant(row) -> Grant:
     )
 
 
-def _link_key(resource_id: str, principal: Principal):
+def _link_key(resource_id: str, principal: Principal) -> tuple[ColumnElement[bool], ...]:
     return (
         links.c.resource_id == resource_id,
         links.c.principal_type == principal.type.value,
@@ -372,7 +378,7 @@ def _lock_resource(conn: Connection, resource_id: str) -> bool:
     return conn.execute(_LOCK_RESOURCE, {"id": resource_id}).first() is not None
 
 
-def _audit_values(entry: AuditEntry) -> dict:
+def _audit_values(entry: AuditEntry) -> dict[str, Any]:
     return {
         "resource_id": entry.resource_id,
         "kind": entry.kind.value if entry.kind else None,
@@ -384,14 +390,14 @@ def _audit_values(entry: AuditEntry) -> dict:
     }
 
 
-def _row_to_request(row) -> AccessRequest:
+def _row_to_request(row: Sequence[Any]) -> AccessRequest:
     resource_id, requester, permission, message, created_at = row[:5]
     return AccessRequest(
         resource_id, requester, _PERMISSIONS[permission], message or "", created_at
     )
 
 
-def _link_values(link: Link) -> dict:
+def _link_values(link: Link) -> dict[str, Any]:
     return {
         "id": link.id,
         "resource_id": link.resource_id,
@@ -403,7 +409,7 @@ def _link_values(link: Link) -> dict:
     }
 
 
-def _resource_values(resource: Resource) -> dict:
+def _resource_values(resource: Resource) -> dict[str, Any]:
     return {
         "name": resource.name,
         "description": resource.description,
@@ -468,7 +474,7 @@ _LIVE_LINKS = (
 )
 
 
-def _held(has_users: bool, has_groups: bool):
+def _held(has_users: bool, has_groups: bool) -> ColumnElement[bool]:
     """Grants of the principals in the parameters `p_users` and `p_groups` (one variant per
     non-empty list: an empty IN would cost the index its use on some planners)."""
     terms = []
@@ -489,24 +495,28 @@ def _held(has_users: bool, has_groups: bool):
     return or_(*terms)
 
 
-def _principal_params(principals: Iterable[Principal]) -> dict:
-    params: dict = {"p_users": [], "p_groups": []}
+def _principal_params(principals: Iterable[Principal]) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {"p_users": [], "p_groups": []}
     for p in principals:
         params["p_users" if p.type == PrincipalType.USER else "p_groups"].append(p.name)
     return params
 
 
-_statement_cache: dict = {}
+#: Statements (and tuples of them) of several shapes, each under the key of its shape.
+_statement_cache: dict[Hashable, object] = {}
+
+_Statement = TypeVar("_Statement")
 
 
-def _cached(key, build):
+def _cached(key: Hashable, build: Callable[[], _Statement]) -> _Statement:
     statement = _statement_cache.get(key)
     if statement is None:
         statement = _statement_cache[key] = build()
-    return statement
+    # What `build` made for this key, so of the type it returns.
+    return cast(_Statement, statement)
 
 
-def _held_on_statement(has_users: bool, has_groups: bool):
+def _held_on_statement(has_users: bool, has_groups: bool) -> Select[Any]:
     return _cached(
         ("held_on", has_users, has_groups),
         lambda: select(grants).where(
@@ -517,10 +527,12 @@ def _held_on_statement(has_users: bool, has_groups: bool):
     )
 
 
-def _list_statements(owned: bool, has_users: bool, has_groups: bool, by_kind: bool):
+def _list_statements(
+    owned: bool, has_users: bool, has_groups: bool, by_kind: bool
+) -> tuple[Select[Any], Select[Any]]:
     """(count, page) of `list_resources` for one shape of the question."""
 
-    def build():
+    def build() -> tuple[Select[Any], Select[Any]]:
         conditions = []
         if owned:
             conditions.append(resources.c.owner == bindparam("user"))
@@ -545,12 +557,14 @@ def _list_statements(owned: bool, has_users: bool, has_groups: bool, by_kind: bo
     return _cached(("list", owned, has_users, has_groups, by_kind), build)
 
 
-def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind: bool):
+def _list_page_statement(
+    owned: bool, has_users: bool, has_groups: bool, by_kind: bool
+) -> Select[Any]:
     """The page of `list_resources` with each item's live grant count and, when shared
     items are asked for, the caller's live grants on each item (LEFT JOIN: one row per
     item and grant, items without one once): all that a list shows, in one statement."""
 
-    def build():
+    def build() -> Select[Any]:
         _, page = _list_statements(owned, has_users, has_groups, by_kind)
         counted = grants.alias("counted")
         share_count = (
@@ -564,10 +578,10 @@ def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind
             )
             .scalar_subquery()
         )
-        page = page.add_columns(share_count.label("share_count")).subquery("page")
-        order = (page.c.created_at.desc(), page.c.id)
+        paged = page.add_columns(share_count.label("share_count")).subquery("page")
+        order = (paged.c.created_at.desc(), paged.c.id)
         if not (has_users or has_groups):
-            return select(page).order_by(*order)
+            return select(paged).order_by(*order)
         held = grants.alias("held")
         terms = []
         if has_users:
@@ -585,16 +599,16 @@ def _list_page_statement(owned: bool, has_users: bool, has_groups: bool, by_kind
                 )
             )
         on = and_(
-            held.c.resource_id == page.c.id,
+            held.c.resource_id == paged.c.id,
             or_(*terms),
             or_(held.c.expires_at.is_(None), held.c.expires_at > bindparam("now", type_=DateTime)),
         )
-        return select(page, *held.c).select_from(page.outerjoin(held, on)).order_by(*order)
+        return select(paged, *held.c).select_from(paged.outerjoin(held, on)).order_by(*order)
 
     return _cached(("list_page", owned, has_users, has_groups, by_kind), build)
 
 
-def _grant_params(resource_id: str, principal: Principal) -> dict:
+def _grant_params(resource_id: str, principal: Principal) -> dict[str, str]:
     return {
         "resource_id": resource_id,
         "principal_type": principal.type.value,
@@ -602,7 +616,7 @@ def _grant_params(resource_id: str, principal: Principal) -> dict:
     }
 
 
-def use_wal(dbapi_conn, timeout: float) -> None:
+def use_wal(dbapi_conn: sqlite3.Connection, timeout: float) -> None:
     """Put an SQLite file in WAL mode. The conversion takes the file exclusively and SQLite
     does not run the busy handler for it, so servers opening a fresh store together can be
     told "database is locked" at once: retry within the busy timeout. WAL is a property of
@@ -627,6 +641,18 @@ def use_wal(dbapi_conn, timeout: float) -> None:
         pause = min(pause * 2, 0.1)
 
 
+class _MarkerCursor(Protocol):
+    def fetchone(self) -> Any: ...
+
+
+class _MarkerConnection(Protocol):
+    """The change marker's connection: sqlite3's or psycopg's, both run SQL on themselves."""
+
+    def execute(self, sql: str, /) -> _MarkerCursor: ...
+
+    def close(self) -> None: ...
+
+
 class SQLStore(ShareStore):
     """The store on any SQLAlchemy URL; tested on SQLite and PostgreSQL."""
 
@@ -639,7 +665,7 @@ class SQLStore(ShareStore):
         ):
             # psycopg 3 is the driver we ship and test.
             self.url = self.url.set(drivername="postgresql+psycopg")
-        kwargs: dict = {"echo": echo, "future": True}
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
         else:
@@ -666,16 +692,18 @@ class SQLStore(ShareStore):
             )
             self._marker_sql = "SELECT pg_current_wal_insert_lsn()"
         self._marker_lock = threading.Lock()
-        self._marker_conn = None
+        self._marker_conn: _MarkerConnection | None = None
         self._marker_generation = 0
         self._marker_retry_at = 0.0
-        self._async_marker_conn = None
-        self._marker_next: asyncio.Future | None = None  # the read that has not started yet
+        self._async_marker_conn: psycopg.AsyncConnection[Any] | None = None
+        self._marker_next: asyncio.Future[str | None] | None = (
+            None  # the read that has not started yet
+        )
         self._marker_rounds: asyncio.Lock | None = None
 
     def _configure_sqlite(self, busy_timeout_ms: int) -> None:
         @event.listens_for(self.engine, "connect")
-        def _on_connect(dbapi_conn, _record):
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             # Take transaction control from the driver so writes can BEGIN IMMEDIATE.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
@@ -687,7 +715,7 @@ class SQLStore(ShareStore):
             cursor.close()
 
         @event.listens_for(self.engine, "begin")
-        def _on_begin(conn):
+        def _on_begin(conn: Connection) -> None:
             # A write takes the lock up front: a deferred transaction that upgrades to a
             # writer can fail with "database is locked" without waiting on busy_timeout.
             mode = "IMMEDIATE" if conn.get_execution_options().get("share_write") else "DEFERRED"
@@ -775,7 +803,7 @@ class SQLStore(ShareStore):
             asyncio.ensure_future(self._marker_round(self._marker_next))
         return await asyncio.shield(self._marker_next)
 
-    async def _marker_round(self, result: asyncio.Future) -> None:
+    async def _marker_round(self, result: asyncio.Future[str | None]) -> None:
         if self._marker_rounds is None:
             self._marker_rounds = asyncio.Lock()
         async with self._marker_rounds:  # one read at a time
@@ -786,14 +814,15 @@ class SQLStore(ShareStore):
                 if self._async_marker_conn is None:
                     self._async_marker_conn = await self._connect_async_marker()
                 cursor = await self._async_marker_conn.execute(self._marker_sql)
-                value = str((await cursor.fetchone())[0])
+                row = await cursor.fetchone()
+                value = str(row[0]) if row is not None else None
             except Exception as e:
                 self._marker_failed(e)
                 self._close_async_marker()
             finally:
                 result.set_result(value)
 
-    async def _connect_async_marker(self):
+    async def _connect_async_marker(self) -> psycopg.AsyncConnection[Any]:
         import psycopg  # the PostgreSQL driver we ship
 
         _, cparams = self.engine.dialect.create_connect_args(self.engine.url)
@@ -812,13 +841,15 @@ class SQLStore(ShareStore):
         )
         self._marker_retry_at = time.monotonic() + 30
 
-    def _connect_marker(self):
+    def _connect_marker(self) -> _MarkerConnection:
         if self._marker_kind == "sqlite":
+            assert self.url.database is not None  # _marker_kind is "sqlite" only for a file
             return sqlite3.connect(self.url.database, check_same_thread=False, isolation_level=None)
         cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
         conn = self.engine.dialect.connect(*cargs, **cparams)
         conn.autocommit = True
-        return conn
+        # psycopg's connection, which runs SQL on itself (PEP 249 does not say so).
+        return cast(_MarkerConnection, conn)
 
     def next_expiry(self, now: datetime) -> datetime | None:
         with self._read() as conn:
@@ -898,8 +929,18 @@ class SQLStore(ShareStore):
             ).all()
         return [_row_to_resource(r) for r in rows]
 
-    def list_resources(self, user, principals, kind, owned, shared, now, offset, limit):
-        params = _principal_params(principals if shared else ())
+    def list_resources(
+        self,
+        user: str,
+        principals: Sequence[Principal],
+        kind: Kind | None,
+        owned: bool,
+        shared: bool,
+        now: datetime,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Resource], int]:
+        params: dict[str, object] = dict(_principal_params(principals if shared else ()))
         has_users, has_groups = bool(params["p_users"]), bool(params["p_groups"])
         if not owned and not (has_users or has_groups):
             return [], 0
@@ -915,8 +956,18 @@ class SQLStore(ShareStore):
                 total = conn.execute(count, params).scalar_one()
         return [_row_to_resource(r) for r in rows], total
 
-    def list_page(self, user, principals, kind, owned, shared, now, offset, limit):
-        params = _principal_params(principals if shared else ())
+    def list_page(
+        self,
+        user: str,
+        principals: Sequence[Principal],
+        kind: Kind | None,
+        owned: bool,
+        shared: bool,
+        now: datetime,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Resource], int, dict[str, list[Grant]], dict[str, int]]:
+        params: dict[str, object] = dict(_principal_params(principals if shared else ()))
         has_users, has_groups = bool(params["p_users"]), bool(params["p_groups"])
         if not owned and not (has_users or has_groups):
             return [], 0, {}, {}
@@ -950,11 +1001,13 @@ class SQLStore(ShareStore):
             rows = conn.execute(_LIVE_GRANTS, {"id": resource_id, "now": now}).all()
         return [_row_to_grant(r) for r in rows]
 
-    def grants_for_principals(self, resource_ids, principals, now):
+    def grants_for_principals(
+        self, resource_ids: Sequence[str], principals: Sequence[Principal], now: datetime
+    ) -> dict[str, list[Grant]]:
         found: dict[str, list[Grant]] = {}
         if not resource_ids or not principals:
             return found
-        params = _principal_params(principals)
+        params: dict[str, object] = dict(_principal_params(principals))
         statement = _held_on_statement(bool(params["p_users"]), bool(params["p_groups"]))
         params.update(ids=list(resource_ids), now=now)
         with self._read() as conn:
@@ -963,14 +1016,14 @@ class SQLStore(ShareStore):
             found.setdefault(row.resource_id, []).append(_row_to_grant(row))
         return found
 
-    def share_counts(self, resource_ids, now):
+    def share_counts(self, resource_ids: Sequence[str], now: datetime) -> dict[str, int]:
         if not resource_ids:
             return {}
         with self._read() as conn:
             rows = conn.execute(_SHARE_COUNTS, {"ids": list(resource_ids), "now": now}).all()
         return {rid: count for rid, count in rows}
 
-    def get_grant(self, resource_id, principal, now):
+    def get_grant(self, resource_id: str, principal: Principal, now: datetime) -> Grant | None:
         with self._read() as conn:
             row = conn.execute(
                 _GET_LIVE_GRANT, {**_grant_params(resource_id, principal), "now": now}
@@ -1037,14 +1090,14 @@ class SQLStore(ShareStore):
             row.created_at,
         )
 
-    def live_links(self, link_ids, now):
+    def live_links(self, link_ids: Sequence[str], now: datetime) -> dict[str, Permission]:
         if not link_ids:
             return {}
         with self._read() as conn:
             rows = conn.execute(_LIVE_LINKS, {"ids": list(link_ids), "now": now}).all()
         return {row.id: Permission(row.permission) for row in rows}
 
-    def delete_grant(self, resource_id, principal, entry):
+    def delete_grant(self, resource_id: str, principal: Principal, entry: AuditEntry) -> bool:
         with self._write() as conn:
             _lock_resource(conn, resource_id)
             conn.execute(delete(links).where(*_link_key(resource_id, principal)))
@@ -1059,7 +1112,7 @@ class SQLStore(ShareStore):
                 conn.execute(insert(audit).values(**_audit_values(entry)))
         return bool(result.rowcount)
 
-    def purge_expired(self, now):
+    def purge_expired(self, now: datetime) -> list[Grant]:
         with self._write() as conn:
             rows = conn.execute(
                 select(grants, resources.c.kind)
@@ -1153,7 +1206,7 @@ class SQLStore(ShareStore):
         return bool(result.rowcount)
 
     def _requests_joined(
-        self, where, params: dict, limit: int
+        self, where: ColumnElement[bool], params: dict[str, object], limit: int
     ) -> list[tuple[AccessRequest, Resource]]:
         statement = (
             select(requests, resources)
@@ -1167,7 +1220,9 @@ class SQLStore(ShareStore):
         width = len(requests.c)
         return [(_row_to_request(r), _row_to_resource(r[width:])) for r in rows]
 
-    def requests_to_decide(self, user, principals, now, limit):
+    def requests_to_decide(
+        self, user: str, principals: Sequence[Principal], now: datetime, limit: int
+    ) -> list[tuple[AccessRequest, Resource]]:
         params = _principal_params(principals)
         managed = []
         if params["p_users"] or params["p_groups"]:
@@ -1186,14 +1241,16 @@ class SQLStore(ShareStore):
         )
         return self._requests_joined(where, {**params, "user": user, "now": now}, limit)
 
-    def requests_by(self, requester, limit):
+    def requests_by(self, requester: str, limit: int) -> list[tuple[AccessRequest, Resource]]:
         return self._requests_joined(
             requests.c.requester == bindparam("user"), {"user": requester}, limit
         )
 
     # -- audit and users -------------------------------------------------------------------
 
-    def history(self, resource_id, offset=0, limit=1000):
+    def history(
+        self, resource_id: str, offset: int = 0, limit: int = 1000
+    ) -> tuple[list[AuditEntry], int]:
         with self._read() as conn:
             total = conn.execute(
                 select(func.count()).select_from(audit).where(audit.c.resource_id == resource_id)
@@ -1219,7 +1276,7 @@ class SQLStore(ShareStore):
         ]
         return entries, total
 
-    def touch_user(self, name, now):
+    def touch_user(self, name: str, now: datetime) -> None:
         try:
             with self._write() as conn:
                 changed = conn.execute(
@@ -1230,7 +1287,7 @@ class SQLStore(ShareStore):
         except IntegrityError:
             pass  # another server recorded the same user at the same moment
 
-    def known_users(self, prefix="", limit=50):
+    def known_users(self, prefix: str = "", limit: int = 50) -> list[str]:
         query = select(users.c.name).order_by(users.c.name).limit(limit)
         if prefix:
             # Range, not LIKE: no wildcard escaping, and it uses the primary key index.
@@ -1238,7 +1295,7 @@ class SQLStore(ShareStore):
         with self._read() as conn:
             return [r.name for r in conn.execute(query)]
 
-    def user_is_known(self, name):
+    def user_is_known(self, name: str) -> bool:
         with self._read() as conn:
             return conn.execute(_USER_IS_KNOWN, {"name": name}).first() is not None
 
@@ -1257,17 +1314,17 @@ class SQLStore(ShareStore):
         `touch_user` and the audit write it: for seeding benchmarks. No rules, checks or
         events; the caller answers for a consistent store (grants after their resources)."""
 
-        def chunks(values: Iterable, shape) -> Iterator[list]:
+        def chunks(values: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             rows = []
             for value in values:
-                rows.append(shape(value))
+                rows.append(value)
                 if len(rows) >= batch:
                     yield rows
                     rows = []
             if rows:
                 yield rows
 
-        def resource_row(r: Resource) -> dict:
+        def resource_row(r: Resource) -> dict[str, Any]:
             return {
                 "id": r.id,
                 "kind": r.kind.value,
@@ -1276,7 +1333,7 @@ class SQLStore(ShareStore):
                 **_resource_values(r),
             }
 
-        def grant_row(g: Grant) -> dict:
+        def grant_row(g: Grant) -> dict[str, Any]:
             return {
                 "resource_id": g.resource_id,
                 "principal_type": g.principal.type.value,
@@ -1289,14 +1346,10 @@ class SQLStore(ShareStore):
 
         stamp = now or utcnow()
         plan = [
-            (resources, new_resources, resource_row),
-            (grants, new_grants, grant_row),
-            (audit, entries, _audit_values),
-            (
-                users,
-                user_names,
-                lambda name: {"name": name, "first_seen": stamp, "last_seen": stamp},
-            ),
+            (resources, (resource_row(r) for r in new_resources)),
+            (grants, (grant_row(g) for g in new_grants)),
+            (audit, (_audit_values(e) for e in entries)),
+            (users, ({"name": n, "first_seen": stamp, "last_seen": stamp} for n in user_names)),
         ]
         with self.engine.connect() as conn:
             conn = conn.execution_options(share_write=True)
@@ -1304,8 +1357,8 @@ class SQLStore(ShareStore):
                 # A big page cache for the index inserts, on this connection only.
                 with conn.begin():
                     conn.exec_driver_sql("PRAGMA cache_size=-262144")
-            for table, values, shape in plan:
-                for rows in chunks(values, shape):
+            for table, values in plan:
+                for rows in chunks(values):
                     with conn.begin():
                         conn.execute(insert(table), rows)
             if self.is_sqlite:

@@ -12,6 +12,22 @@ from .servers import start_servers
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
+#: The store backends of the parametrized fixtures: PostgreSQL's runs a real cluster (slow).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
+
+#: Fixtures that start a real Jupyter server (pytest-jupyter's in-process one too), the
+#: neighbours' servers, a JupyterHub or PostgreSQL: a test that uses one is slow, whether or
+#: not its module says so (the fast tier, `-m "not slow"`, must not start any).
+SLOW_FIXTURES = {"jp_serverapp", "neighbours", "hub", "postgres_server"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 #: The standalone directory every test server is configured with.
 GROUPS = {"class-2026": ["erin"], "staff": ["alice", "henry"]}
 USERS = ["ivy", "bob", "carol", "dave", "erin", "frank", "gina", "henry"]
@@ -20,7 +36,7 @@ USERS = ["ivy", "bob", "carol", "dave", "erin", "frank", "gina", "henry"]
 _db_numbers = itertools.count()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path):
     """The store of the in-process server (`jp_server_config`): a fresh SQLite file, or a
     fresh database on the throwaway PostgreSQL, so every test of the API runs on both."""
@@ -92,7 +108,7 @@ def postgres_server():
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def store_url(request, tmp_path):
     """A fresh, empty store URL on each backend."""
     if request.param == "sqlite":
@@ -108,7 +124,7 @@ def store(store_url):
     s.close()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def neighbours(request, tmp_path_factory):
     """Real servers of alice, bob, carol, dave, erin, frank, gina and henry on one store
     (a SQLite file, or a database on the throwaway PostgreSQL)."""

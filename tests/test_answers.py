@@ -139,6 +139,7 @@ def test_an_in_memory_store_never_reuses(tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 def test_neighbours_see_each_change_at_once_through_their_servers(tmp_path):
     """Through the servers' own API: bob's lists follow every change alice makes on her server."""
     with running_servers(["alice", "bob"], f"sqlite:///{tmp_path / 'ws.db'}", tmp_path) as servers:

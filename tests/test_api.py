@@ -1,5 +1,5 @@
 """REST API v1 on a real in-process server (pytest-jupyter), owner alice, SQLite store:
-creation, updates, lists, expiry, events, identity, and every refusal of DESIGN section 2."""
+creation, updates, lists, expiry, events, identity, and every refusal of docs/architecture.md, "The rules"."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pytest
 
 from jupyter_share.app import EVENT_SCHEMA_ID
 from jupyter_share.directory import LoginAccounts
+
+# Starts an in-process Jupyter server (pytest-jupyter) per test, and the neighbours' servers.
+pytestmark = pytest.mark.slow
 
 IMAGE = {"name": "CARET", "spec": {"reference": "quay.io/lab/caret:2026.1"}}
 

@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Runs `jupyter share` as a process for every command (each starts Python and imports
+# jupyter_server): tens of seconds a test. The rules it calls are tested in-process.
+pytestmark = pytest.mark.slow
+
 RESOURCE_KEYS = {
     "id",
     "kind",

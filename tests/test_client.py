@@ -31,6 +31,9 @@ from jupyter_share.directory import LoginAccounts
 
 from .servers import free_port, running_servers
 
+# Starts real servers of alice, bob and carol.
+pytestmark = pytest.mark.slow
+
 DISCOVERY_VARIABLES = (
     "JUPYTER_SHARE_URL",
     "JUPYTER_SHARE_TOKEN",

@@ -13,6 +13,9 @@ import json
 
 import pytest
 
+# Starts real servers with jupyter-collaboration.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("jupyter_server_ydoc", reason="jupyter-collaboration is not installed")
 
 import pycrdt  # noqa: E402

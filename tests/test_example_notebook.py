@@ -16,6 +16,9 @@ from nbclient import NotebookClient
 
 from .servers import running_servers
 
+# Starts real servers, and runs the example notebook's kernel.
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = Path(__file__).parent.parent / "examples" / "share-from-a-notebook.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

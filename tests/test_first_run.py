@@ -27,6 +27,7 @@ def db_url(tmp_path):
     return f"sqlite:///{tmp_path / 'share.db'}"
 
 
+@pytest.mark.slow
 def test_a_fresh_server_invites_a_neighbour_by_name(tmp_path, db_url):
     """No ShareApp.users, no groups: sharing the container with a new name makes the link, and
     from then on that neighbour is known (completion, images); an unknown name elsewhere is
@@ -87,6 +88,7 @@ def test_a_fresh_server_invites_a_neighbour_by_name(tmp_path, db_url):
         assert alice.get("/sessions/current").json()["name"].startswith(f"alice@{host}:")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "form",
     [
@@ -110,6 +112,7 @@ def test_users_as_jupyter_users_type_them(tmp_path, db_url, form):
         )
 
 
+@pytest.mark.slow
 def test_groups_as_jupyter_users_type_them(tmp_path, db_url):
     form = ['--ShareApp.groups={"class-2026": ["bob", "carol"]}', "--ShareApp.groups=staff=dave"]
     with running_servers(["alice"], db_url, tmp_path, extra_args=form) as servers:
@@ -134,6 +137,7 @@ def test_groups_as_jupyter_users_type_them(tmp_path, db_url):
         ),
     ],
 )
+@pytest.mark.slow
 def test_a_bad_option_stops_the_server(tmp_path, db_url, option, shown):
     server = start_server("alice", db_url, tmp_path, extra_args=[option])
     try:
@@ -167,6 +171,7 @@ def test_login_accounts_follow_login_defs(tmp_path):
         assert system not in accounts.names() and not accounts.exists(system)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (IS_ROOT and shutil.which("useradd") and shutil.which("userdel")),
     reason="adds throwaway accounts as root",
@@ -228,6 +233,7 @@ def _demo(tmp_path, code_or_args, path: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # `jupyter share hub-demo` as processes
 def test_hub_demo_says_what_is_missing_before_its_banner(tmp_path):
     without_proxy = os.pathsep.join(
         p

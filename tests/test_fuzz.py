@@ -45,6 +45,9 @@ from jupyter_share.store import SQLStore
 
 from .servers import API, start_servers
 
+# Starts real servers fuzzed through the spec.
+pytestmark = pytest.mark.slow
+
 SPEC_PATH = Path(jupyter_share.__file__).parent / "openapi.yaml"
 MAX_EXAMPLES = int(os.environ.get("JUPYTER_SHARE_FUZZ_EXAMPLES", 150))
 USERS = ["bob", "carol", "dave", "erin"]

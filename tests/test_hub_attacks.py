@@ -336,6 +336,7 @@ def owner_and_editor(tmp_path_factory):
         bob.close()
 
 
+@pytest.mark.slow
 def test_13_what_an_editor_writes_never_runs_in_the_owners_server(
     owner_and_editor, monkeypatch, caplog
 ):
@@ -409,6 +410,7 @@ def test_14_the_default_allow_list_is_plain_settings():
     assert list(allowed.allowed) == list(DEFAULT_ALLOWED_ENV)
 
 
+@pytest.mark.slow
 def test_14_an_operator_extends_the_allow_list_and_never_opens_the_hubs_own(
     owner_and_editor, monkeypatch
 ):
@@ -524,6 +526,7 @@ def stage(hub):
     return stage
 
 
+@pytest.mark.slow
 def test_e2e_11_a_member_removed_from_a_group_is_refused_within_seconds(stage):
     hub, alice = stage.hub, stage.client("alice")
     notes = hub.server_url("alice") + "api/contents/notes.txt"
@@ -543,6 +546,7 @@ def test_e2e_11_a_member_removed_from_a_group_is_refused_within_seconds(stage):
     )
 
 
+@pytest.mark.slow
 def test_e2e_12_a_revoke_at_the_hub_is_not_made_again_and_holds_at_once(stage):
     hub, alice = stage.hub, stage.client("alice")
     contents = hub.server_url("alice", "twelve") + "api/contents"
@@ -566,6 +570,7 @@ def test_e2e_12_a_revoke_at_the_hub_is_not_made_again_and_holds_at_once(stage):
     assert r.status_code == 403, r.text
 
 
+@pytest.mark.slow
 def test_e2e_10_leaving_a_group_never_becomes_an_edit_grant(stage):
     hub, alice, bob = stage.hub, stage.client("alice"), stage.client("bob")
     time.sleep(max(0.0, stage.g10_at + 32 - time.monotonic()))  # the group grant is settled

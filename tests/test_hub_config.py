@@ -326,6 +326,7 @@ def test_bad_names(name):
 # -- a real JupyterHub ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_real_jupyterhub_accepts_it(tmp_path, monkeypatch):
     """A jupyterhub_config.py that calls configure_jupyterhub after configuring services,
     roles and spawner options of its own, loaded and initialized (database, roles, services,

@@ -1,6 +1,6 @@
 """End to end on a real JupyterHub (tests/hubs.py: configurable-http-proxy, the share service as
-a managed service, JupyterLab servers of alice, bob and carol in local processes): DESIGN's
-user stories 1 to 5 across alice's and bob's servers, on a SQLite and on a PostgreSQL store.
+a managed service, JupyterLab servers of alice, bob and carol in local processes): five user
+stories (1 to 5) across alice's and bob's servers, on a SQLite and on a PostgreSQL store.
 
 The tests of a module share one Hub and run in order: each story builds on the ones before,
 as the stories do.
@@ -19,7 +19,11 @@ from tornado.websocket import websocket_connect
 
 from .hubs import NO_SERVICE, hub  # noqa: F401  (a fixture)
 
-pytestmark = pytest.mark.parametrize("hub", ["sqlite", "postgresql"], indirect=True)
+# A real JupyterHub, its share service and user servers.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("hub", ["sqlite", "postgresql"], indirect=True),
+]
 
 API = "jupyter-share/api/v1/"
 

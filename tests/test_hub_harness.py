@@ -11,6 +11,9 @@ import pytest
 
 from .hubs import hub, require_proxy, running_hub  # noqa: F401  (hub is a fixture)
 
+# Starts a real JupyterHub.
+pytestmark = pytest.mark.slow
+
 
 def test_hub_answers(hub):
     response = httpx.get(hub.url + "hub/api/")

@@ -237,6 +237,7 @@ def test_client_keeps_an_api_url_of_the_hub_service():
 # -- options_form ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_options_form_offers_own_and_shared_formations_and_images(as_bob, world):
     spawner, _ = make_spawner(as_bob)
     form = parse_form(run(options_form(spawner)))
@@ -284,6 +285,7 @@ def test_options_form_offers_own_and_shared_formations_and_images(as_bob, world)
     assert groups == sorted(groups, key=["Formations", "Images"].index)
 
 
+@pytest.mark.slow
 def test_options_form_escapes_names(as_bob, world):
     spawner, _ = make_spawner(as_bob)
     text = run(options_form(spawner))
@@ -294,6 +296,7 @@ def test_options_form_escapes_names(as_bob, world):
     assert "&#123;&#123; 7*7 &#125;&#125; &amp; &#x27;co&#x27;" in text
 
 
+@pytest.mark.slow
 def test_options_form_preselects_the_previous_choice(as_bob, world):
     spawner, _ = make_spawner(as_bob)
     spawner.user_options = {"jupyter_share_choice": f"image:{world.caret['id']}"}
@@ -302,6 +305,7 @@ def test_options_form_preselects_the_previous_choice(as_bob, world):
     assert selected == [f"image:{world.caret['id']}"]
 
 
+@pytest.mark.slow
 def test_the_token_is_the_users_with_only_the_service_scope_and_reused(as_bob, world, monkeypatch):
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share-2")
     spawner, desk = make_spawner(as_bob)
@@ -327,6 +331,7 @@ def test_the_token_is_the_users_with_only_the_service_scope_and_reused(as_bob, w
     assert len(desk.requests) == 2
 
 
+@pytest.mark.slow
 def test_the_token_is_never_in_the_form_or_the_messages(as_bob, world, caplog):
     spawner, _ = make_spawner(as_bob)
     form = run(options_form(spawner))
@@ -343,6 +348,7 @@ def test_the_token_is_never_in_the_form_or_the_messages(as_bob, world, caplog):
 # -- apply_user_options ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_apply_maps_a_formation_onto_the_spawner(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     # As the form posts it (a list of one value) ...
@@ -369,6 +375,7 @@ def test_apply_maps_a_formation_onto_the_spawner(as_bob, world):
     assert "evil" not in env.get("JUPYTERHUB_API_URL", "")
 
 
+@pytest.mark.slow
 def test_the_owner_launching_her_own_formation_gets_the_allow_list_too(pair, world, monkeypatch):
     """An editor of alice's formation may have written its variables: they do not run in her
     server either (issue 11, item 13; decided in docs/decisions.md)."""
@@ -384,6 +391,7 @@ def test_the_owner_launching_her_own_formation_gets_the_allow_list_too(pair, wor
     assert spawner.environment["JUPYTER_SHARE_IMAGE"] == CARET
 
 
+@pytest.mark.slow
 def test_apply_from_the_rest_api_and_on_a_local_process_spawner(as_bob, world):
     spawner, _ = make_spawner(as_bob)
     # The REST API gives a string; a local-process spawner has no image to set.
@@ -403,6 +411,7 @@ def test_apply_from_the_rest_api_and_on_a_local_process_spawner(as_bob, world):
     assert env["JUPYTER_SHARE_IMAGE"] == PYTHON and env["MEM_LIMIT"] == str(512 * 1024**2)
 
 
+@pytest.mark.slow
 def test_apply_an_image(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     run(
@@ -419,6 +428,7 @@ def test_apply_an_image(as_bob, world):
     }
 
 
+@pytest.mark.slow
 def test_a_new_choice_undoes_the_previous_one(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     run(apply_user_options(spawner, {"jupyter_share_choice": f"formation:{world.course['id']}"}))
@@ -436,6 +446,7 @@ def test_a_new_choice_undoes_the_previous_one(as_bob, world):
         assert spawner.default_url == "" and spawner.extra_resource_limits == {}
 
 
+@pytest.mark.slow
 def test_apply_uses_the_resource_as_it_is_now(pair, as_bob, world):
     """The form's values are never trusted: the choice is fetched again with bob's token."""
     alice = ShareClient(pair["alice"].url, pair["alice"].token)
@@ -455,6 +466,7 @@ def test_apply_uses_the_resource_as_it_is_now(pair, as_bob, world):
     alice.close()
 
 
+@pytest.mark.slow
 def test_apply_refuses_what_the_user_may_not_see(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     for choice in (
@@ -473,6 +485,7 @@ def test_apply_refuses_what_the_user_may_not_see(as_bob, world):
     assert spawner.environment == {"CONFIGURED": "by the operator"}
 
 
+@pytest.mark.slow
 def test_apply_refuses_a_formation_whose_image_is_not_shared(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     with pytest.raises(
@@ -485,6 +498,7 @@ def test_apply_refuses_a_formation_whose_image_is_not_shared(as_bob, world):
     assert spawner.image == "quay.io/jupyter/base-notebook:latest"
 
 
+@pytest.mark.slow
 def test_apply_refuses_an_image_without_a_reference_to_a_container_spawner(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     with pytest.raises(LaunchRefused, match="no container image reference"):
@@ -512,6 +526,7 @@ def test_apply_refuses_an_image_without_a_reference_to_a_container_spawner(as_bo
         [42],
     ],
 )
+@pytest.mark.slow
 def test_apply_refuses_a_malformed_choice(as_bob, value):
     spawner, desk = make_spawner(as_bob)
     with pytest.raises(LaunchRefused) as refused:
@@ -521,12 +536,14 @@ def test_apply_refuses_a_malformed_choice(as_bob, value):
     assert desk.requests == []  # refused before asking for a token
 
 
+@pytest.mark.slow
 def test_apply_refuses_options_that_are_not_an_object(as_bob):
     spawner, _ = make_spawner(as_bob)
     with pytest.raises(LaunchRefused, match="must be an object"):
         run(apply_user_options(spawner, ["formation:abc"]))
 
 
+@pytest.mark.slow
 def test_service_down_gives_a_clear_message(pair, world, monkeypatch):
     url = f"http://127.0.0.1:{free_port()}/services/share/api/v1/"
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", url)
@@ -558,6 +575,7 @@ def test_service_down_gives_a_clear_message(pair, world, monkeypatch):
     run(apply_user_options(spawner, {"jupyter_share_choice": ""}))
 
 
+@pytest.mark.slow
 def test_not_configured_says_so(pair, world, monkeypatch):
     monkeypatch.delenv("JUPYTER_SHARE_SERVICE_URL", raising=False)
     spawner, _ = make_spawner(pair["bob"])
@@ -574,6 +592,7 @@ def test_not_configured_says_so(pair, world, monkeypatch):
     assert hooks._service() == ("http://127.0.0.1:10101/services/share-x/api/v1/", "share-x")
 
 
+@pytest.mark.slow
 def test_a_token_the_hub_will_not_make_or_the_service_refuses(as_bob, world):
     spawner, _ = make_spawner(
         as_bob, token=ValueError("Not assigning requested scopes access:services!service=share")
@@ -596,6 +615,7 @@ def test_a_token_the_hub_will_not_make_or_the_service_refuses(as_bob, world):
 # -- profile_list (KubeSpawner) ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_profile_list_for_kubespawner(as_bob, world):
     spawner, _ = make_spawner(as_bob)
     profiles = run(profile_list(spawner))
@@ -662,6 +682,7 @@ def test_profile_list_for_kubespawner(as_bob, world):
 # -- allowed_images (DockerSpawner) ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_allowed_images_for_dockerspawner(as_bob, world):
     spawner, _ = make_spawner(as_bob, ContainerSpawner)
     images = allowed_images(spawner)
@@ -686,6 +707,7 @@ def test_allowed_images_for_dockerspawner(as_bob, world):
     assert "quay.io/alice/secret:1" not in images.values()
 
 
+@pytest.mark.slow
 def test_allowed_images_disambiguates_equal_names(pair, as_bob):
     alice = ShareClient(pair["alice"].url, pair["alice"].token)
     bob = ShareClient(pair["bob"].url, pair["bob"].token)
@@ -747,6 +769,7 @@ def test_options_from_form_unpacks_single_values():
 # -- through JupyterHub's own Spawner machinery --------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_hooks_as_jupyterhub_calls_them(as_bob, world):
     """Configured as traits, called by the Spawner methods the Hub calls: the form is
     rendered, form data becomes user_options, and a refusal reaches the spawn page with its

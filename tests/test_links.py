@@ -15,6 +15,9 @@ import websocket
 
 from .servers import start_servers
 
+# Starts real servers and guests' browsers (HTTP).
+pytestmark = pytest.mark.slow
+
 XSRF = "2|deadbeef|00112233445566778899aabbccddeeff|1700000000"
 ROLES = ["owner", "view", "edit", "manage", "revoked", "expired", "stranger"]
 GUEST_OF = {"view": "bob", "edit": "carol", "manage": "dave", "revoked": "erin", "expired": "frank"}

@@ -91,6 +91,7 @@ def test_the_sweep_marks_only_this_machines_refusing_servers(svc):
 
 
 @pytest.mark.slow
+@pytest.mark.slow  # real servers, one killed
 def test_stopped_servers_are_shown_stopped_to_their_neighbours(tmp_path):
     """Alice's server stops cleanly, carol's is killed: bob's list shows both stopped (carol's
     once bob's server sweeps); alice's restart shows hers running again."""

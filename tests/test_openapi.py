@@ -1,5 +1,5 @@
 """The OpenAPI spec shipped in the package (`jupyter_share/openapi.yaml`) describes the REST API
-exactly (DESIGN section 4): every route and method, and every answer the server gives.
+exactly (docs/architecture.md, "Layers"): every route and method, and every answer the server gives.
 
 The scenario drives the in-process server (alice's) through every path and method and validates
 each real request and response against the spec with openapi-core: a response the spec does not
@@ -30,6 +30,9 @@ from jupyter_share import service as service_module
 from jupyter_share import specs
 from jupyter_share.handlers import API_PREFIX, handlers
 from jupyter_share.model import NAME_PATTERN, Kind, Permission
+
+# Starts an in-process Jupyter server per test.
+pytestmark = pytest.mark.slow
 
 SPEC_PATH = Path(jupyter_share.__file__).parent / "openapi.yaml"
 EVENT_SCHEMA_PATH = Path(jupyter_share.__file__).parent / "events" / "change.yaml"

@@ -1,4 +1,4 @@
-"""The whole permission matrix of DESIGN section 2, on real servers sharing one SQLite store:
+"""The whole permission matrix (docs/architecture.md, "The rules"), on real servers sharing one SQLite store:
 every endpoint x owner, manage, edit, view, group member, stranger, expired grant, after leave."""
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ import pytest
 
 from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, utcnow
 from jupyter_share.store import SQLStore
+
+# Starts the neighbours' real servers.
+pytestmark = pytest.mark.slow
 
 ROLES = ["owner", "manage", "edit", "view", "group", "stranger", "expired", "left"]
 USER_OF = {

@@ -13,6 +13,9 @@ import websocket
 from .servers import start_servers
 from .test_links import Guest, Owner, execute
 
+# Starts real servers.
+pytestmark = pytest.mark.slow
+
 API = "jupyter-share/api/v1"
 PRESENCE = "https://events.jupyter.org/jupyter_share/presence/v1"
 

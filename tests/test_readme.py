@@ -43,6 +43,9 @@ import pytest
 
 from .servers import free_port
 
+# Starts the README's servers, as root and as a normal account.
+pytestmark = pytest.mark.slow
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent
 SHELL_LANGUAGES = {"", "sh", "bash", "shell"}

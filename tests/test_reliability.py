@@ -33,6 +33,9 @@ from jupyter_share.store import SQLStore
 
 from .servers import API, Server, start_server, start_servers, wait_ready
 
+# Starts real servers writing one store, killed mid-stream.
+pytestmark = pytest.mark.slow
+
 WRITERS = ["alice", "bob", "carol", "dave"]
 PER_SERVER = 150
 THREADS_PER_SERVER = 2

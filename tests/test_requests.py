@@ -298,6 +298,7 @@ def _json(r):
     return json.loads(r.body) if r.body else None
 
 
+@pytest.mark.slow
 async def test_api_ask_decide_withdraw_with_events(api, jp_serverapp):
     from jupyter_share.app import EVENT_SCHEMA_ID
 
@@ -373,6 +374,7 @@ async def test_api_ask_decide_withdraw_with_events(api, jp_serverapp):
 # -- the command line ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # `jupyter share` as a process per command
 def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
     from .test_cli import CLI
 
@@ -438,6 +440,7 @@ def test_cli_ask_requests_approve_deny_withdraw(tmp_path):
 # -- the notebook widgets -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_widgets_ask_from_shared_with_me_and_decide_in_the_share_panel(tmp_path):
     from jupyter_share.client import ShareClient
     from jupyter_share.widgets import SharedWithMe, SharePanel

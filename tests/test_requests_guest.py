@@ -9,6 +9,9 @@ import pytest
 from .servers import start_servers
 from .test_links import Guest, Owner, execute
 
+# Starts real servers and a guest's browser session.
+pytestmark = pytest.mark.slow
+
 API = "jupyter-share/api/v1"
 
 

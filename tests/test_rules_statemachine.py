@@ -1,4 +1,4 @@
-"""The rules of sharing (DESIGN section 2), checked by a hypothesis state machine.
+"""The rules of sharing (docs/architecture.md, "The rules"), checked by a hypothesis state machine.
 
 Random sequences of creates, updates, deletes, shares, revokes (and leaves), clock steps and
 expiry sweeps run against the real service on a real store (a SQLite file), with a handful of
@@ -51,6 +51,10 @@ from jupyter_share.model import (
 )
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
+
+# In-process, but 75 runs of up to 15 steps, each checking every invariant on the store: a
+# minute of a loaded machine, which the fast tier leaves to tests/test_rules.py's matrices.
+pytestmark = pytest.mark.slow
 
 USERS = ["alice", "bob", "carol", "dave", "erin"]
 GROUPS = {"team": ["carol", "dave"], "lab": ["dave", "erin"]}

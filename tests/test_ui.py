@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Starts real servers and Chromium (Playwright).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 UI_TESTS = ROOT / "ui-tests"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

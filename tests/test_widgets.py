@@ -16,6 +16,9 @@ from jupyter_share.widgets import GrantRow, ImagePanel, SharedWithMe, SharePanel
 
 from .servers import free_port, running_servers
 
+# Starts real servers of alice, bob and carol.
+pytestmark = pytest.mark.slow
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 

@@ -3,7 +3,12 @@ and everything survives a restart."""
 
 from __future__ import annotations
 
+import pytest
+
 from .servers import start_server, start_servers, wait_ready
+
+# Starts real servers, stopped and restarted.
+pytestmark = pytest.mark.slow
 
 
 def test_alice_shares_bob_sees_and_a_restart_keeps_everything(tmp_path):

@@ -1,4 +1,4 @@
-"""jupyter_share under JupyterHub (DESIGN sections 3 and 6): the share service, the call that
+"""jupyter_share under JupyterHub (docs/architecture.md, "Under JupyterHub"): the share service, the call that
 adds it to `jupyterhub_config.py`, and the spawner hooks that launch from shared images and
 formations. Imported lazily: user servers load `hub.userserver` without JupyterHub's own
 packages."""

@@ -120,7 +120,8 @@ def _service_option_args(options: dict) -> list[str]:
     args = []
     for key, value in options.items():
         try:
-            value = traits[key].validate(None, value)
+            # Every option here is a Unicode, Integer or Float trait: each has `validate`.
+            value = traits[key].validate(None, value)  # type: ignore[attr-defined]
         except TraitError as e:
             raise ValueError(f"configure_jupyterhub(): bad value for {key}: {e}") from None
         except Exception:  # a trait that needs its object to validate: the service will
@@ -255,11 +256,11 @@ def configure_jupyterhub(
             scopes += [s for s in sorted(extra) if s not in scopes]
         load_roles.append({"name": "user", "scopes": scopes})
     else:
-        scopes = user_role.get("scopes")
-        if scopes is None:  # the Hub merges a partial role with its default: `self`
+        given = user_role.get("scopes")
+        if given is None:  # the Hub merges a partial role with its default: `self`
             user_role["scopes"] = ["self", access_scope]
-        elif access_scope not in scopes:
-            user_role["scopes"] = list(scopes) + [access_scope]
+        elif access_scope not in given:
+            user_role["scopes"] = list(given) + [access_scope]
 
     # Every user server's token may call the service (as the server's owner).
     server_role = next(

@@ -273,7 +273,7 @@ def run_demo(
     password = password or secrets.token_urlsafe(9)
     temporary = directory is None
     workdir = Path(
-        tempfile.mkdtemp(prefix="jupyter-share-hub-demo-") if temporary else directory
+        tempfile.mkdtemp(prefix="jupyter-share-hub-demo-") if directory is None else directory
     ).resolve()
     try:
         config = demo_config(workdir, port, DEMO_USERS, DEMO_GROUPS, password, ip=ip)

@@ -27,6 +27,7 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.platform.asyncio import BaseAsyncIOLoop
 from traitlets import Float, Integer, Unicode, default
 from traitlets.config import Application
 
@@ -126,15 +127,15 @@ class ServerRestarts:
         """Forget the Hub's answers about the owner's tokens that HubAuth keeps (for
         `auth_cache_seconds`): the old server token must be refused now, not in minutes."""
         cache = getattr(self.hub_auth, "cache", None)
+        if cache is None:
+            return
         try:  # JupyterHub's _ExpiringDict keeps its entries in .values and .timestamps
             for key, model in list(cache.values.items()):
                 if not isinstance(model, dict) or model.get("name") == owner:
                     cache.values.pop(key, None)
                     cache.timestamps.pop(key, None)
         except (AttributeError, KeyError, TypeError):
-            self.hub_auth.cache = (
-                type(cache)(self.hub_auth.cache_max_age) if cache is not None else cache
-            )
+            self.hub_auth.cache = type(cache)(self.hub_auth.cache_max_age)
 
 
 class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
@@ -151,6 +152,10 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
     @property
     def service(self) -> ShareService:
         return self.settings["share_service"]
+
+    @property
+    def containers(self) -> HubContainers:
+        return self.settings["containers"]
 
     @property
     def mode(self) -> str:
@@ -207,8 +212,10 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
             info.get("display_name") or model["name"],
             sorted(model.get("groups") or []),
         )
-        if "groups" in model:  # the caller's groups came with the token check: no need to ask again
-            self.service.directory.note_caller(model["name"], model["groups"])
+        directory = self.service.directory
+        if "groups" in model and isinstance(directory, HubDirectory):
+            # The caller's groups came with the token check: no need to ask again.
+            directory.note_caller(model["name"], model["groups"])
 
     def get_current_user(self) -> HubCaller | None:
         return None  # set by prepare()
@@ -223,9 +230,7 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         token must be allowed to (checked before anything is revoked)."""
         if kind != Kind.SESSION:
             return False
-        scopes = await IOLoop.current().run_in_executor(
-            None, self.service.containers.hub.own_scopes
-        )
+        scopes = await IOLoop.current().run_in_executor(None, self.containers.hub.own_scopes)
         if not any(needed <= scopes for needed in RESTART_SCOPES):
             raise HubRefused(
                 "re-keying restarts the server, and this Hub does not let the share service do it: give its role "
@@ -241,7 +246,7 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
         owner, server_name = view.resource.owner, view.resource.spec.get("server_name", "")
         label = f"server {server_name!r}" if server_name else server_label(server_name)
         model = await IOLoop.current().run_in_executor(
-            None, self.service.containers.running, owner, server_name
+            None, self.containers.running, owner, server_name
         )
         if model is None:
             return {
@@ -415,6 +420,13 @@ class ShareServiceApp(Application):
             ),
         )
 
+    def store_label(self) -> str:
+        """The store's URL without its password, for the log."""
+        store = self.service.store
+        if isinstance(store, SQLStore):
+            return store.url.render_as_string(hide_password=True)
+        return type(store).__name__
+
     def _emit(self, data: dict) -> None:
         data = {k: v for k, v in data.items() if v is not None}
         self.io_loop.add_callback(self.event_logger.emit, schema_id=EVENT_SCHEMA_ID, data=data)
@@ -430,6 +442,10 @@ class ShareServiceApp(Application):
         prefix = "/" + self.prefix.strip("/") + "/"
         api = url_path_join(prefix, "api/v1")
         hub_auth = HubAuth(cache_max_age=self.auth_cache_seconds)
+        # The handlers restart servers through the Hub's API, beyond what the rules use.
+        containers = self.service.containers
+        if not isinstance(containers, HubContainers):
+            raise TypeError("the share service's containers are the Hub's (HubContainers)")
         routes = [
             (prefix + "?", ServiceHomeHandler),
             (api + "/sessions/current/access/([^/]+)", GuestAccessHandler),
@@ -438,7 +454,8 @@ class ShareServiceApp(Application):
         return web.Application(
             routes,
             hub_auth=hub_auth,
-            restarts=ServerRestarts(self.service.containers, hub_auth, self.log),
+            restarts=ServerRestarts(containers, hub_auth, self.log),
+            containers=containers,
             share_service=self.service,
             streams=self.streams,
             log=self.log,
@@ -464,6 +481,7 @@ class ShareServiceApp(Application):
     def start(self) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # every call to the Hub, at INFO
         self.io_loop = IOLoop.current()
+        assert isinstance(self.io_loop, BaseAsyncIOLoop)  # tornado >= 5 runs on asyncio
         self.io_loop.asyncio_loop.set_default_executor(
             ThreadPoolExecutor(self.threads, thread_name_prefix="share")
         )
@@ -485,7 +503,7 @@ class ShareServiceApp(Application):
             __version__,
             self.url,
             self.prefix,
-            self.service.store.url.render_as_string(hide_password=True),
+            self.store_label(),
         )
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.io_loop.add_callback_from_signal(self.io_loop.stop))

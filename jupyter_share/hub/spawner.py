@@ -1,5 +1,5 @@
-"""Spawner hooks: launch a server from one's own and shared images and formations (DESIGN
-section 6).
+"""Spawner hooks: launch a server from one's own and shared images and formations
+(docs/jupyterhub.md, "Launching from a shared formation").
 
 They run inside the JupyterHub process, for any Spawner::
 

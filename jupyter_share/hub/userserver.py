@@ -3,7 +3,7 @@ behalf, and others who open the server (through a Hub share) are held to their p
 
 The server holds no store and no database credentials: it calls the service with its own
 `JUPYTERHUB_API_TOKEN`, which acts as its owner and nobody else. Only the owner's requests
-are carried; a guest gets `/me` here and shares from their own server (DESIGN section 4).
+are carried; a guest gets `/me` here and shares from their own server (docs/decisions.md, "JupyterHub mode").
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
@@ -26,6 +27,9 @@ from ..auth import guest_of
 from ..handlers import ShareAPIBase, SignInRequired
 from ..model import InvalidInput, Permission
 from .containers import SERVER_HEADER
+
+if TYPE_CHECKING:
+    from ..app import ShareApp
 
 #: Headers of the service's answer that the browser needs.
 _PASSED_HEADERS = ("Content-Type", "Content-Disposition")
@@ -130,6 +134,11 @@ class ContainerAccess:
 
 class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     """`{base_url}jupyter-share/api/v1/...`: the owner's requests, carried to the service."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
 
     auth_resource = "share"
     write_error = ShareAPIBase.write_error  # JSON, never a traceback

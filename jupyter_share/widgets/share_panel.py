@@ -225,6 +225,7 @@ class SharePanel(Panel):
 
     def _show_title(self) -> None:
         r = self.resource
+        assert r is not None  # shown once it is loaded
         owner = "yours" if r.get("access") == "owner" else f"owned by {esc(r.get('owner'))}"
         self.title.value = (
             f"<b>Share {self.noun}</b> <code>{esc(r.get('name'))}</code> {muted(owner)}"
@@ -236,6 +237,7 @@ class SharePanel(Panel):
                 widgets.HTML(muted(f"Only you: this {self.noun} is not shared."))
             ]
             return
+        assert self.resource is not None  # shown once it is loaded
         links = self.resource.get("kind") == "session" and self._mode == "standalone"
         self.grants_box.children = [
             GrantRow(
@@ -335,6 +337,8 @@ class SharePanel(Panel):
 
     @reports_errors
     def _on_revoke(self, grant: dict) -> None:
+        # The rows whose buttons call these exist only once the resource is loaded.
+        assert self.resource is not None
         self.client.revoke(self.resource, grant["principal"])
         self._show_link({})
         if self._load():
@@ -342,6 +346,7 @@ class SharePanel(Panel):
 
     @reports_errors
     def _on_decide(self, request: dict, decision: str) -> None:
+        assert self.resource is not None
         answer = (self.client.approve if decision == "approve" else self.client.deny)(
             self.resource, request["requester"]
         )
@@ -363,6 +368,7 @@ class SharePanel(Panel):
 
     @reports_errors
     def _on_new_link(self, grant: dict) -> None:
+        assert self.resource is not None
         link = self.client.new_link(self.resource, grant["principal"])
         self._show_link({**grant, "link": link})
         self.say(

@@ -288,7 +288,7 @@ class SharedWithMe(Panel):
             for k, v in facts
         )
         of_whom = muted(
-            f"{KIND_NOUNS.get(resource.get('kind'), 'resource')} of {esc(resource.get('owner'))}"
+            f"{KIND_NOUNS.get(resource.get('kind', ''), 'resource')} of {esc(resource.get('owner'))}"
         )
         return f"<b>{esc(resource.get('name'))}</b> {of_whom}<table>{rows}</table>"
 
