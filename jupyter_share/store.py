@@ -115,7 +115,9 @@ audit = Table(
     Column("action", String(32), nullable=False),
     Column("principal", String(140), nullable=True),
     Column("permission", String(16), nullable=True),
+    Column("address", String(64), nullable=True),
     Index("ix_audit_resource", "resource_id", "id"),
+    Index("ix_audit_at", "at"),
 )
 
 links = Table(
@@ -262,8 +264,42 @@ class ShareStore(abc.ABC):
 
     @abc.abstractmethod
     def history(
-        self, resource_id: str, offset: int = 0, limit: int = 1000
-    ) -> tuple[list[AuditEntry], int]: ...
+        self,
+        resource_id: str,
+        offset: int = 0,
+        limit: int = 1000,
+        people: Sequence[str] | None = None,
+        principals: Sequence[str] | None = None,
+        actions: Sequence[str] | None = None,
+    ) -> tuple[list[AuditEntry], int]:
+        """A page of a resource's rows, oldest first, and how many match. `people`: only
+        rows whose actor is one of these names or whose principal is one of these
+        (`user:NAME`, `group:NAME`); `principals`: only rows whose principal is one of these;
+        `actions`: only rows of these actions. None: no such filter."""
+
+    def add_history(self, entry: AuditEntry) -> None:
+        """Add a row that comes with no other change (a sign-in by personal link)."""
+        raise NotImplementedError
+
+    def purge_history(self, before: datetime) -> int:
+        """Delete the rows older than `before`, except each grantee's last `share` row on a
+        resource that still exists (it says who made the grant: `ShareService.share` asks);
+        how many went."""
+        return 0
+
+    def grantees(
+        self, resource_ids: Sequence[str], now: datetime, per_resource: int
+    ) -> dict[str, list[Grant]]:
+        """Up to `per_resource` live grants of each resource, users first, by name."""
+        found: dict[str, list[Grant]] = {}
+        for rid in resource_ids:
+            live = sorted(
+                self.live_grants(rid, now),
+                key=lambda g: (g.principal.type != PrincipalType.USER, g.principal.name),
+            )
+            if live:
+                found[rid] = live[:per_resource]
+        return found
 
     # -- requests for more ------------------------------------------------------------------
 
@@ -381,6 +417,7 @@ def _audit_values(entry: AuditEntry) -> dict:
         "action": entry.action,
         "principal": entry.principal,
         "permission": entry.permission,
+        "address": entry.address,
     }
 
 
@@ -452,6 +489,29 @@ _SHARE_COUNTS = (
     select(grants.c.resource_id, func.count())
     .where(grants.c.resource_id.in_(bindparam("ids", expanding=True)), _LIVE)
     .group_by(grants.c.resource_id)
+)
+# Up to `per` live grants of each resource (users first, by name), for the badge of a list.
+_RANKED_GRANTS = (
+    select(
+        grants,
+        func.row_number()
+        .over(
+            partition_by=grants.c.resource_id,
+            order_by=(grants.c.principal_type.desc(), grants.c.principal_name),
+        )
+        .label("rank"),
+    )
+    .where(grants.c.resource_id.in_(bindparam("ids", expanding=True)), _LIVE)
+    .subquery()
+)
+_GRANTEES = (
+    select(*(_RANKED_GRANTS.c[c.name] for c in grants.columns))
+    .where(_RANKED_GRANTS.c.rank <= bindparam("per"))
+    .order_by(
+        _RANKED_GRANTS.c.resource_id,
+        _RANKED_GRANTS.c.principal_type.desc(),
+        _RANKED_GRANTS.c.principal_name,
+    )
 )
 _USER_IS_KNOWN = select(users.c.name).where(users.c.name == bindparam("name"))
 _LIVE_LINKS = (
@@ -1193,17 +1253,23 @@ class SQLStore(ShareStore):
 
     # -- audit and users -------------------------------------------------------------------
 
-    def history(self, resource_id, offset=0, limit=1000):
+    def history(
+        self, resource_id, offset=0, limit=1000, people=None, principals=None, actions=None
+    ):
+        where = [audit.c.resource_id == resource_id]
+        if people is not None:
+            names = [p for p in people if ":" not in p]
+            where.append(or_(audit.c.actor.in_(names), audit.c.principal.in_(list(people))))
+        if principals is not None:
+            where.append(audit.c.principal.in_(list(principals)))
+        if actions is not None:
+            where.append(audit.c.action.in_(list(actions)))
         with self._read() as conn:
             total = conn.execute(
-                select(func.count()).select_from(audit).where(audit.c.resource_id == resource_id)
+                select(func.count()).select_from(audit).where(*where)
             ).scalar_one()
             rows = conn.execute(
-                select(audit)
-                .where(audit.c.resource_id == resource_id)
-                .order_by(audit.c.id)
-                .offset(offset)
-                .limit(limit)
+                select(audit).where(*where).order_by(audit.c.id).offset(offset).limit(limit)
             ).all()
         entries = [
             AuditEntry(
@@ -1214,10 +1280,39 @@ class SQLStore(ShareStore):
                 action=r.action,
                 principal=r.principal,
                 permission=r.permission,
+                address=r.address,
             )
             for r in rows
         ]
         return entries, total
+
+    def add_history(self, entry):
+        with self._write() as conn:
+            conn.execute(_INSERT_AUDIT, _audit_values(entry))
+
+    def purge_history(self, before):
+        last_shares = (
+            select(func.max(audit.c.id))
+            .where(audit.c.action == "share", audit.c.resource_id.in_(select(resources.c.id)))
+            .group_by(audit.c.resource_id, audit.c.principal)
+        )
+        with self._write() as conn:
+            result = conn.execute(
+                delete(audit).where(audit.c.at < before, audit.c.id.not_in(last_shares))
+            )
+        return result.rowcount or 0
+
+    def grantees(self, resource_ids, now, per_resource):
+        if not resource_ids:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(
+                _GRANTEES, {"ids": list(resource_ids), "now": now, "per": per_resource}
+            ).all()
+        found: dict[str, list[Grant]] = {}
+        for row in rows:
+            found.setdefault(row.resource_id, []).append(_row_to_grant(row))
+        return found
 
     def touch_user(self, name, now):
         try:

@@ -425,7 +425,6 @@ function addCommands(
   };
 
   const refreshSoon = () => {
-    model.invalidateGrants();
     return model.refresh().catch(() => undefined);
   };
 
@@ -493,11 +492,11 @@ function addCommands(
 
   commands.addCommand(CommandIDs.details, {
     label: 'Details…',
-    caption: 'What it is and its specification',
+    caption: 'What it is, its specification and its history',
     execute: async args => {
       const found = target(args);
       if (found) {
-        await showDetailsDialog(found.resource);
+        await showDetailsDialog(found.resource, api, translator ?? undefined);
       }
     }
   });
