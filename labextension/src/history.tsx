@@ -79,7 +79,12 @@ export function describeEntry(
     case 'delete':
       return trans.__('%1 deleted it', actor);
     case 'share':
-      return trans.__('%1 shared it with %2 (%3)', actor, principal, permission);
+      return trans.__(
+        '%1 shared it with %2 (%3)',
+        actor,
+        principal,
+        permission
+      );
     case 'change':
       return trans.__(
         '%1 changed the access of %2 to %3',
@@ -184,7 +189,11 @@ export function HistoryView(props: {
               seen.add(e.actor);
             }
             if (e.principal) {
-              seen.add(e.principal.startsWith('user:') ? e.principal.slice(5) : e.principal);
+              seen.add(
+                e.principal.startsWith('user:')
+                  ? e.principal.slice(5)
+                  : e.principal
+              );
             }
           }
           return Array.from(seen).sort();

@@ -311,7 +311,7 @@ function startSharing(
     restorer.add(panel, PANEL_ID);
   }
 
-  addCommands(app, api, model, panel, palette, imageUser, trans);
+  addCommands(app, api, model, panel, palette, imageUser, trans, translator);
 
   // Something new shared with me: say so.
   model.newShares.connect((_, resources) => {
@@ -407,6 +407,7 @@ function addCommands(
   palette: ICommandPalette | null,
   imageUser: ImageUser,
   trans: TranslationBundle
+  translator: ITranslator | null
 ): void {
   const { commands } = app;
 

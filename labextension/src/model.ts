@@ -60,7 +60,8 @@ export function badgeTooltip(
     return `Shared: ${people}`;
   }
   const names = grants.map(g => `${principalLabel(g)} (${g.permission})`);
-  const more = count > grants.length ? ` and ${count - grants.length} more` : '';
+  const more =
+    count > grants.length ? ` and ${count - grants.length} more` : '';
   return `Shared with ${names.join(', ')}${more}`;
 }
 

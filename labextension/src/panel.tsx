@@ -542,7 +542,7 @@ interface IResourceRowProps {
 const ResourceRow = React.memo(function ResourceRow(
   props: IResourceRowProps
 ): JSX.Element {
-  const { model, resource, place, current, tabbable } = props;
+  const { resource, place, current, tabbable } = props;
   const badged = place === 'owned' && resource.shared;
   // Who holds access comes with the list (no request per hover).
   const grants = badged ? resource.grantees : undefined;

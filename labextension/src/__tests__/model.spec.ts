@@ -308,7 +308,9 @@ describe('SharingModel', () => {
     const grantees = [
       { principal: 'user:bob', kind: 'user', name: 'bob', permission: 'view' }
     ];
-    state.images = [resource({ shared: true, share_count: 1, grantees } as any)];
+    state.images = [
+      resource({ shared: true, share_count: 1, grantees } as any)
+    ];
     const model = new SharingModel({ api: new ShareAPI(server.settings()) });
     await model.refresh();
 
@@ -385,7 +387,9 @@ describe('helpers', () => {
       ])
     ).toBe('Shared with bob (view), group class-2026 (edit)');
     expect(
-      badgeTooltip(3, [{ kind: 'user', name: 'bob', permission: 'view' } as any])
+      badgeTooltip(3, [
+        { kind: 'user', name: 'bob', permission: 'view' } as any
+      ])
     ).toBe('Shared with bob (view) and 2 more');
     expect(describeNewShare(resource({ owner: 'alice', name: 'CARET' }))).toBe(
       'alice shared image CARET with you'
