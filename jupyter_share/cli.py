@@ -2,7 +2,7 @@
 
 A surface like the REST handlers: it parses the command line, calls one `ShareService` method
 as `ShareApp.username` and shapes the answer, either as a table for people or, with `--json`,
-as exactly the JSON the REST API answers (the handlers' `resource_json`, `grant_json`,
+as exactly the JSON the REST API answers (the handlers' `resource_json`, `resource_list_json`, `grant_json`,
 `audit_json` and `page_json`). It opens the store itself, as a standalone server does.
 
 Configuration is the server's: `jupyter_config` and `jupyter_server_config` (`.py` and
@@ -823,11 +823,11 @@ def _paging_note(ctx: Context, shown: int, offset: int | None, total: int) -> No
 
 
 def cmd_list(ctx: Context, args) -> None:
-    from .handlers import page_json, resource_json
+    from .handlers import page_json, resource_list_json
 
     page = ctx.service.list(ctx.user, args.kind, args.scope, args.offset, args.limit)
     if ctx.json:
-        return ctx.dump(page_json(page, resource_json))
+        return ctx.dump(page_json(page, resource_list_json))
     if not page.items:
         what = args.kind.plural if args.kind else "images, formations or sessions"
         return ctx.out(
@@ -840,13 +840,13 @@ def cmd_list(ctx: Context, args) -> None:
 
 
 def cmd_shared(ctx: Context, args) -> None:
-    from .handlers import page_json, resource_json
+    from .handlers import page_json, resource_list_json
 
     page = ctx.service.shared_with_me(
         ctx.user, args.kind.plural if args.kind else None, args.offset, args.limit
     )
     if ctx.json:
-        return ctx.dump(page_json(page, resource_json))
+        return ctx.dump(page_json(page, resource_list_json))
     if not page.items:
         return ctx.out(
             f"no {args.kind.plural if args.kind else 'images, formations or sessions'} are shared with you"

@@ -368,7 +368,7 @@ class ShareService:
         )
         self.store.create_resource(resource, self._audit("create", user, resource))
         self._event("create", user, resource)
-        return ResourceView(resource, OWNER, shared=False, share_count=0)
+        return ResourceView(resource, OWNER, shared=False, share_count=0, grantees=[])
 
     def ensure_session(self, owner: str, name: str, spec: dict) -> Resource:
         """The resource of a running server: found by owner and name, its spec kept current."""
