@@ -1028,7 +1028,8 @@ def cmd_history(ctx: Context, args) -> None:
     addresses = any(e.address for e in page.items)
     ctx.out(
         table(
-            ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"] + (["ADDRESS"] if addresses else []),
+            ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"]
+            + (["ADDRESS"] if addresses else []),
             [
                 [_when(e.at), e.actor, e.action, e.principal, e.permission]
                 + ([e.address] if addresses else [])

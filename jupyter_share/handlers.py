@@ -216,9 +216,7 @@ class ShareAPIBase:
         for the same caller and arguments is reused while it is still the answer."""
 
         def produce() -> bytes:
-            return json.dumps(
-                page_json(method(self.username, *args), resource_list_json)
-            ).encode()
+            return json.dumps(page_json(method(self.username, *args), resource_list_json)).encode()
 
         cache = self.answer_cache
         if cache is None:

@@ -19,12 +19,12 @@ from typing import Any
 from . import liveness, specs
 from .directory import Directory
 from .model import (
+    HISTORY_ACTIONS,
     OWNER,
     AccessRequest,
     AuditEntry,
     Conflict,
     Forbidden,
-    HISTORY_ACTIONS,
     Grant,
     InvalidInput,
     Kind,
@@ -794,7 +794,9 @@ class ShareService:
             try:
                 principal = Principal.parse(text)
             except InvalidInput as e:
-                raise InvalidInput(e.message.replace("principal", "person"), field="person") from None
+                raise InvalidInput(
+                    e.message.replace("principal", "person"), field="person"
+                ) from None
             if principal.type == PrincipalType.USER:
                 people.append(principal.name)  # as the actor
             people.append(str(principal))

@@ -1265,9 +1265,7 @@ class SQLStore(ShareStore):
         if actions is not None:
             where.append(audit.c.action.in_(list(actions)))
         with self._read() as conn:
-            total = conn.execute(
-                select(func.count()).select_from(audit).where(*where)
-            ).scalar_one()
+            total = conn.execute(select(func.count()).select_from(audit).where(*where)).scalar_one()
             rows = conn.execute(
                 select(audit).where(*where).order_by(audit.c.id).offset(offset).limit(limit)
             ).all()

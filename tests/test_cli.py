@@ -667,5 +667,7 @@ def test_history_filters_and_formats(cli, tmp_path):
     assert len(table) == 4
     # bob reads the rows about him only.
     assert [e["principal"] for e in cli.json("history", ref, user="bob")["items"]] == ["user:bob"]
-    assert "unknown action 'explode'" in cli.refused("history", ref, "--action", "explode", expect=2)
+    assert "unknown action 'explode'" in cli.refused(
+        "history", ref, "--action", "explode", expect=2
+    )
     assert "invalid choice" in cli.run("history", ref, "--format", "xml", expect=2).stderr

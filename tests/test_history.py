@@ -17,9 +17,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from jupyter_share.model import AuditEntry, Kind, utcnow
+from jupyter_share.model import Kind, utcnow
 from jupyter_share.service import ShareService
-from jupyter_share.store import SQLStore
 
 from .servers import running_servers
 
@@ -104,7 +103,9 @@ async def test_csv_export(api):
         ["alice", "share", "user:bob", "view"],
         ["alice", "change", "user:bob", "edit"],
     ]
-    everything = list(csv.reader(io.StringIO(body_text(await api("GET", f"images/{image}/history?format=csv")))))
+    everything = list(
+        csv.reader(io.StringIO(body_text(await api("GET", f"images/{image}/history?format=csv"))))
+    )
     assert len(everything) == 1 + 6
     # The JSON format is the page itself.
     assert body(await api("GET", f"images/{image}/history?format=json"))["total"] == 6
@@ -150,7 +151,10 @@ async def test_lists_carry_the_grantees_and_no_captured_environment(api):
     r = await api(
         "POST",
         "images",
-        {"name": "captured", "spec": {"reference": IMAGE["spec"]["reference"], "environment": ENVIRONMENT}},
+        {
+            "name": "captured",
+            "spec": {"reference": IMAGE["spec"]["reference"], "environment": ENVIRONMENT},
+        },
     )
     assert r.code == 201
     created = body(r)
@@ -166,7 +170,11 @@ async def test_lists_carry_the_grantees_and_no_captured_environment(api):
         await api("PUT", f"images/{created['id']}/grants/{principal}", {"permission": "view"})
     full = body(await api("GET", f"images/{created['id']}"))
     assert full["spec"]["environment"] == ENVIRONMENT
-    assert [g["principal"] for g in full["grantees"]] == ["user:bob", "user:carol", "group:class-2026"]
+    assert [g["principal"] for g in full["grantees"]] == [
+        "user:bob",
+        "user:carol",
+        "group:class-2026",
+    ]
 
     for path in ("images", "images?scope=owned"):
         listed = body(await api("GET", path))
@@ -185,7 +193,9 @@ async def test_lists_carry_the_grantees_and_no_captured_environment(api):
             },
         ]
     # A resource shared with nobody lists nobody; a formation has no environment summary.
-    r = await api("POST", "formations", {"name": "small", "spec": {"image": created["id"], "cpu": 1}})
+    r = await api(
+        "POST", "formations", {"name": "small", "spec": {"image": created["id"], "cpu": 1}}
+    )
     listed = body(await api("GET", "formations"))["items"]
     assert listed[0]["grantees"] == [] and "environment" not in listed[0]
     # The environment file is still there.
@@ -247,8 +257,8 @@ def test_a_sign_in_row_keeps_the_address_and_no_link(store):
     assert row.address == ("10.0.0.7" + "9" * 100)[:64]
     # A resource that is gone records nothing.
     service.record_signin("0000000000000000", "bob", "10.0.0.7")
-    assert isinstance(store, SQLStore) and store.add_history is not None
-    assert AuditEntry  # the row type the store writes
+    assert store.history("0000000000000000")[1] == 0
+    assert service.history("alice", Kind.SESSION, session.id, action="signin").total == 1
 
 
 # -- real servers: who reads what, sign-ins, secrets --------------------------------------
@@ -277,9 +287,7 @@ def test_who_reads_what(trio):
     assert alice.put(f"{grants}/dave", {"permission": "manage"}).status_code == 201
     assert alice.put(f"{grants}/ivy", {"permission": "view"}).status_code == 400  # unknown
     assert bob.post(f"/images/{image}/requests", {"permission": "edit"}).status_code == 201
-    assert (
-        alice.post(f"/images/{image}/requests/bob", {"decision": "deny"}).status_code == 200
-    )
+    assert alice.post(f"/images/{image}/requests/bob", {"decision": "deny"}).status_code == 200
     history = f"/images/{image}/history"
     everything = alice.get(history).json()
     assert everything["total"] == 6
@@ -314,7 +322,7 @@ def test_who_reads_what(trio):
 
 @pytest.mark.slow
 def test_sign_ins_by_link_are_in_the_history_and_no_secret_is(trio):
-    alice, bob = trio["alice"], trio["bob"]
+    alice = trio["alice"]
     for grant in alice.get("/sessions/current/grants").json()["items"]:
         alice.delete(f"/sessions/current/grants/{grant['principal']}")
     link = alice.put("/sessions/current/grants/bob", {"permission": "view"}).json()["link"]
