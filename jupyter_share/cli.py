@@ -603,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ACTION",
         help="only rows of ACTION (share, change, revoke, leave, expire, relink, signin, ask, "
-        "approve, deny, withdraw, create, start, update, delete); repeatable or comma-separated",
+        "approve, deny, withdraw, create, start, stop, update, delete); repeatable or comma-separated",
     )
     p.add_argument(
         "--format",

@@ -24,7 +24,7 @@ export const EVENT_KINDS: ReadonlyArray<{ value: string; actions: string }> = [
   { value: 'link', actions: 'relink' },
   { value: 'signin', actions: 'signin' },
   { value: 'requests', actions: 'ask,approve,deny,withdraw' },
-  { value: 'resource', actions: 'create,start,update,delete' }
+  { value: 'resource', actions: 'create,start,stop,update,delete' }
 ];
 
 /** The label of a kind of event in the filter. */
@@ -47,7 +47,7 @@ function eventKindLabel(value: string, trans: TranslationBundle): string {
     case 'requests':
       return trans.__('Requests asked and decided');
     case 'resource':
-      return trans.__('Created, started, changed, deleted');
+      return trans.__('Created, started, stopped, changed, deleted');
   }
   return value;
 }
@@ -74,6 +74,8 @@ export function describeEntry(
       return trans.__('%1 created it', actor);
     case 'start':
       return trans.__('%1 started it', actor);
+    case 'stop':
+      return trans.__('%1 stopped it', actor);
     case 'update':
       return trans.__('%1 changed it', actor);
     case 'delete':

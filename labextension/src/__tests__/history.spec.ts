@@ -53,6 +53,7 @@ describe('describeEntry', () => {
       [
         'create',
         'start',
+        'stop',
         'update',
         'delete',
         'share',
