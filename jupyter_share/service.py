@@ -760,6 +760,7 @@ class ShareService:
                 elif entry.action in ("revoke", "leave", "expire"):
                     held[entry.principal] = False
         return any(held.get(n) for n in names)
+
     @staticmethod
     def history_format(value: Any) -> str:
         if value in (None, ""):
