@@ -406,7 +406,7 @@ function addCommands(
   panel: SharingPanel,
   palette: ICommandPalette | null,
   imageUser: ImageUser,
-  trans: TranslationBundle
+  trans: TranslationBundle,
   translator: ITranslator | null
 ): void {
   const { commands } = app;
@@ -652,7 +652,8 @@ function addCommands(
     isEnabled: args => {
       const found = target(args);
       return (
-        found?.resource.kind === 'image' && !!found.resource.spec?.environment
+        // Lists carry a summary of the captured environment, not the whole.
+        found?.resource.kind === 'image' && !!found.resource.environment
       );
     },
     execute: async args => {
