@@ -9,7 +9,7 @@ import json
 import os
 import socket
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,6 +140,13 @@ class ShareApp(ExtensionApp):
         help="Seconds between checks that mark as stopped the containers of this machine whose "
         "server is gone without saying so, e.g. killed (0: never). A server that stops "
         "cleanly marks its own container at once.",
+    )
+    history_days = Float(
+        365.0,
+        config=True,
+        help="Days the history of resources is kept; older rows are deleted by the sweep of "
+        "expired grants (each grantee's last `share` row stays: it says who made the grant). "
+        "0: kept for ever.",
     )
     guest_check_interval = Float(
         0.5,
@@ -296,6 +303,7 @@ class ShareApp(ExtensionApp):
             directory,
             emit=self._emit_event,
             capture_environment=capture_environment if self.capture_enabled else None,
+            history_retention=timedelta(days=self.history_days) if self.history_days > 0 else None,
         )
 
     def build_settings(self) -> BuildSettings:
@@ -645,6 +653,10 @@ class ShareApp(ExtensionApp):
             await IOLoop.current().run_in_executor(None, self.service.purge_expired)
         except Exception:
             self.log.exception("jupyter_share: purging expired grants failed")
+        try:
+            await IOLoop.current().run_in_executor(None, self.service.purge_history)
+        except Exception:
+            self.log.exception("jupyter_share: purging old history failed")
 
     async def _sweep_stopped(self) -> None:
         assert self.service is not None  # started in standalone mode only

@@ -2,7 +2,7 @@
 
 A surface like the REST handlers: it parses the command line, calls one `ShareService` method
 as `ShareApp.username` and shapes the answer, either as a table for people or, with `--json`,
-as exactly the JSON the REST API answers (the handlers' `resource_json`, `grant_json`,
+as exactly the JSON the REST API answers (the handlers' `resource_json`, `resource_list_json`, `grant_json`,
 `audit_json` and `page_json`). It opens the store itself, as a standalone server does.
 
 Configuration is the server's: `jupyter_config` and `jupyter_server_config` (`.py` and
@@ -352,6 +352,7 @@ examples:
   jupyter share list --scope owned
   jupyter share --user bob shared
   jupyter share history images/IMAGE_ID
+  jupyter share history sessions/current --person bob --action signin --format csv
   jupyter share revoke images/IMAGE_ID bob
   jupyter share --user bob ask images/IMAGE_ID --permission edit --message "to fix the tag"
   jupyter share requests                    (requests for you to decide, and your own)
@@ -585,8 +586,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("grants", "list who has access to a resource you manage")
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
 
-    p = command("history", "show the audit trail of a resource you manage (oldest first)")
+    p = command(
+        "history",
+        "show the history of a resource, oldest first: all of it if you manage it, else the "
+        "rows about you",
+    )
     p.add_argument("ref", metavar="KIND/ID", type=_ref, help=REF_HELP)
+    p.add_argument(
+        "--person",
+        action="append",
+        metavar="NAME",
+        help="only rows whose actor or principal is NAME (user:NAME, group:NAME); repeatable",
+    )
+    p.add_argument(
+        "--action",
+        action="append",
+        metavar="ACTION",
+        help="only rows of ACTION (share, change, revoke, leave, expire, relink, signin, ask, "
+        "approve, deny, withdraw, create, start, stop, update, delete); repeatable or comma-separated",
+    )
+    p.add_argument(
+        "--format",
+        choices=["csv", "json"],
+        help="write the rows as CSV (every matching row, unless --limit) or as JSON",
+    )
     paging(p)
 
     p = command("delete", "delete a resource you own; its grants go with it")
@@ -800,11 +823,11 @@ def _paging_note(ctx: Context, shown: int, offset: int | None, total: int) -> No
 
 
 def cmd_list(ctx: Context, args) -> None:
-    from .handlers import page_json, resource_json
+    from .handlers import page_json, resource_list_json
 
     page = ctx.service.list(ctx.user, args.kind, args.scope, args.offset, args.limit)
     if ctx.json:
-        return ctx.dump(page_json(page, resource_json))
+        return ctx.dump(page_json(page, resource_list_json))
     if not page.items:
         what = args.kind.plural if args.kind else "images, formations or sessions"
         return ctx.out(
@@ -817,13 +840,13 @@ def cmd_list(ctx: Context, args) -> None:
 
 
 def cmd_shared(ctx: Context, args) -> None:
-    from .handlers import page_json, resource_json
+    from .handlers import page_json, resource_list_json
 
     page = ctx.service.shared_with_me(
         ctx.user, args.kind.plural if args.kind else None, args.offset, args.limit
     )
     if ctx.json:
-        return ctx.dump(page_json(page, resource_json))
+        return ctx.dump(page_json(page, resource_list_json))
     if not page.items:
         return ctx.out(
             f"no {args.kind.plural if args.kind else 'images, formations or sessions'} are shared with you"
@@ -984,18 +1007,34 @@ def cmd_grants(ctx: Context, args) -> None:
 
 
 def cmd_history(ctx: Context, args) -> None:
-    from .handlers import audit_json, page_json
+    from .handlers import audit_json, history_csv, page_json
 
     view = ctx.resolve(args.ref)
     page = ctx.service.history(
-        ctx.user, view.resource.kind, view.resource.id, args.offset, args.limit
+        ctx.user,
+        view.resource.kind,
+        view.resource.id,
+        args.offset,
+        args.limit,
+        args.person,
+        args.action,
+        args.format,
     )
-    if ctx.json:
+    if args.format == "csv":
+        sys.stdout.write(history_csv(page.items))
+        return None
+    if ctx.json or args.format == "json":
         return ctx.dump(page_json(page, audit_json))
+    addresses = any(e.address for e in page.items)
     ctx.out(
         table(
-            ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"],
-            [[_when(e.at), e.actor, e.action, e.principal, e.permission] for e in page.items],
+            ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"]
+            + (["ADDRESS"] if addresses else []),
+            [
+                [_when(e.at), e.actor, e.action, e.principal, e.permission]
+                + ([e.address] if addresses else [])
+                for e in page.items
+            ],
         )
     )
     _paging_note(ctx, len(page.items), args.offset, page.total)

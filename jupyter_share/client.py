@@ -296,6 +296,17 @@ def _resource_path(resource: Resource, kind: str | None = None) -> str:
     return f"{plural}/{quote(rid, safe='')}"
 
 
+def _history_filter(person: Any, action: Any) -> dict:
+    def joined(value: Any) -> str | None:
+        if value is None or isinstance(value, str):
+            return value or None
+        return ",".join(value) or None
+
+    return {
+        k: v for k, v in (("person", joined(person)), ("action", joined(action))) if v is not None
+    }
+
+
 def _kind(kind: str) -> str:
     return Kind.parse(kind).plural
 
@@ -487,9 +498,34 @@ class ShareClient:
         """The access list: live grants (needs manage)."""
         return self._json("GET", f"{_resource_path(resource)}/grants")["items"]
 
-    def history(self, resource: Resource) -> builtins.list[dict]:
-        """The audit trail, oldest first (needs manage)."""
-        return self._all(f"{_resource_path(resource)}/history")
+    def history(
+        self,
+        resource: Resource,
+        person: str | list[str] | None = None,
+        action: str | list[str] | None = None,
+    ) -> builtins.list[dict]:
+        """The history, oldest first: all of it for the owner and managers, the rows about
+        the caller for anyone else. `person`, `action`: only these people (actor or
+        principal) and kinds of event (a name, a list, or comma-separated)."""
+        return self._all(f"{_resource_path(resource)}/history", _history_filter(person, action))
+
+    def history_csv(
+        self,
+        resource: Resource,
+        person: str | list[str] | None = None,
+        action: str | list[str] | None = None,
+    ) -> str:
+        """The history as the text of a CSV file (every matching row, a header first)."""
+        return self._request(
+            "GET",
+            f"{_resource_path(resource)}/history",
+            params={**_history_filter(person, action), "format": "csv"},
+        ).text
+
+    def guests(self, resource: Resource = "sessions/current") -> builtins.list[dict]:
+        """Who is in a container now (its owner and managers): each guest's permission, when
+        they signed in, their last activity and address, and what they have open."""
+        return self._json("GET", f"{_resource_path(resource, 'sessions')}/guests")["items"]
 
     def ask(self, resource: Resource, permission: str = "edit", message: str = "") -> dict:
         """Ask the owner and managers of a resource shared with you for more: `edit` or

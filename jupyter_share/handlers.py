@@ -8,6 +8,8 @@ in one place, `ShareAPIHandler._handle_request_exception`.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 from collections.abc import Callable
@@ -63,8 +65,40 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds") + "Z" if value else None
 
 
-def resource_json(view: ResourceView) -> dict:
+def environment_summary(spec: dict) -> dict | None:
+    """What a list shows of an image's captured environment (the whole of it comes with the
+    image itself, or as a file from `environment`)."""
+    env = spec.get("environment")
+    if not isinstance(env, dict):
+        return None
+    return {
+        "python": env.get("python"),
+        "packages": len(env.get("packages") or []),
+        "kernelspecs": len(env.get("kernelspecs") or []),
+        "captured_at": env.get("captured_at"),
+    }
+
+
+def grantee_json(grant: Grant) -> dict:
+    return {
+        "principal": str(grant.principal),
+        "kind": grant.principal.type.value,
+        "name": grant.principal.name,
+        "permission": grant.permission.label,
+    }
+
+
+def resource_list_json(view: ResourceView) -> dict:
+    """A resource as a list shows it: its spec without the captured environment (a summary
+    of it instead), with who holds access where the caller may list grants."""
+    return resource_json(view, listed=True)
+
+
+def resource_json(view: ResourceView, listed: bool = False) -> dict:
     r = view.resource
+    spec = r.spec
+    if listed and r.kind == Kind.IMAGE and "environment" in spec:
+        spec = {k: v for k, v in spec.items() if k != "environment"}
     data = {
         "id": r.id,
         "kind": r.kind.value,
@@ -73,11 +107,16 @@ def resource_json(view: ResourceView) -> dict:
         "owner": r.owner,
         "created_at": iso(r.created_at),
         "updated_at": iso(r.updated_at),
-        "spec": r.spec,
+        "spec": spec,
         "access": view.access,
         "shared": view.shared,
         "share_count": view.share_count,
+        "grantees": (
+            [grantee_json(g) for g in view.grantees] if view.grantees is not None else None
+        ),
     }
+    if r.kind == Kind.IMAGE:
+        data["environment"] = environment_summary(r.spec)
     if view.access != "owner":
         data["shared_at"] = iso(view.shared_at)
         data["expires_at"] = iso(view.expires_at)
@@ -103,7 +142,29 @@ def audit_json(entry: AuditEntry) -> dict:
         "action": entry.action,
         "principal": entry.principal,
         "permission": entry.permission,
+        "address": entry.address,
     }
+
+
+#: The columns of a history export, in order (`audit_json`'s keys).
+HISTORY_COLUMNS = ("at", "actor", "action", "principal", "permission", "address")
+
+
+def history_csv(entries: list[AuditEntry]) -> str:
+    """History rows as CSV, a header first. A cell that a spreadsheet would run as a formula
+    (=, +, -, @ first) is quoted with a leading apostrophe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for entry in entries:
+        row = audit_json(entry)
+        writer.writerow(
+            [
+                "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else (v or "")
+                for v in (row[c] for c in HISTORY_COLUMNS)
+            ]
+        )
+    return out.getvalue()
 
 
 def request_json(view: RequestView) -> dict:
@@ -174,7 +235,7 @@ class ShareAPIBase(_Handler):
         for the same caller and arguments is reused while it is still the answer."""
 
         def produce() -> bytes:
-            return json.dumps(page_json(method(self.username, *args), resource_json)).encode()
+            return json.dumps(page_json(method(self.username, *args), resource_list_json)).encode()
 
         cache = self.answer_cache
         body: bytes | None
@@ -683,6 +744,13 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
                 )
             )
             return
+        try:
+            # The history keeps when and from where (the link's secret is not written).
+            await IOLoop.current().run_in_executor(
+                None, app.service.record_signin, link.resource_id, link.username, client
+            )
+        except Exception:  # a sign-in does not fail for want of its history row
+            self.log.exception("jupyter_share: could not record %s's sign-in", link.username)
         app.sign_in_guest(self, link)
         self.log.info("jupyter_share: %s signed in by a personal link", link.username)
         self.redirect(url_path_join(self.base_url, self.serverapp.default_url))
@@ -697,13 +765,21 @@ class HistoryEndpoint(ShareAPIBase):
     @authorized
     async def get(self, plural: str, raw_id: str):
         kind = self.kind(plural)
+        fmt = self.service.history_format(self.get_query_argument("format", None))
         page = await self.call(
             self.service.history,
             kind,
             await self.resource_id(kind, raw_id),
             self.get_query_argument("offset", None),
             self.get_query_argument("limit", None),
+            self.get_query_arguments("person") or None,
+            self.get_query_arguments("action") or None,
+            fmt,
         )
+        if fmt == "csv":
+            self.set_header("Content-Disposition", 'attachment; filename="history.csv"')
+            self.finish_text(history_csv(page.items), "text/csv; charset=UTF-8")
+            return
         self.write_json(page_json(page, audit_json))
 
 

@@ -157,12 +157,21 @@ def _v5_change_notify(op: Operations) -> None:
     )
 
 
+def _v6_audit_address(op: Operations) -> None:
+    # v6: a history row may carry the client address of a sign-in by personal link; rows
+    # older than the retention time are swept by their time.
+    with op.batch_alter_table("audit") as batch:
+        batch.add_column(sa.Column("address", sa.String(64), nullable=True))
+    op.create_index("ix_audit_at", "audit", ["at"])
+
+
 STEPS: list[Callable[[Operations], None]] = [
     _v1_resources_grants_audit,
     _v2_users_expiry_audit_kind,
     _v3_links,
     _v4_requests,
     _v5_change_notify,
+    _v6_audit_address,
 ]
 
 LATEST = len(STEPS)

@@ -196,6 +196,8 @@ class ResourceView:
     share_count: int | None  # None where the caller may not list grants
     shared_at: datetime | None = None  # for resources shared with the caller
     expires_at: datetime | None = None
+    #: Who holds access (the first few live grants), where the caller may list grants.
+    grantees: list | None = None
 
 
 @dataclass
@@ -207,6 +209,29 @@ class AuditEntry:
     principal: str | None = None
     permission: str | None = None
     kind: Kind | None = None
+    #: A sign-in by personal link: the client address it came from.
+    address: str | None = None
+
+
+#: What a history row can say happened (the `action` of an `AuditEntry`).
+HISTORY_ACTIONS = (
+    "create",
+    "start",
+    "stop",
+    "update",
+    "delete",
+    "share",
+    "change",
+    "revoke",
+    "leave",
+    "expire",
+    "relink",
+    "signin",
+    "ask",
+    "approve",
+    "deny",
+    "withdraw",
+)
 
 
 _Item = TypeVar("_Item")

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypedDict
 from . import liveness, specs
 from .directory import Directory
 from .model import (
+    HISTORY_ACTIONS,
     OWNER,
     AccessRequest,
     AuditEntry,
@@ -113,6 +114,21 @@ MAX_REQUESTS_LISTED = 500
 
 DECISIONS = ("approve", "deny")
 
+#: How many grantees a list shows per resource (the badge's names; `share_count` counts all).
+MAX_GRANTEES_LISTED = 20
+
+#: The formats the history is answered in (`GET …/history?format=`).
+HISTORY_FORMATS = ("json", "csv")
+
+#: The most rows one history export (`format=csv` without `limit`) carries.
+MAX_HISTORY_EXPORT = 100_000
+
+#: The most people or actions one history query filters by.
+MAX_HISTORY_FILTERS = 20
+
+#: The longest client address kept with a sign-in.
+MAX_ADDRESS = 64
+
 
 @dataclass
 class Decision:
@@ -141,8 +157,11 @@ class ShareService:
         capture_environment: Callable[[], dict[str, Any]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         containers: Containers | None = None,
+        history_retention: timedelta | None = None,
     ):
         self.store = store
+        #: How long history rows are kept (`purge_history`); None: for ever.
+        self.history_retention = history_retention
         self.directory = directory
         #: Under JupyterHub, the Hub's servers and sharing API (hub.containers.HubContainers);
         #: standalone, None: the container is the server answering, opened by personal links.
@@ -217,11 +236,23 @@ class ShareService:
         ]
         if counts is None:
             counts = self.store.share_counts(manageable, now) if ids else {}
+        # The badge's names come with the list: nobody has to ask per resource.
+        grantees = self.store.grantees(
+            [rid for rid in manageable if counts.get(rid)], now, MAX_GRANTEES_LISTED
+        )
         views = []
         for r in items:
             if r.owner == user:
                 count = counts.get(r.id, 0)
-                views.append(ResourceView(r, OWNER, shared=count > 0, share_count=count))
+                views.append(
+                    ResourceView(
+                        r,
+                        OWNER,
+                        shared=count > 0,
+                        share_count=count,
+                        grantees=grantees.get(r.id, []),
+                    )
+                )
                 continue
             mine = held.get(r.id, [])
             best = max(g.permission for g in mine)
@@ -236,6 +267,7 @@ class ShareService:
                     share_count=counts.get(r.id, 0) if r.id in manageable else None,
                     shared_at=min(g.created_at for g in mine),
                     expires_at=expiry,
+                    grantees=grantees.get(r.id, []) if r.id in manageable else None,
                 )
             )
         return views
@@ -265,18 +297,19 @@ class ShareService:
             if scope in ("shared", "all"):
                 self.merge_hub_shares(user)
         now = self.clock()
-        # The page, the caller's grants on it and the share counts, read together.
-        items, total, held, counts = self.store.list_page(
-            user,
-            self.principals_of(user),
-            kind,
-            owned=scope in ("owned", "all"),
-            shared=scope in ("shared", "all"),
-            now=now,
-            offset=offset,
-            limit=limit,
-        )
-        return Page(self._views(user, items, now, held, counts), total)
+        # The page, the caller's grants on it, the share counts and grantees, read together.
+        with self.store.reading():
+            items, total, held, counts = self.store.list_page(
+                user,
+                self.principals_of(user),
+                kind,
+                owned=scope in ("owned", "all"),
+                shared=scope in ("shared", "all"),
+                now=now,
+                offset=offset,
+                limit=limit,
+            )
+            return Page(self._views(user, items, now, held, counts), total)
 
     def shared_with_me(
         self, user: str, kind: Any = None, offset: Any = None, limit: Any = None
@@ -377,7 +410,7 @@ class ShareService:
         )
         self.store.create_resource(resource, self._audit("create", user, resource))
         self._event("create", user, resource)
-        return ResourceView(resource, OWNER, shared=False, share_count=0)
+        return ResourceView(resource, OWNER, shared=False, share_count=0, grantees=[])
 
     def ensure_session(self, owner: str, name: str, spec: dict[str, Any]) -> Resource:
         """The resource of a running server: found by owner and name, its spec kept current."""
@@ -683,12 +716,39 @@ class ShareService:
         return True
 
     def history(
-        self, user: str, kind: Kind, resource_id: str, offset: Any = None, limit: Any = None
+        self,
+        user: str,
+        kind: Kind,
+        resource_id: str,
+        offset: Any = None,
+        limit: Any = None,
+        person: Any = None,
+        action: Any = None,
+        fmt: Any = None,
     ) -> Page[AuditEntry]:
-        with self.store.reading():
-            resource, _ = self._resolve(user, kind, resource_id, "manage")
+        """A page of a resource's history, oldest first. The owner and managers read all of
+        it; anyone else who sees the resource reads the rows about themselves (their own
+        grant, their groups' grants, their sign-ins and requests); anyone who cannot see it:
+        404. `person`: rows whose actor or principal is one of these (`bob`, `user:bob`,
+        `group:class`); `action`: rows of these actions; each a list of values, or one
+        comma-separated. `fmt` "csv" without `limit`: every matching row (an export)."""
+        fmt = self.history_format(fmt)
+        people = self._history_people(person)
+        actions = self._history_actions(action)
+        if fmt == "csv" and limit in (None, ""):
+            offset, limit = specs.page(offset, None)[0], MAX_HISTORY_EXPORT
+        else:
             offset, limit = specs.page(offset, limit)
-            entries, total = self.store.history(resource.id, offset, limit)
+        with self.store.reading():
+            resource, access = self._resolve(user, kind, resource_id, "view")
+            mine = (
+                None
+                if _rank(access) >= _rank("manage")
+                else [str(p) for p in self.principals_of(user)]
+            )
+            entries, total = self.store.history(
+                resource.id, offset, limit, people=people, principals=mine, actions=actions
+            )
         return Page(entries, total)
 
     # -- the change feed: what each user is told of changes made anywhere -----------------
@@ -748,6 +808,84 @@ class ShareService:
                 elif entry.action in ("revoke", "leave", "expire"):
                     held[entry.principal] = False
         return any(held.get(n) for n in names)
+
+    @staticmethod
+    def history_format(value: Any) -> str:
+        if value in (None, ""):
+            return "json"
+        if value not in HISTORY_FORMATS:
+            raise InvalidInput(f"unknown format {value!r}: use json or csv", field="format")
+        return value
+
+    @staticmethod
+    def _filter_values(value: Any, name: str) -> list[str] | None:
+        """A filter's values: a string (comma-separated) or a list of them; None: no filter."""
+        if value in (None, "", []):
+            return None
+        raw = [value] if isinstance(value, str) else value
+        if not isinstance(raw, (list, tuple)) or not all(isinstance(v, str) for v in raw):
+            raise InvalidInput(f"{name} must be a string or a list of strings", field=name)
+        values = [v.strip() for text in raw for v in text.split(",") if v.strip()]
+        if not values:
+            return None
+        if len(values) > MAX_HISTORY_FILTERS:
+            raise InvalidInput(f"at most {MAX_HISTORY_FILTERS} values of {name}", field=name)
+        for v in values:
+            specs.no_nul(v, name)
+        return values
+
+    def _history_people(self, value: Any) -> list[str] | None:
+        values = self._filter_values(value, "person")
+        if values is None:
+            return None
+        people: list[str] = []
+        for text in values:
+            try:
+                principal = Principal.parse(text)
+            except InvalidInput as e:
+                raise InvalidInput(
+                    e.message.replace("principal", "person"), field="person"
+                ) from None
+            if principal.type == PrincipalType.USER:
+                people.append(principal.name)  # as the actor
+            people.append(str(principal))
+        return people
+
+    @staticmethod
+    def _history_actions(value: Any) -> list[str] | None:
+        values = ShareService._filter_values(value, "action")
+        if values is None:
+            return None
+        for v in values:
+            if v not in HISTORY_ACTIONS:
+                raise InvalidInput(
+                    f"unknown action {v!r}: use {', '.join(HISTORY_ACTIONS)}", field="action"
+                )
+        return values
+
+    def record_signin(self, resource_id: str, username: str, address: str) -> None:
+        """A history row: `username` signed in to this container by their personal link,
+        from `address` (the link itself is a secret and is not written)."""
+        resource = self.store.get_resource(resource_id)
+        if resource is None:
+            return
+        permission = self.access_of(username, resource)
+        entry = self._audit(
+            "signin",
+            username,
+            resource,
+            Principal.user(username),
+            Permission.parse(permission) if permission not in (None, OWNER) else None,
+        )
+        entry.address = (address or "")[:MAX_ADDRESS] or None
+        self.store.add_history(entry)
+
+    def purge_history(self) -> int:
+        """Delete history rows older than `history_retention` (the last `share` row of each
+        grantee stays: it says who made the grant)."""
+        if self.history_retention is None:
+            return 0
+        return self.store.purge_history(self.clock() - self.history_retention)
 
     def guests_in(
         self, user: str, kind: Kind, resource_id: str, usernames: Sequence[str]

@@ -121,7 +121,9 @@ audit = Table(
     Column("action", String(32), nullable=False),
     Column("principal", String(140), nullable=True),
     Column("permission", String(16), nullable=True),
+    Column("address", String(64), nullable=True),
     Index("ix_audit_resource", "resource_id", "id"),
+    Index("ix_audit_at", "at"),
 )
 
 links = Table(
@@ -268,8 +270,42 @@ class ShareStore(abc.ABC):
 
     @abc.abstractmethod
     def history(
-        self, resource_id: str, offset: int = 0, limit: int = 1000
-    ) -> tuple[list[AuditEntry], int]: ...
+        self,
+        resource_id: str,
+        offset: int = 0,
+        limit: int = 1000,
+        people: Sequence[str] | None = None,
+        principals: Sequence[str] | None = None,
+        actions: Sequence[str] | None = None,
+    ) -> tuple[list[AuditEntry], int]:
+        """A page of a resource's rows, oldest first, and how many match. `people`: only
+        rows whose actor is one of these names or whose principal is one of these
+        (`user:NAME`, `group:NAME`); `principals`: only rows whose principal is one of these;
+        `actions`: only rows of these actions. None: no such filter."""
+
+    def add_history(self, entry: AuditEntry) -> None:
+        """Add a row that comes with no other change (a sign-in by personal link)."""
+        raise NotImplementedError
+
+    def purge_history(self, before: datetime) -> int:
+        """Delete the rows older than `before`, except each grantee's last `share` row on a
+        resource that still exists (it says who made the grant: `ShareService.share` asks);
+        how many went."""
+        return 0
+
+    def grantees(
+        self, resource_ids: Sequence[str], now: datetime, per_resource: int
+    ) -> dict[str, list[Grant]]:
+        """Up to `per_resource` live grants of each resource, users first, by name."""
+        found: dict[str, list[Grant]] = {}
+        for rid in resource_ids:
+            live = sorted(
+                self.live_grants(rid, now),
+                key=lambda g: (g.principal.type != PrincipalType.USER, g.principal.name),
+            )
+            if live:
+                found[rid] = live[:per_resource]
+        return found
 
     # -- requests for more ------------------------------------------------------------------
 
@@ -387,6 +423,7 @@ def _audit_values(entry: AuditEntry) -> dict[str, Any]:
         "action": entry.action,
         "principal": entry.principal,
         "permission": entry.permission,
+        "address": entry.address,
     }
 
 
@@ -458,6 +495,14 @@ _SHARE_COUNTS = (
     select(grants.c.resource_id, func.count())
     .where(grants.c.resource_id.in_(bindparam("ids", expanding=True)), _LIVE)
     .group_by(grants.c.resource_id)
+)
+# The live grants of some resources (users first, by name), for the badge of a list. A
+# window function (row_number) capped them in SQL but cost SQLite twice the time of this
+# (benchmarks/list_grantees.py); the cap is applied while reading the rows.
+_GRANTEES = (
+    select(grants)
+    .where(grants.c.resource_id.in_(bindparam("ids", expanding=True)), _LIVE)
+    .order_by(grants.c.resource_id, grants.c.principal_type.desc(), grants.c.principal_name)
 )
 _USER_IS_KNOWN = select(users.c.name).where(users.c.name == bindparam("name"))
 _LIVE_LINKS = (
@@ -1249,18 +1294,26 @@ class SQLStore(ShareStore):
     # -- audit and users -------------------------------------------------------------------
 
     def history(
-        self, resource_id: str, offset: int = 0, limit: int = 1000
+        self,
+        resource_id: str,
+        offset: int = 0,
+        limit: int = 1000,
+        people: Sequence[str] | None = None,
+        principals: Sequence[str] | None = None,
+        actions: Sequence[str] | None = None,
     ) -> tuple[list[AuditEntry], int]:
+        where = [audit.c.resource_id == resource_id]
+        if people is not None:
+            names = [p for p in people if ":" not in p]
+            where.append(or_(audit.c.actor.in_(names), audit.c.principal.in_(list(people))))
+        if principals is not None:
+            where.append(audit.c.principal.in_(list(principals)))
+        if actions is not None:
+            where.append(audit.c.action.in_(list(actions)))
         with self._read() as conn:
-            total = conn.execute(
-                select(func.count()).select_from(audit).where(audit.c.resource_id == resource_id)
-            ).scalar_one()
+            total = conn.execute(select(func.count()).select_from(audit).where(*where)).scalar_one()
             rows = conn.execute(
-                select(audit)
-                .where(audit.c.resource_id == resource_id)
-                .order_by(audit.c.id)
-                .offset(offset)
-                .limit(limit)
+                select(audit).where(*where).order_by(audit.c.id).offset(offset).limit(limit)
             ).all()
         entries = [
             AuditEntry(
@@ -1271,10 +1324,40 @@ class SQLStore(ShareStore):
                 action=r.action,
                 principal=r.principal,
                 permission=r.permission,
+                address=r.address,
             )
             for r in rows
         ]
         return entries, total
+
+    def add_history(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            conn.execute(_INSERT_AUDIT, _audit_values(entry))
+
+    def purge_history(self, before: datetime) -> int:
+        last_shares = (
+            select(func.max(audit.c.id))
+            .where(audit.c.action == "share", audit.c.resource_id.in_(select(resources.c.id)))
+            .group_by(audit.c.resource_id, audit.c.principal)
+        )
+        with self._write() as conn:
+            result = conn.execute(
+                delete(audit).where(audit.c.at < before, audit.c.id.not_in(last_shares))
+            )
+        return result.rowcount or 0
+
+    def grantees(
+        self, resource_ids: Sequence[str], now: datetime, per_resource: int
+    ) -> dict[str, list[Grant]]:
+        if not resource_ids:
+            return {}
+        found: dict[str, list[Grant]] = {}
+        with self._read() as conn:
+            for row in conn.execute(_GRANTEES, {"ids": list(resource_ids), "now": now}):
+                listed = found.setdefault(row[0], [])
+                if len(listed) < per_resource:
+                    listed.append(_row_to_grant(row))
+        return found
 
     def touch_user(self, name: str, now: datetime) -> None:
         try:

@@ -4,6 +4,8 @@ REST API's, and every refusal exits with its own code."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -32,10 +34,11 @@ RESOURCE_KEYS = {
     "access",
     "shared",
     "share_count",
+    "grantees",  # issue 15: who holds access, where the caller may list grants
 }
 SHARED_KEYS = RESOURCE_KEYS | {"shared_at", "expires_at"}
 GRANT_KEYS = {"principal", "kind", "name", "permission", "granted_by", "created_at", "expires_at"}
-AUDIT_KEYS = {"at", "actor", "action", "principal", "permission"}
+AUDIT_KEYS = {"at", "actor", "action", "principal", "permission", "address"}
 REFERENCE = "quay.io/lab/caret:2026.1"
 BIN = Path(sys.executable).parent
 
@@ -116,7 +119,7 @@ def test_alice_shares_with_bob(cli, tmp_path):
     image = cli.json(
         "create-image", "caret", "--reference", REFERENCE, "--description", "the CARET image"
     )
-    assert set(image) == RESOURCE_KEYS
+    assert set(image) == RESOURCE_KEYS | {"environment"}  # images: the environment's summary
     assert image["kind"] == "image" and image["owner"] == "alice" and image["access"] == "owner"
     assert image["spec"] == {"reference": REFERENCE} and (
         image["shared"],
@@ -195,7 +198,7 @@ def test_alice_shares_with_bob(cli, tmp_path):
     assert shared["total"] == 2
     by_name = {item["name"]: item for item in shared["items"]}
     for item in shared["items"]:
-        assert set(item) == SHARED_KEYS
+        assert set(item) == SHARED_KEYS | ({"environment"} if item["kind"] == "image" else set())
         assert item["owner"] == "alice" and item["shared"] is True and item["share_count"] is None
         assert item["shared_at"]
     assert by_name["caret"]["access"] == "view" and by_name["caret"]["expires_at"] is None
@@ -642,3 +645,33 @@ def test_use_builds_a_kernel_lists_and_removes_it(cli, tmp_path, kernel_wheels):
     assert cli.json("environments", user="bob")["total"] == 0
     assert not Path(env["path"]).exists()
     assert not (tmp_path / "data" / "kernels" / env["kernel_name"]).exists()
+
+
+def test_history_filters_and_formats(cli, tmp_path):
+    """`jupyter share history` takes the API's filters (--person, --action) and writes CSV or
+    JSON; a bad filter is a usage error, not a traceback."""
+    cli.configure(db_url=f"sqlite:///{tmp_path / 'share.db'}", users=["bob", "carol"])
+    image = cli.json("create-image", "caret", "--reference", REFERENCE)
+    ref = f"images/{image['id']}"
+    cli.run("share", ref, "bob", "--permission", "view")
+    cli.run("share", ref, "carol", "--permission", "edit")
+    cli.run("revoke", ref, "carol")
+    rows = list(csv.reader(io.StringIO(cli.run("history", ref, "--format", "csv").stdout)))
+    assert rows[0] == ["at", "actor", "action", "principal", "permission", "address"]
+    assert [r[2] for r in rows[1:]] == ["create", "share", "share", "revoke"]
+    carol = cli.run("history", ref, "--person", "carol", "--format", "json").stdout
+    assert [(e["action"], e["principal"]) for e in json.loads(carol)["items"]] == [
+        ("share", "user:carol"),
+        ("revoke", "user:carol"),
+    ]
+    shares = cli.json("history", ref, "--action", "share", "--person", "bob", "--person", "carol")
+    assert [e["principal"] for e in shares["items"]] == ["user:bob", "user:carol"]
+    table = cli.run("history", ref, "--action", "revoke,share").stdout.splitlines()
+    assert table[0].split() == ["AT", "ACTOR", "ACTION", "PRINCIPAL", "PERMISSION"]
+    assert len(table) == 4
+    # bob reads the rows about him only.
+    assert [e["principal"] for e in cli.json("history", ref, user="bob")["items"]] == ["user:bob"]
+    assert "unknown action 'explode'" in cli.refused(
+        "history", ref, "--action", "explode", expect=2
+    )
+    assert "invalid choice" in cli.run("history", ref, "--format", "xml", expect=2).stderr

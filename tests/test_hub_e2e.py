@@ -204,6 +204,17 @@ def test_story3_bob_reads_alices_container_then_runs_code_with_her(world):
         == 201
     )
 
+    # Who is in alice's server now (issue 15): her own server answers from its memory, the
+    # service decides who may see it and with which permission.
+    r = alice.get(world.share_api("alice") + "sessions/current/guests")
+    assert r.status_code == 200, r.text
+    (guest,) = r.json()["items"]
+    assert guest["username"] == "bob" and guest["permission"] == "edit"
+    assert guest["in_now"] is True and world.made["kernel"] in guest["kernels"]
+    assert r.json()["total"] == 1
+    # A guest does not see who else is in (the owner's server offers guests /me only).
+    assert bob.get(server + API + "sessions/current/guests").status_code == 403
+
 
 async def _open_channels(url: str, token: str):
     request = HTTPRequest(
@@ -243,6 +254,9 @@ def test_story4_revoking_bob_refuses_his_next_request_and_closes_his_kernel(worl
     assert [g["name"] for g in grants] == ["bob"]
     history = alice.get(world.share_api("alice") + "sessions/current/history").json()["items"]
     assert [h["action"] for h in history][-3:] == ["share", "change", "revoke"]
+    # Revoked: no longer in, whatever the server remembers of him.
+    r = alice.get(world.share_api("alice") + "sessions/current/guests")
+    assert r.status_code == 200 and r.json() == {"items": [], "total": 0}, r.text
 
 
 def test_story5_a_formation_and_the_container_shared_with_a_group(world):

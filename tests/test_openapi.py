@@ -29,7 +29,7 @@ import jupyter_share
 from jupyter_share import service as service_module
 from jupyter_share import specs
 from jupyter_share.handlers import API_PREFIX, handlers
-from jupyter_share.model import NAME_PATTERN, Kind, Permission
+from jupyter_share.model import HISTORY_ACTIONS, NAME_PATTERN, Kind, Permission
 
 # Starts an in-process Jupyter server per test.
 pytestmark = pytest.mark.slow
@@ -86,12 +86,11 @@ def spec_dict() -> dict:
 
 @pytest.fixture(scope="module")
 def openapi() -> OpenAPI:
-    # openapi-core reads text/plain as a string; environment.yml is text too.
-    text = {
-        "application/x-yaml": lambda value, **parameters: value.decode(
-            parameters.get("charset", "utf-8")
-        )
-    }
+    # openapi-core reads text/plain as a string; environment.yml and history.csv are text too.
+    def decoded(value, **parameters):
+        return value.decode(parameters.get("charset", "utf-8"))
+
+    text = {"application/x-yaml": decoded, "text/csv": decoded}
     return OpenAPI.from_file_path(
         str(SPEC_PATH), config=Config(extra_media_type_deserializers=text)
     )
@@ -169,10 +168,14 @@ def test_spec_limits_and_enums_follow_the_code(spec_dict):
     scope = next(p for p in list_op["parameters"] if p["name"] == "scope")
     assert tuple(scope["schema"]["enum"]) == service_module.SCOPES
     events = yaml.safe_load(EVENT_SCHEMA_PATH.read_text())
-    assert (
-        schemas["HistoryEntry"]["properties"]["action"]["enum"]
-        == events["properties"]["action"]["enum"]
-    )
+    # Every change is an event and a history row; a sign-in by link is a history row whose
+    # event is the presence stream's (events/presence.yaml), not a change.
+    history_actions = schemas["HistoryEntry"]["properties"]["action"]["enum"]
+    assert [a for a in history_actions if a != "signin"] == events["properties"]["action"]["enum"]
+    assert tuple(history_actions) == HISTORY_ACTIONS
+    history_op = spec_dict["paths"]["/{kind}/{id}/history"]["get"]
+    fmt = next(p for p in history_op["parameters"] if p.get("name") == "format")
+    assert tuple(fmt["schema"]["enum"]) == service_module.HISTORY_FORMATS
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -556,6 +559,16 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
         valid=False,
     )
     await c("GET", "images/no-such-id/history", expect=404)
+    # Filtered, and exported as CSV.
+    await c(
+        "GET",
+        f"images/{rid}/history",
+        expect=200,
+        params={"person": "bob", "action": "share,revoke"},
+    )
+    await c("GET", f"images/{rid}/history", expect=200, params={"format": "csv"})
+    for bad in ({"action": "explode"}, {"person": "robot:x"}, {"format": "xml"}):
+        await c("GET", f"images/{rid}/history", expect=400, params=bad, valid=False)
 
     # -- who is in this container now (the guests in this server's memory) -----------------
     present = await c("GET", "sessions/current/guests", expect=200)
@@ -642,7 +655,9 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     await c("GET", f"images/{theirs}/grants", expect=403)
     await c("PUT", f"images/{theirs}/grants/dave", {"permission": "view"}, expect=403)
     await c("DELETE", f"images/{theirs}/grants/carol", expect=403)
-    await c("GET", f"images/{theirs}/history", expect=403)
+    # Below manage, the history answers the rows about the caller (issue 15; was 403).
+    mine = await c("GET", f"images/{theirs}/history", expect=200)
+    assert {e["principal"] for e in mine["items"]} == {"user:alice"}
     await c("DELETE", f"images/{theirs}/grants/alice", expect=204)  # anyone may leave
     # Who is in bob's container: his managers may ask, but only his own server knows (400).
     box = svc.ensure_session("bob", "bob's box", {"url": "http://bob.example/"}).id

@@ -444,3 +444,40 @@ def test_image_panel_creates_then_offers_its_share_panel(trio, alice):
     panel.create_button.click()
     assert panel.image["spec"] == {"reference": "quay.io/lab/bare:1"}
     assert panel.status_text == f"Created image {panel.image['name']}. Share it below."
+
+
+# -- WhoIsIn (issue 15: presence in the widgets) -----------------------------------------------
+
+
+def test_who_is_in_lists_a_guest_and_revokes_him(container, alice):
+    """bob opens his personal link: WhoIsIn (and SharePanel of the container) shows him with
+    his permission and address; View only lowers him, Revoke ends his access."""
+    from jupyter_share.widgets import GuestRow, WhoIsIn
+
+    panel = WhoIsIn(client=alice)
+    assert "Nobody is in this container now" in panel.guests_box.children[0].value
+    link = container.put("/sessions/current/grants/bob", {"permission": "edit"}).json()["link"]
+    guest = httpx.Client(timeout=30)
+    assert guest.get(link).status_code == 302
+    panel.refresh_button.click()
+    (row,) = [r for r in panel.guests_box.children if isinstance(r, GuestRow)]
+    assert row.guest["username"] == "bob" and row.guest["permission"] == "edit"
+    assert "127.0.0.1" in row.children[0].value and "in now" in row.children[0].value
+    assert "bob (edit), in now" in panel.summary_text()
+
+    share_panel = SharePanel(client=alice)
+    assert [
+        r.guest["username"] for r in share_panel.guests_box.children if isinstance(r, GuestRow)
+    ] == ["bob"]
+
+    row.lower_button.click()
+    assert "bob now has view" in panel.status_text
+    assert server_grants(container)["user:bob"][0] == "view"
+    (row,) = [r for r in panel.guests_box.children if isinstance(r, GuestRow)]
+    assert row.lower_button is None  # view already
+    row.revoke_button.click()
+    assert "Revoked bob (view)" in panel.status_text
+    assert "user:bob" not in server_grants(container)
+    assert not [r for r in panel.guests_box.children if isinstance(r, GuestRow)]
+    # A revoked guest's next request is refused: the link signed him in, nothing more.
+    assert guest.get(f"{container.url}jupyter-share/api/v1/me").status_code in (401, 403)

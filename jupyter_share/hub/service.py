@@ -17,6 +17,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -349,6 +350,12 @@ class ShareServiceApp(Application):
     purge_interval = Float(
         60.0, config=True, help="Seconds between sweeps of expired grants (0: never)."
     )
+    history_days = Float(
+        365.0,
+        config=True,
+        help="Days the history of resources is kept; older rows are deleted by the sweep of "
+        "expired grants (each grantee's last `share` row stays). 0: kept for ever.",
+    )
     hub_timeout = Float(
         10.0, config=True, help="Seconds to wait for the Hub's API before answering 503."
     )
@@ -418,6 +425,7 @@ class ShareServiceApp(Application):
                 cache_seconds=self.directory_cache_seconds,
                 membership_seconds=self.membership_cache_seconds,
             ),
+            history_retention=timedelta(days=self.history_days) if self.history_days > 0 else None,
         )
 
     def store_label(self) -> str:
@@ -525,6 +533,10 @@ class ShareServiceApp(Application):
             await IOLoop.current().run_in_executor(None, self.service.purge_expired)
         except Exception:
             self.log.exception("jupyter_share: purging expired grants failed")
+        try:
+            await IOLoop.current().run_in_executor(None, self.service.purge_history)
+        except Exception:
+            self.log.exception("jupyter_share: purging old history failed")
 
 
 def main(argv: list[str] | None = None) -> None:

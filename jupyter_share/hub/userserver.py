@@ -23,6 +23,7 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 
+from .. import presence
 from ..auth import guest_of
 from ..handlers import ShareAPIBase, SignInRequired
 from ..model import InvalidInput, Permission
@@ -157,6 +158,9 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
                 503,
                 "the share service is not configured for this Hub (see jupyter_share.hub.configure_jupyterhub)",
             )
+        if self.request.method == "GET" and path.strip("/") == "sessions/current/guests":
+            await self._guests_here()
+            return
         body = self.request.body
         if self.request.method == "POST" and path.strip("/") == "images":
             body = await self._with_captured_environment(body)
@@ -186,6 +190,39 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
         if response.code < 300 and self.request.method != "GET":
             app.after_change(self.request.method, path, response)
         self.finish(response.body if response.body and response.code not in (204, 304) else None)
+
+    async def _guests_here(self) -> None:
+        """Who is in this server now: presence lives in this server's memory, so it is answered
+        here, not by the service. The service still decides: it must let the owner read the
+        access list (owner and managers only), and each guest is shown with the permission it
+        gives them now (their own grant or a group's, while the Hub still lets them in);
+        a guest whose access ended is not shown."""
+        app = self.extensionapp
+        try:
+            response = await app.service_client.fetch("GET", "sessions/current/grants")
+        except ServiceUnreachable as e:
+            self.log.warning("jupyter_share: the share service is not reachable: %s", e)
+            raise web.HTTPError(
+                503, "the share service is not reachable; try again in a moment"
+            ) from None
+        if response.code != 200:
+            self.set_status(response.code if response.code < 500 else 502)
+            self.finish(response.body or None)
+            return
+        activity = app.guest_activity
+        permissions: dict[str, Permission] = {}
+        for name in sorted({p.username for p in activity.present()}):
+            try:
+                permission = await app.container_access.permission(name)
+            except ServiceUnreachable:
+                raise web.HTTPError(
+                    503, "the share service is not reachable; try again in a moment"
+                ) from None
+            if permission is not None:
+                permissions[name] = permission
+        items = await presence.guests_now(self.serverapp, activity, permissions)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"items": items, "total": len(items)}))
 
     async def _with_captured_environment(self, body: bytes) -> bytes:
         """`{"capture": true}` means this container's environment: it is captured here, where

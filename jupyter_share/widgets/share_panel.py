@@ -18,6 +18,7 @@ from ._base import (
     principal_text,
     reports_errors,
 )
+from .who_is_in import guest_rows, lower_to_view
 
 PERMISSIONS = [("can view", "view"), ("can edit", "edit"), ("can manage", "manage")]
 
@@ -141,6 +142,9 @@ class SharePanel(Panel):
         #: Open requests for more, each with Approve and Deny (shown when there are some).
         self.requests: list = []
         self.requests_box = widgets.VBox(layout=widgets.Layout(margin="0 0 0 8px"))
+        #: Who is in the container now (containers only), each with Revoke and View only.
+        self.guests: list = []
+        self.guests_box = widgets.VBox(layout=widgets.Layout(margin="0 0 0 8px"))
 
         super().__init__(client)
         self.refresh_button.on_click(self._on_refresh)
@@ -159,6 +163,7 @@ class SharePanel(Panel):
             self.personal_link,
             widgets.HTML("<b>Who has access</b>"),
             self.grants_box,
+            self.guests_box,
             self.requests_box,
         ]
         self.layout = widgets.Layout(
@@ -212,6 +217,7 @@ class SharePanel(Panel):
         self._set_enabled(True)
         self.grants = self.client.grants(self.resource)
         self._show_grants()
+        self._show_guests()
         self.requests = self.client.requests(self.resource)
         self.requests_box.children = (
             [widgets.HTML("<b>Asking for more</b>")]
@@ -245,6 +251,36 @@ class SharePanel(Panel):
             )
             for g in self.grants
         ]
+
+    def _show_guests(self) -> None:
+        if self.resource.get("kind") != "session":
+            self.guests, self.guests_box.children = [], []
+            return
+        try:
+            self.guests = self.client.guests(self.resource)
+        except ShareError as e:  # another server's container: its own server knows
+            self.guests = []
+            self.guests_box.children = [
+                widgets.HTML("<b>Who is in now</b>"),
+                widgets.HTML(muted(esc(e.message))),
+            ]
+            return
+        self.guests_box.children = [widgets.HTML("<b>Who is in now</b>")] + guest_rows(
+            self.guests, self._on_revoke_guest, self._on_lower_guest
+        )
+
+    @reports_errors
+    def _on_revoke_guest(self, guest: dict) -> None:
+        self.client.revoke(self.resource, f"user:{guest['username']}")
+        self._show_link({})
+        if self._load():
+            self.say(f"Revoked {guest['username']} ({guest['permission']})", success=True)
+
+    @reports_errors
+    def _on_lower_guest(self, guest: dict) -> None:
+        lower_to_view(self.client, self.resource, guest)
+        if self._load():
+            self.say(f"{guest['username']} now has view", success=True)
 
     def _set_enabled(self, enabled: bool) -> None:
         for control in (

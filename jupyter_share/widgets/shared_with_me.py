@@ -55,7 +55,7 @@ class SharedItem:
                 "Show the image's reference and captured environment",
                 panel.show_spec,
             )
-            if (resource.get("spec") or {}).get("environment"):
+            if resource.get("environment"):  # the list's summary of a captured environment
                 self._button(
                     "use",
                     "Use here",
@@ -219,7 +219,10 @@ class SharedWithMe(Panel):
     @reports_errors
     def show_spec(self, resource: dict) -> None:
         """Show an image's reference and a summary of its captured environment."""
-        spec = resource.get("spec") or {}
+        # A list leaves the captured environment out of the spec: read the image itself.
+        spec = (self.client.get(resource) if resource.get("environment") else resource).get(
+            "spec"
+        ) or {}
         env = spec.get("environment") or {}
         facts = [("reference", spec.get("reference") or "none")]
         if env:

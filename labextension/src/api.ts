@@ -48,6 +48,32 @@ export interface IResource {
   shared_at?: string;
   /** Only on resources shared with the caller; null for never. */
   expires_at?: string | null;
+  /**
+   * Who holds access (at most 20, users first), where the caller may list
+   * grants; else null. The badge's names.
+   */
+  grantees?: ReadonlyArray<IGrantee> | null;
+  /**
+   * Images: a summary of the captured environment (null: none). A list's
+   * image spec leaves the environment out; `get` has all of it.
+   */
+  environment?: IEnvironmentSummary | null;
+}
+
+/** Who holds a grant, as a list shows it. */
+export interface IGrantee {
+  principal: string;
+  kind: 'user' | 'group';
+  name: string;
+  permission: Permission;
+}
+
+/** What a list shows of an image's captured environment. */
+export interface IEnvironmentSummary {
+  python: string | null;
+  packages: number;
+  kernelspecs: number;
+  captured_at: string | null;
 }
 
 /** A grant: who holds which access to a resource. */
@@ -71,6 +97,16 @@ export interface IHistoryEntry {
   action: string;
   principal: string | null;
   permission: Permission | null;
+  /** A sign-in by personal link: the client address. */
+  address: string | null;
+}
+
+/** What a history query keeps: people (actor or principal) and actions. */
+export interface IHistoryFilter {
+  /** `bob`, `user:bob` or `group:NAME`; empty for everyone. */
+  person?: string;
+  /** Actions, comma-separated (`share,change`); empty for all. */
+  action?: string;
 }
 
 /** Who the caller is. */
@@ -278,14 +314,44 @@ export class ShareAPI {
     return answer ?? null;
   }
 
-  /** GET /{kind}/{id}/history */
+  /** GET /{kind}/{id}/history, filtered by person and action. */
   history(
     kind: Kind,
     id: string,
-    page: { offset?: number; limit?: number } = {}
+    page: { offset?: number; limit?: number } & IHistoryFilter = {}
   ): Promise<IPage<IHistoryEntry>> {
     return this._request(
-      `${resourcePath(kind, id)}/history${query({ offset: page.offset, limit: page.limit })}`
+      `${resourcePath(kind, id)}/history${query({
+        offset: page.offset,
+        limit: page.limit,
+        person: page.person || undefined,
+        action: page.action || undefined
+      })}`
+    );
+  }
+
+  /** Every history row that `filter` keeps (all pages). */
+  historyAll(
+    kind: Kind,
+    id: string,
+    filter: IHistoryFilter = {}
+  ): Promise<IHistoryEntry[]> {
+    return this._all(page => this.history(kind, id, { ...page, ...filter }));
+  }
+
+  /** GET /{kind}/{id}/history?format=csv: the export, as `history.csv`. */
+  historyCSV(
+    kind: Kind,
+    id: string,
+    filter: IHistoryFilter = {}
+  ): Promise<IFileResponse> {
+    return requestFile(
+      `${resourcePath(kind, id)}/history${query({
+        format: 'csv',
+        person: filter.person || undefined,
+        action: filter.action || undefined
+      })}`,
+      this.serverSettings
     );
   }
 

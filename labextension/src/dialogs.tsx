@@ -3,10 +3,16 @@
  * details of a resource. All are JupyterLab `Dialog`s whose bodies are React.
  */
 import { Clipboard, Dialog } from '@jupyterlab/apputils';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
 import { copyIcon, HTMLSelect, ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { IGrant, IResource, Permission, PERMISSIONS, ShareAPI } from './api';
+import { HistoryView } from './history';
 import { groupPrincipalIcon, kindIcon, userPrincipalIcon } from './icons';
 import {
   errorMessage,
@@ -178,7 +184,6 @@ function ShareForm(props: {
   }, [loadGrants]);
 
   const changed = () => {
-    model.invalidateGrants(resource.id);
     model.scheduleRefresh();
     return loadGrants();
   };
@@ -1044,8 +1049,22 @@ export async function showCreateFormationDialog(
 
 // -- Details ---------------------------------------------------------------
 
-function Details(props: { resource: IResource }): JSX.Element {
-  const { resource } = props;
+function Details(props: {
+  resource: IResource;
+  api?: ShareAPI;
+  trans?: TranslationBundle;
+}): JSX.Element {
+  const { api, trans } = props;
+  // A list carries the spec without the captured environment: read it all.
+  const [resource, setResource] = React.useState(props.resource);
+  React.useEffect(() => {
+    if (api) {
+      api.get(props.resource.kind, props.resource.id).then(
+        full => setResource(full),
+        () => undefined
+      );
+    }
+  }, [api, props.resource.kind, props.resource.id]);
   const rows: [string, string][] = [
     ['Kind', kindLabel(resource.kind)],
     ['Owner', resource.owner],
@@ -1073,6 +1092,9 @@ function Details(props: { resource: IResource }): JSX.Element {
       <pre className="jp-share-spec">
         {JSON.stringify(resource.spec, null, 2)}
       </pre>
+      {api && trans && (
+        <HistoryView api={api} resource={props.resource} trans={trans} />
+      )}
     </div>
   );
 }
@@ -1081,11 +1103,20 @@ function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-/** Show a resource's details and spec. */
-export async function showDetailsDialog(resource: IResource): Promise<void> {
+/**
+ * Show a resource's details, its whole spec and (given the API) its history.
+ */
+export async function showDetailsDialog(
+  resource: IResource,
+  api?: ShareAPI,
+  translator?: ITranslator
+): Promise<void> {
+  const trans = (translator ?? nullTranslator).load('jupyter_share');
   const dialog = new Dialog({
     title: `${capitalize(kindLabel(resource.kind))} “${resource.name}”`,
-    body: ReactWidget.create(<Details resource={resource} />),
+    body: ReactWidget.create(
+      <Details resource={resource} api={api} trans={trans} />
+    ),
     buttons: [Dialog.okButton({ label: 'Close' })],
     hasClose: true
   });

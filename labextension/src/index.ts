@@ -311,7 +311,7 @@ function startSharing(
     restorer.add(panel, PANEL_ID);
   }
 
-  addCommands(app, api, model, panel, palette, imageUser, trans);
+  addCommands(app, api, model, panel, palette, imageUser, trans, translator);
 
   // Something new shared with me: say so.
   model.newShares.connect((_, resources) => {
@@ -406,7 +406,8 @@ function addCommands(
   panel: SharingPanel,
   palette: ICommandPalette | null,
   imageUser: ImageUser,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  translator: ITranslator | null
 ): void {
   const { commands } = app;
 
@@ -425,7 +426,6 @@ function addCommands(
   };
 
   const refreshSoon = () => {
-    model.invalidateGrants();
     return model.refresh().catch(() => undefined);
   };
 
@@ -493,11 +493,11 @@ function addCommands(
 
   commands.addCommand(CommandIDs.details, {
     label: 'Details…',
-    caption: 'What it is and its specification',
+    caption: 'What it is, its specification and its history',
     execute: async args => {
       const found = target(args);
       if (found) {
-        await showDetailsDialog(found.resource);
+        await showDetailsDialog(found.resource, api, translator ?? undefined);
       }
     }
   });
@@ -652,7 +652,8 @@ function addCommands(
     isEnabled: args => {
       const found = target(args);
       return (
-        found?.resource.kind === 'image' && !!found.resource.spec?.environment
+        // Lists carry a summary of the captured environment, not the whole.
+        found?.resource.kind === 'image' && !!found.resource.environment
       );
     },
     execute: async args => {

@@ -53,14 +53,16 @@ export function expiryLabel(expiresAt: string | null | undefined): string {
  */
 export function badgeTooltip(
   count: number,
-  grants?: ReadonlyArray<IGrant>
+  grants?: ReadonlyArray<Pick<IGrant, 'kind' | 'name' | 'permission'>> | null
 ): string {
   const people = `${count} ${count === 1 ? 'grant' : 'grants'}`;
-  if (!grants) {
+  if (!grants || grants.length === 0) {
     return `Shared: ${people}`;
   }
   const names = grants.map(g => `${principalLabel(g)} (${g.permission})`);
-  return `Shared with ${names.join(', ')}`;
+  const more =
+    count > grants.length ? ` and ${count - grants.length} more` : '';
+  return `Shared with ${names.join(', ')}${more}`;
 }
 
 /** The sentence of a notification: "alice shared image CARET with you". */
@@ -134,6 +136,7 @@ function fingerprint(r: IResource): string {
     r.shared_at,
     r.expires_at,
     r.owner,
+    JSON.stringify(r.grantees ?? null),
     r.description
   ].join('\u0000');
 }
@@ -324,7 +327,6 @@ export class SharingModel implements IDisposable {
       return;
     }
     if (change.list === 'owned') {
-      this.invalidateGrants(change.resource_id);
       this._owned[change.kind] = upsert(
         this._owned[change.kind],
         change.resource_id,
@@ -334,34 +336,6 @@ export class SharingModel implements IDisposable {
       await this._takeShared(upsert(this._shared, change.resource_id, fresh));
     }
     this._changed.emit();
-  }
-
-  /** The access list of one of my resources, when already read. */
-  cachedGrants(resource: IResource): ReadonlyArray<IGrant> | undefined {
-    const entry = this._grants.get(resource.id);
-    return entry && entry.key === fingerprint(resource)
-      ? entry.grants
-      : undefined;
-  }
-
-  /** The access list of a resource I may manage (read once per change). */
-  async grantsOf(resource: IResource): Promise<ReadonlyArray<IGrant>> {
-    const cached = this.cachedGrants(resource);
-    if (cached) {
-      return cached;
-    }
-    const grants = await this.api.grants(resource.kind, resource.id);
-    this._grants.set(resource.id, { key: fingerprint(resource), grants });
-    return grants;
-  }
-
-  /** Forget cached access lists (all, or one resource's). */
-  invalidateGrants(id?: string): void {
-    if (id === undefined) {
-      this._grants.clear();
-    } else {
-      this._grants.delete(id);
-    }
   }
 
   get isDisposed(): boolean {
@@ -516,7 +490,6 @@ export class SharingModel implements IDisposable {
     session: []
   };
   private _shared: IResource[] = [];
-  private _grants = new Map<string, { key: string; grants: IGrant[] }>();
   private _loaded = false;
   private _error: string | null = null;
   private _inFlight: Promise<void> | null = null;

@@ -13,7 +13,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { IGrant, IResource, Kind } from './api';
+import { IGrantee, IResource, Kind } from './api';
 import { CommandIDs } from './commandids';
 import { sharingIcon } from './icons';
 import { nextPermission } from './requests';
@@ -57,15 +57,13 @@ export function specSummary(resource: IResource): string {
       if (spec.reference) {
         parts.push(String(spec.reference));
       }
-      const env = spec.environment;
+      // Lists carry a summary of the captured environment, not the whole.
+      const env = resource.environment;
       if (env) {
         const python = env.python
           ? `Python ${String(env.python).split(' ')[0]}`
           : 'captured';
-        const packages = Array.isArray(env.packages)
-          ? `, ${env.packages.length} packages`
-          : '';
-        parts.push(`${python}${packages}`);
+        parts.push(`${python}, ${env.packages} packages`);
       }
       return parts.join(' · ');
     }
@@ -544,20 +542,10 @@ interface IResourceRowProps {
 const ResourceRow = React.memo(function ResourceRow(
   props: IResourceRowProps
 ): JSX.Element {
-  const { model, resource, place, current, tabbable } = props;
+  const { resource, place, current, tabbable } = props;
   const badged = place === 'owned' && resource.shared;
-  // Who holds access is read when someone looks (hover or focus), then kept
-  // by the model until the resource changes.
-  const [, setGrantsRead] = React.useState(0);
-  const grants = badged ? model.cachedGrants(resource) : undefined;
-  const loadGrants = () => {
-    if (badged && !grants && canManage(resource.access)) {
-      model.grantsOf(resource).then(
-        () => setGrantsRead(n => n + 1),
-        () => undefined
-      );
-    }
-  };
+  // Who holds access comes with the list (no request per hover).
+  const grants = badged ? resource.grantees : undefined;
   const summary = place === 'owned' ? specSummary(resource) : '';
   const stopped = stoppedTitle(resource);
   const nameTitle = [resource.name, resource.description, summary]
@@ -586,15 +574,9 @@ const ResourceRow = React.memo(function ResourceRow(
       data-share-shared={resource.shared ? 'true' : 'false'}
       data-share-state={stopped ? 'stopped' : undefined}
       data-share-environment={
-        resource.kind === 'image' && resource.spec?.environment
-          ? 'true'
-          : 'false'
+        resource.kind === 'image' && resource.environment ? 'true' : 'false'
       }
-      onFocus={() => {
-        props.onFocusRow(resource.id);
-        loadGrants();
-      }}
-      onMouseEnter={loadGrants}
+      onFocus={() => props.onFocusRow(resource.id)}
       onDoubleClick={() => props.onActivate(resource)}
     >
       <span
@@ -664,12 +646,12 @@ const ResourceRow = React.memo(function ResourceRow(
 });
 
 /**
- * The grey badge of a shared resource: how many grants, and (once read, on
- * hover or focus of the row) who holds them.
+ * The grey badge of a shared resource: how many grants, and who holds them
+ * (as the list answer names them).
  */
 function SharedBadge(props: {
   count: number;
-  grants: ReadonlyArray<IGrant> | undefined;
+  grants: ReadonlyArray<IGrantee> | null | undefined;
 }): JSX.Element {
   const tooltip = badgeTooltip(props.count, props.grants);
   return (

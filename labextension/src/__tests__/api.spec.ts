@@ -170,6 +170,33 @@ describe('ShareAPI', () => {
     expect(server.calls()).toEqual(['GET images/abc/history?limit=10']);
   });
 
+  it('filters the history and exports it as CSV', async () => {
+    server
+      .on(
+        /^GET sessions\/s1\/history\?format=csv/,
+        () =>
+          new Response('at,actor\r\n', {
+            status: 200,
+            headers: {
+              'Content-Type': 'text/csv; charset=UTF-8',
+              'Content-Disposition': 'attachment; filename="history.csv"'
+            }
+          })
+      )
+      .on(/^GET sessions\/s1\/history/, () => json({ items: [], total: 0 }));
+
+    await api.history('session', 's1', { person: 'bob', action: 'signin' });
+    await api.history('session', 's1', { person: '', action: '' });
+    const file = await api.historyCSV('session', 's1', { person: 'bob' });
+
+    expect(file.filename).toBe('history.csv');
+    expect(server.calls()).toEqual([
+      'GET sessions/s1/history?person=bob&action=signin',
+      'GET sessions/s1/history',
+      'GET sessions/s1/history?format=csv&person=bob'
+    ]);
+  });
+
   it('downloads an environment file with its name and type', async () => {
     server.on(
       /^GET images\/abc\/environment/,

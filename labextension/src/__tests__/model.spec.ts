@@ -303,33 +303,19 @@ describe('SharingModel', () => {
     }
   });
 
-  it('reads an access list once per change of the resource', async () => {
+  it('shows the grantees the list carries, asking nobody per resource', async () => {
     const { server, state } = aliceServer();
-    const image = resource({ shared: true, share_count: 1 });
-    state.images = [image];
-    const grant = {
-      principal: 'user:bob',
-      kind: 'user',
-      name: 'bob',
-      permission: 'view'
-    };
-    server.on(/^GET images\/.*\/grants$/, () =>
-      json({ items: [grant], total: 1 })
-    );
+    const grantees = [
+      { principal: 'user:bob', kind: 'user', name: 'bob', permission: 'view' }
+    ];
+    state.images = [
+      resource({ shared: true, share_count: 1, grantees } as any)
+    ];
     const model = new SharingModel({ api: new ShareAPI(server.settings()) });
     await model.refresh();
 
-    expect(model.cachedGrants(image)).toBeUndefined();
-    expect(await model.grantsOf(image)).toEqual([grant]);
-    expect(await model.grantsOf(image)).toEqual([grant]);
-    expect(model.cachedGrants(image)).toEqual([grant]);
-    expect(server.calls().filter(c => c.endsWith('/grants'))).toHaveLength(1);
-
-    // A changed resource (another grant) is read again.
-    const changed = { ...image, share_count: 2 };
-    expect(model.cachedGrants(changed)).toBeUndefined();
-    model.invalidateGrants();
-    expect(model.cachedGrants(image)).toBeUndefined();
+    expect(model.find(state.images[0].id)?.resource.grantees).toEqual(grantees);
+    expect(server.calls().filter(c => c.includes('/grants'))).toHaveLength(0);
     model.dispose();
   });
 });
@@ -400,6 +386,11 @@ describe('helpers', () => {
         { kind: 'group', name: 'class-2026', permission: 'edit' } as any
       ])
     ).toBe('Shared with bob (view), group class-2026 (edit)');
+    expect(
+      badgeTooltip(3, [
+        { kind: 'user', name: 'bob', permission: 'view' } as any
+      ])
+    ).toBe('Shared with bob (view) and 2 more');
     expect(describeNewShare(resource({ owner: 'alice', name: 'CARET' }))).toBe(
       'alice shared image CARET with you'
     );
