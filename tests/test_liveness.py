@@ -113,7 +113,8 @@ def test_stopped_servers_are_shown_stopped_to_their_neighbours(tmp_path):
 
             assert states() == {"alice": "running", "carol": "running"}
             owners["alice"].stop()  # SIGTERM: the server stops cleanly
-            assert states()["alice"] == "stopped"
+            # (waited for: a server slow to stop under load is killed, and swept instead)
+            wait_for(lambda: states()["alice"] == "stopped", timeout=30)
             os.kill(owners["carol"].process.pid, signal.SIGKILL)
             owners["carol"].process.wait(10)
             wait_for(lambda: states()["carol"] == "stopped", timeout=30)
