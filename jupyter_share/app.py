@@ -37,6 +37,7 @@ from .liveness import RUNNING, session_state
 from .model import NAME_PATTERN, Kind, utcnow
 from .readonly_rooms import hold_to_permission
 from .secret_filter import MIN_SECRET, SecretMask, secret_filter
+from .serialize import me_json
 from .service import ShareService
 from .sessions import FailedAttempts, PersonalLinks
 from .store import ShareStore, SQLStore
@@ -574,19 +575,16 @@ class ShareApp(ExtensionApp):
     def hub_me(self, handler: web.RequestHandler) -> dict:
         user = handler.current_user
         hub_user = getattr(user, "hub_user", None) or {}
-        me = {
-            "username": user.username,
-            "display_name": user.display_name or user.username,
-            "mode": "hub",
-            "groups": sorted(hub_user.get("groups") or []),
-        }
-        if os.environ.get("JUPYTER_SHARE_LAUNCHED_FROM"):
-            # Set by jupyter_share.hub.apply_user_options: the formation or image chosen at launch.
-            me["launched_from"] = os.environ["JUPYTER_SHARE_LAUNCHED_FROM"]
         guest = guest_of(handler)
-        if guest is not None:
-            me["guest"] = {"owner": guest.owner, "permission": guest.permission.label}
-        return me
+        return me_json(
+            user.username,
+            hub_user.get("groups") or [],
+            user.display_name,
+            "hub",
+            guest={"owner": guest.owner, "permission": guest.permission.label} if guest else None,
+            # Set by jupyter_share.hub.apply_user_options: the formation or image chosen at launch.
+            launched_from=os.environ.get("JUPYTER_SHARE_LAUNCHED_FROM"),
+        )
 
     def after_change(self, method: str, path: str, response) -> None:
         """A change the owner made through this server: guests and the panel follow at once."""

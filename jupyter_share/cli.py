@@ -823,7 +823,7 @@ def _paging_note(ctx: Context, shown: int, offset: int | None, total: int) -> No
 
 
 def cmd_list(ctx: Context, args) -> None:
-    from .handlers import page_json, resource_list_json
+    from .serialize import page_json, resource_list_json
 
     page = ctx.service.list(ctx.user, args.kind, args.scope, args.offset, args.limit)
     if ctx.json:
@@ -840,7 +840,7 @@ def cmd_list(ctx: Context, args) -> None:
 
 
 def cmd_shared(ctx: Context, args) -> None:
-    from .handlers import page_json, resource_list_json
+    from .serialize import page_json, resource_list_json
 
     page = ctx.service.shared_with_me(
         ctx.user, args.kind.plural if args.kind else None, args.offset, args.limit
@@ -858,7 +858,7 @@ def cmd_shared(ctx: Context, args) -> None:
 def cmd_show(ctx: Context, args) -> None:
     import yaml
 
-    from .handlers import resource_json
+    from .serialize import resource_json
 
     view = ctx.resolve(args.ref)
     if ctx.json:
@@ -909,7 +909,7 @@ def cmd_show(ctx: Context, args) -> None:
 
 
 def _created(ctx: Context, view: ResourceView) -> None:
-    from .handlers import resource_json
+    from .serialize import resource_json
 
     if ctx.json:
         return ctx.dump(resource_json(view))
@@ -951,7 +951,7 @@ def cmd_create_formation(ctx: Context, args) -> None:
 
 
 def cmd_share(ctx: Context, args) -> None:
-    from .handlers import grant_json
+    from .serialize import grant_json
 
     view = ctx.resolve(args.ref)
     body: dict = {"permission": args.permission}
@@ -981,7 +981,7 @@ def cmd_revoke(ctx: Context, args) -> None:
 
 
 def cmd_grants(ctx: Context, args) -> None:
-    from .handlers import grant_json
+    from .serialize import grant_json
 
     view = ctx.resolve(args.ref)
     grants = ctx.service.grants(ctx.user, view.resource.kind, view.resource.id)
@@ -1007,7 +1007,7 @@ def cmd_grants(ctx: Context, args) -> None:
 
 
 def cmd_history(ctx: Context, args) -> None:
-    from .handlers import audit_json, history_csv, page_json
+    from .serialize import audit_json, history_csv, page_json
 
     view = ctx.resolve(args.ref)
     page = ctx.service.history(
@@ -1069,7 +1069,7 @@ _REQUEST_HEADERS = [
 
 
 def cmd_ask(ctx: Context, args) -> None:
-    from .handlers import request_json
+    from .serialize import request_json
 
     view = ctx.resolve(args.ref)
     asked = ctx.service.ask(
@@ -1086,7 +1086,7 @@ def cmd_ask(ctx: Context, args) -> None:
 
 
 def cmd_requests(ctx: Context, args) -> None:
-    from .handlers import request_json
+    from .serialize import request_json
 
     if args.ref is not None:
         view = ctx.resolve(args.ref)
@@ -1110,7 +1110,7 @@ def cmd_requests(ctx: Context, args) -> None:
 
 
 def _decide(ctx: Context, args, decision: str) -> None:
-    from .handlers import grant_json
+    from .serialize import grant_json
 
     view = ctx.resolve(args.ref)
     decided = ctx.service.decide(
@@ -1226,13 +1226,10 @@ def cmd_remove_environment(ctx: Context, args) -> None:
 
 
 def cmd_whoami(ctx: Context, args) -> None:
+    from .serialize import me_json
+
     found = ctx.service.me(ctx.user)
-    me = {
-        "username": found["username"],
-        "display_name": ctx.app.display_name or found["username"],
-        "mode": ctx.app.resolved_mode,
-        "groups": found["groups"],
-    }
+    me = me_json(found["username"], found["groups"], ctx.app.display_name, ctx.app.resolved_mode)
     if ctx.json:
         return ctx.dump(me)
     store = ctx.service.store
