@@ -511,7 +511,8 @@ class ShareApp(ExtensionApp):
             # in"), and current_user set, which error pages and logs read (unset, they would
             # call the deprecated get_current_user: a 500).
             handler.current_user = None
-            handler._jupyter_share_refused = True
+            # Read by SignInRequired.prepare (any handler may be refused).
+            handler._jupyter_share_refused = True  # type: ignore[attr-defined]
             return web.HTTPError(status, why)
 
         if self.container_access is None:
@@ -634,7 +635,8 @@ class ShareApp(ExtensionApp):
 
     def _start_feed(self) -> None:
         """One watcher of the store for this server; its changes reach the owner's streams."""
-        self.streams = Streams(self.service.feed_message)
+        assert self.service is not None  # started in standalone mode only
+        self.streams: Streams | None = Streams(self.service.feed_message)
         self.change_feed = (
             feed_for(self.service.store, self.streams.deliver, self.feed_interval)
             if self.feed_interval > 0
@@ -673,8 +675,9 @@ class ShareApp(ExtensionApp):
         feed = getattr(self, "change_feed", None)
         if feed is not None:
             feed.stop()
-        if getattr(self, "streams", None) is not None:
-            self.streams.close_all()
+        streams = getattr(self, "streams", None)
+        if streams is not None:
+            streams.close_all()
         environments = getattr(self, "environments", None)
         if environments is not None:
             await IOLoop.current().run_in_executor(None, environments.shutdown)

@@ -29,6 +29,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg  # imported when a PostgreSQL store is watched (`feed_for`)
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +110,7 @@ class SQLiteFeed(ChangeFeed):
         self.interval = interval
 
     def _run(self) -> None:
-        conn = None
+        conn: sqlite3.Connection | None = None
         version = None
         while not self._stop.is_set():
             try:
@@ -127,7 +131,8 @@ class SQLiteFeed(ChangeFeed):
             except sqlite3.Error as e:
                 log.warning("jupyter_share: watching the store failed (%s); retrying", e)
                 with contextlib.suppress(Exception):
-                    conn.close()
+                    if conn is not None:
+                        conn.close()
                 conn = None
                 self._stop.wait(1.0)
                 continue
@@ -144,11 +149,11 @@ class SQLiteFeed(ChangeFeed):
 
 
 class PostgresFeed(ChangeFeed):
-    def __init__(self, connect: Callable[[], object], listener: Listener):
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], listener: Listener):
         """`connect`: a new psycopg 3 connection to the store's database."""
         super().__init__(listener)
         self.connect = connect
-        self._conn = None
+        self._conn: psycopg.Connection[Any] | None = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -158,6 +163,7 @@ class PostgresFeed(ChangeFeed):
                 conn.execute(f"LISTEN {CHANNEL}")
                 if not self.ready.is_set():
                     row = conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()
+                    assert row is not None  # an aggregate: always one row
                     self.last_id = row[0]
                     self.ready.set()
                 else:  # what was committed while the connection was lost
@@ -179,7 +185,8 @@ class PostgresFeed(ChangeFeed):
                 self._stop.wait(1.0)
             finally:
                 with contextlib.suppress(Exception):
-                    self._conn.close()
+                    if self._conn is not None:
+                        self._conn.close()
                 self._conn = None
 
     @staticmethod

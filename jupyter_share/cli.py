@@ -45,7 +45,7 @@ EXIT_FORBIDDEN = 4
 EXIT_CONFLICT = 5
 
 #: HTTP status of a `ShareError` -> exit code.
-EXIT_CODES = {
+EXIT_CODES: dict[int | None, int] = {
     InvalidInput.status: EXIT_USAGE,
     NotFound.status: EXIT_NOT_FOUND,
     Forbidden.status: EXIT_FORBIDDEN,
@@ -1181,10 +1181,10 @@ def cmd_use(ctx: Context, args) -> None:
         for line in filter(None, (plan["conda"], plan["refusal"])):
             ctx.out(line)
         return None
-    plan = environments.plan(image)
-    print(plan.python_note(), file=sys.stderr)
-    if plan.conda_note:
-        print(plan.conda_note, file=sys.stderr)
+    to_build = environments.plan(image)
+    print(to_build.python_note(), file=sys.stderr)
+    if to_build.conda_note:
+        print(to_build.conda_note, file=sys.stderr)
     environment, started = environments.use(image, ctx.user)
     build = environments.build(environment["id"])
     if started and build is not None:

@@ -501,8 +501,8 @@ class ShareClient:
     def history(
         self,
         resource: Resource,
-        person: str | list[str] | None = None,
-        action: str | list[str] | None = None,
+        person: str | builtins.list[str] | None = None,
+        action: str | builtins.list[str] | None = None,
     ) -> builtins.list[dict]:
         """The history, oldest first: all of it for the owner and managers, the rows about
         the caller for anyone else. `person`, `action`: only these people (actor or
@@ -512,8 +512,8 @@ class ShareClient:
     def history_csv(
         self,
         resource: Resource,
-        person: str | list[str] | None = None,
-        action: str | list[str] | None = None,
+        person: str | builtins.list[str] | None = None,
+        action: str | builtins.list[str] | None = None,
     ) -> str:
         """The history as the text of a CSV file (every matching row, a header first)."""
         return self._request(
@@ -589,7 +589,7 @@ class ShareClient:
         built or being built): the environment, with its `state` and progress."""
         return self._json("POST", f"{_resource_path(image, 'images')}/use", body={})
 
-    def environments(self) -> list[dict]:
+    def environments(self) -> builtins.list[dict]:
         """The environments made here from images."""
         return self._json("GET", "environments")["items"]
 

@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -27,6 +28,9 @@ from tornado.iostream import StreamClosedError
 
 from .changefeed import Change
 from .handlers import ShareAPIBase, SignInRequired
+
+if TYPE_CHECKING:
+    from .app import ShareApp
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +113,8 @@ async def serve(handler: web.RequestHandler, streams: Streams, user: str) -> Non
     handler.set_header("Cache-Control", "no-cache")
     handler.set_header("X-Accel-Buffering", "no")  # nginx: pass each event at once
     stream = streams.open(user)
-    handler._jupyter_share_stream = stream
+    # Read by `connection_closed` (any handler may serve a stream).
+    handler._jupyter_share_stream = stream  # type: ignore[attr-defined]
     try:
         # The first bytes tell the client that its stream is open (and the headers go out).
         handler.write(": open\n\n")
@@ -140,6 +145,11 @@ def connection_closed(handler: web.RequestHandler) -> None:
 
 class FeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     """`GET /jupyter-share/api/v1/feed`: the owner's stream (standalone mode)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
 
     auth_resource = "share"
     write_error = ShareAPIBase.write_error  # JSON, never a traceback

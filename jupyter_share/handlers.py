@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -209,6 +209,7 @@ class ShareAPIBase(_Handler):
             )
             self.clear()
             self.set_header("Content-Type", "application/json")
+            assert e.status is not None  # None only on the client's side (no answer came)
             self.set_status(e.status, e.reason)
             self.finish(json.dumps({"message": e.message, "reason": e.reason, "field": e.field}))
             return
@@ -620,6 +621,7 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
                 )
             )
             return
+        assert app.service is not None  # a link was verified: standalone mode
         try:
             # The history keeps when and from where (the link's secret is not written).
             await IOLoop.current().run_in_executor(
@@ -698,8 +700,10 @@ class UseImageEndpoint(ShareAPIBase):
             check_fields(self.json_body(), set())
         image = await self.call(self.service.image_to_use, raw_id)
         environment, started = await self.run(self.environments.use, image, self.username)
+        # Built by a standalone server only (`environments` refuses elsewhere): a ShareAPIHandler.
+        base_url = cast(ShareAPIHandler, self).base_url
         self.set_header(
-            "Location", url_path_join(self.base_url, API_PREFIX, "environments", environment["id"])
+            "Location", url_path_join(base_url, API_PREFIX, "environments", environment["id"])
         )
         self.write_json(environment, status=202 if started else 200)
 

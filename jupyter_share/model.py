@@ -197,7 +197,7 @@ class ResourceView:
     shared_at: datetime | None = None  # for resources shared with the caller
     expires_at: datetime | None = None
     #: Who holds access (the first few live grants), where the caller may list grants.
-    grantees: list | None = None
+    grantees: list[Grant] | None = None
 
 
 @dataclass

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tornado import web
 
 from .guests import handler_name
 from .model import Permission
+
+if TYPE_CHECKING:
+    from jupyter_server.base.handlers import JupyterHandler
 
 ROOM_HANDLER = "jupyter_server_ydoc.handlers.YDocWebSocketHandler"
 # y-protocols message types (the first var-uint of a message) and sync steps (the second).
@@ -104,9 +107,14 @@ def _ask_to_sync(handler: web.RequestHandler) -> None:
     ydoc = getattr(getattr(handler, "room", None), "ydoc", None)
     if ydoc is None:
         return
-    from pycrdt import create_sync_message  # jupyter-collaboration's CRDT library
+    # jupyter-collaboration's CRDT library: installed with it only (this runs in its rooms
+    # only), so missing where mypy runs without it; typed where it is installed.
+    from pycrdt import create_sync_message  # type: ignore[import-not-found, unused-ignore]
 
     try:
         handler.write_message(create_sync_message(ydoc), binary=True)  # type: ignore[attr-defined]
     except Exception:  # closed meanwhile: a new connection syncs anyway
-        handler.log.debug("jupyter_share: could not ask %s to sync", handler.request.path)
+        # The room handler is a JupyterHandler, whose `log` is the server's.
+        cast("JupyterHandler", handler).log.debug(
+            "jupyter_share: could not ask %s to sync", handler.request.path
+        )

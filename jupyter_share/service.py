@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, cast
 
 from . import liveness, specs
 from .directory import Directory
@@ -84,6 +84,8 @@ class Containers(Protocol):
     def dated_shares_of(self, resource: Resource) -> dict[Principal, datetime | None]: ...
 
     def shared_with(self, user: str) -> list[tuple[str, str, dict[str, Any], datetime | None]]: ...
+
+    def forget_shares(self) -> None: ...
 
 
 class Me(TypedDict):
@@ -753,7 +755,7 @@ class ShareService:
 
     # -- the change feed: what each user is told of changes made anywhere -----------------
 
-    def feed_message(self, user: str, change: Any) -> dict | None:
+    def feed_message(self, user: str, change: Any) -> dict[str, Any] | None:
         """What `user` may be told, on their event stream, of a change committed on any server
         of the store (`changefeed.Change`), or None. Only changes to what they see now, or to
         a grant of theirs that just ended (they saw the resource until then); the principal,
@@ -795,7 +797,7 @@ class ShareService:
         if change.actor == user:
             return True  # only the owner deletes
         names = {str(p) for p in self.principals_of(user)}
-        held: dict[str, bool] = {}
+        held: dict[str | None, bool] = {}
         offset, total = 0, 1
         while offset < total:
             entries, total = self.store.history(change.resource_id, offset, 1000)
@@ -815,10 +817,10 @@ class ShareService:
             return "json"
         if value not in HISTORY_FORMATS:
             raise InvalidInput(f"unknown format {value!r}: use json or csv", field="format")
-        return value
+        return cast(str, value)  # one of HISTORY_FORMATS
 
     @staticmethod
-    def _filter_values(value: Any, name: str) -> list[str] | None:
+    def _filter_values(value: Any, name: str) -> builtins.list[str] | None:
         """A filter's values: a string (comma-separated) or a list of them; None: no filter."""
         if value in (None, "", []):
             return None
@@ -834,11 +836,11 @@ class ShareService:
             specs.no_nul(v, name)
         return values
 
-    def _history_people(self, value: Any) -> list[str] | None:
+    def _history_people(self, value: Any) -> builtins.list[str] | None:
         values = self._filter_values(value, "person")
         if values is None:
             return None
-        people: list[str] = []
+        people: builtins.list[str] = []
         for text in values:
             try:
                 principal = Principal.parse(text)
@@ -852,7 +854,7 @@ class ShareService:
         return people
 
     @staticmethod
-    def _history_actions(value: Any) -> list[str] | None:
+    def _history_actions(value: Any) -> builtins.list[str] | None:
         values = ShareService._filter_values(value, "action")
         if values is None:
             return None

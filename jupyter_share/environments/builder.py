@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TextIO
 
 from .plan import BuildSettings, Plan, pip_with_python_option
 from .registry import EnvironmentRegistry
@@ -164,7 +165,7 @@ class Build:
         self._process: subprocess.Popen | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
-        self._log = None
+        self._log: TextIO | None = None
         self._kernel_dir: Path | None = None
         self._thread = threading.Thread(target=self.run, name=f"build-{plan.id}", daemon=True)
 

@@ -57,7 +57,7 @@ def pip_with_python_option(python: str) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     found = re.match(r"pip (\d+)\.(\d+)", out.stdout)
-    return out.returncode == 0 and bool(found) and (int(found[1]), int(found[2])) >= (22, 3)
+    return out.returncode == 0 and found is not None and (int(found[1]), int(found[2])) >= (22, 3)
 
 
 @lru_cache(maxsize=8)

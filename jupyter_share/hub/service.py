@@ -524,7 +524,9 @@ class ShareServiceApp(Application):
         """Changes committed by any replica (on the watcher's thread): what this one kept of
         the Hub's shares of servers is forgotten when a container's grants changed, and the
         streams are told."""
+        assert self.streams is not None  # set by `start` before the watcher starts
         if any(c.kind == Kind.SESSION.value for c in changes):
+            assert self.service.containers is not None  # the Hub's (make_service)
             self.service.containers.forget_shares()
         self.streams.deliver(changes)
 

@@ -198,6 +198,7 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
         gives them now (their own grant or a group's, while the Hub still lets them in);
         a guest whose access ended is not shown."""
         app = self.extensionapp
+        assert app.service_client is not None  # checked by _carry, the only caller
         try:
             response = await app.service_client.fetch("GET", "sessions/current/grants")
         except ServiceUnreachable as e:
@@ -210,6 +211,7 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
             self.finish(response.body or None)
             return
         activity = app.guest_activity
+        assert app.container_access is not None  # made with the service client
         permissions: dict[str, Permission] = {}
         for name in sorted({p.username for p in activity.present()}):
             try:
@@ -278,6 +280,11 @@ class _Closed(Exception):
 class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     """`{base_url}jupyter-share/api/v1/feed`: the owner's event stream, relayed from the share
     service (which watches the store) as it comes. Guests are refused (guests.ROUTES)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
 
     auth_resource = "share"
     write_error = ShareAPIBase.write_error

@@ -253,6 +253,7 @@ class SharePanel(Panel):
         ]
 
     def _show_guests(self) -> None:
+        assert self.resource is not None  # shown once it is loaded
         if self.resource.get("kind") != "session":
             self.guests, self.guests_box.children = [], []
             return
@@ -271,6 +272,7 @@ class SharePanel(Panel):
 
     @reports_errors
     def _on_revoke_guest(self, guest: dict) -> None:
+        assert self.resource is not None  # its guests are shown once it is loaded
         self.client.revoke(self.resource, f"user:{guest['username']}")
         self._show_link({})
         if self._load():
