@@ -208,11 +208,18 @@ def test_list_grants_and_history(world, kind, role):
     if status == OK:
         # The owner is never in the list; expired and left grants are not either.
         assert {str(g.principal): g.permission.label for g in grants} == GRANTS
+    # The history: all of it for the owner and managers; a grantee below manage reads the rows
+    # about themselves (their own grant, their group's); anyone else learns nothing (404).
     status, page = world.call(lambda: world.service.history(user, kind, rid))
-    assert status == expected
+    assert status == _by_role(("owner",) + EVERY_GRANTEE)[role]
     if status == OK:
-        actions = [(e.action, e.principal) for e in page.items]
-        assert ("share", "user:bob") in actions and ("leave", "user:gina") in actions
+        principals = {e.principal for e in page.items}
+        if role in ("owner", "manage"):
+            actions = [(e.action, e.principal) for e in page.items]
+            assert ("share", "user:bob") in actions and ("leave", "user:gina") in actions
+        else:
+            own = "group:class-2026" if role == "group" else f"user:{user}"
+            assert principals == {own}, principals
 
 
 @pytest.mark.parametrize("role", ROLES)
