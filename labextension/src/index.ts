@@ -854,7 +854,7 @@ function addCommands(
     ]) {
       palette.addItem({
         command,
-        category: CATEGORY,
+        category: trans.__(CATEGORY),
         args: { isPalette: true }
       });
     }
