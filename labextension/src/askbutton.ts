@@ -92,16 +92,15 @@ export function addAskButton(
                 '%1 approved: you may now edit, run code and share here',
                 owner
               )
-            : trans.__('%1 approved: you may now edit and run code here', owner),
+            : trans.__(
+                '%1 approved: you may now edit and run code here',
+                owner
+              ),
           { autoClose: 8000 }
         );
       } else if (rank(held) <= rank(was)) {
         Notification.info(
-          trans.__(
-            '%1 declined your request for %2',
-            owner,
-            before.permission
-          ),
+          trans.__('%1 declined your request for %2', owner, before.permission),
           { autoClose: 8000 }
         );
       }

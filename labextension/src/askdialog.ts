@@ -118,9 +118,12 @@ export async function showAskDialog(
     );
     return asked;
   } catch (reason: any) {
-    Notification.error(trans.__('Could not ask: %1', reason?.message ?? reason), {
-      autoClose: 10000
-    });
+    Notification.error(
+      trans.__('Could not ask: %1', reason?.message ?? reason),
+      {
+        autoClose: 10000
+      }
+    );
     return null;
   }
 }

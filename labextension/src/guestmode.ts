@@ -86,14 +86,14 @@ export function guestModePlugin(
             editors,
             next => {
               showBanner(next);
-            // The banner's "Ask for …" button offers what is above the new grant.
-            document
-              .getElementById('jupyter-share-guest-banner')
-              ?.dispatchEvent(
-                new CustomEvent(PERMISSION_CHANGED, {
-                  detail: next.guest?.permission
-                })
-              );
+              // The banner's "Ask for …" button offers what is above the new grant.
+              document
+                .getElementById('jupyter-share-guest-banner')
+                ?.dispatchEvent(
+                  new CustomEvent(PERMISSION_CHANGED, {
+                    detail: next.guest?.permission
+                  })
+                );
             },
             trans
           );

@@ -520,7 +520,7 @@ function addCommands(
     execute: async args => {
       const found = target(args);
       if (found) {
-        await showDetailsDialog(found.resource, api, translator ?? undefined, trans);
+        await showDetailsDialog(found.resource, api, translator ?? undefined);
       }
     }
   });
@@ -565,7 +565,10 @@ function addCommands(
           await api.revoke(resource.kind, resource.id, grant.principal);
         }
       } catch (reason) {
-        await showErrorMessage(trans.__('Could not revoke'), errorMessage(reason));
+        await showErrorMessage(
+          trans.__('Could not revoke'),
+          errorMessage(reason)
+        );
       }
       await refreshSoon();
     }
@@ -608,7 +611,10 @@ function addCommands(
           model.forgetCurrentSession();
         }
       } catch (reason) {
-        await showErrorMessage(trans.__('Could not delete'), errorMessage(reason));
+        await showErrorMessage(
+          trans.__('Could not delete'),
+          errorMessage(reason)
+        );
       }
       await refreshSoon();
     }
@@ -646,7 +652,10 @@ function addCommands(
           `user:${model.me.username}`
         );
       } catch (reason) {
-        await showErrorMessage(trans.__('Could not leave'), errorMessage(reason));
+        await showErrorMessage(
+          trans.__('Could not leave'),
+          errorMessage(reason)
+        );
       }
       await refreshSoon();
     }

@@ -9,10 +9,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { IGrant, IMe, IResource, Kind, KINDS, ShareAPI } from './api';
 import { IFeedMessage } from './feed';
 /** The words of a bundle that translates nothing: for callers (and tests) without a translator. */
-export const NULL_TRANS: TranslationBundle = nullTranslator.load('jupyter_share');
+export const NULL_TRANS: TranslationBundle =
+  nullTranslator.load('jupyter_share');
 
 /** The word for a kind in sentences ("alice shared image CARET with you"). */
-export function kindLabel(kind: Kind, trans: TranslationBundle = NULL_TRANS): string {
+export function kindLabel(
+  kind: Kind,
+  trans: TranslationBundle = NULL_TRANS
+): string {
   switch (kind) {
     case 'session':
       return trans.__('container');

@@ -157,9 +157,7 @@ export function openSummary(
 ): string {
   const { kernels, terminals, documents } = guest;
   const parts = [
-    kernels.length
-      ? trans._n('%1 kernel', '%1 kernels', kernels.length)
-      : '',
+    kernels.length ? trans._n('%1 kernel', '%1 kernels', kernels.length) : '',
     terminals.length
       ? trans._n('%1 terminal', '%1 terminals', terminals.length)
       : '',
@@ -182,10 +180,7 @@ export function presenceTooltip(
       new Date(guest.signed_in_at).toLocaleString(),
       guest.address || trans.__('an unknown address')
     ),
-    trans.__(
-      'Last activity %1',
-      ago(guest.last_active_at, Date.now(), trans)
-    )
+    trans.__('Last activity %1', ago(guest.last_active_at, Date.now(), trans))
   ];
   if (guest.documents.length) {
     lines.push(trans.__('Documents: %1', guest.documents.join(', ')));
@@ -238,8 +233,16 @@ export function GuestsInNow(props: {
       .catch(reason =>
         Notification.error(
           what === 'revoke'
-            ? trans.__('Could not revoke %1: %2', username, errorMessage(reason))
-            : trans.__('Could not change %1: %2', username, errorMessage(reason)),
+            ? trans.__(
+                'Could not revoke %1: %2',
+                username,
+                errorMessage(reason)
+              )
+            : trans.__(
+                'Could not change %1: %2',
+                username,
+                errorMessage(reason)
+              ),
           { autoClose: 8000 }
         )
       )
