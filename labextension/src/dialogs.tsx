@@ -256,7 +256,7 @@ function ShareForm(props: {
     }
     let expiresAt: string | null;
     try {
-      expiresAt = expiryFromDate(expiry);
+      expiresAt = expiryFromDate(expiry, trans);
     } catch (reason) {
       fail(reason);
       return;

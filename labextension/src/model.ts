@@ -130,13 +130,16 @@ export function parsePrincipal(
 }
 
 /** An expiry date input (YYYY-MM-DD) as the end of that local day, in ISO 8601; null for none. */
-export function expiryFromDate(date: string): string | null {
+export function expiryFromDate(
+  date: string,
+  trans: TranslationBundle = NULL_TRANS
+): string | null {
   if (!date) {
     return null;
   }
   const end = new Date(`${date}T23:59:59`);
   if (isNaN(end.getTime())) {
-    throw new Error(`not a date: ${date}`);
+    throw new Error(trans.__('not a date: %1', date));
   }
   return end.toISOString();
 }
