@@ -7,9 +7,11 @@
 import { Notification } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
 
 import { IMe, ShareAPI } from './api';
 import { showAskDialog } from './askdialog';
+import { NULL_TRANS } from './model';
 import { IAccessRequest, nextPermission, RequestsAPI } from './requests';
 
 /** How often an open request is looked at (ms); a view guest gets no events. */
@@ -31,7 +33,8 @@ export function addAskButton(
   node: HTMLElement,
   settings: ServerConnection.ISettings,
   owner: string,
-  permission: string
+  permission: string,
+  trans: TranslationBundle = NULL_TRANS
 ): void {
   const api = new RequestsAPI(settings);
   const share = new ShareAPI(settings);
@@ -53,13 +56,15 @@ export function addAskButton(
     const next = nextPermission(held);
     box.hidden = next === null && open === null;
     if (open) {
-      note.textContent = `You asked for ${open.permission}`;
-      button.textContent = 'Withdraw';
-      button.title = 'Take your request back';
+      note.textContent = trans.__('You asked for %1', open.permission);
+      button.textContent = trans.__('Withdraw');
+      button.title = trans.__('Take your request back');
     } else {
       note.textContent = '';
-      button.textContent = `Ask for ${next ?? 'more'}`;
-      button.title = `Ask ${owner} for ${next} permission`;
+      button.textContent = next
+        ? trans.__('Ask for %1', next)
+        : trans.__('Ask for more');
+      button.title = trans.__('Ask %1 for %2 permission', owner, next);
     }
   };
 
@@ -82,12 +87,20 @@ export function addAskButton(
     if (before && !open) {
       if (rank(held) >= rank(before.permission)) {
         Notification.success(
-          `${owner} approved: you may now ${held === 'manage' ? 'edit, run code and share' : 'edit and run code'} here`,
+          held === 'manage'
+            ? trans.__(
+                '%1 approved: you may now edit, run code and share here',
+                owner
+              )
+            : trans.__(
+                '%1 approved: you may now edit and run code here',
+                owner
+              ),
           { autoClose: 8000 }
         );
       } else if (rank(held) <= rank(was)) {
         Notification.info(
-          `${owner} declined your request for ${before.permission}`,
+          trans.__('%1 declined your request for %2', owner, before.permission),
           { autoClose: 8000 }
         );
       }
@@ -104,19 +117,25 @@ export function addAskButton(
       try {
         await api.withdraw('session', 'current', withdrawn.requester);
       } catch (reason: any) {
-        Notification.error(`Could not withdraw: ${reason?.message ?? reason}`);
+        Notification.error(
+          trans.__('Could not withdraw: %1', reason?.message ?? reason)
+        );
       }
       open = null;
       show();
       return;
     }
-    const asked = await showAskDialog(api, {
-      kind: 'session',
-      id: 'current',
-      name: `${owner}'s container`,
-      owner,
-      access: held
-    });
+    const asked = await showAskDialog(
+      api,
+      {
+        kind: 'session',
+        id: 'current',
+        name: trans.__("%1's container", owner),
+        owner,
+        access: held
+      },
+      trans
+    );
     if (asked) {
       open = asked;
       show();
@@ -156,7 +175,8 @@ function rank(permission: string | null | undefined): number {
 export function addAskLink(
   node: HTMLElement,
   owner: string,
-  permission: string
+  permission: string,
+  trans: TranslationBundle = NULL_TRANS
 ): void {
   const box = document.createElement('span');
   box.className = 'jp-share-ask';
@@ -174,8 +194,14 @@ export function addAskLink(
   const show = (held: string) => {
     const next = nextPermission(held);
     box.hidden = next === null;
-    link.textContent = `Ask for ${next ?? 'more'} in your JupyterLab`;
-    link.title = `Your Sharing panel, Shared with me: ${owner}'s container, Ask for ${next}`;
+    link.textContent = next
+      ? trans.__('Ask for %1 in your JupyterLab', next)
+      : trans.__('Ask for more in your JupyterLab');
+    link.title = trans.__(
+      "Your Sharing panel, Shared with me: %1's container, Ask for %2",
+      owner,
+      next
+    );
   };
   box.appendChild(link);
   node.appendChild(box);

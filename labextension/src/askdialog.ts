@@ -3,10 +3,11 @@
  * shared with them for more, with an optional message.
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { Access, Kind, Permission } from './api';
-import { kindLabel } from './model';
+import { kindLabel, NULL_TRANS } from './model';
 import { IAccessRequest, nextPermission, RequestsAPI } from './requests';
 
 /** What to ask about. */
@@ -28,12 +29,12 @@ class AskBody
   extends Widget
   implements Dialog.IBodyWidget<{ permission: Permission; message: string }>
 {
-  constructor(target: IAskTarget) {
+  constructor(target: IAskTarget, trans: TranslationBundle) {
     super();
     this.addClass('jp-share-ask-body');
     const first = nextPermission(target.access) ?? 'manage';
     const label = document.createElement('label');
-    label.textContent = 'Permission ';
+    label.textContent = trans.__('Permission ');
     this._permission = document.createElement('select');
     this._permission.className = 'jp-share-ask-permission';
     for (const p of first === 'edit' ? ['edit', 'manage'] : ['manage']) {
@@ -42,15 +43,18 @@ class AskBody
       option.textContent =
         p === 'edit'
           ? target.kind === 'session'
-            ? 'edit: change files and run code'
-            : 'edit: change it'
-          : 'manage: also share it';
+            ? trans.__('edit: change files and run code')
+            : trans.__('edit: change it')
+          : trans.__('manage: also share it');
       this._permission.appendChild(option);
     }
     label.appendChild(this._permission);
     this._message = document.createElement('textarea');
     this._message.className = 'jp-share-ask-message';
-    this._message.placeholder = `Why (optional): ${target.owner} reads this`;
+    this._message.placeholder = trans.__(
+      'Why (optional): %1 reads this',
+      target.owner
+    );
     this._message.maxLength = MAX_MESSAGE;
     this._message.rows = 3;
     this.node.append(label, this._message);
@@ -73,18 +77,24 @@ class AskBody
  */
 export async function showAskDialog(
   api: RequestsAPI,
-  target: IAskTarget
+  target: IAskTarget,
+  trans: TranslationBundle = NULL_TRANS
 ): Promise<IAccessRequest | null> {
   const what =
     target.kind === 'session'
-      ? `${target.owner}'s container`
-      : `${target.owner}'s ${kindLabel(target.kind)} ${target.name}`;
+      ? trans.__("%1's container", target.owner)
+      : trans.__(
+          "%1's %2 %3",
+          target.owner,
+          kindLabel(target.kind, trans),
+          target.name
+        );
   const result = await showDialog({
-    title: `Ask for more on ${what}`,
-    body: new AskBody(target),
+    title: trans.__('Ask for more on %1', what),
+    body: new AskBody(target, trans),
     buttons: [
-      Dialog.cancelButton(),
-      Dialog.okButton({ label: 'Ask', ariaLabel: 'Ask' })
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.okButton({ label: trans.__('Ask'), ariaLabel: trans.__('Ask') })
     ],
     focusNodeSelector: 'textarea'
   });
@@ -99,14 +109,21 @@ export async function showAskDialog(
       result.value.message
     );
     Notification.success(
-      `You asked ${target.owner} for ${asked.permission}: you will see it here when they decide`,
+      trans.__(
+        'You asked %1 for %2: you will see it here when they decide',
+        target.owner,
+        asked.permission
+      ),
       { autoClose: 5000 }
     );
     return asked;
   } catch (reason: any) {
-    Notification.error(`Could not ask: ${reason?.message ?? reason}`, {
-      autoClose: 10000
-    });
+    Notification.error(
+      trans.__('Could not ask: %1', reason?.message ?? reason),
+      {
+        autoClose: 10000
+      }
+    );
     return null;
   }
 }

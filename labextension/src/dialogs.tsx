@@ -19,6 +19,7 @@ import {
   expiryFromDate,
   expiryLabel,
   kindLabel,
+  NULL_TRANS,
   parsePrincipal,
   principalLabel,
   SharingModel
@@ -29,18 +30,30 @@ import { ShareAPIError } from './request';
  * What edit (and manage) on a container trusts the neighbour with, said
  * before it is granted.
  */
-export const CONTAINER_TRUST =
-  'Edit runs code as you in this container: the neighbour can read and change ' +
-  'every file your server can, including its token, and start programs that ' +
-  'act as you. Grant it to people you trust with your account here. When you ' +
-  'revoke it, choose “Revoke and re-key” so that nothing they copied still works.';
+export function containerTrust(trans: TranslationBundle = NULL_TRANS): string {
+  return trans.__(
+    'Edit runs code as you in this container: the neighbour can read and change every file your server can, including its token, and start programs that act as you. Grant it to people you trust with your account here. When you revoke it, choose “Revoke and re-key” so that nothing they copied still works.'
+  );
+}
 
-/** What each permission allows, for the permission pickers. */
-export const PERMISSION_HELP: { [p in Permission]: string } = {
-  view: 'view: see it, launch from it, open a container read-only',
-  edit: 'edit: also change it; in a container, run code and write files',
-  manage: 'manage: also share it and revoke access'
-};
+/** What a permission allows, for the permission pickers. */
+export function permissionHelp(
+  permission: Permission,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  switch (permission) {
+    case 'view':
+      return trans.__(
+        'view: see it, launch from it, open a container read-only'
+      );
+    case 'edit':
+      return trans.__(
+        'edit: also change it; in a container, run code and write files'
+      );
+    case 'manage':
+      return trans.__('manage: also share it and revoke access');
+  }
+}
 
 // -- The Share dialog ------------------------------------------------------
 
@@ -75,13 +88,19 @@ export async function showShareDialog(options: {
   api: ShareAPI;
   model: SharingModel;
   resource: IResource;
+  trans?: TranslationBundle;
 }): Promise<void> {
   const { resource } = options;
-  const body = new ShareDialogBody(options);
+  const trans = options.trans ?? NULL_TRANS;
+  const body = new ShareDialogBody({ ...options, trans });
   const dialog = new ShareDialog({
-    title: `Share ${kindLabel(resource.kind)} “${resource.name}”`,
+    title: trans.__(
+      'Share %1 “%2”',
+      kindLabel(resource.kind, trans),
+      resource.name
+    ),
     body,
-    buttons: [Dialog.okButton({ label: 'Done' })],
+    buttons: [Dialog.okButton({ label: trans.__('Done') })],
     focusNodeSelector: 'input[name="principal"]',
     hasClose: true
   });
@@ -96,6 +115,7 @@ class ShareDialogBody extends ReactWidget {
       api: ShareAPI;
       model: SharingModel;
       resource: IResource;
+      trans: TranslationBundle;
     }
   ) {
     super();
@@ -145,8 +165,9 @@ function ShareForm(props: {
   api: ShareAPI;
   model: SharingModel;
   resource: IResource;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { api, model, resource } = props;
+  const { api, model, resource, trans } = props;
   const me = model.me?.username ?? '';
   const [principal, setPrincipal] = React.useState('');
   const [permission, setPermission] = React.useState<Permission>('view');
@@ -228,14 +249,14 @@ function ShareForm(props: {
     setStatus(null);
     const parsed = parsePrincipal(principal);
     if (!parsed) {
-      setError('Type the name of a user, or group:NAME for a group.');
+      setError(trans.__('Type the name of a user, or group:NAME for a group.'));
       setErrorField('principal');
       inputRef.current?.focus();
       return;
     }
     let expiresAt: string | null;
     try {
-      expiresAt = expiryFromDate(expiry);
+      expiresAt = expiryFromDate(expiry, trans);
     } catch (reason) {
       fail(reason);
       return;
@@ -256,12 +277,17 @@ function ShareForm(props: {
       setError(null);
       setErrorField(null);
       setStatus(
-        `Shared with ${principalLabel(grant)} (${grant.permission}, ${expiryLabel(
-          grant.expires_at
-        )}).`
+        trans.__(
+          'Shared with %1 (%2, %3).',
+          principalLabel(grant, trans),
+          grant.permission,
+          expiryLabel(grant.expires_at, trans)
+        )
       );
       setLink(
-        grant.link ? { who: principalLabel(grant), url: grant.link } : null
+        grant.link
+          ? { who: principalLabel(grant, trans), url: grant.link }
+          : null
       );
       setPrincipal('');
       await changed();
@@ -282,7 +308,9 @@ function ShareForm(props: {
         expires_at: grant.expires_at
       });
       setError(null);
-      setStatus(`${principalLabel(grant)} now has ${next} access.`);
+      setStatus(
+        trans.__('%1 now has %2 access.', principalLabel(grant, trans), next)
+      );
       await changed();
     } catch (reason) {
       fail(reason);
@@ -307,8 +335,12 @@ function ShareForm(props: {
       setError(null);
       setStatus(
         answer?.rekeyed
-          ? `Revoked ${principalLabel(grant)}. ${answer.message}`
-          : `Revoked ${principalLabel(grant)}.`
+          ? trans.__(
+              'Revoked %1. %2',
+              principalLabel(grant, trans),
+              answer.message
+            )
+          : trans.__('Revoked %1.', principalLabel(grant, trans))
       );
       await changed();
     } catch (reason) {
@@ -362,12 +394,17 @@ function ShareForm(props: {
       <p className="jp-share-dialog-subject">
         <Icon.react tag="span" className="jp-share-row-icon" />
         <span>
-          {resource.name} · {kindLabel(resource.kind)} of {resource.owner}
+          {trans.__(
+            '%1 · %2 of %3',
+            resource.name,
+            kindLabel(resource.kind, trans),
+            resource.owner
+          )}
         </span>
       </p>
       <form
         className="jp-share-form"
-        aria-label="Share with a user or a group"
+        aria-label={trans.__('Share with a user or a group')}
         onSubmit={event => {
           event.preventDefault();
           void share();
@@ -375,7 +412,7 @@ function ShareForm(props: {
       >
         <div className="jp-share-principal">
           <label htmlFor={`jp-share-principal-${resource.id}`}>
-            User or group
+            {trans.__('User or group')}
           </label>
           <input
             id={`jp-share-principal-${resource.id}`}
@@ -385,7 +422,7 @@ function ShareForm(props: {
             type="text"
             autoComplete="off"
             spellCheck={false}
-            placeholder="user name, or group:name"
+            placeholder={trans.__('user name, or group:name')}
             role="combobox"
             aria-autocomplete="list"
             aria-expanded={listOpen}
@@ -410,7 +447,7 @@ function ShareForm(props: {
               id={listId}
               className="jp-share-suggestions"
               role="listbox"
-              aria-label="Matching users and groups"
+              aria-label={trans.__('Matching users and groups')}
             >
               {suggestions.map((s, i) => {
                 const SuggestionIcon =
@@ -433,7 +470,9 @@ function ShareForm(props: {
                     <SuggestionIcon.react tag="span" />
                     <span>{s.name}</span>
                     {s.kind === 'group' && (
-                      <span className="jp-share-suggestion-kind">group</span>
+                      <span className="jp-share-suggestion-kind">
+                        {trans.__('group')}
+                      </span>
                     )}
                   </li>
                 );
@@ -443,24 +482,24 @@ function ShareForm(props: {
         </div>
         <div className="jp-share-field">
           <label htmlFor={`jp-share-permission-${resource.id}`}>
-            Permission
+            {trans.__('Permission')}
           </label>
           <HTMLSelect
             id={`jp-share-permission-${resource.id}`}
             name="permission"
             value={permission}
-            title={PERMISSION_HELP[permission]}
+            title={permissionHelp(permission, trans)}
             options={PERMISSIONS.map(p => ({
               value: p,
               label: p,
-              title: PERMISSION_HELP[p]
+              title: permissionHelp(p, trans)
             }))}
             onChange={event => setPermission(event.target.value as Permission)}
           />
         </div>
         <div className="jp-share-field">
           <label htmlFor={`jp-share-expiry-${resource.id}`}>
-            Until (optional)
+            {trans.__('Until (optional)')}
           </label>
           <input
             id={`jp-share-expiry-${resource.id}`}
@@ -477,13 +516,13 @@ function ShareForm(props: {
           className="jp-Button jp-mod-styled jp-mod-accept jp-share-submit"
           disabled={busy}
         >
-          Share
+          {trans.__('Share')}
         </button>
       </form>
-      <p className="jp-share-help">{PERMISSION_HELP[permission]}</p>
+      <p className="jp-share-help">{permissionHelp(permission, trans)}</p>
       {resource.kind === 'session' && permission !== 'view' && (
         <p className="jp-share-trust" role="note">
-          {CONTAINER_TRUST}
+          {containerTrust(trans)}
         </p>
       )}
       {error && (
@@ -496,24 +535,27 @@ function ShareForm(props: {
           {status}
         </div>
       )}
-      {link && <PersonalLink who={link.who} url={link.url} />}
-      <h3 className="jp-share-access-title">Who has access</h3>
-      <ul className="jp-share-access" aria-label="Who has access">
+      {link && <PersonalLink who={link.who} url={link.url} trans={trans} />}
+      <h3 className="jp-share-access-title">{trans.__('Who has access')}</h3>
+      <ul className="jp-share-access" aria-label={trans.__('Who has access')}>
         <li
           className="jp-share-access-row"
           data-principal={`user:${resource.owner}`}
         >
           <userPrincipalIcon.react tag="span" className="jp-share-row-icon" />
           <span className="jp-share-access-name">{resource.owner}</span>
-          <span className="jp-share-access-owner">owner</span>
+          <span className="jp-share-access-owner">{trans.__('owner')}</span>
         </li>
         {grants === null ? (
-          <li className="jp-share-access-row jp-share-muted">Loading…</li>
+          <li className="jp-share-access-row jp-share-muted">
+            {trans.__('Loading…')}
+          </li>
         ) : (
           grants.map(grant => (
             <GrantRow
               key={grant.principal}
               grant={grant}
+              trans={trans}
               busy={busy}
               onChange={next => void change(grant, next)}
               onRevoke={rekey => void revoke(grant, rekey)}
@@ -526,7 +568,7 @@ function ShareForm(props: {
       </ul>
       {grants !== null && grants.length === 0 && (
         <p className="jp-share-muted jp-share-access-empty">
-          Not shared with anyone yet.
+          {trans.__('Not shared with anyone yet.')}
         </p>
       )}
     </div>
@@ -535,14 +577,15 @@ function ShareForm(props: {
 
 function GrantRow(props: {
   grant: IGrant;
+  trans: TranslationBundle;
   busy: boolean;
   onChange: (permission: Permission) => void;
   onRevoke: (rekey: boolean) => void;
   /** Edit on a container ran code as the owner: offer to re-key on revoking. */
   offerRekey: boolean;
 }): JSX.Element {
-  const { grant } = props;
-  const label = principalLabel(grant);
+  const { grant, trans } = props;
+  const label = principalLabel(grant, trans);
   const [confirming, setConfirming] = React.useState(false);
   if (confirming) {
     return (
@@ -550,19 +593,20 @@ function GrantRow(props: {
         className="jp-share-access-row jp-share-revoke-confirm"
         data-principal={grant.principal}
         role="group"
-        aria-label={`Revoke ${label}`}
+        aria-label={trans.__('Revoke %1', label)}
       >
         <p className="jp-share-trust">
-          {label} could run code as you here. Re-keying gives this server a new
-          token and cookie secret, so nothing they copied still works; this
-          browser stays signed in, other browsers and tokens sign in again.
+          {trans.__(
+            '%1 could run code as you here. Re-keying gives this server a new token and cookie secret, so nothing they copied still works; this browser stays signed in, other browsers and tokens sign in again.',
+            label
+          )}
         </p>
         <button
           type="button"
           className="jp-Button jp-mod-styled jp-mod-reject"
           onClick={() => setConfirming(false)}
         >
-          Cancel
+          {trans.__('Cancel')}
         </button>
         <button
           type="button"
@@ -570,7 +614,7 @@ function GrantRow(props: {
           disabled={props.busy}
           onClick={() => props.onRevoke(false)}
         >
-          Revoke
+          {trans.__('Revoke')}
         </button>
         <button
           type="button"
@@ -578,7 +622,7 @@ function GrantRow(props: {
           disabled={props.busy}
           onClick={() => props.onRevoke(true)}
         >
-          Revoke and re-key
+          {trans.__('Revoke and re-key')}
         </button>
       </li>
     );
@@ -589,48 +633,59 @@ function GrantRow(props: {
       <Icon.react tag="span" className="jp-share-row-icon" />
       <span
         className="jp-share-access-name"
-        title={`granted by ${grant.granted_by}`}
+        title={trans.__('granted by %1', grant.granted_by)}
       >
         {grant.name}
         {grant.kind === 'group' && (
-          <span className="jp-share-muted"> (group)</span>
+          <span className="jp-share-muted">{trans.__(' (group)')}</span>
         )}
       </span>
       <HTMLSelect
         className="jp-share-access-permission"
         name="grant-permission"
-        aria-label={`Permission of ${label}`}
+        aria-label={trans.__('Permission of %1', label)}
         value={grant.permission}
         disabled={props.busy}
         options={[...PERMISSIONS]}
         onChange={event => props.onChange(event.target.value as Permission)}
       />
       <span className="jp-share-access-expiry">
-        {expiryLabel(grant.expires_at)}
+        {expiryLabel(grant.expires_at, trans)}
       </span>
       <button
         type="button"
         className="jp-Button jp-mod-styled jp-mod-warn jp-share-revoke"
-        aria-label={`Revoke ${label}`}
+        aria-label={trans.__('Revoke %1', label)}
         disabled={props.busy}
         onClick={() =>
           props.offerRekey ? setConfirming(true) : props.onRevoke(false)
         }
       >
-        Revoke
+        {trans.__('Revoke')}
       </button>
     </li>
   );
 }
 
 /** A container's personal share link, shown once, with a copy button. */
-function PersonalLink(props: { who: string; url: string }): JSX.Element {
+function PersonalLink(props: {
+  who: string;
+  url: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
   const [copied, setCopied] = React.useState(false);
   return (
-    <div className="jp-share-link" role="group" aria-label="Personal link">
+    <div
+      className="jp-share-link"
+      role="group"
+      aria-label={trans.__('Personal link')}
+    >
       <p>
-        Send this personal link to {props.who}: it opens this container under
-        their own name. It is shown only now.
+        {trans.__(
+          'Send this personal link to %1: it opens this container under their own name. It is shown only now.',
+          props.who
+        )}
       </p>
       <div className="jp-share-link-row">
         <input
@@ -639,7 +694,7 @@ function PersonalLink(props: { who: string; url: string }): JSX.Element {
           type="text"
           readOnly
           value={props.url}
-          aria-label={`Personal link for ${props.who}`}
+          aria-label={trans.__('Personal link for %1', props.who)}
           onFocus={event => event.target.select()}
         />
         <button
@@ -649,10 +704,10 @@ function PersonalLink(props: { who: string; url: string }): JSX.Element {
             Clipboard.copyToSystem(props.url);
             setCopied(true);
           }}
-          aria-label="Copy the link"
+          aria-label={trans.__('Copy the link')}
         >
           <copyIcon.react tag="span" />
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? trans.__('Copied') : trans.__('Copy')}
         </button>
       </div>
     </div>
@@ -713,13 +768,13 @@ abstract class FormBody<T> extends ReactWidget {
 class FormDialog<T> extends Dialog<T | null> {
   constructor(
     private _form: FormBody<T>,
-    options: { title: string; acceptLabel: string }
+    options: { title: string; acceptLabel: string; trans: TranslationBundle }
   ) {
     super({
       title: options.title,
       body: _form,
       buttons: [
-        Dialog.cancelButton(),
+        Dialog.cancelButton({ label: options.trans.__('Cancel') }),
         Dialog.okButton({ label: options.acceptLabel })
       ],
       focusNodeSelector: 'input[name="name"]',
@@ -791,7 +846,8 @@ function Field(props: IField): JSX.Element {
 class CreateImageForm extends FormBody<IResource> {
   constructor(
     private _api: ShareAPI,
-    capture: boolean
+    capture: boolean,
+    private _trans: TranslationBundle
   ) {
     super();
     this._capture = capture;
@@ -816,11 +872,12 @@ class CreateImageForm extends FormBody<IResource> {
       apply();
       this.update();
     };
+    const trans = this._trans;
     return (
       <div className="jp-share-form-content">
         <Field
           name="name"
-          label="Name"
+          label={trans.__('Name')}
           value={this._name}
           placeholder="CARET"
           invalid={this.errorField === 'name'}
@@ -828,7 +885,7 @@ class CreateImageForm extends FormBody<IResource> {
         />
         <Field
           name="description"
-          label="Description (optional)"
+          label={trans.__('Description (optional)')}
           value={this._description}
           onChange={v => set(() => (this._description = v))}
         />
@@ -843,16 +900,17 @@ class CreateImageForm extends FormBody<IResource> {
             }
           />
           <label htmlFor="jp-share-capture">
-            Capture this container’s environment (Python, packages, conda,
-            kernels)
+            {trans.__(
+              'Capture this container’s environment (Python, packages, conda, kernels)'
+            )}
           </label>
         </div>
         <Field
           name="reference"
           label={
             this._capture
-              ? 'Container image reference (optional)'
-              : 'Container image reference'
+              ? trans.__('Container image reference (optional)')
+              : trans.__('Container image reference')
           }
           value={this._reference}
           placeholder="docker.io/library/python:3.12"
@@ -862,7 +920,9 @@ class CreateImageForm extends FormBody<IResource> {
         {this.renderError()}
         {this.busy && (
           <p className="jp-share-muted" role="status">
-            {this._capture ? 'Capturing the environment…' : 'Creating…'}
+            {this._capture
+              ? trans.__('Capturing the environment…')
+              : trans.__('Creating…')}
           </p>
         )}
       </div>
@@ -878,7 +938,8 @@ class CreateImageForm extends FormBody<IResource> {
 class CreateFormationForm extends FormBody<IResource> {
   constructor(
     private _api: ShareAPI,
-    private _images: ReadonlyArray<IResource>
+    private _images: ReadonlyArray<IResource>,
+    private _trans: TranslationBundle
   ) {
     super();
     this._image = _images[0]?.id ?? '';
@@ -913,23 +974,24 @@ class CreateFormationForm extends FormBody<IResource> {
       this.update();
     };
     const invalid = (field: string) => this.errorField === field;
+    const trans = this._trans;
     return (
       <div className="jp-share-form-content">
         <Field
           name="name"
-          label="Name"
+          label={trans.__('Name')}
           value={this._name}
           invalid={invalid('name')}
           onChange={v => set(() => (this._name = v))}
         />
         <Field
           name="description"
-          label="Description (optional)"
+          label={trans.__('Description (optional)')}
           value={this._description}
           onChange={v => set(() => (this._description = v))}
         />
         <div className="jp-share-form-row">
-          <label htmlFor="jp-share-formation-image">Image</label>
+          <label htmlFor="jp-share-formation-image">{trans.__('Image')}</label>
           <HTMLSelect
             id="jp-share-formation-image"
             name="image"
@@ -941,9 +1003,12 @@ class CreateFormationForm extends FormBody<IResource> {
                 label:
                   image.access === 'owner'
                     ? image.name
-                    : `${image.name} (from ${image.owner})`
+                    : trans.__('%1 (from %2)', image.name, image.owner)
               })),
-              { value: OTHER_IMAGE, label: 'A container image reference…' }
+              {
+                value: OTHER_IMAGE,
+                label: trans.__('A container image reference…')
+              }
             ]}
             onChange={event => set(() => (this._image = event.target.value))}
           />
@@ -951,7 +1016,7 @@ class CreateFormationForm extends FormBody<IResource> {
         {(this._image === OTHER_IMAGE || this._images.length === 0) && (
           <Field
             name="reference"
-            label="Container image reference"
+            label={trans.__('Container image reference')}
             value={this._reference}
             placeholder="docker.io/library/python:3.12"
             invalid={invalid('spec.image')}
@@ -961,7 +1026,7 @@ class CreateFormationForm extends FormBody<IResource> {
         <div className="jp-share-form-grid">
           <Field
             name="cpu"
-            label="CPUs"
+            label={trans.__('CPUs')}
             type="number"
             step="0.5"
             min="0"
@@ -971,7 +1036,7 @@ class CreateFormationForm extends FormBody<IResource> {
           />
           <Field
             name="memory"
-            label="Memory"
+            label={trans.__('Memory')}
             placeholder="4G"
             value={this._memory}
             invalid={invalid('spec.memory')}
@@ -979,7 +1044,7 @@ class CreateFormationForm extends FormBody<IResource> {
           />
           <Field
             name="gpu"
-            label="GPUs"
+            label={trans.__('GPUs')}
             type="number"
             min="0"
             value={this._gpu}
@@ -989,7 +1054,7 @@ class CreateFormationForm extends FormBody<IResource> {
         </div>
         <Field
           name="start_url"
-          label="Start URL (optional)"
+          label={trans.__('Start URL (optional)')}
           placeholder="/lab"
           value={this._startUrl}
           invalid={invalid('spec.start_url')}
@@ -1020,12 +1085,14 @@ const OTHER_IMAGE = '\u0000other';
  */
 export async function showCreateImageDialog(
   api: ShareAPI,
-  options: { title: string; capture: boolean }
+  options: { title: string; capture: boolean },
+  trans: TranslationBundle = NULL_TRANS
 ): Promise<IResource | null> {
-  const form = new CreateImageForm(api, options.capture);
+  const form = new CreateImageForm(api, options.capture, trans);
   const dialog = new FormDialog(form, {
     title: options.title,
-    acceptLabel: 'Create'
+    acceptLabel: trans.__('Create'),
+    trans
   });
   const result = await dialog.launch();
   dialog.dispose();
@@ -1035,12 +1102,14 @@ export async function showCreateImageDialog(
 /** The form for a new formation; resolves with it, or null when cancelled. */
 export async function showCreateFormationDialog(
   api: ShareAPI,
-  images: ReadonlyArray<IResource>
+  images: ReadonlyArray<IResource>,
+  trans: TranslationBundle = NULL_TRANS
 ): Promise<IResource | null> {
-  const form = new CreateFormationForm(api, images);
+  const form = new CreateFormationForm(api, images, trans);
   const dialog = new FormDialog(form, {
-    title: 'Create formation',
-    acceptLabel: 'Create'
+    title: trans.__('Create formation'),
+    acceptLabel: trans.__('Create'),
+    trans
   });
   const result = await dialog.launch();
   dialog.dispose();
@@ -1054,7 +1123,8 @@ function Details(props: {
   api?: ShareAPI;
   trans?: TranslationBundle;
 }): JSX.Element {
-  const { api, trans } = props;
+  const { api } = props;
+  const trans = props.trans ?? NULL_TRANS;
   // A list carries the spec without the captured environment: read it all.
   const [resource, setResource] = React.useState(props.resource);
   React.useEffect(() => {
@@ -1066,17 +1136,17 @@ function Details(props: {
     }
   }, [api, props.resource.kind, props.resource.id]);
   const rows: [string, string][] = [
-    ['Kind', kindLabel(resource.kind)],
-    ['Owner', resource.owner],
-    ['Your access', resource.access],
-    ['Created', new Date(resource.created_at).toLocaleString()],
-    ['Changed', new Date(resource.updated_at).toLocaleString()]
+    [trans.__('Kind'), kindLabel(resource.kind, trans)],
+    [trans.__('Owner'), resource.owner],
+    [trans.__('Your access'), resource.access],
+    [trans.__('Created'), new Date(resource.created_at).toLocaleString()],
+    [trans.__('Changed'), new Date(resource.updated_at).toLocaleString()]
   ];
   if (resource.access !== 'owner') {
-    rows.push(['Expires', expiryLabel(resource.expires_at)]);
+    rows.push([trans.__('Expires'), expiryLabel(resource.expires_at, trans)]);
   }
   if (resource.description) {
-    rows.push(['Description', resource.description]);
+    rows.push([trans.__('Description'), resource.description]);
   }
   return (
     <div className="jp-share-details">
@@ -1088,19 +1158,27 @@ function Details(props: {
           </React.Fragment>
         ))}
       </dl>
-      <h3 className="jp-share-access-title">Specification</h3>
+      <h3 className="jp-share-access-title">{trans.__('Specification')}</h3>
       <pre className="jp-share-spec">
         {JSON.stringify(resource.spec, null, 2)}
       </pre>
-      {api && trans && (
+      {api && props.trans && (
         <HistoryView api={api} resource={props.resource} trans={trans} />
       )}
     </div>
   );
 }
 
-function capitalize(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
+/** The details dialog's title: "Image “CARET”". */
+function detailsTitle(resource: IResource, trans: TranslationBundle): string {
+  switch (resource.kind) {
+    case 'image':
+      return trans.__('Image “%1”', resource.name);
+    case 'formation':
+      return trans.__('Formation “%1”', resource.name);
+    case 'session':
+      return trans.__('Container “%1”', resource.name);
+  }
 }
 
 /**
@@ -1113,11 +1191,11 @@ export async function showDetailsDialog(
 ): Promise<void> {
   const trans = (translator ?? nullTranslator).load('jupyter_share');
   const dialog = new Dialog({
-    title: `${capitalize(kindLabel(resource.kind))} “${resource.name}”`,
+    title: detailsTitle(resource, trans),
     body: ReactWidget.create(
       <Details resource={resource} api={api} trans={trans} />
     ),
-    buttons: [Dialog.okButton({ label: 'Close' })],
+    buttons: [Dialog.okButton({ label: trans.__('Close') })],
     hasClose: true
   });
   dialog.addClass('jp-share-dialog');
@@ -1126,6 +1204,13 @@ export async function showDetailsDialog(
 }
 
 /** The kind-aware word for confirmations ("the image CARET"). */
-export function describe(resource: IResource): string {
-  return `the ${kindLabel(resource.kind)} “${resource.name}”`;
+export function describe(
+  resource: IResource,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  return trans.__(
+    'the %1 “%2”',
+    kindLabel(resource.kind, trans),
+    resource.name
+  );
 }

@@ -22,15 +22,22 @@ import {
   Notebook,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
 
 import { IMe, Permission, ShareAPI } from './api';
 import { PERMISSION_CHANGED } from './askbutton';
+import { NULL_TRANS } from './model';
 
 /** The words of the guest's banner (set by the main plugin). */
 export type BannerText = (
   owner: string,
   permission: string,
-  expiresAt?: string | null
+  expiresAt?: string | null,
+  trans?: TranslationBundle
 ) => string;
 
 /**
@@ -44,12 +51,14 @@ export function guestModePlugin(
     id: 'jupyter-share:guest-mode',
     description: "A guest's JupyterLab fits their grant and follows it.",
     autoStart: true,
-    optional: [INotebookTracker, IEditorTracker],
+    optional: [INotebookTracker, IEditorTracker, ITranslator],
     activate: (
       app: JupyterFrontEnd,
       notebooks: INotebookTracker | null,
-      editors: IEditorTracker | null
+      editors: IEditorTracker | null,
+      translator: ITranslator | null
     ) => {
+      const trans = (translator ?? nullTranslator).load('jupyter_share');
       const api = new ShareAPI(app.serviceManager.serverSettings);
       const showBanner = (me: IMe) => {
         const text = document.querySelector(
@@ -59,7 +68,8 @@ export function guestModePlugin(
           text.textContent = bannerText(
             me.guest.owner,
             me.guest.permission,
-            me.guest.expires_at
+            me.guest.expires_at,
+            trans
           );
         }
       };
@@ -68,17 +78,25 @@ export function guestModePlugin(
           if (!me.guest) {
             return;
           }
-          startGuestMode(app, api, me, notebooks, editors, next => {
-            showBanner(next);
-            // The banner's "Ask for …" button offers what is above the new grant.
-            document
-              .getElementById('jupyter-share-guest-banner')
-              ?.dispatchEvent(
-                new CustomEvent(PERMISSION_CHANGED, {
-                  detail: next.guest?.permission
-                })
-              );
-          });
+          startGuestMode(
+            app,
+            api,
+            me,
+            notebooks,
+            editors,
+            next => {
+              showBanner(next);
+              // The banner's "Ask for …" button offers what is above the new grant.
+              document
+                .getElementById('jupyter-share-guest-banner')
+                ?.dispatchEvent(
+                  new CustomEvent(PERMISSION_CHANGED, {
+                    detail: next.guest?.permission
+                  })
+                );
+            },
+            trans
+          );
           // The main plugin adds the banner once it knows this is a guest.
           requestAnimationFrame(() => showBanner(me));
           window.setTimeout(() => showBanner(me), 1000);
@@ -166,7 +184,8 @@ export function startGuestMode(
   me: IMe,
   notebooks: INotebookTracker | null,
   editors: IEditorTracker | null,
-  onChange: (me: IMe) => void
+  onChange: (me: IMe) => void,
+  trans: TranslationBundle = NULL_TRANS
 ): IGuestMode {
   const mode = {
     permission: (me.guest?.permission ?? null) as Permission | null
@@ -244,7 +263,7 @@ export function startGuestMode(
     mode.permission = permission;
     if (next === null || permission === null) {
       window.clearInterval(timer);
-      showAccessEnded(me);
+      showAccessEnded(me, trans);
       return;
     }
     apply();
@@ -269,8 +288,11 @@ export function startGuestMode(
 }
 
 /** The page a guest sees once their access ended, in place of JupyterLab. */
-export function showAccessEnded(me: IMe): void {
-  const owner = me.guest?.owner ?? 'The owner';
+export function showAccessEnded(
+  me: IMe,
+  trans: TranslationBundle = NULL_TRANS
+): void {
+  const owner = me.guest?.owner ?? trans.__('The owner');
   const expires = me.guest?.expires_at ? Date.parse(me.guest.expires_at) : NaN;
   const expired = !isNaN(expires) && expires <= Date.now();
   const page = document.createElement('div');
@@ -279,13 +301,13 @@ export function showAccessEnded(me: IMe): void {
   page.setAttribute('role', 'alert');
   const title = document.createElement('h1');
   title.textContent = expired
-    ? `Your access to ${owner}'s container has expired`
-    : `${owner} ended your access to their container`;
+    ? trans.__("Your access to %1's container has expired", owner)
+    : trans.__('%1 ended your access to their container', owner);
   const text = document.createElement('p');
-  text.textContent =
-    'Nothing you started there runs any more. Ask ' +
-    (me.guest?.owner ?? 'the owner') +
-    ' for a new link if you need to come back.';
+  text.textContent = trans.__(
+    'Nothing you started there runs any more. Ask %1 for a new link if you need to come back.',
+    me.guest?.owner ?? trans.__('the owner')
+  );
   page.append(title, text);
   document.body.replaceChildren(page);
 }

@@ -101,7 +101,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     api.me().then(
       me => {
         if (me.guest) {
-          showGuestBanner(app, me.guest.owner, me.guest.permission, me.mode);
+          showGuestBanner(
+            app,
+            me.guest.owner,
+            me.guest.permission,
+            me.mode,
+            trans
+          );
           new ExpiryReminder(trans).watch(
             `guest:${me.guest.owner}`,
             trans.__("%1's container", me.guest.owner),
@@ -209,7 +215,8 @@ function showGuestBanner(
   app: JupyterFrontEnd,
   owner: string,
   permission: string,
-  mode: 'standalone' | 'hub'
+  mode: 'standalone' | 'hub',
+  trans: TranslationBundle
 ): void {
   const banner = new Widget();
   banner.id = 'jupyter-share-guest-banner';
@@ -217,16 +224,17 @@ function showGuestBanner(
   banner.node.setAttribute('role', 'status');
   const text = document.createElement('span');
   text.className = 'jp-share-guest-banner-text';
-  text.textContent = guestBannerText(owner, permission);
+  text.textContent = guestBannerText(owner, permission, null, trans);
   banner.node.appendChild(text);
   if (mode === 'hub') {
-    addAskLink(banner.node, owner, permission);
+    addAskLink(banner.node, owner, permission, trans);
   } else {
     addAskButton(
       banner.node,
       app.serviceManager.serverSettings,
       owner,
-      permission
+      permission,
+      trans
     );
   }
   app.shell.add(banner, 'top', { rank: 1000 });
@@ -236,18 +244,23 @@ function showGuestBanner(
 export function guestBannerText(
   owner: string,
   permission: string,
-  expiresAt?: string | null
+  expiresAt?: string | null,
+  trans: TranslationBundle = nullTranslator.load('jupyter_share')
 ): string {
   const rights =
     permission === 'view'
-      ? 'view only'
+      ? trans.__('view only')
       : permission === 'edit'
-        ? 'you may edit and run code'
-        : 'you may edit, run code and share it';
-  const until = expiresAt
-    ? ` until ${new Date(expiresAt).toLocaleString()}`
-    : '';
-  return `You are in ${owner}'s container, ${rights}${until}`;
+        ? trans.__('you may edit and run code')
+        : trans.__('you may edit, run code and share it');
+  return expiresAt
+    ? trans.__(
+        "You are in %1's container, %2 until %3",
+        owner,
+        rights,
+        new Date(expiresAt).toLocaleString()
+      )
+    : trans.__("You are in %1's container, %2", owner, rights);
 }
 
 /** The Sharing panel, its commands and notifications, for the container's owner. */
@@ -277,7 +290,7 @@ function startSharing(
     : undefined;
   const model = new SharingModel({ api, seen });
   sharingModels.set(app, model);
-  const panel = new SharingPanel({ model, commands: app.commands });
+  const panel = new SharingPanel({ model, commands: app.commands, trans });
 
   panel.toolbar.addItem(
     'create-image',
@@ -285,7 +298,7 @@ function startSharing(
       commands: app.commands,
       id: CommandIDs.createImage,
       icon: addIcon,
-      label: 'Image'
+      label: trans.__('Image')
     })
   );
   panel.toolbar.addItem(
@@ -294,7 +307,7 @@ function startSharing(
       commands: app.commands,
       id: CommandIDs.createFormation,
       icon: addIcon,
-      label: 'Formation'
+      label: trans.__('Formation')
     })
   );
   panel.toolbar.addItem(
@@ -317,12 +330,12 @@ function startSharing(
   model.newShares.connect((_, resources) => {
     const shown = resources.slice(0, 3);
     for (const resource of shown) {
-      Notification.info(describeNewShare(resource), {
+      Notification.info(describeNewShare(resource, trans), {
         autoClose: 10000,
         actions: [
           {
-            label: 'Show',
-            caption: 'Show it in the Sharing panel',
+            label: trans.__('Show'),
+            caption: trans.__('Show it in the Sharing panel'),
             callback: () =>
               void app.commands.execute(CommandIDs.showSharedWithMe, {
                 id: resource.id
@@ -333,12 +346,12 @@ function startSharing(
     }
     if (resources.length > shown.length) {
       Notification.info(
-        `${resources.length - shown.length} more shared with you`,
+        trans.__('%1 more shared with you', resources.length - shown.length),
         {
           autoClose: 10000,
           actions: [
             {
-              label: 'Show',
+              label: trans.__('Show'),
               callback: () =>
                 void app.commands.execute(CommandIDs.showSharedWithMe)
             }
@@ -364,7 +377,8 @@ function startSharing(
   const notifier = new RequestNotifier(
     new RequestsAPI(app.serviceManager.serverSettings),
     () => model.me?.username ?? null,
-    () => model.scheduleRefresh()
+    () => model.scheduleRefresh(),
+    trans
   );
   model.changed.connect(() => void notifier.check());
 
@@ -430,22 +444,27 @@ function addCommands(
   };
 
   commands.addCommand(CommandIDs.share, {
-    label: 'Share…',
-    caption: 'Share with a user or a group, and see who has access',
+    label: trans.__('Share…'),
+    caption: trans.__('Share with a user or a group, and see who has access'),
     icon: sharingIcon,
     isEnabled: args => canManage(target(args)?.resource.access ?? ''),
     execute: async args => {
       const found = target(args);
       if (found) {
-        await showShareDialog({ api, model, resource: found.resource });
+        await showShareDialog({
+          api,
+          model,
+          resource: found.resource,
+          trans
+        });
         await refreshSoon();
       }
     }
   });
 
   commands.addCommand(CommandIDs.openContainer, {
-    label: 'Open container',
-    caption: 'Open this container in a new tab',
+    label: trans.__('Open container'),
+    caption: trans.__('Open this container in a new tab'),
     isEnabled: args => {
       const found = target(args);
       return (
@@ -472,9 +491,9 @@ function addCommands(
   commands.addCommand(CommandIDs.askForMore, {
     label: args => {
       const next = nextPermission(target(args)?.resource.access ?? '');
-      return next ? `Ask for ${next}…` : 'Ask for more…';
+      return next ? trans.__('Ask for %1…', next) : trans.__('Ask for more…');
     },
-    caption: 'Ask the owner for a higher permission',
+    caption: trans.__('Ask the owner for a higher permission'),
     isEnabled: args => {
       const found = target(args);
       return (
@@ -486,14 +505,18 @@ function addCommands(
       const found = target(args);
       if (found) {
         const { resource } = found;
-        await showAskDialog(new RequestsAPI(api.serverSettings), resource);
+        await showAskDialog(
+          new RequestsAPI(api.serverSettings),
+          resource,
+          trans
+        );
       }
     }
   });
 
   commands.addCommand(CommandIDs.details, {
-    label: 'Details…',
-    caption: 'What it is, its specification and its history',
+    label: trans.__('Details…'),
+    caption: trans.__('What it is, its specification and its history'),
     execute: async args => {
       const found = target(args);
       if (found) {
@@ -503,8 +526,8 @@ function addCommands(
   });
 
   commands.addCommand(CommandIDs.revokeAll, {
-    label: 'Revoke all',
-    caption: 'Remove everyone’s access',
+    label: trans.__('Revoke all'),
+    caption: trans.__('Remove everyone’s access'),
     isEnabled: args => {
       const found = target(args);
       return (
@@ -522,13 +545,17 @@ function addCommands(
         if (grants.length === 0) {
           return;
         }
-        const names = grants.map(g => principalLabel(g)).join(', ');
+        const names = grants.map(g => principalLabel(g, trans)).join(', ');
         const answer = await showDialog({
-          title: 'Revoke all access',
-          body: `Revoke everyone’s access to ${describe(resource)}? ${names} will lose it.`,
+          title: trans.__('Revoke all access'),
+          body: trans.__(
+            'Revoke everyone’s access to %1? %2 will lose it.',
+            describe(resource, trans),
+            names
+          ),
           buttons: [
-            Dialog.cancelButton(),
-            Dialog.warnButton({ label: 'Revoke all' })
+            Dialog.cancelButton({ label: trans.__('Cancel') }),
+            Dialog.warnButton({ label: trans.__('Revoke all') })
           ]
         });
         if (!answer.button.accept) {
@@ -538,15 +565,18 @@ function addCommands(
           await api.revoke(resource.kind, resource.id, grant.principal);
         }
       } catch (reason) {
-        await showErrorMessage('Could not revoke', errorMessage(reason));
+        await showErrorMessage(
+          trans.__('Could not revoke'),
+          errorMessage(reason)
+        );
       }
       await refreshSoon();
     }
   });
 
   commands.addCommand(CommandIDs.remove, {
-    label: 'Delete',
-    caption: 'Delete it and every grant on it',
+    label: trans.__('Delete'),
+    caption: trans.__('Delete it and every grant on it'),
     isEnabled: args => target(args)?.resource.access === 'owner',
     execute: async args => {
       const found = target(args);
@@ -556,12 +586,21 @@ function addCommands(
       const { resource } = found;
       const body =
         resource.kind === 'session'
-          ? `Delete ${describe(resource)}? Its record and every grant on it go; the server keeps running.`
-          : `Delete ${describe(resource)}? Everyone it is shared with loses it.`;
+          ? trans.__(
+              'Delete %1? Its record and every grant on it go; the server keeps running.',
+              describe(resource, trans)
+            )
+          : trans.__(
+              'Delete %1? Everyone it is shared with loses it.',
+              describe(resource, trans)
+            );
       const answer = await showDialog({
-        title: `Delete ${kindLabel(resource.kind)}`,
+        title: trans.__('Delete %1', kindLabel(resource.kind, trans)),
         body,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Delete') })
+        ]
       });
       if (!answer.button.accept) {
         return;
@@ -572,15 +611,18 @@ function addCommands(
           model.forgetCurrentSession();
         }
       } catch (reason) {
-        await showErrorMessage('Could not delete', errorMessage(reason));
+        await showErrorMessage(
+          trans.__('Could not delete'),
+          errorMessage(reason)
+        );
       }
       await refreshSoon();
     }
   });
 
   commands.addCommand(CommandIDs.leave, {
-    label: 'Leave',
-    caption: 'Give up your access',
+    label: trans.__('Leave'),
+    caption: trans.__('Give up your access'),
     isEnabled: args => target(args)?.place === 'shared',
     execute: async args => {
       const found = target(args);
@@ -589,9 +631,16 @@ function addCommands(
       }
       const { resource } = found;
       const answer = await showDialog({
-        title: `Leave ${kindLabel(resource.kind)}`,
-        body: `Give up your access to ${describe(resource)} of ${resource.owner}? Only ${resource.owner} can share it with you again.`,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Leave' })]
+        title: trans.__('Leave %1', kindLabel(resource.kind, trans)),
+        body: trans.__(
+          'Give up your access to %1 of %2? Only %2 can share it with you again.',
+          describe(resource, trans),
+          resource.owner
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Leave') })
+        ]
       });
       if (!answer.button.accept) {
         return;
@@ -603,7 +652,10 @@ function addCommands(
           `user:${model.me.username}`
         );
       } catch (reason) {
-        await showErrorMessage('Could not leave', errorMessage(reason));
+        await showErrorMessage(
+          trans.__('Could not leave'),
+          errorMessage(reason)
+        );
       }
       await refreshSoon();
     }
@@ -612,9 +664,9 @@ function addCommands(
   commands.addCommand(CommandIDs.downloadEnvironment, {
     label: args =>
       args.format === 'conda'
-        ? 'environment.yml (conda)'
-        : 'requirements.txt (pip)',
-    caption: 'Download the captured environment',
+        ? trans.__('environment.yml (conda)')
+        : trans.__('requirements.txt (pip)'),
+    caption: trans.__('Download the captured environment'),
     isEnabled: args => target(args)?.resource.kind === 'image',
     execute: async args => {
       const found = target(args);
@@ -637,7 +689,7 @@ function addCommands(
         window.setTimeout(() => URL.revokeObjectURL(url), 10000);
       } catch (reason) {
         await showErrorMessage(
-          'Could not download the environment',
+          trans.__('Could not download the environment'),
           errorMessage(reason)
         );
       }
@@ -665,16 +717,16 @@ function addCommands(
   });
 
   commands.addCommand(CommandIDs.shareContainer, {
-    label: 'Share this container…',
-    caption: 'Share the Jupyter server you are working in',
+    label: trans.__('Share this container…'),
+    caption: trans.__('Share the Jupyter server you are working in'),
     icon: sharingIcon,
     execute: async () => {
       try {
         const resource = await api.get('session', 'current');
-        await showShareDialog({ api, model, resource });
+        await showShareDialog({ api, model, resource, trans });
       } catch (reason) {
         await showErrorMessage(
-          'Could not share this container',
+          trans.__('Could not share this container'),
           errorMessage(reason)
         );
       }
@@ -684,7 +736,11 @@ function addCommands(
 
   const createImage = async (title: string) => {
     // Capturing is ticked: it is what most people want from a container.
-    const image = await showCreateImageDialog(api, { title, capture: true });
+    const image = await showCreateImageDialog(
+      api,
+      { title, capture: true },
+      trans
+    );
     if (image) {
       await refreshSoon();
       app.shell.activateById(PANEL_ID);
@@ -693,27 +749,31 @@ function addCommands(
   };
 
   commands.addCommand(CommandIDs.createImageFromContainer, {
-    label: 'Create image from this container…',
-    caption: 'Capture this container’s environment as an image you can share',
+    label: trans.__('Create image from this container…'),
+    caption: trans.__(
+      'Capture this container’s environment as an image you can share'
+    ),
     icon: imageKindIcon,
-    execute: () => createImage('Create image from this container')
+    execute: () => createImage(trans.__('Create image from this container'))
   });
 
   commands.addCommand(CommandIDs.createImage, {
-    label: args => (args.isPalette ? 'Create image…' : 'Image'),
-    caption: 'Create an image',
-    execute: () => createImage('Create image')
+    label: args =>
+      args.isPalette ? trans.__('Create image…') : trans.__('Image'),
+    caption: trans.__('Create an image'),
+    execute: () => createImage(trans.__('Create image'))
   });
 
   commands.addCommand(CommandIDs.createFormation, {
-    label: args => (args.isPalette ? 'Create formation…' : 'Formation'),
-    caption: 'Create a formation (a launch template)',
+    label: args =>
+      args.isPalette ? trans.__('Create formation…') : trans.__('Formation'),
+    caption: trans.__('Create a formation (a launch template)'),
     execute: async () => {
       const images = [
         ...model.owned('image'),
         ...model.shared.filter(r => r.kind === 'image')
       ];
-      const formation = await showCreateFormationDialog(api, images);
+      const formation = await showCreateFormationDialog(api, images, trans);
       if (formation) {
         await refreshSoon();
         app.shell.activateById(PANEL_ID);
@@ -723,8 +783,8 @@ function addCommands(
   });
 
   commands.addCommand(CommandIDs.showSharedWithMe, {
-    label: 'Show what is shared with me',
-    caption: 'Open the Sharing panel at Shared with me',
+    label: trans.__('Show what is shared with me'),
+    caption: trans.__('Open the Sharing panel at Shared with me'),
     execute: args => {
       app.shell.activateById(PANEL_ID);
       panel.reveal('shared', args.id as string | undefined);
@@ -732,8 +792,8 @@ function addCommands(
   });
 
   commands.addCommand(CommandIDs.refresh, {
-    label: args => (args.isPalette ? 'Refresh sharing' : ''),
-    caption: 'Refresh what is mine and what is shared with me',
+    label: args => (args.isPalette ? trans.__('Refresh sharing') : ''),
+    caption: trans.__('Refresh what is mine and what is shared with me'),
     icon: args => (args.isPalette ? undefined : refreshIcon),
     execute: () => refreshSoon()
   });
@@ -761,7 +821,7 @@ function addCommands(
     rank: 2.5
   });
   const download = new MenuSvg({ commands });
-  download.title.label = 'Download environment';
+  download.title.label = trans.__('Download environment');
   download.addItem({
     command: CommandIDs.downloadEnvironment,
     args: { format: 'requirements' }
@@ -803,7 +863,7 @@ function addCommands(
     ]) {
       palette.addItem({
         command,
-        category: CATEGORY,
+        category: trans.__(CATEGORY),
         args: { isPalette: true }
       });
     }

@@ -2,22 +2,43 @@
  * The Sharing panel's state: who I am, what I own, what others shared with me,
  * kept fresh by events, polling and explicit refreshes. No DOM here.
  */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IGrant, IMe, IResource, Kind, KINDS, ShareAPI } from './api';
 import { IFeedMessage } from './feed';
+/** The words of a bundle that translates nothing: for callers (and tests) without a translator. */
+export const NULL_TRANS: TranslationBundle =
+  nullTranslator.load('jupyter_share');
 
 /** The word for a kind in sentences ("alice shared image CARET with you"). */
-export function kindLabel(kind: Kind): string {
-  return kind === 'session' ? 'container' : kind;
+export function kindLabel(
+  kind: Kind,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  switch (kind) {
+    case 'session':
+      return trans.__('container');
+    case 'image':
+      return trans.__('image');
+    case 'formation':
+      return trans.__('formation');
+    default:
+      return kind;
+  }
 }
 
 /** The title of a kind's section in the panel. */
-export function sectionTitle(kind: Kind): string {
-  return { image: 'Images', formation: 'Formations', session: 'Containers' }[
-    kind
-  ];
+export function sectionTitle(
+  kind: Kind,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  return {
+    image: trans.__('Images'),
+    formation: trans.__('Formations'),
+    session: trans.__('Containers')
+  }[kind];
 }
 
 /** Whether an access allows listing grants, sharing and revoking. */
@@ -26,8 +47,11 @@ export function canManage(access: string): boolean {
 }
 
 /** How a grant's principal reads: `bob`, or `group class-2026`. */
-export function principalLabel(grant: Pick<IGrant, 'kind' | 'name'>): string {
-  return grant.kind === 'group' ? `group ${grant.name}` : grant.name;
+export function principalLabel(
+  grant: Pick<IGrant, 'kind' | 'name'>,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  return grant.kind === 'group' ? trans.__('group %1', grant.name) : grant.name;
 }
 
 /** The calendar date of an ISO 8601 date-time, as YYYY-MM-DD in local time. */
@@ -41,8 +65,13 @@ export function formatDate(iso: string): string {
 }
 
 /** When an access runs out, for people: "no expiry", "until 2026-12-31". */
-export function expiryLabel(expiresAt: string | null | undefined): string {
-  return expiresAt ? `until ${formatDate(expiresAt)}` : 'no expiry';
+export function expiryLabel(
+  expiresAt: string | null | undefined,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  return expiresAt
+    ? trans.__('until %1', formatDate(expiresAt))
+    : trans.__('no expiry');
 }
 
 /**
@@ -53,21 +82,31 @@ export function expiryLabel(expiresAt: string | null | undefined): string {
  */
 export function badgeTooltip(
   count: number,
-  grants?: ReadonlyArray<Pick<IGrant, 'kind' | 'name' | 'permission'>> | null
+  grants?: ReadonlyArray<Pick<IGrant, 'kind' | 'name' | 'permission'>> | null,
+  trans: TranslationBundle = NULL_TRANS
 ): string {
-  const people = `${count} ${count === 1 ? 'grant' : 'grants'}`;
   if (!grants || grants.length === 0) {
-    return `Shared: ${people}`;
+    return trans._n('Shared: %1 grant', 'Shared: %1 grants', count);
   }
-  const names = grants.map(g => `${principalLabel(g)} (${g.permission})`);
-  const more =
-    count > grants.length ? ` and ${count - grants.length} more` : '';
-  return `Shared with ${names.join(', ')}${more}`;
+  const names = grants
+    .map(g => trans.__('%1 (%2)', principalLabel(g, trans), g.permission))
+    .join(', ');
+  return count > grants.length
+    ? trans.__('Shared with %1 and %2 more', names, count - grants.length)
+    : trans.__('Shared with %1', names);
 }
 
 /** The sentence of a notification: "alice shared image CARET with you". */
-export function describeNewShare(resource: IResource): string {
-  return `${resource.owner} shared ${kindLabel(resource.kind)} ${resource.name} with you`;
+export function describeNewShare(
+  resource: IResource,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  return trans.__(
+    '%1 shared %2 %3 with you',
+    resource.owner,
+    kindLabel(resource.kind, trans),
+    resource.name
+  );
 }
 
 /**
@@ -91,13 +130,16 @@ export function parsePrincipal(
 }
 
 /** An expiry date input (YYYY-MM-DD) as the end of that local day, in ISO 8601; null for none. */
-export function expiryFromDate(date: string): string | null {
+export function expiryFromDate(
+  date: string,
+  trans: TranslationBundle = NULL_TRANS
+): string | null {
   if (!date) {
     return null;
   }
   const end = new Date(`${date}T23:59:59`);
   if (isNaN(end.getTime())) {
-    throw new Error(`not a date: ${date}`);
+    throw new Error(trans.__('not a date: %1', date));
   }
   return end.toISOString();
 }

@@ -2,6 +2,7 @@
  * The Sharing side panel: my images, formations and containers, with the
  * shared badge, and what others shared with me.
  */
+import { TranslationBundle } from '@jupyterlab/translation';
 import {
   ReactWidget,
   refreshIcon,
@@ -22,6 +23,7 @@ import {
   canManage,
   expiryLabel,
   kindLabel,
+  NULL_TRANS,
   Place,
   sectionTitle,
   SharingModel
@@ -35,21 +37,27 @@ export const PANEL_ID = 'jupyter-share-panel';
  * For a container whose server has stopped (its server recorded it, or another
  * server of its machine found it gone), the row's tooltip; else null.
  */
-export function stoppedTitle(resource: IResource): string | null {
+export function stoppedTitle(
+  resource: IResource,
+  trans: TranslationBundle = NULL_TRANS
+): string | null {
   if (resource.kind !== 'session' || resource.spec?.state !== 'stopped') {
     return null;
   }
   const at = resource.spec.stopped_at;
   return at
-    ? `Its server stopped at ${new Date(at).toLocaleString()}`
-    : 'Its server stopped';
+    ? trans.__('Its server stopped at %1', new Date(at).toLocaleString())
+    : trans.__('Its server stopped');
 }
 
 /** Which list a section shows: my resources of a kind, or those shared with me. */
 export type SectionSource = Kind | 'shared';
 
 /** A short description of a resource's spec for its row. */
-export function specSummary(resource: IResource): string {
+export function specSummary(
+  resource: IResource,
+  trans: TranslationBundle = NULL_TRANS
+): string {
   const spec = resource.spec ?? {};
   switch (resource.kind) {
     case 'image': {
@@ -61,22 +69,24 @@ export function specSummary(resource: IResource): string {
       const env = resource.environment;
       if (env) {
         const python = env.python
-          ? `Python ${String(env.python).split(' ')[0]}`
-          : 'captured';
-        parts.push(`${python}, ${env.packages} packages`);
+          ? trans.__('Python %1', String(env.python).split(' ')[0])
+          : trans.__('captured');
+        parts.push(
+          trans._n('%2, %1 package', '%2, %1 packages', env.packages, python)
+        );
       }
       return parts.join(' · ');
     }
     case 'formation': {
       const parts: string[] = [];
       if (spec.cpu !== undefined) {
-        parts.push(`${spec.cpu} CPU`);
+        parts.push(trans.__('%1 CPU', spec.cpu));
       }
       if (spec.memory) {
         parts.push(String(spec.memory));
       }
       if (spec.gpu) {
-        parts.push(`${spec.gpu} GPU`);
+        parts.push(trans.__('%1 GPU', spec.gpu));
       }
       return parts.join(' · ');
     }
@@ -94,26 +104,28 @@ export class SharingPanel extends SidePanel {
     super();
     this.model = options.model;
     this._commands = options.commands;
+    const trans = options.trans ?? NULL_TRANS;
     this.id = PANEL_ID;
     this.addClass('jp-share-panel');
     this.title.icon = sharingIcon;
-    this.title.caption = 'Sharing';
+    this.title.caption = trans.__('Sharing');
     this.node.setAttribute('role', 'region');
-    this.node.setAttribute('aria-label', 'Sharing');
+    this.node.setAttribute('aria-label', trans.__('Sharing'));
     this.node.tabIndex = -1;
 
     const heading = document.createElement('h2');
-    heading.textContent = 'Sharing';
+    heading.textContent = trans.__('Sharing');
     heading.className = 'jp-share-panel-heading jp-text-truncated';
     this.header.addWidget(new Widget({ node: heading }));
-    this.header.addWidget(new StatusBanner(this.model));
+    this.header.addWidget(new StatusBanner(this.model, trans));
 
     this._sections = new Map();
     for (const source of ['image', 'formation', 'session', 'shared'] as const) {
       const section = new ResourceSection({
         model: this.model,
         commands: this._commands,
-        source
+        source,
+        trans
       });
       this._sections.set(source, section);
       this.addWidget(section);
@@ -214,6 +226,8 @@ export namespace SharingPanel {
   export interface IOptions {
     model: SharingModel;
     commands: CommandRegistry;
+    /** The words (untranslated without one). */
+    trans?: TranslationBundle;
   }
 }
 
@@ -221,7 +235,10 @@ export namespace SharingPanel {
  * What went wrong with the last refresh, with a retry; nothing when all is well.
  */
 class StatusBanner extends ReactWidget {
-  constructor(private _model: SharingModel) {
+  constructor(
+    private _model: SharingModel,
+    private _trans: TranslationBundle
+  ) {
     super();
     this.addClass('jp-share-status');
   }
@@ -232,14 +249,19 @@ class StatusBanner extends ReactWidget {
         {() =>
           this._model.error ? (
             <div className="jp-share-error" role="alert">
-              <span>Could not load what is shared: {this._model.error}</span>
+              <span>
+                {this._trans.__(
+                  'Could not load what is shared: %1',
+                  this._model.error
+                )}
+              </span>
               <button
                 className="jp-Button jp-mod-minimal jp-share-retry"
                 onClick={() =>
                   void this._model.refresh().catch(() => undefined)
                 }
-                aria-label="Retry loading"
-                title="Retry"
+                aria-label={this._trans.__('Retry loading')}
+                title={this._trans.__('Retry')}
               >
                 <refreshIcon.react tag="span" />
               </button>
@@ -260,10 +282,13 @@ export class ResourceSection extends ReactWidget {
     this._model = options.model;
     this._commands = options.commands;
     this.source = options.source;
+    this._trans = options.trans ?? NULL_TRANS;
     this.addClass('jp-share-section');
     this.node.dataset.shareSection = this.source;
     this.title.label =
-      this.source === 'shared' ? 'Shared with me' : sectionTitle(this.source);
+      this.source === 'shared'
+        ? this._trans.__('Shared with me')
+        : sectionTitle(this.source, this._trans);
     this._model.changed.connect(() => this.update(), this);
   }
 
@@ -311,6 +336,7 @@ export class ResourceSection extends ReactWidget {
         model={this._model}
         commands={this._commands}
         source={this.source}
+        trans={this._trans}
         title={this.title.label}
         loaded={this._model.loaded}
         currentSessionId={this._model.currentSessionId}
@@ -342,6 +368,7 @@ export class ResourceSection extends ReactWidget {
 
   private _model: SharingModel;
   private _commands: CommandRegistry;
+  private _trans: TranslationBundle;
   private _stale = false;
 }
 
@@ -351,24 +378,38 @@ export namespace ResourceSection {
     model: SharingModel;
     commands: CommandRegistry;
     source: SectionSource;
+    /** The words (untranslated without one). */
+    trans?: TranslationBundle;
   }
 }
 
 /** What to do when a section is empty. */
-const EMPTY_TEXT: { [source in SectionSource]: string } = {
-  image:
-    'No images yet. Create one with the + button above, or capture this container with “Create image from this container…” in the command palette.',
-  formation:
-    'No formations yet. A formation is a launch template (image, CPUs, memory, storage): create one with the toolbar button above.',
-  session: 'This container appears here once the server has registered it.',
-  shared:
-    'Nothing shared with you yet. When someone shares an image, a formation or their container with you, it appears here.'
-};
+function emptyText(source: SectionSource, trans: TranslationBundle): string {
+  switch (source) {
+    case 'image':
+      return trans.__(
+        'No images yet. Create one with the + button above, or capture this container with “Create image from this container…” in the command palette.'
+      );
+    case 'formation':
+      return trans.__(
+        'No formations yet. A formation is a launch template (image, CPUs, memory, storage): create one with the toolbar button above.'
+      );
+    case 'session':
+      return trans.__(
+        'This container appears here once the server has registered it.'
+      );
+    case 'shared':
+      return trans.__(
+        'Nothing shared with you yet. When someone shares an image, a formation or their container with you, it appears here.'
+      );
+  }
+}
 
 interface IResourceListProps {
   model: SharingModel;
   commands: CommandRegistry;
   source: SectionSource;
+  trans: TranslationBundle;
   title: string;
   loaded: boolean;
   currentSessionId: string | null;
@@ -389,7 +430,7 @@ function openContextMenu(row: HTMLElement): void {
 }
 
 function ResourceList(props: IResourceListProps): JSX.Element {
-  const { model, commands, source, items } = props;
+  const { model, commands, source, items, trans } = props;
   const [activeId, setActiveId] = React.useState<string | null>(null);
   const place: Place = source === 'shared' ? 'shared' : 'owned';
   const focusable =
@@ -480,14 +521,14 @@ function ResourceList(props: IResourceListProps): JSX.Element {
   if (!props.loaded && items.length === 0) {
     return (
       <div className="jp-share-empty" aria-busy="true">
-        Loading…
+        {trans.__('Loading…')}
       </div>
     );
   }
   if (items.length === 0) {
     return (
       <div className="jp-share-empty" data-share-empty={source}>
-        {EMPTY_TEXT[source]}
+        {emptyText(source, trans)}
       </div>
     );
   }
@@ -503,6 +544,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
         <ResourceRow
           key={resource.id}
           model={model}
+          trans={trans}
           resource={resource}
           place={place}
           current={resource.id === props.currentSessionId}
@@ -518,7 +560,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
   return source === 'session' ? (
     <>
       {list}
-      <GuestsInNow model={model} />
+      <GuestsInNow model={model} trans={trans} />
     </>
   ) : (
     list
@@ -527,6 +569,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
 
 interface IResourceRowProps {
   model: SharingModel;
+  trans: TranslationBundle;
   resource: IResource;
   place: Place;
   current: boolean;
@@ -542,23 +585,34 @@ interface IResourceRowProps {
 const ResourceRow = React.memo(function ResourceRow(
   props: IResourceRowProps
 ): JSX.Element {
-  const { resource, place, current, tabbable } = props;
+  const { resource, place, current, tabbable, trans } = props;
   const badged = place === 'owned' && resource.shared;
   // Who holds access comes with the list (no request per hover).
   const grants = badged ? resource.grantees : undefined;
-  const summary = place === 'owned' ? specSummary(resource) : '';
-  const stopped = stoppedTitle(resource);
+  const summary = place === 'owned' ? specSummary(resource, trans) : '';
+  const stopped = stoppedTitle(resource, trans);
   const nameTitle = [resource.name, resource.description, summary]
     .filter(Boolean)
     .join('\n');
+  const kind = kindLabel(resource.kind, trans);
   const label =
     place === 'owned'
-      ? `${resource.name}, ${kindLabel(resource.kind)}${
-          badged ? `, ${badgeTooltip(resource.share_count ?? 0, grants)}` : ''
-        }`
-      : `${resource.name}, ${kindLabel(resource.kind)} from ${resource.owner}, ${
-          resource.access
-        }, ${expiryLabel(resource.expires_at)}`;
+      ? badged
+        ? trans.__(
+            '%1, %2, %3',
+            resource.name,
+            kind,
+            badgeTooltip(resource.share_count ?? 0, grants, trans)
+          )
+        : trans.__('%1, %2', resource.name, kind)
+      : trans.__(
+          '%1, %2 from %3, %4, %5',
+          resource.name,
+          kind,
+          resource.owner,
+          resource.access,
+          expiryLabel(resource.expires_at, trans)
+        );
   return (
     <li
       className={`jp-share-row${current ? ' jp-mod-current' : ''}`}
@@ -582,7 +636,7 @@ const ResourceRow = React.memo(function ResourceRow(
       <span
         className="jp-share-row-icon jp-share-glyph"
         data-glyph={resource.kind}
-        title={kindLabel(resource.kind)}
+        title={kind}
       />
       <span className="jp-share-row-main">
         <span className="jp-share-row-line">
@@ -591,17 +645,21 @@ const ResourceRow = React.memo(function ResourceRow(
           </span>
           {stopped && (
             <span className="jp-share-state" title={stopped}>
-              stopped
+              {trans.__('stopped')}
             </span>
           )}
           {badged && (
-            <SharedBadge count={resource.share_count ?? 0} grants={grants} />
+            <SharedBadge
+              count={resource.share_count ?? 0}
+              grants={grants}
+              trans={trans}
+            />
           )}
           {place === 'shared' && (
             <span
               className="jp-share-permission"
               data-permission={resource.access}
-              title={`Your access: ${resource.access}`}
+              title={trans.__('Your access: %1', resource.access)}
             >
               {resource.access}
             </span>
@@ -613,28 +671,35 @@ const ResourceRow = React.memo(function ResourceRow(
                 type="button"
                 className="jp-share-ask-row"
                 tabIndex={-1}
-                title={`Ask ${resource.owner} for ${nextPermission(resource.access)}`}
+                title={trans.__(
+                  'Ask %1 for %2',
+                  resource.owner,
+                  nextPermission(resource.access)
+                )}
                 onClick={event => {
                   event.stopPropagation();
                   props.onAsk?.(resource);
                 }}
               >
-                Ask for {nextPermission(resource.access)}
+                {trans.__('Ask for %1', nextPermission(resource.access))}
               </button>
             )}
         </span>
         {place === 'shared' ? (
           <span className="jp-share-row-detail">
-            from <span className="jp-share-row-owner">{resource.owner}</span>
+            {trans.__('from')}{' '}
+            <span className="jp-share-row-owner">{resource.owner}</span>
             {' · '}
             <span className="jp-share-row-expiry">
-              {expiryLabel(resource.expires_at)}
+              {expiryLabel(resource.expires_at, trans)}
             </span>
           </span>
         ) : summary || current ? (
           <span className="jp-share-row-detail">
             {current && (
-              <span className="jp-share-row-note">this container</span>
+              <span className="jp-share-row-note">
+                {trans.__('this container')}
+              </span>
             )}
             {current && summary ? ' · ' : ''}
             {summary}
@@ -652,8 +717,9 @@ const ResourceRow = React.memo(function ResourceRow(
 function SharedBadge(props: {
   count: number;
   grants: ReadonlyArray<IGrantee> | null | undefined;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const tooltip = badgeTooltip(props.count, props.grants);
+  const tooltip = badgeTooltip(props.count, props.grants, props.trans);
   return (
     <span
       className="jp-share-badge"

@@ -9,10 +9,11 @@
 import * as React from 'react';
 import { Notification } from '@jupyterlab/apputils';
 import { Event } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { requestAPI } from './request';
-import { errorMessage, SharingModel } from './model';
+import { errorMessage, NULL_TRANS, SharingModel } from './model';
 
 /** The jupyter_events schema of presence changes (events/presence.yaml). */
 export const PRESENCE_SCHEMA_ID =
@@ -129,51 +130,68 @@ export function presenceOf(sharing: SharingModel): PresenceModel {
 }
 
 /** "just now", "5 min ago", "2 h ago". */
-export function ago(iso: string, now = Date.now()): string {
+export function ago(
+  iso: string,
+  now = Date.now(),
+  trans: TranslationBundle = NULL_TRANS
+): string {
   const seconds = Math.max(0, (now - Date.parse(iso)) / 1000);
   if (seconds < 60) {
-    return 'just now';
+    return trans.__('just now');
   }
   if (seconds < 3600) {
-    return `${Math.floor(seconds / 60)} min ago`;
+    const minutes = Math.floor(seconds / 60);
+    return trans._n('%1 min ago', '%1 min ago', minutes);
   }
   if (seconds < 86400) {
-    return `${Math.floor(seconds / 3600)} h ago`;
+    const hours = Math.floor(seconds / 3600);
+    return trans._n('%1 h ago', '%1 h ago', hours);
   }
   return new Date(iso).toLocaleString();
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
 /** What a guest has open, in short: "1 kernel · 1 document". */
-export function openSummary(guest: IGuestPresence): string {
+export function openSummary(
+  guest: IGuestPresence,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  const { kernels, terminals, documents } = guest;
   const parts = [
-    guest.kernels.length ? plural(guest.kernels.length, 'kernel') : '',
-    guest.terminals.length ? plural(guest.terminals.length, 'terminal') : '',
-    guest.documents.length ? plural(guest.documents.length, 'document') : ''
+    kernels.length ? trans._n('%1 kernel', '%1 kernels', kernels.length) : '',
+    terminals.length
+      ? trans._n('%1 terminal', '%1 terminals', terminals.length)
+      : '',
+    documents.length
+      ? trans._n('%1 document', '%1 documents', documents.length)
+      : ''
   ].filter(Boolean);
-  return parts.length ? parts.join(' · ') : 'nothing open';
+  return parts.length ? parts.join(' · ') : trans.__('nothing open');
 }
 
 /** The tooltip: since when, from where, and each thing open. */
-export function presenceTooltip(guest: IGuestPresence): string {
+export function presenceTooltip(
+  guest: IGuestPresence,
+  trans: TranslationBundle = NULL_TRANS
+): string {
   const lines = [
-    `${guest.username} (${guest.permission})`,
-    `Signed in ${new Date(guest.signed_in_at).toLocaleString()} from ${
-      guest.address || 'an unknown address'
-    }`,
-    `Last activity ${ago(guest.last_active_at)}`
+    trans.__('%1 (%2)', guest.username, guest.permission),
+    trans.__(
+      'Signed in %1 from %2',
+      new Date(guest.signed_in_at).toLocaleString(),
+      guest.address || trans.__('an unknown address')
+    ),
+    trans.__('Last activity %1', ago(guest.last_active_at, Date.now(), trans))
   ];
   if (guest.documents.length) {
-    lines.push(`Documents: ${guest.documents.join(', ')}`);
+    lines.push(trans.__('Documents: %1', guest.documents.join(', ')));
   }
   if (guest.kernels.length) {
-    lines.push(`Kernels: ${guest.kernels.map(k => k.slice(0, 8)).join(', ')}`);
+    lines.push(
+      trans.__('Kernels: %1', guest.kernels.map(k => k.slice(0, 8)).join(', '))
+    );
   }
   if (guest.terminals.length) {
-    lines.push(`Terminals: ${guest.terminals.join(', ')}`);
+    lines.push(trans.__('Terminals: %1', guest.terminals.join(', ')));
   }
   return lines.join('\n');
 }
@@ -181,7 +199,9 @@ export function presenceTooltip(guest: IGuestPresence): string {
 /** The guests in this container, under its row in the Sharing panel. */
 export function GuestsInNow(props: {
   model: SharingModel;
+  trans: TranslationBundle;
 }): JSX.Element | null {
+  const { trans } = props;
   const presence = presenceOf(props.model);
   const [, setVersion] = React.useState(0);
   const [busy, setBusy] = React.useState<string | null>(null);
@@ -212,7 +232,17 @@ export function GuestsInNow(props: {
     done
       .catch(reason =>
         Notification.error(
-          `Could not ${what === 'revoke' ? 'revoke' : 'change'} ${username}: ${errorMessage(reason)}`,
+          what === 'revoke'
+            ? trans.__(
+                'Could not revoke %1: %2',
+                username,
+                errorMessage(reason)
+              )
+            : trans.__(
+                'Could not change %1: %2',
+                username,
+                errorMessage(reason)
+              ),
           { autoClose: 8000 }
         )
       )
@@ -222,9 +252,11 @@ export function GuestsInNow(props: {
     <div
       className="jp-share-presence"
       role="group"
-      aria-label="Guests in this container"
+      aria-label={trans.__('Guests in this container')}
     >
-      <div className="jp-share-presence-heading">In this container</div>
+      <div className="jp-share-presence-heading">
+        {trans.__('In this container')}
+      </div>
       <ul className="jp-share-presence-list">
         {guests.map(guest => (
           <li
@@ -232,7 +264,7 @@ export function GuestsInNow(props: {
             className="jp-share-presence-guest"
             data-guest={guest.username}
             data-in-now={guest.in_now ? 'true' : 'false'}
-            title={presenceTooltip(guest)}
+            title={presenceTooltip(guest, trans)}
           >
             <span
               className="jp-share-presence-dot"
@@ -247,29 +279,36 @@ export function GuestsInNow(props: {
               {guest.permission}
             </span>
             <span className="jp-share-presence-state">
-              {guest.in_now ? 'in now' : `seen ${ago(guest.last_active_at)}`}
+              {guest.in_now
+                ? trans.__('in now')
+                : trans.__(
+                    'seen %1',
+                    ago(guest.last_active_at, Date.now(), trans)
+                  )}
             </span>
-            <span className="jp-share-presence-open">{openSummary(guest)}</span>
+            <span className="jp-share-presence-open">
+              {openSummary(guest, trans)}
+            </span>
             <span className="jp-share-presence-actions">
               {guest.permission !== 'view' && (
                 <button
                   type="button"
                   className="jp-Button jp-mod-minimal jp-share-presence-lower"
                   disabled={busy === guest.username}
-                  aria-label={`Lower ${guest.username} to view`}
+                  aria-label={trans.__('Lower %1 to view', guest.username)}
                   onClick={() => act(guest.username, 'view')}
                 >
-                  To view
+                  {trans.__('To view')}
                 </button>
               )}
               <button
                 type="button"
                 className="jp-Button jp-mod-minimal jp-share-presence-revoke"
                 disabled={busy === guest.username}
-                aria-label={`Revoke ${guest.username}`}
+                aria-label={trans.__('Revoke %1', guest.username)}
                 onClick={() => act(guest.username, 'revoke')}
               >
-                Revoke
+                {trans.__('Revoke')}
               </button>
             </span>
           </li>

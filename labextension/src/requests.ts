@@ -5,9 +5,10 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
 
 import { Access, Kind, Permission } from './api';
-import { kindLabel } from './model';
+import { kindLabel, NULL_TRANS } from './model';
 import { requestAPI } from './request';
 
 /** An open request for more, as the API answers it. */
@@ -109,13 +110,27 @@ export function nextPermission(access: Access | string): Permission | null {
 }
 
 /** "bob asks for edit on your container" (or on alice's image CARET, for a manager). */
-export function describeRequest(r: IAccessRequest, me: string): string {
+export function describeRequest(
+  r: IAccessRequest,
+  me: string,
+  trans: TranslationBundle = NULL_TRANS
+): string {
+  const kind = kindLabel(r.kind, trans);
   const what =
     r.owner === me
-      ? `your ${kindLabel(r.kind)}${r.kind === 'session' ? '' : ` ${r.resource_name}`}`
-      : `${r.owner}'s ${kindLabel(r.kind)} ${r.resource_name}`;
-  const why = r.message ? `: “${r.message}”` : '';
-  return `${r.requester} asks for ${r.permission} on ${what}${why}`;
+      ? r.kind === 'session'
+        ? trans.__('your %1', kind)
+        : trans.__('your %1 %2', kind, r.resource_name)
+      : trans.__("%1's %2 %3", r.owner, kind, r.resource_name);
+  return r.message
+    ? trans.__(
+        '%1 asks for %2 on %3: “%4”',
+        r.requester,
+        r.permission,
+        what,
+        r.message
+      )
+    : trans.__('%1 asks for %2 on %3', r.requester, r.permission, what);
 }
 
 /** The key of one request (a new one after a close is news again). */
@@ -133,7 +148,8 @@ export class RequestNotifier {
   constructor(
     readonly api: RequestsAPI,
     readonly me: () => string | null,
-    readonly onDecided: () => void = () => undefined
+    readonly onDecided: () => void = () => undefined,
+    readonly trans: TranslationBundle = NULL_TRANS
   ) {}
 
   /** Look for new requests now (calls made while one runs share the next one). */
@@ -175,36 +191,49 @@ export class RequestNotifier {
   }
 
   private _notify(r: IAccessRequest): string {
+    const trans = this.trans;
     const decide = (decision: 'approve' | 'deny') => {
       this.api.decide(r.kind, r.resource_id, r.requester, decision).then(
         () => {
           Notification.success(
             decision === 'approve'
-              ? `${r.requester} may now ${r.permission === 'edit' ? 'edit' : 'manage'} ${r.resource_name}`
-              : `You denied ${r.requester}'s request`,
+              ? r.permission === 'edit'
+                ? trans.__('%1 may now edit %2', r.requester, r.resource_name)
+                : trans.__('%1 may now manage %2', r.requester, r.resource_name)
+              : trans.__("You denied %1's request", r.requester),
             { autoClose: 5000 }
           );
           this.onDecided();
         },
         reason =>
           Notification.error(
-            `Could not ${decision} ${r.requester}'s request: ${reason?.message ?? reason}`,
+            decision === 'approve'
+              ? trans.__(
+                  "Could not approve %1's request: %2",
+                  r.requester,
+                  reason?.message ?? reason
+                )
+              : trans.__(
+                  "Could not deny %1's request: %2",
+                  r.requester,
+                  reason?.message ?? reason
+                ),
             { autoClose: 10000 }
           )
       );
     };
-    return Notification.info(describeRequest(r, this.me() ?? ''), {
+    return Notification.info(describeRequest(r, this.me() ?? '', trans), {
       autoClose: false,
       actions: [
         {
-          label: 'Approve',
-          caption: `Give ${r.requester} ${r.permission}`,
+          label: trans.__('Approve'),
+          caption: trans.__('Give %1 %2', r.requester, r.permission),
           displayType: 'accent',
           callback: () => decide('approve')
         },
         {
-          label: 'Deny',
-          caption: 'Close the request; nothing changes',
+          label: trans.__('Deny'),
+          caption: trans.__('Close the request; nothing changes'),
           callback: () => decide('deny')
         }
       ]
