@@ -26,7 +26,14 @@ test('alice sees her guest in now, what he opens, and revokes him from the panel
 }, testInfo) => {
   const { link } = await alice.share('session', 'current', 'carol', 'edit');
   expect(link).toMatch(/\/jupyter-share\/link\//);
+  // Sign-ins reach alice by her page's event stream: carol comes in once it is open (else
+  // the panel still shows her, from its first read, but no notification can).
+  const eventStream = page.waitForEvent('websocket', {
+    predicate: ws => ws.url().includes('/api/events/subscribe'),
+    timeout: 60000
+  });
   await openLab(page, servers().alice);
+  await eventStream;
   await openSharingPanel(page);
   const containers = section(page, 'session');
   const carol = containers.locator(
