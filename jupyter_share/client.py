@@ -65,8 +65,11 @@ Resource = str | dict
 
 
 # The server's own classes (jupyter_share.model): what the service raises is what the client
-# raises for the same answer. BadRequest is the client's name for InvalidInput.
-BadRequest = InvalidInput
+# raises for the same answer (a 400 is a BadRequest, which is an InvalidInput).
+
+
+class BadRequest(InvalidInput):
+    """400: bad input, e.g. an unknown user (with a "did you mean" hint) or permission."""
 
 
 class NotSignedIn(ShareError):
@@ -308,7 +311,10 @@ def _history_filter(person: Any, action: Any) -> dict:
 
 
 def _kind(kind: str) -> str:
-    return Kind.parse(kind).plural
+    try:
+        return Kind.parse(kind).plural
+    except InvalidInput as e:
+        raise BadRequest(e.message, field=e.field) from None
 
 
 def _iso(value: Any) -> Any:
