@@ -1022,7 +1022,10 @@ def test_a_manager_stays_below_the_owner(box):
     assert carol.request("PUT", f"{GRANTS}/zed", {"permission": "view"}).status_code == 403
     assert carol.request("DELETE", f"{GRANTS}/bob").status_code == 403
     assert carol.request("GET", f"{GRANTS}").status_code == 403
-    assert carol.request("GET", f"{API}/sessions/current/history").status_code == 403
+    # and reads only the history rows about herself (issue 15): no one else's grants or sign-ins
+    history = carol.request("GET", f"{API}/sessions/current/history")
+    assert history.status_code == 200, history.text
+    assert {e["principal"] for e in history.json()["items"]} <= {"user:carol"}, history.text
 
 
 # -- 8. a guest credential works in its own container only -----------------------------------
