@@ -418,15 +418,7 @@ class ShareService:
         """The resource of a running server: found by owner and name, its spec kept current."""
         existing = self.store.find_resource(owner, Kind.SESSION, name)
         if existing is not None:
-            if existing.spec != spec:
-                stopping = (
-                    spec.get("state") == liveness.STOPPED
-                    and existing.spec.get("state") != liveness.STOPPED
-                )
-                existing.spec = spec
-                existing.updated_at = self.clock()
-                action = "stop" if stopping else "start"
-                self.store.update_resource(existing, self._audit(action, owner, existing))
+            self._keep_spec_current(existing, spec)
             return existing
         now = self.clock()
         resource = Resource(
@@ -448,11 +440,25 @@ class ShareService:
         self._event("create", owner, resource)
         return resource
 
+    def _keep_spec_current(self, session: Resource, spec: dict[str, Any]) -> None:
+        """A container's spec as its server reports it now; each change is a start or a stop
+        in its history."""
+        if session.spec == spec:
+            return
+        stopping = (
+            spec.get("state") == liveness.STOPPED and session.spec.get("state") != liveness.STOPPED
+        )
+        session.spec = spec
+        session.updated_at = self.clock()
+        action = "stop" if stopping else "start"
+        self.store.update_resource(session, self._audit(action, session.owner, session))
+
     def session_started(self, owner: str, name: str, spec: dict[str, Any]) -> None:
         """A restarted server's container shows as running again, if it was ever made (it is
         made on first use, not for every server that starts)."""
-        if self.store.find_resource(owner, Kind.SESSION, name) is not None:
-            self.ensure_session(owner, name, spec)
+        existing = self.store.find_resource(owner, Kind.SESSION, name)
+        if existing is not None:
+            self._keep_spec_current(existing, spec)
 
     def session_stopped(self, resource_id: str, started_at: str) -> bool:
         """The server that started at `started_at` no longer runs: its container shows as
