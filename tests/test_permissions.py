@@ -10,21 +10,12 @@ import pytest
 from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, utcnow
 from jupyter_share.store import SQLStore
 
+from .test_rules import ACCESS, ROLES, USER_OF
+
 # Starts the neighbours' real servers.
 pytestmark = pytest.mark.slow
 
-ROLES = ["owner", "manage", "edit", "view", "group", "stranger", "expired", "left"]
-USER_OF = {
-    "owner": "alice",
-    "manage": "bob",
-    "edit": "carol",
-    "view": "dave",
-    "group": "erin",  # through group:class-2026 (view)
-    "stranger": "frank",
-    "expired": "henry",  # an edit grant that has run out
-    "left": "gina",  # had view, removed it herself
-}
-ACCESS = {"owner": "owner", "manage": "manage", "edit": "edit", "view": "view", "group": "view"}
+# ROLES, USER_OF, ACCESS: the same people and roles as the in-process rules matrix.
 KINDS = ["images", "formations", "sessions"]
 
 
