@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -128,9 +129,21 @@ def start_server(
         f"--config={config_path}",
     ] + list(extra_args or [])
     process = subprocess.Popen(
-        args, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env, cwd=root
+        args,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=root,
+        preexec_fn=default_hangup,
     )
     return Server(username, port, token, root, process, log_path)
+
+
+def default_hangup() -> None:
+    """Give the server the hang-up signal's default action, as in a login session: under
+    `nohup` its terminals' shells would inherit "ignore hang-up", survive terminado's polite
+    stop and keep their terminals listed after a guest's are stopped."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def wait_ready(server: Server, timeout: float = 90) -> Server:
