@@ -472,13 +472,20 @@ class ShareService:
             or resource.spec.get("state") == liveness.STOPPED
         ):
             return False
+        seen = resource.updated_at
         resource.spec = {
             **resource.spec,
             "state": liveness.STOPPED,
             "stopped_at": self.clock().isoformat(timespec="seconds") + "Z",
         }
         resource.updated_at = self.clock()
-        self.store.update_resource(resource, self._audit("stop", resource.owner, resource))
+        try:
+            # Only if nothing wrote it since it was read: a restart may have just said running.
+            self.store.update_resource(
+                resource, self._audit("stop", resource.owner, resource), if_updated_at=seen
+            )
+        except (Conflict, NotFound):
+            return False
         self._event("stop", resource.owner, resource)
         return True
 

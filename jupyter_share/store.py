@@ -176,8 +176,11 @@ class ShareStore(abc.ABC):
     def find_resource(self, owner: str, kind: Kind, name: str) -> Resource | None: ...
 
     @abc.abstractmethod
-    def update_resource(self, resource: Resource, entry: AuditEntry) -> Resource:
-        """Write name, description, spec and updated_at; raise Conflict on a duplicate name."""
+    def update_resource(
+        self, resource: Resource, entry: AuditEntry, if_updated_at: datetime | None = None
+    ) -> Resource:
+        """Write name, description, spec and updated_at; raise Conflict on a duplicate name,
+        or when `if_updated_at` is given and the stored row was updated since."""
 
     @abc.abstractmethod
     def delete_resource(self, resource_id: str, entry: AuditEntry) -> None:
@@ -937,14 +940,19 @@ class SQLStore(ShareStore):
             ).first()
         return _row_to_resource(row) if row else None
 
-    def update_resource(self, resource: Resource, entry: AuditEntry) -> Resource:
+    def update_resource(
+        self, resource: Resource, entry: AuditEntry, if_updated_at: datetime | None = None
+    ) -> Resource:
         try:
             with self._write() as conn:
+                where = resources.c.id == resource.id
+                if if_updated_at is not None:
+                    where = and_(where, resources.c.updated_at == if_updated_at)
                 changed = conn.execute(
-                    update(resources)
-                    .where(resources.c.id == resource.id)
-                    .values(**_resource_values(resource))
+                    update(resources).where(where).values(**_resource_values(resource))
                 )
+                if not changed.rowcount and if_updated_at is not None:
+                    raise Conflict(f"this {resource.kind.noun} was changed meanwhile")
                 if not changed.rowcount:
                     raise NotFound(f"this {resource.kind.noun} was deleted meanwhile")
                 conn.execute(insert(audit).values(**_audit_values(entry)))

@@ -66,6 +66,19 @@ def test_a_late_stop_of_an_older_start_changes_nothing(svc):
     assert svc.view("alice", Kind.SESSION, made.id).resource.spec["state"] == "running"
 
 
+def test_a_stop_read_before_a_restart_does_not_overwrite_it(svc, monkeypatch):
+    """A sweep read the container, then the server restarted and wrote it running: the stop,
+    decided on the old reading, changes nothing (it once overwrote the restart under load)."""
+    made = svc.ensure_session("alice", "alice@here:~", spec("2026-12-06T05:00:00Z"))
+    stale = svc.store.get_resource(made.id)
+    svc.session_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
+    monkeypatch.setattr(svc.store, "get_resource", lambda resource_id: stale)
+    assert not svc.session_stopped(made.id, "2026-12-06T05:00:00Z")
+    monkeypatch.undo()
+    now = svc.view("alice", Kind.SESSION, made.id).resource.spec
+    assert now["state"] == "running" and now["started_at"] == "2026-12-06T06:00:00Z"
+
+
 def test_a_start_makes_no_container_nobody_used(svc):
     svc.session_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
     assert svc.store.find_resource("alice", Kind.SESSION, "alice@here:~") is None
