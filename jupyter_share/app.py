@@ -475,6 +475,9 @@ class ShareApp(ExtensionApp):
     def _initialize_hub_mode(self) -> None:
         self.service = None  # no store here: the share service owns it
         self.service_client = service_client_from_env(timeout=15.0)
+        # The owner's environments are built in this container (the image read through the
+        # share service: hub.userserver.HubEnvironmentsBase).
+        self.environments = self.make_environments(self._emit_environment)
         if self.service_client is None:
             self.log.error(
                 "jupyter_share: started by JupyterHub, but JUPYTER_SHARE_SERVICE_URL is not set: "

@@ -169,10 +169,14 @@ class ShareAPIBase(_Handler):
     def environments(self) -> Any:
         """The builds of environments in the container answering (`environments`)."""
         raise InvalidInput(
-            "environments from images are built by a standalone server only, for now; under "
-            "JupyterHub, start a server from the image on the Hub's spawn page",
+            "environments from images are built by a Jupyter server in its own container: "
+            "ask your server (its jupyter-share/api/v1), not the share service",
             field="id",
         )
+
+    async def image_to_use(self, raw_id: str) -> Any:
+        """The image the signed-in user may build an environment from here (a Resource)."""
+        return await self.call(self.service.image_to_use, raw_id)
 
     async def run(self, method: Callable, *args: Any) -> Any:
         """Run a blocking call (not a service method) off the event loop."""
@@ -690,7 +694,7 @@ class UseImageEndpoint(ShareAPIBase):
     @web.authenticated
     @authorized
     async def get(self, raw_id: str):
-        image = await self.call(self.service.image_to_use, raw_id)
+        image = await self.image_to_use(raw_id)
         self.write_json(await self.run(self.environments.plan_json, image, self.username))
 
     @web.authenticated
@@ -698,9 +702,9 @@ class UseImageEndpoint(ShareAPIBase):
     async def post(self, raw_id: str):
         if self.request.body:  # optional; when sent, an empty JSON object
             check_fields(self.json_body(), set())
-        image = await self.call(self.service.image_to_use, raw_id)
+        image = await self.image_to_use(raw_id)
         environment, started = await self.run(self.environments.use, image, self.username)
-        # Built by a standalone server only (`environments` refuses elsewhere): a ShareAPIHandler.
+        # Built by a Jupyter server (`environments` refuses elsewhere): it has a base_url.
         base_url = cast(ShareAPIHandler, self).base_url
         self.set_header(
             "Location", url_path_join(base_url, API_PREFIX, "environments", environment["id"])
@@ -780,12 +784,29 @@ ENDPOINTS: list[tuple[str, type]] = [
 ]
 
 
-def api_routes(base: type, prefix: str) -> list[tuple[str, type]]:
+#: The endpoints a Jupyter server answers itself, also under JupyterHub: environments are
+#: built in the container that answers, not by the share service.
+BUILT_HERE: tuple[type, ...] = (
+    UseImageEndpoint,
+    BuiltEnvironmentsEndpoint,
+    BuiltEnvironmentEndpoint,
+    BuiltEnvironmentCancelEndpoint,
+    BuiltEnvironmentLogEndpoint,
+)
+
+
+def api_routes(
+    base: type, prefix: str, only: tuple[type, ...] | None = None, name_prefix: str = ""
+) -> list[tuple[str, type]]:
     """The API's routes under `prefix`, each endpoint served by a handler built on `base`
-    (the extension's or the hub service's: they differ in who is signed in)."""
+    (the extension's or the hub service's: they differ in who is signed in); `only` these
+    endpoints when given."""
     routes = []
     for path, endpoint in ENDPOINTS:
-        handler = type(endpoint.__name__.replace("Endpoint", "Handler"), (endpoint, base), {})
+        if only is not None and endpoint not in only:
+            continue
+        name = name_prefix + endpoint.__name__.replace("Endpoint", "Handler")
+        handler = type(name, (endpoint, base), {})
         routes.append((prefix.rstrip("/") + path, handler))
     return routes
 

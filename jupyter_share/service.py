@@ -150,6 +150,19 @@ def _rank(access: str | None) -> int:
     return int(Permission.parse(access))
 
 
+def usable_image(resource: Resource) -> Resource:
+    """The image, if it has packages to build an environment from (the rule of
+    `ShareService.image_to_use`, also applied by a Hub user server to the image the share
+    service let its owner read)."""
+    if not (resource.spec.get("environment") or {}).get("packages"):
+        raise InvalidInput(
+            f"image {resource.name!r} has no captured packages: it runs where its "
+            "container image reference runs",
+            field="spec.environment",
+        )
+    return resource
+
+
 class ShareService:
     def __init__(
         self,
@@ -1320,10 +1333,4 @@ class ShareService:
         question: guests never reach it (guests.ROUTES lists no environment handler)."""
         with self.store.reading():
             resource, _ = self._resolve(user, Kind.IMAGE, resource_id, "view")
-        if not (resource.spec.get("environment") or {}).get("packages"):
-            raise InvalidInput(
-                f"image {resource.name!r} has no captured packages: it runs where its "
-                "container image reference runs",
-                field="spec.environment",
-            )
-        return resource
+        return usable_image(resource)

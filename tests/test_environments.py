@@ -265,3 +265,40 @@ def test_kernelspec_json_points_at_the_env(tmp_path, wheels):
     assert done["error"]["package"] == "ipykernel"
     assert not (tmp_path / "kernels").exists() or not list((tmp_path / "kernels").iterdir())
     assert json.loads(json.dumps(done))  # plain JSON for the API
+
+
+def test_conda_image_without_conda_here_says_so_and_falls_back_to_a_venv(
+    tmp_path, wheels, monkeypatch
+):
+    """No conda, mamba or micromamba on PATH: the plan says so plainly, names the conda-only
+    packages that will be missing, and the build (a virtual environment) logs it too."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    conda = {
+        "name": "caret",
+        "channels": ["conda-forge"],
+        "packages": [
+            {"name": "python", "version": "3.12.0", "channel": "conda-forge"},
+            {"name": "libffi", "version": "3.4.2", "channel": "conda-forge"},
+            {"name": "caretpkg", "version": "1.2", "channel": "conda-forge"},
+        ],
+    }
+    m = manager(tmp_path, [wheels])
+    img = image(CARET + [("nowhere", "1", None)], conda=conda)
+    plan = m.plan_json(img, "bob")
+    assert plan["conda_tool"] is None
+    assert plan["conda_only"] == ["libffi=3.4.2", "python=3.12.0"]  # caretpkg comes from pip
+    assert "no conda, mamba or micromamba" in plan["conda"]
+    assert "libffi=3.4.2" in plan["conda"] and "virtual environment" in plan["conda"]
+    assert plan["refusal"] is None
+    env, started = m.use(img, "bob")
+    assert started
+    done = built(m, env)
+    assert done["state"] == "failed" and "nowhere==1" in done["message"]
+    assert "no conda, mamba or micromamba" in m.log("bob", env["id"])
+
+
+def test_image_not_from_conda_has_no_conda_note(tmp_path, wheels):
+    plan = manager(tmp_path, [wheels]).plan_json(image(CARET), "bob")
+    assert plan["conda"] is None and plan["conda_tool"] is None and plan["conda_only"] == []

@@ -63,7 +63,7 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
     },
     **{
         (template, method, "400"): "the Hub's share service: environments are built by a "
-        "standalone server only"
+        "Jupyter server in its own container (test_hub_environments.py)"
         for template, method in (
             ("/environments", "get"),
             ("/environments/{env}", "get"),

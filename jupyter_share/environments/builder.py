@@ -253,6 +253,8 @@ class Build:
         self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         self._write(f"building {self.plan.display_name} for {self.built_by} at {self.started_at}")
         self._write(self.plan.python_note())
+        if self.plan.conda_note:
+            self._write(self.plan.conda_note)
         try:
             self._prepare()
             self._install()

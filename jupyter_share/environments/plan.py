@@ -104,6 +104,10 @@ class Plan:
     #: The image was captured from conda; what happens here with it.
     conda_note: str | None
     spec_hash: str
+    #: The conda front-end on PATH (conda, mamba, micromamba) where the image is from conda.
+    conda_tool: str | None = None
+    #: The image's conda packages that no pip requirement covers (not installed here).
+    conda_only: list = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -164,6 +168,8 @@ class Plan:
             },
             "installer": self.installer,
             "conda": self.conda_note,
+            "conda_tool": self.conda_tool,
+            "conda_only": list(self.conda_only),
             "refusal": self.refusal(),
         }
 
@@ -188,13 +194,19 @@ def make_plan(
         if _canonical(re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0]) not in pinned
     ]
     used = python_version(settings.python)
-    conda_note = None
-    if environment.get("conda"):
-        # Building conda environments is not done yet (see docs/decisions.md): say what happens.
-        conda_note = (
-            "captured from a conda environment: its pip-installable packages are installed "
-            "into a virtual environment; conda-only packages are not"
+    conda = environment.get("conda") or None
+    tool, conda_only, conda_note = None, [], None
+    if conda:
+        tool = conda_tool()
+        listed = conda.get("packages") if isinstance(conda, dict) else None
+        conda_only = sorted(
+            {
+                f"{p['name']}={p.get('version', '')}"
+                for p in listed or []
+                if isinstance(p, dict) and p.get("name") and _canonical(p["name"]) not in pinned
+            }
         )
+        conda_note = conda_fallback_note(tool, conda_only)
     digest = hashlib.sha256(
         json.dumps(
             {
@@ -217,4 +229,37 @@ def make_plan(
         installer=settings.resolved_installer(),
         conda_note=conda_note,
         spec_hash=digest,
+        conda_tool=tool,
+        conda_only=conda_only,
+    )
+
+
+#: Conda front-ends, in the order they are looked for on PATH.
+CONDA_TOOLS = ("mamba", "micromamba", "conda")
+
+
+def conda_tool() -> str | None:
+    """The first conda front-end on PATH, or None."""
+    return next((name for name in CONDA_TOOLS if shutil.which(name)), None)
+
+
+def conda_fallback_note(tool: str | None, conda_only: list) -> str:
+    """What happens here with an image captured from conda, said plainly: environments are
+    virtual environments made with pip or uv (building conda environments is not implemented,
+    docs/decisions.md), so the image's conda-only packages are not installed."""
+    where = (
+        f"{tool} is on this machine, but jupyter_share does not build conda environments yet"
+        if tool
+        else "no conda, mamba or micromamba is on this machine's PATH"
+    )
+    if conda_only:
+        shown = ", ".join(conda_only[:8]) + (
+            f" and {len(conda_only) - 8} more" if len(conda_only) > 8 else ""
+        )
+        missing = f"its {len(conda_only)} conda-only packages are not installed ({shown})"
+    else:
+        missing = "it has no conda-only packages"
+    return (
+        f"captured from a conda environment; {where}: its pip-installable packages are "
+        f"installed into a virtual environment instead, and {missing}"
     )

@@ -25,8 +25,9 @@ from tornado.ioloop import IOLoop
 
 from .. import presence
 from ..auth import guest_of
-from ..handlers import ShareAPIBase, SignInRequired
-from ..model import InvalidInput, Permission
+from ..handlers import BUILT_HERE, ShareAPIBase, SignInRequired, api_routes
+from ..model import Forbidden, InvalidInput, Kind, Permission, Resource, ShareError
+from ..service import usable_image
 from .containers import SERVER_HEADER
 
 if TYPE_CHECKING:
@@ -340,9 +341,77 @@ class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
         self._closed = True
 
 
+class HubEnvironmentsBase(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHandler):
+    """`images/{id}/use` and `environments...` on a Hub user server: the owner's environments
+    are built here, in the owner's own container; the image is read through the share service
+    as the owner, so the service still decides who may see it. Guests are refused (these
+    handlers are not in guests.ROUTES, and `environments` says no again)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def extensionapp(self) -> ShareApp: ...
+
+    @property
+    def mode(self) -> str:
+        return "hub"
+
+    @property
+    def username(self) -> str:
+        return self.extensionapp.username  # the owner: nobody else gets past `environments`
+
+    @property
+    def environments(self):
+        if guest_of(self) is not None:
+            raise Forbidden("guests may not build environments in the owner's container")
+        return self.extensionapp.environments
+
+    async def image_to_use(self, raw_id: str) -> Resource:
+        self.environments  # noqa: B018 - a guest is refused before anything is asked
+        client = self.extensionapp.service_client
+        if client is None:
+            raise web.HTTPError(503, "the share service is not configured for this Hub")
+        try:
+            response = await client.fetch("GET", "images/" + quote(raw_id, safe=""))
+        except ServiceUnreachable as e:
+            self.log.warning("jupyter_share: the share service is not reachable: %s", e)
+            raise web.HTTPError(
+                503, "the share service is not reachable; try again in a moment"
+            ) from None
+        try:
+            data = json.loads(response.body) if response.body else {}
+        except ValueError:
+            data = {}
+        if response.code != 200:
+            if response.code >= 500 or not isinstance(data, dict):
+                raise web.HTTPError(502, "the share service failed; the Hub's log has the details")
+            raise ShareError(
+                str(data.get("message") or "refused by the share service"),
+                data.get("field"),
+                status=response.code,
+                reason=data.get("reason") or None,
+            )
+        try:
+            image = Resource(
+                id=str(data["id"]),
+                kind=Kind.IMAGE,
+                name=str(data["name"]),
+                owner=str(data["owner"]),
+                description=str(data.get("description") or ""),
+                spec=dict(data.get("spec") or {}),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise web.HTTPError(502, "the share service answered an unexpected image") from None
+        return usable_image(image)
+
+
 def hub_handlers(prefix: str) -> list[tuple[str, type]]:
-    # The stream first: the proxy's catch-all would answer its path.
-    return [(rf"/{prefix}/feed", HubFeedHandler), (rf"/{prefix}/(.*)", HubProxyHandler)]
+    # The stream and the environments first: the proxy's catch-all would answer their paths.
+    return (
+        [(rf"/{prefix}/feed", HubFeedHandler)]
+        + api_routes(HubEnvironmentsBase, "/" + prefix, only=BUILT_HERE, name_prefix="Hub")
+        + [(rf"/{prefix}/(.*)", HubProxyHandler)]
+    )
 
 
 def service_client_from_env(timeout: float) -> ShareServiceClient | None:
