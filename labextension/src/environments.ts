@@ -43,6 +43,8 @@ export interface IUsePlan {
   };
   installer: string;
   conda: string | null;
+  conda_tool: string | null;
+  conda_only: string[];
   refusal: string | null;
   environment: IBuiltEnvironment | null;
 }
@@ -65,6 +67,20 @@ export class EnvironmentsAPI {
     return requestAPI(
       `images/${encodeURIComponent(imageId)}/use`,
       { method: 'POST', body: '{}' },
+      this.serverSettings
+    );
+  }
+
+  /** GET /environments: those built here by the signed-in user, newest first. */
+  list(): Promise<{ items: IBuiltEnvironment[]; total: number }> {
+    return requestAPI('environments', {}, this.serverSettings);
+  }
+
+  /** DELETE /environments/{env}: the environment and its kernel together. */
+  remove(envId: string): Promise<void> {
+    return requestAPI(
+      `environments/${encodeURIComponent(envId)}`,
+      { method: 'DELETE' },
       this.serverSettings
     );
   }

@@ -56,6 +56,7 @@ import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
 import { EnvironmentsAPI } from './environments';
 import { ImageUser } from './useimage';
+import { buildStatusPlugin } from './buildstatusplugin';
 
 /**
  * The plugin id; also the settings schema id (`schema/plugin.json`).
@@ -870,4 +871,4 @@ function addCommands(
   }
 }
 
-export default [plugin, guestModePlugin(guestBannerText)];
+export default [plugin, guestModePlugin(guestBannerText), buildStatusPlugin];

@@ -89,7 +89,33 @@ test("bob uses alice’s shared image: progress, then a notebook on its kernel i
   await expect(dialog.locator(".jp-share-use-plan")).toContainText(
     `Captured with Python ${python}; this container uses Python ${python}.`,
   );
+  // Every text the status bar item shows, as it changes (the steps are quick).
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as any).__buildStatusSeen = seen;
+    const note = () => {
+      const item = document.querySelector(".jp-share-build-status-text");
+      const text = item?.textContent ?? "";
+      if (text && seen[seen.length - 1] !== text) {
+        seen.push(text);
+      }
+    };
+    new MutationObserver(note).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+  });
   await dialog.getByRole("button", { name: "Build the kernel" }).click();
+
+  // Progress in the status bar: which build, its step, N/M while installing.
+  const status = page.locator(".jp-share-build-status");
+  await expect(status).toContainText(
+    new RegExp(
+      `Building ${name} \\(alice\\): (preparing|resolving|downloading|installing|registering)`,
+    ),
+  );
+  await expect(status.locator("progress")).toHaveCount(1);
 
   // Progress: the notification follows the build's steps, with a progress bar.
   const toast = page.locator(".Toastify__toast").filter({ hasText: name });
@@ -109,6 +135,27 @@ test("bob uses alice’s shared image: progress, then a notebook on its kernel i
   await expect(toast).toContainText(`Kernel "${name} (alice)" is ready`, {
     timeout: 300000,
   });
+  // The item is gone with the build; it had shown the real phases, installing
+  // with a count that only grew towards one total (pip's packages as they land).
+  await expect(status).toHaveCount(0);
+  const seen: string[] = await page.evaluate(
+    () => (window as any).__buildStatusSeen,
+  );
+  const counts = seen
+    .map((text) => /installing (\d+)\/(\d+)/.exec(text))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [Number(m[1]), Number(m[2])]);
+  expect(counts.length, seen.join(" | ")).toBeGreaterThan(0);
+  const total = counts[0][1];
+  expect(total).toBeGreaterThan(2); // the image's 2 packages and ipykernel's
+  for (let i = 0; i < counts.length; i++) {
+    expect(counts[i][1]).toBe(total);
+    expect(counts[i][0]).toBeLessThanOrEqual(total);
+    if (i > 0) {
+      expect(counts[i][0]).toBeGreaterThanOrEqual(counts[i - 1][0]);
+    }
+  }
+  expect(seen.some((text) => /: (resolving|downloading)/.test(text))).toBe(true);
   // The launcher lists the new kernel.
   await expect(
     page.locator(".jp-LauncherCard", { hasText: `${name} (alice)` }).first(),
