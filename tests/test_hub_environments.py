@@ -61,6 +61,9 @@ def test_bob_builds_alices_image_on_his_hub_server(hub):
         r = bob.request(method, on_bob + f"images/{rid}/use")
         assert r.status_code == 404, (method, r.text)
     assert bob.get(on_bob + "images/nope/use").status_code == 404
+    # An id that tries to reach another path of the service is still an image id there.
+    r = bob.get(on_bob + "images/..%2Fsessions%2Fcurrent/use")
+    assert r.status_code == 404 and "application/json" in r.headers["Content-Type"], r.text
     assert alice.put(on_alice + f"images/{rid}/grants/bob", json={"permission": "view"}).is_success
 
     plan = bob.get(on_bob + f"images/{rid}/use")

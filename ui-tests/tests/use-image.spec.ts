@@ -122,6 +122,12 @@ test("bob uses alice’s shared image: progress, then a notebook on its kernel i
   await expect(toast).toContainText(
     /preparing|resolving|downloading|installing|registering/,
   );
+  // The README's picture is best taken while installing N/M (not asserted
+  // here: the step can be short; the counts are checked below).
+  await status
+    .getByText(/installing \d+\/\d+/)
+    .waitFor({ timeout: 60000 })
+    .catch(() => undefined);
   await keepScreenshot(
     await page.screenshot(),
     "use-image-progress.png",
