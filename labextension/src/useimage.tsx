@@ -12,6 +12,7 @@ import { Event } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { BuildLog } from './buildlog';
+import { stepText } from './buildtracker';
 import {
   ENVIRONMENT_SCHEMA_ID,
   EnvironmentsAPI,
@@ -112,6 +113,7 @@ export class ImageUser {
     const building = env.state === 'building';
     const options: Notification.IOptions<any> = {
       autoClose: false,
+      // Kept in the notification's model; JupyterLab 4's toast does not draw it.
       progress: building ? buildProgress(env) : undefined,
       actions: this._actions(env)
     };
@@ -125,15 +127,14 @@ export class ImageUser {
           ? trans.__('%1 could not be built: %2', env.display_name, env.message)
           : env.state === 'cancelled'
             ? trans.__('Building %1 was cancelled.', env.display_name)
-            : env.total > 0
-              ? trans.__(
-                  '%1: %2 %3/%4',
-                  env.display_name,
-                  env.step,
-                  env.done,
-                  env.total
-                )
-              : trans.__('%1: %2', env.display_name, env.step);
+            : // JupyterLab's toasts do not draw `progress` (below): the
+              // message says how far, in words and as a percentage.
+              trans.__(
+                '%1: %2 (%3%)',
+                env.display_name,
+                stepText(env, trans),
+                Math.round(100 * buildProgress(env))
+              );
     const type: Notification.TypeOptions =
       env.state === 'ready'
         ? 'success'
