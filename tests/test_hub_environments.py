@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .hubs import require_proxy, running_hub
+from .hubs import NO_SERVICE, require_proxy, running_hub
 from .test_hub_attacks import Browser
 from .wheels import make_wheel
 
@@ -126,3 +126,18 @@ def test_bob_builds_alices_image_on_his_hub_server(hub):
     specs = bob.get(hub.server_url("bob") + "api/kernelspecs").json()["kernelspecs"]
     assert state["kernel_name"] not in specs
     assert bob.get(on_bob + f"environments/{env_id}").status_code == 404
+
+
+def test_a_server_that_cannot_reach_the_share_service_answers_503_and_still_lists(hub):
+    """The image is read through the share service: without it, 503 (JSON, nothing built);
+    the environments already here are the server's own and are still listed."""
+    hub.start_server("bob", NO_SERVICE)
+    bob = hub.token_client(hub.token("bob"))
+    api = hub.server_url("bob", NO_SERVICE) + API
+    for method in ("GET", "POST"):
+        r = bob.request(method, api + "images/0123456789abcdef/use")
+        assert r.status_code == 503, (method, r.status_code, r.text)
+        assert "share service" in r.json()["message"]
+    r = bob.get(api + "environments")
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text
+    hub.stop_server("bob", NO_SERVICE)
