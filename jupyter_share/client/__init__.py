@@ -25,15 +25,38 @@ sent in the Authorization header only: it is not in `repr`, in messages or in lo
 from __future__ import annotations
 
 import builtins
-import datetime as _dt
 import json
-import os
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .model import Conflict, Forbidden, InvalidInput, Kind, NotFound, ShareError
+# What the one-module client defined stays importable from `jupyter_share.client` (the
+# widgets, the spawner and scripts import these names; F401: re-exported).
+from ..model import Conflict, Forbidden, InvalidInput, Kind, NotFound, ShareError  # noqa: F401
+from .discovery import (  # noqa: F401
+    _API_SUFFIX,
+    _LOOPBACK,
+    API_PATH,
+    FoundServer,
+    _api_url,
+    _connectable,
+    _running_servers,
+    _runtime_dir,
+    _server_url,
+    _token_for,
+    find_server,
+)
+from .errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NoServerFound,
+    NotSignedIn,
+    ServerError,
+    Unreachable,
+    _error_from_response,
+)
+from .resources import Resource, _history_filter, _iso, _kind, _resource_path
 
 __all__ = [
     "ShareClient",
@@ -51,280 +74,10 @@ __all__ = [
     "FoundServer",
 ]
 
-API_PATH = "jupyter-share/api/v1/"
-
 #: Items per request when paging through a collection (the API's maximum).
 PAGE_SIZE = 1000
 
 KINDS = ("images", "formations", "sessions")
-
-Resource = str | dict
-
-
-# -- errors ----------------------------------------------------------------------------------
-
-
-# The server's own classes (jupyter_share.model): what the service raises is what the client
-# raises for the same answer (a 400 is a BadRequest, which is an InvalidInput).
-
-
-class BadRequest(InvalidInput):
-    """400: bad input, e.g. an unknown user (with a "did you mean" hint) or permission."""
-
-
-class NotSignedIn(ShareError):
-    """401: no token, or a token the server does not accept."""
-
-    status = 401
-    reason = "Unauthorized"
-
-
-class MethodNotAllowed(ShareError):
-    """405: e.g. creating a session by hand."""
-
-    status = 405
-    reason = "Method Not Allowed"
-
-
-class ServerError(ShareError):
-    """5xx: the server failed; its log has the details."""
-
-    status = 500
-    reason = "Internal Server Error"
-
-
-class Unreachable(ShareError):
-    """No answer: the server is down, or the URL is wrong."""
-
-    status = None
-    reason = None
-
-
-class NoServerFound(ShareError):
-    """No URL was given and none of the ways to find the server worked."""
-
-    status = None
-    reason = None
-
-
-_ERRORS_BY_STATUS = {
-    400: BadRequest,
-    401: NotSignedIn,
-    403: Forbidden,
-    404: NotFound,
-    405: MethodNotAllowed,
-    409: Conflict,
-}
-
-
-def _error_from_response(response: httpx.Response) -> ShareError:
-    status = response.status_code
-    message, reason, field = None, response.reason_phrase, None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = body.get("message") if isinstance(body.get("message"), str) else None
-        reason = body.get("reason") or reason
-        field = body.get("field") if isinstance(body.get("field"), str) else None
-    if not message:
-        # Not an answer of the share API (a proxy, or a server without the extension).
-        message = f"{status} {reason}" + (
-            " (is jupyter_share enabled on this server?)" if status == 404 else ""
-        )
-    cls = _ERRORS_BY_STATUS.get(status, ServerError if status >= 500 else ShareError)
-    return cls(message, status=status, reason=reason, field=field)
-
-
-# -- finding the server ------------------------------------------------------------------------
-
-
-# Addresses a server binds to that a client cannot connect to.
-_ANY_HOST = {"", "*", "0.0.0.0", "::", "[::]"}
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _connectable(url: str) -> str:
-    """`url` with a wildcard bind address replaced by loopback, and ending in a slash."""
-    parts = urlsplit(url)
-    host = parts.hostname if parts.hostname is not None else ""
-    netloc = parts.netloc
-    if host in _ANY_HOST:
-        loopback = "[::1]" if host in ("::", "[::]") else "127.0.0.1"
-        netloc = loopback + (f":{parts.port}" if parts.port else "")
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return urlunsplit((parts.scheme, netloc, path, "", ""))
-
-
-#: How every API base ends: `{base_url}jupyter-share/api/v1/` on a Jupyter server, and
-#: `/services/NAME/api/v1/` on the JupyterHub service.
-_API_SUFFIX = "/api/v1/"
-
-
-def _api_url(server_url: str) -> str:
-    """The API base for a server URL; a URL that already points at an API (a server's or the
-    hub service's) is kept."""
-    url = _connectable(server_url)
-    return url if url.endswith(_API_SUFFIX) else url + API_PATH
-
-
-def _running_servers(runtime_dir: str | None = None) -> list[dict]:
-    # jupyter_server is heavy to import; only this way of finding the server needs it.
-    from jupyter_server.serverapp import list_running_servers
-
-    return list(list_running_servers(runtime_dir))
-
-
-def _server_url(info: dict) -> str:
-    if info.get("sock"):
-        return f"http://localhost{info.get('base_url') or '/'}"
-    return info["url"]
-
-
-def _runtime_dir() -> str:
-    from jupyter_core.paths import jupyter_runtime_dir
-
-    return jupyter_runtime_dir()
-
-
-class FoundServer:
-    """Where a server was found: its URL, token, unix socket (if any), and how it was found."""
-
-    def __init__(self, url: str, token: str | None, found_by: str, sock: str | None = None):
-        self.url = url
-        self.token = token
-        self.found_by = found_by
-        self.sock = sock
-
-
-def find_server(environ: dict | None = None) -> FoundServer:
-    """The server this code runs under, found as the module docstring says; `NoServerFound`
-    says what was tried when nothing fits."""
-    env = os.environ if environ is None else environ
-    tried = []
-
-    url = env.get("JUPYTER_SHARE_URL")
-    if url:
-        return FoundServer(url, env.get("JUPYTER_SHARE_TOKEN") or None, "JUPYTER_SHARE_URL")
-    tried.append("JUPYTER_SHARE_URL is not set")
-
-    hub_url, hub_token = env.get("JUPYTERHUB_SERVICE_URL"), env.get("JUPYTERHUB_API_TOKEN")
-    if hub_url and hub_token:
-        return FoundServer(hub_url, hub_token, "JUPYTERHUB_SERVICE_URL")
-    if hub_url or hub_token:
-        missing = "JUPYTERHUB_API_TOKEN" if hub_url else "JUPYTERHUB_SERVICE_URL"
-        tried.append(f"JupyterHub: {missing} is not set")
-    else:
-        tried.append("JUPYTERHUB_SERVICE_URL and JUPYTERHUB_API_TOKEN are not set")
-
-    parent = env.get("JPY_PARENT_PID")
-    if parent:
-        runtime_dir = _runtime_dir()
-        try:
-            pid = int(parent)
-        except ValueError:
-            tried.append(f"JPY_PARENT_PID={parent!r} is not a process id")
-        else:
-            for info in _running_servers(runtime_dir):
-                if info.get("pid") == pid:
-                    return FoundServer(
-                        _server_url(info),
-                        info.get("token") or None,
-                        f"the runtime file of server pid {pid}",
-                        sock=info.get("sock") or None,
-                    )
-            tried.append(
-                f"no running server with pid {pid} (JPY_PARENT_PID) has a runtime file in {runtime_dir}"
-            )
-    else:
-        tried.append(
-            "JPY_PARENT_PID is not set (this code does not run in a kernel that a Jupyter server started)"
-        )
-
-    raise NoServerFound(
-        "cannot find the Jupyter server to talk to: "
-        + "; ".join(tried)
-        + ". Pass ShareClient(url=..., token=...) or set JUPYTER_SHARE_URL and JUPYTER_SHARE_TOKEN."
-    )
-
-
-def _token_for(url: str) -> str | None:
-    """The token of a running server on this machine at `url`, from its runtime file."""
-    wanted = _api_url(url)
-    try:
-        servers = _running_servers()
-    except Exception:  # no runtime dir, unreadable files: no token, and the server says 401
-        return None
-    for info in servers:
-        if info.get("url") and _api_url(info["url"]) == wanted:
-            return info.get("token") or None
-    return None
-
-
-# -- the client ------------------------------------------------------------------------------
-
-
-def _resource_path(resource: Resource, kind: str | None = None) -> str:
-    """`kind/id` of a resource given as "images/ID", "sessions/current", a bare id (when the
-    kind is known) or a dict from the API."""
-    if isinstance(resource, dict):
-        rkind, rid = resource.get("kind"), resource.get("id")
-        if not rkind or not rid:
-            raise BadRequest(
-                "a resource dict needs 'kind' and 'id', as the API answers it", field="resource"
-            )
-        text = f"{rkind}/{rid}"
-    elif isinstance(resource, str):
-        text = resource.strip().strip("/")
-    else:
-        raise BadRequest(
-            f"resource must be 'images/ID', 'formations/ID', 'sessions/current' or a dict, not {type(resource).__name__}",
-            field="resource",
-        )
-    head, sep, rid = text.partition("/")
-    if not sep and kind:
-        head, rid = kind, text
-    try:
-        plural = Kind.parse(head).plural
-    except InvalidInput:
-        plural = ""
-    if not plural or not rid or "/" in rid:
-        raise BadRequest(
-            f"resource {text!r} is not 'images/ID', 'formations/ID' or 'sessions/current'",
-            field="resource",
-        )
-    if kind and plural != kind:
-        raise BadRequest(f"{text!r} is not one of {kind}", field="resource")
-    return f"{plural}/{quote(rid, safe='')}"
-
-
-def _history_filter(person: Any, action: Any) -> dict:
-    def joined(value: Any) -> str | None:
-        if value is None or isinstance(value, str):
-            return value or None
-        return ",".join(value) or None
-
-    return {
-        k: v for k, v in (("person", joined(person)), ("action", joined(action))) if v is not None
-    }
-
-
-def _kind(kind: str) -> str:
-    try:
-        return Kind.parse(kind).plural
-    except InvalidInput as e:
-        raise BadRequest(e.message, field=e.field) from None
-
-
-def _iso(value: Any) -> Any:
-    """An expiry as the API takes it: datetimes and dates become ISO 8601 (a naive datetime is
-    local time, as Python's `datetime.now()` gives it; a date means the start of that day)."""
-    if isinstance(value, _dt.datetime):
-        return value.astimezone().isoformat() if value.tzinfo is None else value.isoformat()
-    if isinstance(value, _dt.date):
-        return _iso(_dt.datetime(value.year, value.month, value.day))
-    return value
 
 
 class ShareClient:
