@@ -675,3 +675,39 @@ def test_history_filters_and_formats(cli, tmp_path):
         "history", ref, "--action", "explode", expect=2
     )
     assert "invalid choice" in cli.run("history", ref, "--format", "xml", expect=2).stderr
+
+
+def test_commands_are_traitlets_applications(cli, tmp_path):
+    """Each command is a Jupyter application: its options are traits that the CLI's own
+    jupyter_share_config.py and `--Class.trait=value` set, with the precedence traitlets
+    gives (file < command line); a bad value in a config file is a usage error."""
+    db = f"sqlite:///{tmp_path / 'share.db'}"
+    cli.configure(db_url=db, users=["bob"])
+    image = cli.json("create-image", "caret", "--reference", REFERENCE)
+    mine = cli.json("create-image", "bobs", "--reference", REFERENCE, user="bob")
+    cli.run("share", f"images/{mine['id']}", "alice", user="bob")
+
+    (cli.config_dir / "jupyter_share_config.py").write_text(
+        'c.ListCommand.scope = "owned"\nc.ShareGrantCommand.permission = "edit"\n'
+    )
+    owned, everything, by_trait, whoami = cli.together(
+        "json",
+        [
+            (("list",), {}),
+            (("list", "--scope", "all"), {}),
+            (("list", "--ListCommand.scope=shared"), {}),
+            (("whoami",), {}),
+        ],
+    )
+    assert [i["name"] for i in owned["items"]] == ["caret"]
+    assert {i["name"] for i in everything["items"]} == {"caret", "bobs"}
+    assert [i["name"] for i in by_trait["items"]] == ["bobs"]
+    assert cli.json("share", f"images/{image['id']}", "bob")["permission"] == "edit"
+    shown = cli.run("whoami").stdout
+    assert str(cli.config_dir / "jupyter_share_config.py") in shown
+    assert str(cli.config_dir / "jupyter_server_config.json") in shown
+
+    (cli.config_dir / "jupyter_share_config.py").write_text('c.ListCommand.scope = "mine"\n')
+    assert "'mine'" in cli.refused("list", expect=2)
+    help_all = cli.run("list", "--help-all", user=None).stdout
+    assert "--ListCommand.scope" in help_all and "--ShareApp.users" in help_all

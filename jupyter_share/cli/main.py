@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import textwrap
 import traceback
 from collections.abc import Generator, Sequence
 from typing import Any
@@ -172,7 +173,9 @@ class JupyterShareApp(JupyterApp):
         yield ""
         yield "commands:"
         for name in COMMANDS:
-            yield f"    {name:<19} {SUMMARIES[name]}"
+            lines = textwrap.wrap(SUMMARIES[name], 96 - 24)
+            yield f"    {name:<19} {lines[0]}"
+            yield from (" " * 24 + line for line in lines[1:])
         yield ""
         yield COMMON_OPTIONS
         yield ""
