@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from jupyter_core.application import JupyterApp, base_aliases, base_flags
 from traitlets import Bool, TraitError, TraitType, Unicode, default, observe
@@ -35,9 +35,6 @@ from traitlets.config.loader import (
 
 from ..model import Conflict, Forbidden, InvalidInput, NotFound
 from .options import Positional
-
-if TYPE_CHECKING:  # the heavy imports (jupyter_server) wait until a command runs
-    pass
 
 PROG = "jupyter share"
 
@@ -60,9 +57,6 @@ EXIT_CODES: dict[int | None, int] = {
 EXTENSION_CONFIG = "jupyter_jupyter_share_config"
 SERVER_CONFIG = "jupyter_server_config"
 CLI_CONFIG = "jupyter_share_config"
-
-#: How many resources one service call pages through when a name is looked up.
-_PAGE = 1000
 
 
 class UsageError(Exception):
@@ -377,6 +371,12 @@ class ShareCommand(JupyterApp):
     # -- running ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.generate_config:  # --generate-config: jupyter_share_config.py, as JupyterApp
+            self.write_default_config()
+            return
+        self.execute()
+
+    def execute(self) -> None:
         self.run_command()
         sys.stdout.flush()
 

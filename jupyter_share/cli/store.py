@@ -122,7 +122,7 @@ class StoreCommand(ShareCommand):
                 "(check --db-url or ShareApp.db_url; a command that creates something makes the store)"
             )
 
-    def start(self) -> None:
+    def execute(self) -> None:
         self.app = self.make_app()
         if self.app.resolved_mode == "hub":
             # The store belongs to the Hub's share service; a local one would share nothing.
