@@ -1,5 +1,5 @@
 """The store the throughput and growth benchmarks run on, seeded through the store layer
-(`SQLStore.bulk_load`, which writes each row as the service's own writes do).
+(`bulk_load.bulk_load`, which writes each row as the service's own writes do).
 
 With N grants:
 
@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from benchmarks.bulk_load import bulk_load
 from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, Resource, utcnow
 from jupyter_share.store import SQLStore
 
@@ -183,7 +184,9 @@ def seed(db_url: str, n_grants: int) -> Workload:
     work = Workload(n_grants)
     store = SQLStore(db_url)
     try:
-        store.bulk_load(work.resources(), work.grants(), work.entries(), work.users(), now=work.now)
+        bulk_load(
+            store, work.resources(), work.grants(), work.entries(), work.users(), now=work.now
+        )
     finally:
         store.close()
     print(

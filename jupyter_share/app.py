@@ -23,14 +23,12 @@ from . import __version__
 from .answers import AnswerCache
 from .auth import IdentityHooks, guest_of, install, owner_user
 from .capture import capture_environment
-from .changefeed import feed_for
 from .config_traits import GroupMembers, UserNames
 from .directory import Directory, StandaloneDirectory
 from .environments import BuildSettings, EnvironmentManager
 from .feed import FeedHandler, Streams
 from .guest_activity import GuestActivity
 from .guest_cookies import GuestClaim, GuestCookies
-from .guests import Guest, guest_workspace, refusal
 from .handlers import API_PREFIX, handlers, page_handlers
 from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
 from .liveness import RUNNING, session_state
@@ -38,9 +36,11 @@ from .model import NAME_PATTERN, Kind, utcnow
 from .readonly_rooms import hold_to_permission
 from .secret_filter import MIN_SECRET, SecretMask, secret_filter
 from .serialize import me_json
-from .service import ShareService
+from .service import ShareService, recorded_action
+from .service.guests import Guest, guest_workspace, refusal
 from .sessions import FailedAttempts, PersonalLinks
 from .store import ShareStore, SQLStore
+from .store.changefeed import feed_for
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
@@ -602,29 +602,10 @@ class ShareApp(ExtensionApp):
             body = json.loads(response.body) if response.body else {}
         except ValueError:
             body = {}
-        kind = next((k.value for k in Kind if parts and k.plural == parts[0]), None)
-        if kind is None:
+        recorded = recorded_action(method, path, response.code, body)  # as the service wrote it
+        if recorded is None:
             return
-        if len(parts) >= 4 and parts[2] == "grants":
-            action = (
-                ("share" if response.code == 201 else "change")
-                if method == "PUT"
-                else "revoke"
-                if method == "DELETE"
-                else "relink"
-            )
-        elif len(parts) >= 3 and parts[2] == "requests":  # asking for more
-            action = (
-                "ask"
-                if len(parts) == 3
-                else "withdraw"
-                if method == "DELETE"
-                else "approve"
-                if body.get("decision") == "approve"
-                else "deny"
-            )
-        else:
-            action = {"POST": "create", "PATCH": "update", "DELETE": "delete"}.get(method, "update")
+        kind, action = recorded[0].value, recorded[1]
         resource_id = body.get("id") or (parts[1] if len(parts) > 1 else "")
         self._emit_event(
             {

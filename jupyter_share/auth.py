@@ -27,7 +27,7 @@ from typing import Any
 from jupyter_server.auth.identity import User
 from tornado import web
 
-from .guests import ANONYMOUS_FOR_GUESTS, Guest, handler_name
+from .service.guests import ANONYMOUS_FOR_GUESTS, Guest, handler_name
 
 MaybeAwaitable = Any | Awaitable[Any]
 

@@ -26,8 +26,8 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .changefeed import Change
 from .handlers import ShareAPIBase, SignInRequired
+from .store.changefeed import Change
 
 if TYPE_CHECKING:
     from .app import ShareApp

@@ -28,8 +28,8 @@ from typing import Any
 from tornado import web
 from tornado.websocket import WebSocketHandler
 
-from .guests import Guest, handler_name, refused_on_socket
 from .model import Permission, utcnow
+from .service.guests import Guest, handler_name, refused_on_socket
 
 log = logging.getLogger(__name__)
 

@@ -333,12 +333,11 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
         )
 
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
-        """Personal links open the container answering, in standalone mode."""
-        return (
-            kind == Kind.SESSION
-            and self.extensionapp.resolved_mode == "standalone"
-            and resource_id == self.extensionapp.current_session_id()
-        )
+        """Personal links open the container answering, in standalone mode (the service's
+        rule, `links_open_here`)."""
+        app = self.extensionapp
+        here = app.current_session_id() if app.resolved_mode == "standalone" else None
+        return self.service.links_open_here(kind, resource_id, here)
 
     @property
     def answer_cache(self) -> AnswerCache | None:
@@ -420,10 +419,7 @@ class CollectionEndpoint(ShareAPIBase):
     @authorized
     async def post(self, plural: str):
         kind = self.kind(plural)
-        if kind == Kind.SESSION:
-            raise web.HTTPError(
-                405, "sessions are the running servers; they are not created by hand"
-            )
+        self.service.check_creatable(kind)  # before the body is read, as it was
         view = await self.call(self.service.create, kind, self.json_body())
         self.set_header("Location", self.request.path.rstrip("/") + "/" + view.resource.id)
         self.write_json(resource_json(view), status=201)
@@ -512,11 +508,8 @@ class LinkReissueEndpoint(ShareAPIBase):
     async def post(self, plural: str, raw_id: str, raw_principal: str):
         kind = self.kind(plural)
         rid = await self.resource_id(kind, raw_id)
-        if not self.is_this_container(kind, rid):
-            raise web.HTTPError(
-                400, "personal links are issued by the container they open, for its users' grants"
-            )
-        token = await self.call(self.service.reissue_link, kind, rid, raw_principal)
+        with_link = self.is_this_container(kind, rid)
+        token = await self.call(self.service.reissue_link, kind, rid, raw_principal, with_link)
         self.write_json({"link": self.link_url(token)}, status=201)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
@@ -125,6 +126,22 @@ class Principal:
 
     def __str__(self) -> str:
         return f"{self.type.value}:{self.name}"
+
+
+#: What a resource id can look like; anything else cannot exist, and is not looked up.
+RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+#: The ids this version makes (`new_resource_id`): 16 hex digits. A value of this shape that
+#: is not found names a resource the caller cannot see, not something else.
+NEW_RESOURCE_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def is_resource_id(value: object) -> bool:
+    return RESOURCE_ID.match(str(value)) is not None
+
+
+def new_resource_id() -> str:
+    return secrets.token_hex(8)
 
 
 @dataclass

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tornado import web
 
-from .guests import handler_name
 from .model import Permission
+from .service.guests import handler_name
 
 if TYPE_CHECKING:
     from jupyter_server.base.handlers import JupyterHandler

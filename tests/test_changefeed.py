@@ -14,11 +14,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from jupyter_share.changefeed import PostgresFeed, SQLiteFeed, feed_for
 from jupyter_share.directory import StandaloneDirectory
 from jupyter_share.model import Kind
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
+from jupyter_share.store.changefeed import PostgresFeed, SQLiteFeed, feed_for
 
 from . import postgres
 from .conftest import _db_numbers

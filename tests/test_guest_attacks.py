@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyter_share.guests import ROUTES, handler_name
+from jupyter_share.service.guests import ROUTES, handler_name
 
 from .servers import start_server, wait_ready
 from .test_links import XSRF, Guest, Owner

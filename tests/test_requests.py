@@ -10,11 +10,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from jupyter_share import migrations
 from jupyter_share.directory import StandaloneDirectory
 from jupyter_share.model import Conflict, Forbidden, InvalidInput, Kind, NotFound, utcnow
 from jupyter_share.service import MAX_REQUEST_MESSAGE, ShareService
-from jupyter_share.store import SQLStore
+from jupyter_share.store import SQLStore, migrations
 
 GROUPS = {"class-2026": ["erin"], "staff": ["henry"]}
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from jupyter_share import migrations
 from jupyter_share.directory import StandaloneDirectory
 from jupyter_share.model import (
     AuditEntry,
@@ -21,8 +20,8 @@ from jupyter_share.model import (
     Resource,
     utcnow,
 )
-from jupyter_share.service import ShareService
-from jupyter_share.store import SQLStore, use_wal
+from jupyter_share.service import ShareService, expiry_entries
+from jupyter_share.store import SQLStore, migrations, use_wal
 
 
 def resource(rid, owner="alice", kind=Kind.IMAGE, name=None, at=None):
@@ -68,7 +67,7 @@ def test_resources_grants_and_lists(store):
     }
     assert store.share_counts(["r1", "r2", "r3", "r4"], utcnow()) == {"r1": 1, "r2": 1}
 
-    purged = store.purge_expired(utcnow())
+    purged = store.purge_expired(utcnow(), expiry_entries(utcnow()))
     assert [(g.resource_id, str(g.principal)) for g in purged] == [("r3", "user:bob")]
     history, count = store.history("r3")
     assert [e.action for e in history] == ["create", "share", "expire"] and count == 3

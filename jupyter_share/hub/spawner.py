@@ -51,7 +51,6 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tornado import web
@@ -68,6 +67,8 @@ from ..client import (
     ShareError,
     Unreachable,
 )
+from ..model import NEW_RESOURCE_ID
+from ..specs import quantity_bytes
 
 __all__ = [
     "options_form",
@@ -103,11 +104,6 @@ TOKEN_NOTE = "jupyter_share launch options"
 HTTP_TIMEOUT = 10.0
 
 _CHOICE_RE = re.compile(r"^(formation|image):([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
-# Resource ids are 16 hex digits (service.py); a formation's `image` that looks like one and is
-# not an image the user sees is an image id they lack access to, not a reference.
-_RESOURCE_ID = re.compile(r"^[0-9a-f]{16}$")
-_MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([KMGTP]?)(i?)$")
-_MEMORY_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 # Variables a formation never sets: the Hub's connection of the server (its token, API URL,
 # OAuth client) and ours (where the server finds the share service, what it was launched from).
 _PROTECTED_ENV = ("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_")
@@ -367,7 +363,7 @@ def _offers_from(
             offer.reference = (by_id[image].get("spec") or {}).get("reference") or ""
             if not offer.reference and needs_reference:
                 offer.unavailable = "its image has no container image reference"
-        elif _RESOURCE_ID.match(image):
+        elif NEW_RESOURCE_ID.match(image):  # an image id, of an image the user does not see
             offer.unavailable = "its image is not shared with you"
         else:
             offer.reference = image
@@ -429,19 +425,13 @@ async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
 
 def memory_bytes(value: Any) -> int:
     """Bytes of a formation's memory ("512M", "4G", "1.5Gi", "1073741824"), as
-    `Spawner.mem_limit` takes them: suffixes are powers of 1024, with or without the `i`."""
-    match = _MEMORY.match(value) if isinstance(value, str) else None
-    if not match:
+    `Spawner.mem_limit` takes them: the format the service checks (`specs.QUANTITY`)."""
+    found = quantity_bytes(value)
+    if found is None:
         raise LaunchRefused(
             f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi"
         )
-    number, unit, _ = match.groups()
-    try:
-        return int(Decimal(number) * _MEMORY_UNITS[unit])
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimal numbers
-        raise LaunchRefused(
-            f"the formation's memory {value!r} is not a size like 512M, 4G or 1.5Gi"
-        ) from None
+    return found
 
 
 @dataclass
@@ -556,7 +546,7 @@ def _resolve(
             try:
                 image_resource = client.get(f"images/{image}")
             except NotFound:
-                if _RESOURCE_ID.match(image):
+                if NEW_RESOURCE_ID.match(image):
                     owner = resource.get("owner")
                     raise LaunchRefused(
                         f"the formation {name!r} uses the image {image}, which is not shared with you"

@@ -26,8 +26,9 @@ from tornado.ioloop import IOLoop
 from .. import presence
 from ..auth import guest_of
 from ..handlers import BUILT_HERE, ShareAPIBase, SignInRequired, api_routes
-from ..model import Forbidden, InvalidInput, Kind, Permission, Resource, ShareError
+from ..model import Forbidden, Kind, Permission, Resource, ShareError
 from ..service import usable_image
+from ..service.guests import guest_permission, refusal
 from .containers import SERVER_HEADER
 
 if TYPE_CHECKING:
@@ -122,11 +123,7 @@ class ContainerAccess:
             )
             if response.code != 200:
                 raise ServiceUnreachable(f"the share service answered {response.code}")
-            access = json.loads(response.body).get("access")
-            try:
-                permission = Permission.parse(access) if access else None
-            except InvalidInput:  # "owner" or anything unexpected: no guest permission
-                permission = None
+            permission = guest_permission(json.loads(response.body).get("access"))
             if generation == self._generation:  # not forgotten meanwhile
                 if len(self._answers) > 10_000:
                     self._answers.clear()
@@ -150,10 +147,10 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
         if path.rstrip("/") == "me" and self.request.method == "GET":
             self.finish(json.dumps(app.hub_me(self)))
             return
-        if guest_of(self) is not None:
-            raise web.HTTPError(
-                403, "guests share from their own server: this one offers them /me only"
-            )
+        guest = guest_of(self)
+        refused = refusal(guest, self, hub=True) if guest is not None else None
+        if refused is not None:  # the guest guard's rule (guests.ROUTES), as it refused already
+            raise web.HTTPError(403, refused)
         if app.service_client is None:
             raise web.HTTPError(
                 503,

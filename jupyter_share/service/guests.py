@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir, jupyter_runtime_dir
 from tornado import web
 
-from .model import Permission
+from ..model import InvalidInput, Permission
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -289,6 +289,18 @@ def refusal(guest: Guest, handler: web.RequestHandler, hub: bool = False) -> str
     if guest.permission < need:
         return "view only: you cannot change or run anything here"
     return route.check(guest, handler, hub) if route.check else None
+
+
+def guest_permission(access: str | None) -> Permission | None:
+    """What a user may do as a guest in a container, from the service's answer about their
+    access to it (`ShareService.guest_access`: "owner", a permission's label, or None): its
+    owner is no guest, and anything else unexpected lets nobody in."""
+    if access is None:
+        return None
+    try:
+        return Permission.parse(access)
+    except InvalidInput:  # "owner", or anything unexpected
+        return None
 
 
 def refused_on_socket(guest: Guest, handler_class: type) -> bool:

@@ -26,10 +26,12 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
     import psycopg  # imported when a PostgreSQL store is watched (`feed_for`)
@@ -58,7 +60,7 @@ class Change:
     at: datetime | None = None
 
     @classmethod
-    def from_row(cls, row) -> Change:
+    def from_row(cls, row: Sequence[Any]) -> Change:
         at = row[3]
         if isinstance(at, str):  # SQLite's DateTime as sqlite3 returns it
             with contextlib.suppress(ValueError):
@@ -140,7 +142,7 @@ class SQLiteFeed(ChangeFeed):
         if conn is not None:
             conn.close()
 
-    def _catch_up(self, conn) -> None:
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
         while True:
             rows = conn.execute(_ROWS_AFTER.format(p="?"), (self.last_id,)).fetchall()
             self._deliver([Change.from_row(r) for r in rows])
@@ -209,7 +211,7 @@ class PostgresFeed(ChangeFeed):
             return None
 
 
-def feed_for(store, listener: Listener, interval: float = 0.15) -> ChangeFeed | None:
+def feed_for(store: Any, listener: Listener, interval: float = 0.15) -> ChangeFeed | None:
     """The watcher for `store` (an `SQLStore`), not started; None if nobody else can change it."""
     url = getattr(store, "url", None)
     if url is None:
@@ -220,9 +222,9 @@ def feed_for(store, listener: Listener, interval: float = 0.15) -> ChangeFeed | 
             return None
         return SQLiteFeed(url.database, listener, interval)
     if backend == "postgresql":
-        engine = store.engine
+        engine: Engine = store.engine
 
-        def connect():
+        def connect() -> psycopg.Connection[Any]:
             import psycopg  # the PostgreSQL driver we ship
 
             _, params = engine.dialect.create_connect_args(engine.url)

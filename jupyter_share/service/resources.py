@@ -1,0 +1,270 @@
+"""The rules of resources: seeing them (one, or a page of a list), making, changing and
+deleting them, and using an image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from .. import specs
+from ..model import (
+    OWNER,
+    Grant,
+    InvalidInput,
+    Kind,
+    NotFound,
+    Page,
+    Permission,
+    Resource,
+    ResourceView,
+    ShareError,
+    is_resource_id,
+    new_resource_id,
+)
+from .containers import ContainerRules
+
+SCOPES = ("owned", "shared", "all")
+
+
+#: How many grantees a list shows per resource (the badge's names; `share_count` counts all).
+MAX_GRANTEES_LISTED = 20
+
+
+def usable_image(resource: Resource) -> Resource:
+    """The image, if it has packages to build an environment from (the rule of
+    `ShareService.image_to_use`, also applied by a Hub user server to the image the share
+    service let its owner read)."""
+    if not (resource.spec.get("environment") or {}).get("packages"):
+        raise InvalidInput(
+            f"image {resource.name!r} has no captured packages: it runs where its "
+            "container image reference runs",
+            field="spec.environment",
+        )
+    return resource
+
+
+class ResourceRules(ContainerRules):
+    def _views(
+        self,
+        user: str,
+        items: Sequence[Resource],
+        now: datetime,
+        held: dict[str, list[Grant]] | None = None,
+        counts: dict[str, int] | None = None,
+    ) -> list[ResourceView]:
+        """Views of `items` for `user`; `held` (the caller's live grants by resource id) and
+        `counts` (live grants by resource id), when the caller read them already."""
+        ids = [r.id for r in items]
+        if held is None:
+            held = self.store.grants_for_principals(
+                [r.id for r in items if r.owner != user], self.principals_of(user), now
+            )
+        manageable = [
+            r.id
+            for r in items
+            if r.owner == user
+            or max((g.permission for g in held.get(r.id, [])), default=0) >= Permission.MANAGE
+        ]
+        if counts is None:
+            counts = self.store.share_counts(manageable, now) if ids else {}
+        # The badge's names come with the list: nobody has to ask per resource.
+        grantees = self.store.grantees(
+            [rid for rid in manageable if counts.get(rid)], now, MAX_GRANTEES_LISTED
+        )
+        views = []
+        for r in items:
+            if r.owner == user:
+                count = counts.get(r.id, 0)
+                views.append(
+                    ResourceView(
+                        r,
+                        OWNER,
+                        shared=count > 0,
+                        share_count=count,
+                        grantees=grantees.get(r.id, []),
+                    )
+                )
+                continue
+            mine = held.get(r.id, [])
+            best = max(g.permission for g in mine)
+            top = [g for g in mine if g.permission == best]
+            ends = [g.expires_at for g in top]
+            expiry = None if None in ends else max(e for e in ends if e is not None)
+            views.append(
+                ResourceView(
+                    r,
+                    best.label,
+                    shared=True,
+                    share_count=counts.get(r.id, 0) if r.id in manageable else None,
+                    shared_at=min(g.created_at for g in mine),
+                    expires_at=expiry,
+                    grantees=grantees.get(r.id, []) if r.id in manageable else None,
+                )
+            )
+        return views
+
+    def view(self, user: str, kind: Kind, resource_id: str) -> ResourceView:
+        with self.store.reading():
+            resource, _ = self._resolve(user, kind, resource_id, "view")
+            return self._views(user, [resource], self.clock())[0]
+
+    # -- lists ----------------------------------------------------------------------------
+
+    def list(
+        self,
+        user: str,
+        kind: Kind | None,
+        scope: Any = "all",
+        offset: Any = None,
+        limit: Any = None,
+    ) -> Page[ResourceView]:
+        scope = scope or "all"
+        if scope not in SCOPES:
+            raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
+        offset, limit = specs.page(offset, limit)
+        if self.containers is not None and kind in (None, Kind.SESSION):
+            if scope in ("owned", "all"):
+                self.sync_servers(user)
+            if scope in ("shared", "all"):
+                self.merge_hub_shares(user)
+        now = self.clock()
+        # The page, the caller's grants on it, the share counts and grantees, read together.
+        with self.store.reading():
+            items, total, held, counts = self.store.list_page(
+                user,
+                self.principals_of(user),
+                kind,
+                owned=scope in ("owned", "all"),
+                shared=scope in ("shared", "all"),
+                now=now,
+                offset=offset,
+                limit=limit,
+            )
+            return Page(self._views(user, items, now, held, counts), total)
+
+    def shared_with_me(
+        self, user: str, kind: Any = None, offset: Any = None, limit: Any = None
+    ) -> Page[ResourceView]:
+        if kind in (None, ""):
+            parsed = None
+        else:
+            parsed = Kind.parse(kind)
+        return self.list(user, parsed, "shared", offset, limit)
+
+    def _is_visible_image_id(self, user: str, value: str) -> bool | None:
+        if not is_resource_id(value):
+            return None
+        resource = self.store.get_resource(value)
+        if resource is None:
+            return None
+        return resource.kind == Kind.IMAGE and self.access_of(user, resource) is not None
+
+    def _spec(self, user: str, kind: Kind, value: Any, captured: bool = False) -> dict[str, Any]:
+        if kind == Kind.IMAGE:
+            return specs.image_spec(value, captured=captured)
+        if kind == Kind.FORMATION:
+            return specs.formation_spec(value, lambda v: self._is_visible_image_id(user, v))
+        raise InvalidInput("the spec of a session is kept by its server", field="spec")
+
+    @staticmethod
+    def check_creatable(kind: Kind) -> None:
+        """Images and formations are made by hand; containers are the running servers (405
+        over HTTP: no POST makes one)."""
+        if kind == Kind.SESSION:
+            raise ShareError(
+                "sessions are the running servers; they are not created by hand",
+                field="kind",
+                status=405,
+                reason="Method Not Allowed",
+            )
+
+    def create(self, user: str, kind: Kind, body: Any) -> ResourceView:
+        self.check_creatable(kind)
+        allowed = {"name", "description", "spec"} | ({"capture"} if kind == Kind.IMAGE else set())
+        body = specs.check_fields(specs.no_nul(body), allowed)
+        if "name" not in body:
+            raise InvalidInput("name is required", field="name")
+        name = specs.name(body["name"])
+        description = specs.description(body.get("description"))
+        capture = specs.boolean(body.get("capture", False), "capture")
+        spec = self._spec(user, kind, body.get("spec"), captured=capture)
+        if capture:
+            if self.capture_environment is None:
+                raise InvalidInput("this server cannot capture its environment", field="capture")
+            spec["environment"] = specs.environment(self.capture_environment())
+            specs.image_spec(spec)  # the captured environment counts toward the size limit
+        now = self.clock()
+        resource = Resource(
+            id=new_resource_id(),
+            kind=kind,
+            name=name,
+            owner=user,
+            description=description,
+            spec=spec,
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.create_resource(resource, self._audit("create", user, resource))
+        self._event("create", user, resource)
+        return ResourceView(resource, OWNER, shared=False, share_count=0, grantees=[])
+
+    def update(self, user: str, kind: Kind, resource_id: str, body: Any) -> ResourceView:
+        resource, _ = self._resolve(user, kind, resource_id, "edit")
+        # A container's name and spec come from its server (ShareApp.session_name finds it again
+        # after a restart); people may describe it.
+        allowed = {"description"} if kind == Kind.SESSION else {"name", "description", "spec"}
+        body = specs.check_fields(specs.no_nul(body), allowed)
+        if "name" in body:
+            resource.name = specs.name(body["name"])
+        if "description" in body:
+            resource.description = specs.description(body["description"])
+        if "spec" in body:
+            resource.spec = self._spec(user, kind, body["spec"])
+        resource.updated_at = self.clock()
+        self.store.update_resource(resource, self._audit("update", user, resource))
+        self._event("update", user, resource)
+        return self.view(user, kind, resource.id)
+
+    def delete(self, user: str, kind: Kind, resource_id: str) -> None:
+        resource, _ = self._resolve(user, kind, resource_id, OWNER)
+        self._with_hub_access(
+            resource,
+            lambda held: set(),
+            lambda: self.store.delete_resource(resource.id, self._audit("delete", user, resource)),
+            all_at_hub=True,
+        )
+        self._event("delete", user, resource)
+
+    # -- images ---------------------------------------------------------------------------
+
+    def environment_file(self, user: str, resource_id: str, fmt: Any) -> tuple[str, str, str]:
+        """(filename, content type, text) of an image's environment as pip or conda reads it."""
+        from ..capture import conda_environment_yaml, requirements_txt
+
+        resource, _ = self._resolve(user, Kind.IMAGE, resource_id, "view")
+        fmt = fmt or "requirements"
+        if fmt not in ("requirements", "conda"):
+            raise InvalidInput(f"unknown format {fmt!r}: use requirements or conda", field="format")
+        environment = resource.spec.get("environment")
+        if not environment:
+            raise NotFound(f"image {resource.name!r} has no captured environment")
+        if fmt == "requirements":
+            return (
+                "requirements.txt",
+                "text/plain; charset=UTF-8",
+                requirements_txt(environment, resource.name),
+            )
+        return (
+            "environment.yml",
+            "application/x-yaml; charset=UTF-8",
+            conda_environment_yaml(environment, resource.name),
+        )
+
+    def image_to_use(self, user: str, resource_id: str) -> Resource:
+        """The image the caller may build an environment from here: anyone who sees it may use
+        it (view is enough, as for launching). Whose container builds it is the surface's
+        question: guests never reach it (guests.ROUTES lists no environment handler)."""
+        with self.store.reading():
+            resource, _ = self._resolve(user, Kind.IMAGE, resource_id, "view")
+        return usable_image(resource)
