@@ -89,6 +89,7 @@ class ShowCommand(StoreCommand):
         import yaml
 
         from ..serialize import resource_json
+        from ..service import holds
 
         view = self.resolve(self.ref)
         if self.json:
@@ -133,7 +134,7 @@ class ShowCommand(StoreCommand):
                 .rstrip()
                 .replace("\n", "\n  ")
             )
-        if view.access in ("owner", "manage"):
+        if holds(view.access, "manage"):  # the access list is theirs to read
             grants = self.service.grants(self.username, r.kind, r.id)
             if grants:
                 self.out("access list:")

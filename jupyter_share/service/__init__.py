@@ -19,7 +19,7 @@ action chosen here) and emits one event per change. Refusals are `ShareError`s.
 
 from __future__ import annotations
 
-from .base import Containers, DirectoryMatches, EventSink, Me, expiry_entries
+from .base import Containers, DirectoryMatches, EventSink, Me, expiry_entries, holds
 from .grants import ShareResult
 from .history import (
     HISTORY_FORMATS,
@@ -56,6 +56,7 @@ __all__ = [
     "ShareResult",
     "ShareService",
     "expiry_entries",
+    "holds",
     "recorded_action",
     "usable_image",
 ]

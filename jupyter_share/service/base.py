@@ -85,6 +85,12 @@ def _rank(access: str | None) -> int:
     return int(Permission.parse(access))
 
 
+def holds(access: str | None, need: str) -> bool:
+    """Whether `access` ("owner", a permission's label, or None) is at least `need`: for a
+    surface that shows what only some may see (the access list: manage) without asking."""
+    return _rank(access) >= _rank(need)
+
+
 def expiry_entries(now: datetime) -> Callable[[Grant, Kind], AuditEntry]:
     """The audit row of a grant that ended at its expiry (`ShareStore.purge_expired`): the
     action `expire`, by `system`."""

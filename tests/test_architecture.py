@@ -1,0 +1,104 @@
+"""The shape of the rules and the store, checked on their source (issue 13): rooms small
+enough to read, the core importing no surface, and the store choosing no audit action (the
+service decides what is recorded; the store writes what it is told)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from jupyter_share.model import HISTORY_ACTIONS
+
+PACKAGE = Path(__file__).resolve().parent.parent / "jupyter_share"
+#: The rules and the store, split by responsibility; each module a room one reads at once.
+PACKAGES = ("service", "store")
+MAX_LINES = 520
+#: What the core may not import: the surfaces and the Hub's side, which ask it.
+SURFACES = ("hub", "handlers", "app", "cli", "cli_guests", "client", "widgets")
+
+
+def _modules(package: str) -> list[Path]:
+    found = sorted((PACKAGE / package).glob("*.py"))
+    assert found, package
+    return found
+
+
+def _imported(path: Path) -> set[str]:
+    """The jupyter_share modules `path` imports, as dotted names below `jupyter_share`."""
+    tree = ast.parse(path.read_text(), str(path))
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(parts[: len(parts) - node.level])
+                module = ".".join(base + ([node.module] if node.module else []))
+            elif (node.module or "").startswith("jupyter_share"):
+                module = (node.module or "").removeprefix("jupyter_share").lstrip(".")
+            else:
+                continue
+            names.add(module)
+            names.update(f"{module}.{a.name}".lstrip(".") for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(
+                a.name.removeprefix("jupyter_share.")
+                for a in node.names
+                if a.name.startswith("jupyter_share.")
+            )
+    return names
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_module_of_the_rules_and_the_store_is_a_room_one_reads_at_once(package):
+    sizes = {p.name: len(p.read_text().splitlines()) for p in _modules(package)}
+    assert all(n < MAX_LINES for n in sizes.values()), sizes
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_core_imports_no_surface_and_nothing_of_the_hub(package):
+    for path in _modules(package):
+        bad = {
+            name
+            for name in _imported(path)
+            if name.split(".")[0] in SURFACES and not name.startswith("hub_")
+        }
+        assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def _named_actions(source: str) -> list[tuple[int, str]]:
+    """(line, action) of each history action named in `source` outside docstrings."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value in HISTORY_ACTIONS
+        and id(node) not in docstrings
+    ]
+
+
+def test_the_store_chooses_no_audit_action():
+    """The store writes the audit entries the service gives it (which a new grant gets, which a
+    changed one, which an expired one, which rows a purge keeps): no action is named in its
+    code. Its docstrings may still speak of them."""
+    for path in _modules("store"):
+        assert _named_actions(path.read_text()) == [], path.name
+
+
+def test_the_checks_see_what_they_look_for():
+    """The scans above can fail: an import of a surface, and an action named, are found."""
+    assert {"handlers", "handlers.ShareAPIBase"} <= _imported(PACKAGE / "hub" / "userserver.py")
+    assert "service.guests" in _imported(PACKAGE / "app.py")
+    source = '"""A docstring: share."""\n\ndef f(entry):\n    return entry.action == "expire"\n'
+    assert _named_actions(source) == [(4, "expire")]
