@@ -23,12 +23,14 @@ from . import __version__
 from .answers import AnswerCache
 from .auth import IdentityHooks, guest_of, install, owner_user
 from .capture import capture_environment
+from .changefeed import feed_for
 from .config_traits import GroupMembers, UserNames
 from .directory import Directory, StandaloneDirectory
 from .environments import BuildSettings, EnvironmentManager
 from .feed import FeedHandler, Streams
 from .guest_activity import GuestActivity
 from .guest_cookies import GuestClaim, GuestCookies
+from .guests import Guest, guest_workspace, refusal
 from .handlers import API_PREFIX, handlers, page_handlers
 from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
 from .liveness import RUNNING, session_state
@@ -37,10 +39,8 @@ from .readonly_rooms import hold_to_permission
 from .secret_filter import MIN_SECRET, SecretMask, secret_filter
 from .serialize import me_json
 from .service import ShareService, recorded_action
-from .service.guests import Guest, guest_workspace, refusal
 from .sessions import FailedAttempts, PersonalLinks
 from .store import ShareStore, SQLStore
-from .store.changefeed import feed_for
 
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp

@@ -336,7 +336,7 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
         """Personal links open the container answering, in standalone mode (the service's
         rule, `links_open_here`)."""
         app = self.extensionapp
-        here = app.current_session_id() if app.resolved_mode == "standalone" else None
+        here = app.current_session_id if app.resolved_mode == "standalone" else None
         return self.service.links_open_here(kind, resource_id, here)
 
     @property

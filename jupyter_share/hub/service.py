@@ -33,12 +33,12 @@ from traitlets import Float, Integer, Unicode, default
 from traitlets.config import Application
 
 from .. import __version__
+from ..changefeed import feed_for
 from ..feed import Streams, connection_closed, serve
 from ..handlers import ShareAPIBase, api_routes
 from ..model import HubRefused, HubUnavailable, Kind, NotFound
 from ..service import ShareService
 from ..store import SQLStore
-from ..store.changefeed import feed_for
 from .containers import SERVER_HEADER, HubContainers, server_label
 from .directory import HubDirectory
 from .hubapi import HubAPI

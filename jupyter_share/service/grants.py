@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,11 +175,12 @@ class GrantRules(ResourceRules):
                 f"or {made.actor} may give {principal.name} a new link"
             )
 
-    def links_open_here(self, kind: Kind, resource_id: str, here: str | None) -> bool:
+    def links_open_here(self, kind: Kind, resource_id: str, here: Callable[[], str] | None) -> bool:
         """Whether new user grants on this resource come with a personal link: personal links
-        open the container answering (`here`, its id; None where there is none, as under
-        JupyterHub, whose shares open its servers), so only its own grants have them."""
-        return kind == Kind.SESSION and here is not None and resource_id == here
+        open the container answering (`here()`, its id, asked only about a container: the
+        first ask makes it; None where there is none, as under JupyterHub, whose shares open
+        its servers), so only its own grants have them."""
+        return kind == Kind.SESSION and here is not None and resource_id == here()
 
     def reissue_link(
         self,
