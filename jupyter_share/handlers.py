@@ -44,6 +44,7 @@ from .serialize import (
     resource_list_json,
 )
 from .service import ShareService
+from .service.guests import refusal
 from .specs import check_fields
 
 if TYPE_CHECKING:
@@ -305,8 +306,10 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
 
     @property
     def environments(self) -> Any:
-        if guest_of(self) is not None:  # also unlisted in guests.ROUTES: never the owner's
-            raise Forbidden("guests may not build environments in the owner's container")
+        guest = guest_of(self)
+        refused = refusal(guest, self) if guest is not None else None
+        if refused is not None:  # the guest guard's rule, asked again: never the owner's builds
+            raise Forbidden(refused)
         return self.extensionapp.environments
 
     async def session_id(self, raw: str) -> str:
