@@ -44,7 +44,7 @@ from .serialize import (
     resource_list_json,
 )
 from .service import ShareService
-from .service.guests import refusal
+from .service.guests import building_refused
 from .specs import check_fields
 
 if TYPE_CHECKING:
@@ -306,9 +306,8 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
 
     @property
     def environments(self) -> Any:
-        guest = guest_of(self)
-        refused = refusal(guest, self) if guest is not None else None
-        if refused is not None:  # the guest guard's rule, asked again: never the owner's builds
+        refused = building_refused(guest_of(self))
+        if refused is not None:
             raise Forbidden(refused)
         return self.extensionapp.environments
 

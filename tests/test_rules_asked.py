@@ -114,3 +114,12 @@ def test_the_store_writes_the_entries_it_is_given(service):
     assert actions == ["create", "share", "change"]
     assert service.store.purge_history(utcnow(), keep_last=("share",)) == 2
     assert [e.action for e in service.history("alice", Kind.IMAGE, rid).items] == ["share"]
+
+
+def test_guests_never_build_environments_whatever_the_routes_say():
+    from jupyter_share.service.guests import Guest, building_refused
+
+    assert building_refused(None) is None  # the owner
+    for permission in Permission:
+        guest = Guest("bob", "alice", permission, "link")
+        assert "guests may not build environments" in (building_refused(guest) or "")

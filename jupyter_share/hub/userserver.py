@@ -28,7 +28,7 @@ from ..auth import guest_of
 from ..handlers import BUILT_HERE, ShareAPIBase, SignInRequired, api_routes
 from ..model import Forbidden, Kind, Permission, Resource, ShareError
 from ..service import usable_image
-from ..service.guests import guest_permission, refusal
+from ..service.guests import building_refused, guest_permission, refusal
 from .containers import SERVER_HEADER
 
 if TYPE_CHECKING:
@@ -359,8 +359,9 @@ class HubEnvironmentsBase(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, A
 
     @property
     def environments(self):
-        if guest_of(self) is not None:
-            raise Forbidden("guests may not build environments in the owner's container")
+        refused = building_refused(guest_of(self))
+        if refused is not None:
+            raise Forbidden(refused)
         return self.extensionapp.environments
 
     async def image_to_use(self, raw_id: str) -> Resource:

@@ -291,6 +291,12 @@ def refusal(guest: Guest, handler: web.RequestHandler, hub: bool = False) -> str
     return route.check(guest, handler, hub) if route.check else None
 
 
+def building_refused(guest: Guest | None) -> str | None:
+    """Environments are built in the owner's container, with the owner's rights: never by a
+    guest, at any level, whatever `ROUTES` lists (it lists no environment handler either)."""
+    return None if guest is None else "guests may not build environments in the owner's container"
+
+
 def guest_permission(access: str | None) -> Permission | None:
     """What a user may do as a guest in a container, from the service's answer about their
     access to it (`ShareService.guest_access`: "owner", a permission's label, or None): its
