@@ -31,10 +31,10 @@ _REFERENCE = re.compile(
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
 )
-#: A size (memory, storage): `512M`, `4G`, `1.5Gi` or bytes; the number and its unit.
-QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(?:([KMGTP])i?)?$")
+#: A size (memory, storage): `512M`, `4G`, `1.5Gi` or bytes (openapi.yaml has the same pattern).
+_QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[KMGTP]i?)?$")
 #: A unit's bytes: powers of 1024, with or without the `i`, as JupyterHub's `mem_limit` reads them.
-_UNITS = {None: 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -263,16 +263,15 @@ def _positive_number(value: Any, field: str, high: float) -> float:
 
 
 def quantity_bytes(value: Any) -> int | None:
-    """The bytes of a size (`QUANTITY`), or None if `value` is not one."""
-    match = QUANTITY.match(value) if isinstance(value, str) else None
-    if match is None:
+    """The bytes of a size (`_QUANTITY`), or None if `value` is not one."""
+    if not isinstance(value, str) or not _QUANTITY.match(value):
         return None
-    number, unit = match.groups()
-    return int(Decimal(number) * _UNITS[unit])
+    number = value.removesuffix("i").rstrip("KMGTP")
+    return int(Decimal(number) * _UNITS[value[len(number) : len(number) + 1]])
 
 
 def _quantity(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not QUANTITY.match(value):
+    if not isinstance(value, str) or not _QUANTITY.match(value):
         raise InvalidInput(f"{field} must be a size like 512M, 4G or 1.5Gi", field=field)
     return value
 

@@ -425,7 +425,7 @@ async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
 
 def memory_bytes(value: Any) -> int:
     """Bytes of a formation's memory ("512M", "4G", "1.5Gi", "1073741824"), as
-    `Spawner.mem_limit` takes them: the format the service checks (`specs.QUANTITY`)."""
+    `Spawner.mem_limit` takes them: the format the service checks (`specs.quantity_bytes`)."""
     found = quantity_bytes(value)
     if found is None:
         raise LaunchRefused(
