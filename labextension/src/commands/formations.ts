@@ -1,0 +1,31 @@
+/**
+ * The commands of formations.
+ */
+import { CommandIDs } from '../commandids';
+import { showCreateFormationDialog } from '../dialogs';
+import { PANEL_ID } from '../panel';
+import { ICommandContext } from './context';
+
+/** Create formation…. */
+export function addFormationCommands(context: ICommandContext): void {
+  const { app, api, model, panel, trans, refreshSoon } = context;
+  const { commands } = app;
+
+  commands.addCommand(CommandIDs.createFormation, {
+    label: args =>
+      args.isPalette ? trans.__('Create formation…') : trans.__('Formation'),
+    caption: trans.__('Create a formation (a launch template)'),
+    execute: async () => {
+      const images = [
+        ...model.owned('image'),
+        ...model.shared.filter(r => r.kind === 'image')
+      ];
+      const formation = await showCreateFormationDialog(api, images, trans);
+      if (formation) {
+        await refreshSoon();
+        app.shell.activateById(PANEL_ID);
+        panel.reveal('formation', formation.id);
+      }
+    }
+  });
+}
