@@ -1,5 +1,6 @@
 /**
- * The commands of images: create one (from this container or not), download its captured environment, use it here.
+ * The commands of images: create one (from this container or not), download
+ * its captured environment, use it here.
  */
 import { showErrorMessage } from '@jupyterlab/apputils';
 
@@ -11,7 +12,10 @@ import { errorMessage } from '../model';
 import { PANEL_ID } from '../panel';
 import { ICommandContext } from './context';
 
-/** Create image…, Create image from this container…, Download environment, Use in this container…. */
+/**
+ * Create image…, Create image from this container…, Download environment,
+ * Use in this container….
+ */
 export function addImageCommands(context: ICommandContext): void {
   const { app, api, panel, imageUser, trans, target, refreshSoon } = context;
   const { commands } = app;

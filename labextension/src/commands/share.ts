@@ -1,5 +1,6 @@
 /**
- * The commands that share: the Share dialog (of a row or of this container), revoking everyone, leaving what was shared with me.
+ * The commands that share: the Share dialog (of a row or of this container),
+ * revoking everyone, leaving what was shared with me.
  */
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 
