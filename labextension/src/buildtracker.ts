@@ -33,6 +33,25 @@ export function stepText(
   }
 }
 
+/** A build's steps in the order it takes them. */
+const STEPS = [
+  'preparing',
+  'resolving',
+  'downloading',
+  'installing',
+  'registering'
+];
+
+/** Whether `state` is older than `than` in the same build's progress. */
+function isBehind(state: IBuiltEnvironment, than: IBuiltEnvironment): boolean {
+  const step = STEPS.indexOf(state.step);
+  const thanStep = STEPS.indexOf(than.step);
+  if (step < 0 || thanStep < 0 || step !== thanStep) {
+    return step >= 0 && thanStep >= 0 && step < thanStep;
+  }
+  return state.done < than.done;
+}
+
 /** The status bar's words for the builds running: "Building CARET (alice): installing 3/7". */
 export function buildStatusText(
   builds: IBuiltEnvironment[],
@@ -83,6 +102,10 @@ export class BuildTracker {
   update(env: Partial<IBuiltEnvironment> & { id: string }): void {
     const merged = { ...this._last.get(env.id), ...env } as IBuiltEnvironment;
     const before = this._builds.get(env.id);
+    if (before && merged.state === 'building' && isBehind(merged, before)) {
+      // A GET answered before an event that arrived first: older news.
+      return;
+    }
     this._last.set(env.id, merged);
     if (merged.state === 'building') {
       this._builds.set(env.id, merged);

@@ -146,6 +146,24 @@ describe('BuildTracker', () => {
     tracker.dispose();
   });
 
+  it('never goes back to older news (a GET answered before an event)', () => {
+    const events = new FakeEvents();
+    const tracker = new BuildTracker(new FakeSource(), 60_000);
+    tracker.connect(events as unknown as Event.IManager);
+    const { id } = env();
+    const step = (step: string, done: number) =>
+      events.emit({ id, state: 'building', step, done, total: 7 });
+    step('installing', 5);
+    step('installing', 3);
+    expect(tracker.building[0].done).toBe(5);
+    step('registering', 7);
+    step('installing', 6);
+    expect(tracker.building[0].step).toBe('registering');
+    events.emit({ id, state: 'ready', step: 'done', done: 7, total: 7 });
+    expect(tracker.building).toEqual([]);
+    tracker.dispose();
+  });
+
   it('finds builds already running and looks again by GET', async () => {
     jest.useFakeTimers();
     const source = new FakeSource();
