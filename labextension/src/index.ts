@@ -55,6 +55,7 @@ import { addAskButton, addAskLink } from './askbutton';
 import { showAskDialog } from './askdialog';
 import { nextPermission, RequestNotifier, RequestsAPI } from './requests';
 import { EnvironmentsAPI } from './environments';
+import { addLaunchCommands } from './launch';
 import { ImageUser } from './useimage';
 import { buildStatusPlugin } from './buildstatusplugin';
 
@@ -444,6 +445,17 @@ function addCommands(
     return model.refresh().catch(() => undefined);
   };
 
+  addLaunchCommands({
+    app,
+    model,
+    trans,
+    target,
+    reveal: id => {
+      app.shell.activateById(PANEL_ID);
+      panel.reveal('session', id);
+    }
+  });
+
   commands.addCommand(CommandIDs.share, {
     label: trans.__('Share…'),
     caption: trans.__('Share with a user or a group, and see who has access'),
@@ -815,6 +827,16 @@ function addCommands(
     command: CommandIDs.details,
     selector: row,
     rank: 2
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.launchFormation,
+    selector: `${row}[data-resource-kind="formation"]`,
+    rank: 2.4
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.stopContainer,
+    selector: `${row}[data-resource-kind="session"][data-share-access="owner"]`,
+    rank: 2.6
   });
   app.contextMenu.addItem({
     command: CommandIDs.useImage,

@@ -17,6 +17,7 @@ import * as React from 'react';
 import { IGrantee, IResource, Kind } from './api';
 import { CommandIDs } from './commandids';
 import { sharingIcon } from './icons';
+import { LaunchButton } from './launchbutton';
 import { nextPermission } from './requests';
 import {
   badgeTooltip,
@@ -29,6 +30,7 @@ import {
   SharingModel
 } from './model';
 import { GuestsInNow } from './presence';
+import { StopButton } from './stopbutton';
 
 /** The DOM id of the panel (also its id in the shell). */
 export const PANEL_ID = 'jupyter-share-panel';
@@ -552,6 +554,7 @@ function ResourceList(props: IResourceListProps): JSX.Element {
           onActivate={onActivate}
           onFocusRow={onFocusRow}
           onAsk={onAsk}
+          commands={commands}
         />
       ))}
     </ul>
@@ -578,6 +581,7 @@ interface IResourceRowProps {
   onFocusRow: (id: string) => void;
   /** Ask the owner for more (rows shared with me, below manage). */
   onAsk?: (resource: IResource) => void;
+  commands: CommandRegistry;
 }
 
 /** One resource. Rendered again only when its resource or flags change. */
@@ -684,6 +688,16 @@ const ResourceRow = React.memo(function ResourceRow(
                 {trans.__('Ask for %1', nextPermission(resource.access))}
               </button>
             )}
+          <LaunchButton
+            resource={resource}
+            commands={props.commands}
+            trans={trans}
+          />
+          <StopButton
+            resource={resource}
+            commands={props.commands}
+            trans={trans}
+          />
         </span>
         {place === 'shared' ? (
           <span className="jp-share-row-detail">
