@@ -418,8 +418,11 @@ class ShareApp(ExtensionApp):
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
         self._session_id: str | None = None
-        if self.register_container:  # launched from a formation: listed at once
-            self._session_id = self.current_session_id()
+        if self.register_container:
+            # Launched from a formation: listed at once, but only once it listens (the
+            # loop starts after the server binds), or a liveness sweep of another server
+            # could find its address refusing and record it stopped.
+            self._io_loop.add_callback(self.current_session_id)
         else:
             # A restarted server's container shows as running again at once, not on first use.
             self.service.session_started(self.username, self.session_name, self.session_spec())

@@ -324,7 +324,12 @@ class Launcher:
             )
         try:
             self._wait_ready(process, port, token, log_path)
-            found = self.service.store.find_resource(self.username, Kind.SESSION, name)
+            # It registers its container as its loop starts: at once, or nearly.
+            deadline = time.monotonic() + 10
+            while (
+                found := self.service.store.find_resource(self.username, Kind.SESSION, name)
+            ) is None and time.monotonic() < deadline:
+                time.sleep(0.1)
             if found is None:
                 raise LaunchFailed(
                     f"the launched server did not register its container (log: {log_path})"

@@ -1,11 +1,20 @@
+import * as React from 'react';
+
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  Notification,
+  ReactWidget,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { IResource } from './api';
 import { CommandIDs } from './commandids';
 import { errorMessage, SharingModel } from './model';
+import { NotAppliedList } from './notapplied';
 import { requestAPI } from './request';
 
 /** A field of a formation that a server on this machine cannot honour. */
@@ -118,12 +127,31 @@ export function addLaunchCommands(options: ILaunchCommandsOptions): void {
       );
       return;
     }
+    // Named in the notification, and in full (values, reasons) one click away.
     const notApplied = answer.not_applied.length
       ? trans.__(
-          'Not applied on this machine: %1.',
-          answer.not_applied.map(notAppliedLabel).join(', ')
+          'Not applied here: %1.',
+          answer.not_applied.map(item => item.field).join(', ')
         )
       : '';
+    const details = answer.not_applied.length
+      ? [
+          {
+            label: trans.__('Not applied…'),
+            callback: () =>
+              void showDialog({
+                title: trans.__('Not applied: %1', answer.name),
+                body: ReactWidget.create(
+                  React.createElement(NotAppliedList, {
+                    items: answer.not_applied,
+                    trans
+                  })
+                ),
+                buttons: [Dialog.okButton({ label: trans.__('Close') })]
+              })
+          }
+        ]
+      : [];
     if (answer.state === 'building') {
       Notification.info(
         [
@@ -136,7 +164,7 @@ export function addLaunchCommands(options: ILaunchCommandsOptions): void {
         ]
           .filter(Boolean)
           .join(' '),
-        { autoClose: false }
+        { autoClose: false, actions: details }
       );
       return;
     }
@@ -147,14 +175,17 @@ export function addLaunchCommands(options: ILaunchCommandsOptions): void {
         .join(' '),
       {
         autoClose: false,
-        actions: url
-          ? [
-              {
-                label: trans.__('Open'),
-                callback: () => window.open(url, '_blank', 'noopener')
-              }
-            ]
-          : []
+        actions: [
+          ...(url
+            ? [
+                {
+                  label: trans.__('Open'),
+                  callback: () => window.open(url, '_blank', 'noopener')
+                }
+              ]
+            : []),
+          ...details
+        ]
       }
     );
     await model.refresh().catch(() => undefined);
