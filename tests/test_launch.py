@@ -182,6 +182,20 @@ def test_bob_launches_alices_formation_as_his_own_container(tmp_path):
         assert carol.request("POST", f"{api}/sessions/{cid}/stop", {}).status_code == 403
         assert bob.get("/sessions", params={"scope": "owned"}).json()["total"] == 2  # + current
 
+        # The notebook widgets offer the same: Launch in SharedWithMe, stop with the client.
+        from jupyter_share.client import ShareClient
+        from jupyter_share.widgets import SharedWithMe
+
+        client = ShareClient(bob.url, bob.token, timeout=180)
+        panel = SharedWithMe(client=client)
+        (item,) = [r for r in panel.rows if r.resource["id"] == fid]
+        item.buttons["launch"].click()
+        assert panel.launched is not None and panel.launched["state"] == "running"
+        assert "Not applied here: cpu:" in panel.status_text
+        by_widget = panel.launched["container"]["id"]
+        assert client.stop(f"sessions/{by_widget}")["spec"]["state"] == "stopped"
+        assert refuses_connections(launched_from(panel.launched).port)
+
         # Stop: the process is gone, the container shows stopped.
         assert bob.post(f"/sessions/{cid}/stop", {"now": True}).status_code == 400
         stopped = bob.post(f"/sessions/{cid}/stop", {})
