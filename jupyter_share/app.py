@@ -342,6 +342,12 @@ class ShareApp(ExtensionApp):
         """The builds of environments from images (also used by the CLI)."""
         return EnvironmentManager(self.build_settings(), on_change or (lambda data: None))
 
+    def _once_listening(self, callback) -> None:
+        """Run `callback` on the loop once the server listens. The server binds in a callback
+        that it queues after the extensions load; one queued from a callback that runs before
+        it runs after it."""
+        self._io_loop.add_callback(lambda: self._io_loop.add_callback(callback))
+
     def launch_config(self) -> dict:
         """The ShareApp settings a server launched from this one gets: the same user, store,
         directory and environments (docs/decisions.md, "Launching a formation on one machine")."""
@@ -418,14 +424,18 @@ class ShareApp(ExtensionApp):
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
         self._session_id: str | None = None
+        # Recorded as running only once the server listens: until then its address refuses
+        # connections, and another server's liveness sweep would record it stopped again.
         if self.register_container:
-            # Launched from a formation: listed at once, but only once it listens (the
-            # loop starts after the server binds), or a liveness sweep of another server
-            # could find its address refusing and record it stopped.
-            self._io_loop.add_callback(self.current_session_id)
+            # Launched from a formation: listed at once, not on first use.
+            self._once_listening(self.current_session_id)
         else:
             # A restarted server's container shows as running again at once, not on first use.
-            self.service.session_started(self.username, self.session_name, self.session_spec())
+            self._once_listening(
+                lambda: self.service.session_started(  # type: ignore[union-attr]
+                    self.username, self.session_name, self.session_spec()
+                )
+            )
         self.launcher = self.make_launcher()
         if self.liveness_interval > 0:
             self._liveness_checker = PeriodicCallback(
