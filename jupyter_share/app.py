@@ -28,11 +28,13 @@ from .config_traits import GroupMembers, UserNames
 from .directory import Directory, StandaloneDirectory
 from .environments import BuildSettings, EnvironmentManager
 from .feed import FeedHandler, Streams
+from .formation_env import FormationEnvironment
 from .guest_activity import GuestActivity
 from .guest_cookies import GuestClaim, GuestCookies
 from .guests import Guest, guest_workspace, refusal
 from .handlers import API_PREFIX, handlers, page_handlers
 from .hub.userserver import ContainerAccess, hub_handlers, service_client_from_env
+from .launcher import LAUNCHED_FROM_ENV, Launcher
 from .liveness import RUNNING, session_state
 from .model import NAME_PATTERN, Kind, utcnow
 from .readonly_rooms import hold_to_permission
@@ -219,6 +221,17 @@ class ShareApp(ExtensionApp):
     environment_min_free_mb = Integer(
         200, config=True, help="Refuse to build an environment with less free disk than this."
     )
+    register_container = Bool(
+        False,
+        config=True,
+        help="Make this server's container at start, not on first use: set on a server that "
+        "another one launched from a formation, so that it is listed at once.",
+    )
+    launch_dir = Unicode(
+        config=True,
+        help="Where the servers launched from formations on this machine get their folders "
+        "(one each). Default: under the Jupyter data dir.",
+    )
     store_class = Type(
         default_value=SQLStore,
         klass=ShareStore,
@@ -247,6 +260,10 @@ class ShareApp(ExtensionApp):
     @default("environments_dir")
     def _default_environments_dir(self) -> str:
         return str(Path(jupyter_data_dir()) / "jupyter_share" / "environments")
+
+    @default("launch_dir")
+    def _default_launch_dir(self) -> str:
+        return str(Path(jupyter_data_dir()) / "jupyter_share" / "launched")
 
     @default("environment_kernels_dir")
     def _default_kernels_dir(self) -> str:
@@ -325,6 +342,37 @@ class ShareApp(ExtensionApp):
         """The builds of environments from images (also used by the CLI)."""
         return EnvironmentManager(self.build_settings(), on_change or (lambda data: None))
 
+    def _once_listening(self, callback) -> None:
+        """Run `callback` on the loop once the server listens. The server binds in a callback
+        that it queues after the extensions load; one queued from a callback that runs before
+        it runs after it."""
+        self._io_loop.add_callback(lambda: self._io_loop.add_callback(callback))
+
+    def launch_config(self) -> dict:
+        """The ShareApp settings a server launched from this one gets: the same user, store,
+        directory and environments (docs/decisions.md, "Launching a formation on one machine")."""
+        config: dict = {}
+        for name in ShareApp.class_own_traits(config=True):
+            if name in ("session_name", "register_container", "public_url"):
+                continue  # its own
+            value = getattr(self, name)
+            if isinstance(value, type):
+                value = f"{value.__module__}.{value.__qualname__}"
+            config[name] = value
+        return config
+
+    def make_launcher(self) -> Launcher:
+        assert self.service is not None  # standalone only
+        return Launcher(
+            self.service,
+            self.username,
+            self.launch_config(),
+            Path(self.launch_dir).expanduser(),
+            FormationEnvironment(parent=self),
+            self.environments,
+            Path(self.environment_kernels_dir).expanduser(),
+        )
+
     def _emit_environment(self, data: dict) -> None:
         """A build's progress, on this server's event stream (builds run in threads)."""
         logger = getattr(self.serverapp, "event_logger", None) if self.serverapp else None
@@ -375,8 +423,20 @@ class ShareApp(ExtensionApp):
             # Started here, like the server's own culling callbacks: the loop runs it later.
             self._purger = PeriodicCallback(self._purge, self.purge_interval * 1000)
             self._purger.start()
-        # A restarted server's container shows as running again at once, not on first use.
-        self.service.session_started(self.username, self.session_name, self.session_spec())
+        self._session_id: str | None = None
+        # Recorded as running only once the server listens: until then its address refuses
+        # connections, and another server's liveness sweep would record it stopped again.
+        if self.register_container:
+            # Launched from a formation: listed at once, not on first use.
+            self._once_listening(self.current_session_id)
+        else:
+            # A restarted server's container shows as running again at once, not on first use.
+            self._once_listening(
+                lambda: self.service.session_started(  # type: ignore[union-attr]
+                    self.username, self.session_name, self.session_spec()
+                )
+            )
+        self.launcher = self.make_launcher()
         if self.liveness_interval > 0:
             self._liveness_checker = PeriodicCallback(
                 self._sweep_stopped, self.liveness_interval * 1000
@@ -403,7 +463,6 @@ class ShareApp(ExtensionApp):
                 MIN_SECRET,
             )
         self.guest_cookies = GuestCookies()
-        self._session_id: str | None = None
         install(
             self.serverapp,
             IdentityHooks(self._resolve_user, self._resolve_guest, self._clear_guest),
@@ -662,6 +721,9 @@ class ShareApp(ExtensionApp):
         streams = getattr(self, "streams", None)
         if streams is not None:
             streams.close_all()
+        launcher = getattr(self, "launcher", None)
+        if launcher is not None:  # the servers it launched stop with it
+            await IOLoop.current().run_in_executor(None, launcher.shutdown)
         environments = getattr(self, "environments", None)
         if environments is not None:
             await IOLoop.current().run_in_executor(None, environments.shutdown)
@@ -790,6 +852,12 @@ class ShareApp(ExtensionApp):
             "state": RUNNING,
             "started_at": self._started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "jupyter_server": __import__("jupyter_server").__version__,
+            # Set by the server that launched this one from a formation (`launcher`).
+            **(
+                {"launched_from": os.environ[LAUNCHED_FROM_ENV]}
+                if os.environ.get(LAUNCHED_FROM_ENV)
+                else {}
+            ),
         }
 
     def current_session_id(self) -> str:

@@ -21,7 +21,7 @@ from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from . import presence
+from . import presence, specs
 from .answers import AnswerCache
 from .auth import guest_of
 from .model import (
@@ -179,6 +179,15 @@ class ShareAPIBase(_Handler):
         """The image the signed-in user may build an environment from here (a Resource)."""
         return await self.call(self.service.image_to_use, raw_id)
 
+    @property
+    def launcher(self) -> Any:
+        """The servers launched from formations by the server answering (`launcher`)."""
+        raise InvalidInput(
+            "under JupyterHub, a formation is launched as a named server through the Hub "
+            "(its spawn page, or the panel's Launch button)",
+            field="id",
+        )
+
     async def run(self, method: Callable, *args: Any) -> Any:
         """Run a blocking call (not a service method) off the event loop."""
         return await IOLoop.current().run_in_executor(None, partial(method, *args))
@@ -310,6 +319,12 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
         if refused is not None:
             raise Forbidden(refused)
         return self.extensionapp.environments
+
+    @property
+    def launcher(self) -> Any:
+        if guest_of(self) is not None:  # also unlisted in guests.ROUTES: never the owner's
+            raise Forbidden("guests may not launch servers in the owner's container")
+        return self.extensionapp.launcher
 
     async def session_id(self, raw: str) -> str:
         if raw == "current":
@@ -744,6 +759,39 @@ class BuiltEnvironmentLogEndpoint(ShareAPIBase):
         self.finish_text(text, "text/plain; charset=UTF-8")
 
 
+class LaunchEndpoint(ShareAPIBase):
+    """Launch a formation on this machine: a new server of the caller's, listed as their own
+    container (201), or once its image's environment is built (202)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str):
+        body = self.json_body()
+        if body is not None:  # optional: {} or {"name": ...}
+            check_fields(body, {"name"})
+        name = specs.name(body["name"]) if body and "name" in body else None
+        launcher = self.launcher
+        formation, image = await self.call(self.service.formation_to_launch, raw_id)
+        answer, status = await self.run(launcher.launch, self.username, formation, image, name)
+        self.write_json(answer, status=status)
+
+
+class StopEndpoint(ShareAPIBase):
+    """Stop a container this server launched (its owner only)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, plural: str, raw_id: str):
+        if self.request.body:  # optional; when sent, an empty JSON object
+            check_fields(self.json_body(), set())
+        launcher = self.launcher
+        container = await self.call(self.service.container_to_stop, await self.session_id(raw_id))
+        await self.run(launcher.stop, self.username, container)
+        self.write_json(
+            resource_json(await self.call(self.service.view, Kind.SESSION, container.id))
+        )
+
+
 class UnknownPathEndpoint(ShareAPIBase):
     """Any other path under the API: a JSON 404 like every other API error (after sign-in,
     so that nobody learns anything without it)."""
@@ -766,6 +814,8 @@ ENDPOINTS: list[tuple[str, type]] = [
     (rf"/environments/{_ID}", BuiltEnvironmentEndpoint),
     (rf"/environments/{_ID}/cancel", BuiltEnvironmentCancelEndpoint),
     (rf"/environments/{_ID}/log", BuiltEnvironmentLogEndpoint),
+    (rf"/formations/{_ID}/launch", LaunchEndpoint),
+    (rf"/(sessions)/{_ID}/stop", StopEndpoint),
     (rf"/{_KINDS}", CollectionEndpoint),
     (rf"/{_KINDS}/{_ID}", ResourceEndpoint),
     (rf"/{_KINDS}/{_ID}/grants", GrantsEndpoint),

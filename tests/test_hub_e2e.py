@@ -135,6 +135,32 @@ def test_story2_bob_launches_a_server_from_alices_formation(world):
     world.hub.stop_server("bob", "course")
 
 
+def test_the_panels_launch_starts_a_named_server_through_the_spawn_page(world):
+    """The panel's Launch under JupyterHub opens the Hub's spawn URL of a named server with the
+    formation as the spawner hooks' choice (labextension/src/launch.ts, hubSpawnUrl): signed in
+    by the Hub's cookie, no token in the page; apply_user_options checks bob's access."""
+    fid = world.made["formation"]
+    name = f"formation-{fid[:12]}"
+    bob = world.hub.login("bob")
+    r = bob.get(f"hub/spawn/bob/{name}", params={"opt-jupyter_share_choice": f"formation:{fid}"})
+    assert r.status_code < 400, r.text[:500]
+    deadline = time.monotonic() + 180
+    while not world.hub.user_model("bob").get("servers", {}).get(name, {}).get("ready"):
+        assert time.monotonic() < deadline, world.hub.log()[-3000:]
+        time.sleep(0.25)
+    r = world.client("bob").get(world.hub.server_url("bob", name) + API + "me")
+    assert r.status_code == 200, r.text
+    assert r.json()["launched_from"] == f"formation:{fid}"
+    world.hub.stop_server("bob", name)
+    # Carol, who does not see it, gets no server from the same URL.
+    carol = world.hub.login("carol")
+    carol.get(f"hub/spawn/carol/{name}", params={"opt-jupyter_share_choice": f"formation:{fid}"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # a server would be ready in this time (bob's was)
+        assert not world.hub.user_model("carol").get("servers", {}).get(name, {}).get("ready")
+        time.sleep(0.5)
+
+
 def test_a_formation_not_shared_cannot_be_launched(world):
     fid = world.made["formation"]
     r = world.hub.api(

@@ -62,6 +62,12 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
         )
     },
     **{
+        ("/formations/{id}/launch", "post", code): "a real launch: test_launch.py"
+        for code in ("201", "202", "403", "409")
+    },
+    ("/sessions/{id}/stop", "post", "200"): "stopping a real launch: test_launch.py",
+    ("/sessions/{id}/stop", "post", "403"): "someone else's container: test_launch.py",
+    **{
         (template, method, "400"): "the Hub's share service: environments are built by a "
         "Jupyter server in its own container (test_hub_environments.py)"
         for template, method in (
@@ -743,6 +749,15 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     )
     assert denied["decision"] == "deny" and "grant" not in denied
     await c("POST", "formations/no-such-id/requests/bob", {"decision": "deny"}, expect=404)
+
+    # -- launching: what a launch refuses (test_launch.py launches real servers) ------------
+    launch = f"formations/{doomed['id']}/launch"
+    await c("POST", launch, {"cpu": 2}, expect=400, valid=False)
+    await c("POST", launch, {"name": ""}, expect=400, valid=False)
+    await c("POST", "formations/0123456789abcdef/launch", {}, expect=404)
+    await c("POST", "sessions/current/stop", {"now": True}, expect=400, valid=False)
+    await c("POST", "sessions/current/stop", expect=409)  # not launched by this server
+    await c("POST", "sessions/0123456789abcdef/stop", expect=404)
 
     # -- not signed in: every path and method, with a request that is fine but for the token --
     bodies = {

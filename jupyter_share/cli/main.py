@@ -53,6 +53,8 @@ COMMANDS: dict[str, str] = {
     "remove-environment": "environments.RemoveEnvironmentCommand",
     "whoami": "people.WhoamiCommand",
     "guests": "people.GuestsCommand",
+    "launch": "launch.LaunchCommand",
+    "stop": "launch.StopCommand",
     "hub-demo": "hub_demo.HubDemoCommand",
 }
 
@@ -80,6 +82,8 @@ SUMMARIES: dict[str, str] = {
     "remove-environment": "remove an environment made from an image, and its kernel",
     "whoami": "show who you act as, your groups, the store and the config files read",
     "guests": "show who is in your running container now (asks its server)",
+    "launch": "launch a formation as a new Jupyter server of yours on this machine",
+    "stop": "stop a container that your running server launched",
     "hub-demo": "run a demo JupyterHub with jupyter_share on this machine (alice, bob, carol)",
 }
 
@@ -122,6 +126,7 @@ examples:
   jupyter share environment images/IMAGE_ID --format conda > environment.yml
   jupyter share use images/IMAGE_ID         (an environment and a kernel here, from its packages)
   jupyter share environments                (those made here; remove-environment ENV_ID)
+  jupyter share launch formations/ID        (a new server of yours from it; stop sessions/ID)
   jupyter share hub-demo --port 8000        (a demo JupyterHub with alice, bob and carol)
 
 KIND/ID is images/ID, formations/ID or sessions/ID (singular kinds work too); an id may be

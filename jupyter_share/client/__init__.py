@@ -365,3 +365,19 @@ class ShareClient:
     def remove_environment(self, env_id: str) -> None:
         """Remove an environment and its kernel."""
         self._request("DELETE", f"environments/{quote(env_id, safe='')}")
+
+    # -- launching formations (a new server of yours on this machine, standalone) -------------
+
+    def launch(self, formation: Resource, name: str | None = None) -> dict:
+        """Launch `formation` as a new server of yours, run by the server this client talks
+        to: `state` "running" with the new `container`, or "building" while its image's
+        environment is built first; `not_applied` lists what a local server cannot honour."""
+        return self._json(
+            "POST",
+            f"{_resource_path(formation, 'formations')}/launch",
+            body={"name": name} if name else {},
+        )
+
+    def stop(self, container: Resource) -> dict:
+        """Stop a container that the server this client talks to launched; the container."""
+        return self._json("POST", f"{_resource_path(container, 'sessions')}/stop", body={})

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import fnmatch
 import html
 import logging
 import os
@@ -54,7 +53,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tornado import web
-from traitlets import List, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from ..client import (
@@ -67,6 +65,7 @@ from ..client import (
     ShareError,
     Unreachable,
 )
+from ..formation_env import DEFAULT_ALLOWED_ENV, REFUSED_ENV, FormationEnvironment
 from ..model import NEW_RESOURCE_ID
 from ..specs import quantity_bytes
 
@@ -104,83 +103,7 @@ TOKEN_NOTE = "jupyter_share launch options"
 HTTP_TIMEOUT = 10.0
 
 _CHOICE_RE = re.compile(r"^(formation|image):([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
-# Variables a formation never sets: the Hub's connection of the server (its token, API URL,
-# OAuth client) and ours (where the server finds the share service, what it was launched from).
-_PROTECTED_ENV = ("JUPYTERHUB_", "JPY_", "JUPYTER_SHARE_")
-#: The variables a formation may set by default: its own settings (`MY_*`), the locale and time
-#: zone, and thread counts. Nothing that names a program, a library, a module, a file to read
-#: at start-up, a host or a URL: a formation's variables are written by whoever may edit it,
-#: and they run in the server of whoever launches it (the owner's too).
-DEFAULT_ALLOWED_ENV = (
-    "MY_*",
-    "TZ",
-    "LANG",
-    "LANGUAGE",
-    "LC_ALL",
-    "LC_COLLATE",
-    "LC_CTYPE",
-    "LC_MESSAGES",
-    "LC_MONETARY",
-    "LC_NUMERIC",
-    "LC_TIME",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "NUMEXPR_MAX_THREADS",
-    "NUMBA_NUM_THREADS",
-    "CUDA_VISIBLE_DEVICES",
-    "TF_CPP_MIN_LOG_LEVEL",
-)
-#: Set in the launched server: the formation's variables that were left out, comma-separated.
-REFUSED_ENV = "JUPYTER_SHARE_REFUSED_ENV"
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ENV_PATTERN = re.compile(r"^[A-Za-z_*][A-Za-z0-9_*]*$")
-
-
-class FormationEnvironment(Configurable):
-    """Which of a formation's environment variables a launch sets (`c.FormationEnvironment`
-    in jupyterhub_config.py)."""
-
-    allowed = List(
-        Unicode(),
-        default_value=list(DEFAULT_ALLOWED_ENV),
-        config=True,
-        help="Names of the environment variables a formation may set, exactly as written (case "
-        "matters), or patterns where * stands for any characters (MY_*). Every other variable "
-        "of a formation is left out of every launch, its owner's too, and reported. Extend it "
-        "with c.FormationEnvironment.allowed.extend([...]). The Hub's and jupyter_share's own "
-        "variables (JUPYTERHUB_*, JPY_*, JUPYTER_SHARE_*) are never set, whatever this says.",
-    )
-
-    @validate("allowed")
-    def _valid_patterns(self, proposal: Any) -> list:
-        bad = [p for p in proposal["value"] if not _ENV_PATTERN.match(p)]
-        if bad:
-            raise TraitError(
-                f"FormationEnvironment.allowed: {', '.join(map(repr, bad))} is not a variable name or a pattern "
-                "of letters, digits, _ and *"
-            )
-        return proposal["value"]
-
-    def permits(self, name: str) -> bool:
-        if not _ENV_NAME.match(name) or name.upper().startswith(_PROTECTED_ENV):
-            return False
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed)
-
-    def split(self, env: Any) -> tuple[dict[str, str], list[str]]:
-        """(the variables a launch sets, the names it leaves out) of a formation's `env`."""
-        kept, refused = {}, []
-        for key, value in (env if isinstance(env, dict) else {}).items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                continue  # the service accepts only strings: not a formation's
-            if self.permits(key):
-                kept[key] = value
-            else:
-                refused.append(key)
-        return kept, sorted(refused)
+# The allow-list of a formation's variables is one rule for every launch: jupyter_share.formation_env.
 
 
 def _allowed_env(spawner: Any) -> FormationEnvironment:

@@ -10,6 +10,7 @@ from typing import Any
 from .. import specs
 from ..model import (
     OWNER,
+    Forbidden,
     Grant,
     InvalidInput,
     Kind,
@@ -268,3 +269,36 @@ class ResourceRules(ContainerRules):
         with self.store.reading():
             resource, _ = self._resolve(user, Kind.IMAGE, resource_id, "view")
         return usable_image(resource)
+
+    # -- launching ------------------------------------------------------------------------
+
+    def formation_to_launch(self, user: str, resource_id: str) -> tuple[Resource, Resource | None]:
+        """(the formation, its image when it names one by id) that the caller may launch:
+        whoever sees a formation may launch it (view is enough, as under JupyterHub, where
+        `hub.spawner.apply_user_options` reads both with the user's token). An image id the
+        caller does not see is refused: launching never reaches what was not shared."""
+        with self.store.reading():
+            formation, _ = self._resolve(user, Kind.FORMATION, resource_id, "view")
+            image_ref = formation.spec.get("image")
+            if not isinstance(image_ref, str) or not image_ref:
+                raise InvalidInput(
+                    f"formation {formation.name!r} names no image", field="spec.image"
+                )
+            if not is_resource_id(image_ref):
+                return formation, None  # a reference such as registry/name:tag
+            image = self.store.get_resource(image_ref)
+            if image is None or image.kind != Kind.IMAGE:
+                return formation, None  # 16 hex digits that are a reference after all
+            if self.access_of(user, image) is None:
+                raise Forbidden(
+                    f"formation {formation.name!r} uses an image that is not shared with you; "
+                    f"ask {formation.owner} to share it"
+                )
+            return formation, image
+
+    def container_to_stop(self, user: str, resource_id: str) -> Resource:
+        """A container the caller may stop: their own (the owner's right, like deleting it).
+        Whose server can stop it (the one that launched it) is the surface's question."""
+        with self.store.reading():
+            resource, _ = self._resolve(user, Kind.SESSION, resource_id, OWNER)
+        return resource

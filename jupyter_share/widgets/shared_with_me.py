@@ -76,6 +76,13 @@ class SharedItem:
             actions.extend(self.buttons.values())
         else:
             self._button("template", "Template", "Show the launch template", panel.show_template)
+            self._button(
+                "launch",
+                "Launch",
+                "Start a new Jupyter server of yours from it (run by this server)",
+                panel.launch,
+                icon="play",
+            )
             actions.extend(self.buttons.values())
         more = {"view": "edit", "edit": "manage"}.get(resource.get("access", ""))
         if more:
@@ -127,6 +134,8 @@ class SharedWithMe(Panel):
         self.detail = widgets.HTML(layout=widgets.Layout(display="none", margin="4px 0 0 0"))
         #: The image being used here, if any (`use_image`).
         self.using: UseImage | None = None
+        #: The answer of the last launch of a formation (`launch`), if any.
+        self.launched: dict | None = None
         self.use_box = widgets.VBox()
         super().__init__(client)
         self.refresh_button.on_click(self._on_refresh)
@@ -262,6 +271,22 @@ class SharedWithMe(Panel):
             facts.append(("env", f"{name}={value}"))
         self._show_detail(self._facts_html(resource, facts) + self._raw_spec_html(spec))
         self.say("")
+
+    @reports_errors
+    def launch(self, resource: dict) -> dict:
+        """Launch a formation as a new server of mine (`ShareClient.launch`); the status says
+        what was not applied, and where the new server is."""
+        self.say(f"Launching {resource.get('name')}…")
+        answer = self.launched = self.client.launch(resource)
+        skipped = "; ".join(
+            f"{item['field']}: {item['reason']}" for item in answer.get("not_applied") or []
+        )
+        if answer["state"] == "building":
+            text = f"Building its environment first; {answer['name']} starts when it is ready"
+        else:
+            text = f"Launched {answer['name']}: {answer['url']}"
+        self.say(text + (f". Not applied here: {skipped}" if skipped else ""), success=True)
+        return answer
 
     def use_image(self, resource: dict) -> UseImage:
         """Build an environment and a kernel here from a shared image; its progress shows in

@@ -33,4 +33,8 @@ export namespace CommandIDs {
   export const useImage = 'jupyter-share:use-image';
   /** Ask the owner of a resource shared with me for more (args: `id`). */
   export const askForMore = 'jupyter-share:ask-for-more';
+  /** Launch a formation as a new server of mine (args: `id`). */
+  export const launchFormation = 'jupyter-share:launch-formation';
+  /** Stop a container this server launched (args: `id`). */
+  export const stopContainer = 'jupyter-share:stop-container';
 }

@@ -1,15 +1,28 @@
 /**
- * The commands of formations.
+ * The commands of formations: create one; launch one, and stop what was
+ * launched (their commands live in launch.ts).
  */
 import { CommandIDs } from '../commandids';
 import { showCreateFormationDialog } from '../dialogs';
+import { addLaunchCommands } from '../launch';
 import { PANEL_ID } from '../panel';
 import { ICommandContext } from './context';
 
-/** Create formation…. */
+/** Create formation…, and Launch and Stop (`launch.ts`). */
 export function addFormationCommands(context: ICommandContext): void {
-  const { app, api, model, panel, trans, refreshSoon } = context;
+  const { app, api, model, panel, trans, target, refreshSoon } = context;
   const { commands } = app;
+
+  addLaunchCommands({
+    app,
+    model,
+    trans,
+    target,
+    reveal: id => {
+      app.shell.activateById(PANEL_ID);
+      panel.reveal('session', id);
+    }
+  });
 
   commands.addCommand(CommandIDs.createFormation, {
     label: args =>

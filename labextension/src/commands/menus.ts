@@ -34,6 +34,16 @@ export function addContextMenu(context: ICommandContext): void {
     rank: 2
   });
   app.contextMenu.addItem({
+    command: CommandIDs.launchFormation,
+    selector: `${row}[data-resource-kind="formation"]`,
+    rank: 2.4
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.stopContainer,
+    selector: `${row}[data-resource-kind="session"][data-share-access="owner"]`,
+    rank: 2.6
+  });
+  app.contextMenu.addItem({
     command: CommandIDs.useImage,
     selector: `${row}[data-share-environment="true"]`,
     rank: 2.5

@@ -159,6 +159,7 @@ export function ResourceList(props: IResourceListProps): JSX.Element {
           onActivate={onActivate}
           onFocusRow={onFocusRow}
           onAsk={onAsk}
+          commands={commands}
         />
       ))}
     </ul>

@@ -3,9 +3,11 @@
  * the data attributes the context menu's commands select by.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
 import { IResource } from '../api';
+import { LaunchButton } from '../launchbutton';
 import {
   badgeTooltip,
   canManage,
@@ -15,6 +17,7 @@ import {
   SharingModel
 } from '../model';
 import { nextPermission } from '../requests';
+import { StopButton } from '../stopbutton';
 import { SharedBadge } from './sharedbadge';
 import { specSummary, stoppedTitle } from './words';
 
@@ -29,6 +32,7 @@ interface IResourceRowProps {
   onFocusRow: (id: string) => void;
   /** Ask the owner for more (rows shared with me, below manage). */
   onAsk?: (resource: IResource) => void;
+  commands: CommandRegistry;
 }
 
 /** One resource. Rendered again only when its resource or flags change. */
@@ -135,6 +139,16 @@ export const ResourceRow = React.memo(function ResourceRow(
                 {trans.__('Ask for %1', nextPermission(resource.access))}
               </button>
             )}
+          <LaunchButton
+            resource={resource}
+            commands={props.commands}
+            trans={trans}
+          />
+          <StopButton
+            resource={resource}
+            commands={props.commands}
+            trans={trans}
+          />
         </span>
         {place === 'shared' ? (
           <span className="jp-share-row-detail">
