@@ -432,7 +432,7 @@ class ShareApp(ExtensionApp):
         else:
             # A restarted server's container shows as running again at once, not on first use.
             self._once_listening(
-                lambda: self.service.session_started(  # type: ignore[union-attr]
+                lambda: self.service.session_started(
                     self.username, self.session_name, self.session_spec()
                 )
             )
