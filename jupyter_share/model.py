@@ -151,7 +151,7 @@ class Resource:
     name: str
     owner: str
     description: str = ""
-    spec: dict[str, Any] = field(default_factory=dict)  # JSON, checked by specs.py
+    spec: dict[str, Any] = field(default_factory=dict)  # JSON, checked by contract/bodies.py
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

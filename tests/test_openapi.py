@@ -27,7 +27,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 import jupyter_share
 from jupyter_share import service as service_module
-from jupyter_share import specs
+from jupyter_share.contract import bodies as specs
 from jupyter_share.handlers import API_PREFIX, handlers
 from jupyter_share.model import HISTORY_ACTIONS, NAME_PATTERN, Kind, Permission
 

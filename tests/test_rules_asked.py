@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_share.contract.values import quantity_bytes
 from jupyter_share.directory import StandaloneDirectory
 from jupyter_share.model import (
     NEW_RESOURCE_ID,
@@ -18,7 +19,6 @@ from jupyter_share.model import (
 )
 from jupyter_share.service import ShareService, holds, recorded_action
 from jupyter_share.service.guests import guest_permission
-from jupyter_share.specs import quantity_bytes
 from jupyter_share.store import SQLStore
 
 

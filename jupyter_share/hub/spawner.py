@@ -65,9 +65,9 @@ from ..client import (
     ShareError,
     Unreachable,
 )
+from ..contract.values import quantity_bytes
 from ..formation_env import DEFAULT_ALLOWED_ENV, REFUSED_ENV, FormationEnvironment
 from ..model import NEW_RESOURCE_ID
-from ..specs import quantity_bytes
 
 __all__ = [
     "options_form",
@@ -348,7 +348,7 @@ async def _offers_or_note(spawner: Any, what: str) -> tuple[list[Offer], str]:
 
 def memory_bytes(value: Any) -> int:
     """Bytes of a formation's memory ("512M", "4G", "1.5Gi", "1073741824"), as
-    `Spawner.mem_limit` takes them: the format the service checks (`specs.quantity_bytes`)."""
+    `Spawner.mem_limit` takes them: the format the service checks (`contract.values.quantity_bytes`)."""
     found = quantity_bytes(value)
     if found is None:
         raise LaunchRefused(

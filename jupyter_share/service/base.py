@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypedDict
 
-from .. import specs
+from .. import contract
 from ..directory import Directory
 from ..model import (
     OWNER,
@@ -146,7 +146,7 @@ class ServiceBase:
     def search_directory(self, user: str, query: Any) -> DirectoryMatches:
         if query is not None and not isinstance(query, str):
             raise InvalidInput("q must be a string", field="q")
-        specs.no_nul(query, "q")
+        contract.no_nul(query, "q")
         users, groups = self.directory.search((query or "").strip(), limit=20)
         return {"users": users, "groups": groups}
 

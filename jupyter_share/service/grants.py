@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import specs
+from .. import contract
+from ..contract import bodies
 from ..model import (
     Conflict,
     Forbidden,
@@ -93,14 +94,10 @@ class GrantRules(ResourceRules):
         with self.store.reading():
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             principal = Principal.parse(principal_text)
-            body = specs.check_fields(specs.no_nul(body), {"permission", "expires_at"})
-            if "permission" not in body:
-                raise InvalidInput(
-                    "permission is required: view, edit or manage", field="permission"
-                )
-            permission = Permission.parse(body["permission"])
             now = self.clock()
-            expires_at = specs.expires_at(body.get("expires_at"), now)
+            asked = contract.parse(bodies.GrantRequest, body, context={"now": now})
+            permission = Permission.parse(asked.permission)
+            expires_at = asked.expires_at
             if principal.type == PrincipalType.USER:
                 if principal.name == resource.owner:
                     raise Conflict(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import builtins
 from typing import Any, cast
 
-from .. import specs
+from .. import contract
+from ..contract import bodies
 from ..model import (
     HISTORY_ACTIONS,
     OWNER,
@@ -55,9 +56,9 @@ class HistoryRules(ServiceBase):
         people = self._history_people(person)
         actions = self._history_actions(action)
         if fmt == "csv" and limit in (None, ""):
-            offset, limit = specs.page(offset, None)[0], MAX_HISTORY_EXPORT
+            offset, limit = bodies.page(offset, None)[0], MAX_HISTORY_EXPORT
         else:
-            offset, limit = specs.page(offset, limit)
+            offset, limit = bodies.page(offset, limit)
         with self.store.reading():
             resource, access = self._resolve(user, kind, resource_id, "view")
             mine = (
@@ -150,7 +151,7 @@ class HistoryRules(ServiceBase):
         if len(values) > MAX_HISTORY_FILTERS:
             raise InvalidInput(f"at most {MAX_HISTORY_FILTERS} values of {name}", field=name)
         for v in values:
-            specs.no_nul(v, name)
+            contract.no_nul(v, name)
         return values
 
     def _history_people(self, value: Any) -> builtins.list[str] | None:

@@ -9,7 +9,8 @@ import builtins
 from dataclasses import dataclass
 from typing import Any
 
-from .. import specs
+from .. import contract
+from ..contract import bodies
 from ..model import (
     OWNER,
     AccessRequest,
@@ -28,7 +29,7 @@ from .base import _rank
 from .grants import GrantRules, ShareResult
 
 #: The longest message that may come with a request for more.
-MAX_REQUEST_MESSAGE = 1000
+MAX_REQUEST_MESSAGE = bodies.MAX_REQUEST_MESSAGE
 
 #: How many requests one list answers (they are few: each is one person waiting).
 MAX_REQUESTS_LISTED = 500
@@ -58,20 +59,9 @@ class RequestRules(GrantRules):
         """Ask for `permission` (edit or manage) on a resource the caller sees."""
         with self.store.reading():
             resource, access = self._resolve(user, kind, resource_id, "view")
-            body = specs.check_fields(specs.no_nul(body), {"permission", "message"})
-            if "permission" not in body:
-                raise InvalidInput("permission is required: edit or manage", field="permission")
-            permission = Permission.parse(body["permission"])
-            message = body.get("message")
-            if message is None:
-                message = ""
-            if not isinstance(message, str):
-                raise InvalidInput("message must be a string", field="message")
-            message = message.strip()
-            if len(message) > MAX_REQUEST_MESSAGE:
-                raise InvalidInput(
-                    f"message is longer than {MAX_REQUEST_MESSAGE} characters", field="message"
-                )
+            asked = contract.parse(bodies.AccessRequestCreate, body)
+            permission = Permission.parse(asked.permission)
+            message = asked.message
             if access == OWNER:
                 raise Conflict(
                     f"you own this {kind.noun}: owners hold every right already", field="permission"
@@ -144,10 +134,7 @@ class RequestRules(GrantRules):
         with self.store.reading():
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             requester = self._requester(requester_text)
-            body = specs.check_fields(specs.no_nul(body), {"decision"})
-            decision = body.get("decision")
-            if decision not in DECISIONS:
-                raise InvalidInput("decision is required: approve or deny", field="decision")
+            decision = contract.parse(bodies.DecisionRequest, body).decision
             request = self.store.get_request(resource.id, requester)
             if request is None:
                 raise NotFound(f"{requester} has no open request on this {kind.noun}")

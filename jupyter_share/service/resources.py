@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from .. import specs
+from .. import contract
+from ..contract import bodies
 from ..model import (
     OWNER,
     Forbidden,
@@ -123,7 +124,7 @@ class ResourceRules(ContainerRules):
         scope = scope or "all"
         if scope not in SCOPES:
             raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
-        offset, limit = specs.page(offset, limit)
+        offset, limit = bodies.page(offset, limit)
         if self.containers is not None and kind in (None, Kind.SESSION):
             if scope in ("owned", "all"):
                 self.sync_servers(user)
@@ -161,12 +162,12 @@ class ResourceRules(ContainerRules):
             return None
         return resource.kind == Kind.IMAGE and self.access_of(user, resource) is not None
 
-    def _spec(self, user: str, kind: Kind, value: Any, captured: bool = False) -> dict[str, Any]:
-        if kind == Kind.IMAGE:
-            return specs.image_spec(value, captured=captured)
-        if kind == Kind.FORMATION:
-            return specs.formation_spec(value, lambda v: self._is_visible_image_id(user, v))
-        raise InvalidInput("the spec of a session is kept by its server", field="spec")
+    def _body(self, user: str, model: type[contract.M], body: Any) -> contract.M:
+        """A request body validated by its model (contract/bodies.py); a formation's image id
+        must be one `user` sees."""
+        return contract.parse(
+            model, body, context={"is_image_id": lambda v: self._is_visible_image_id(user, v)}
+        )
 
     @staticmethod
     def check_creatable(kind: Kind) -> None:
@@ -182,19 +183,19 @@ class ResourceRules(ContainerRules):
 
     def create(self, user: str, kind: Kind, body: Any) -> ResourceView:
         self.check_creatable(kind)
-        allowed = {"name", "description", "spec"} | ({"capture"} if kind == Kind.IMAGE else set())
-        body = specs.check_fields(specs.no_nul(body), allowed)
-        if "name" not in body:
-            raise InvalidInput("name is required", field="name")
-        name = specs.name(body["name"])
-        description = specs.description(body.get("description"))
-        capture = specs.boolean(body.get("capture", False), "capture")
-        spec = self._spec(user, kind, body.get("spec"), captured=capture)
-        if capture:
+        new: bodies.ImageCreate | bodies.FormationCreate
+        if kind == Kind.IMAGE:
+            new = self._body(user, bodies.ImageCreate, body)
+        else:
+            new = self._body(user, bodies.FormationCreate, body)
+        name, description = new.name, new.description
+        spec = new.spec.model_dump(exclude_unset=True) if new.spec is not None else {}
+        if isinstance(new, bodies.ImageCreate) and new.capture:
             if self.capture_environment is None:
                 raise InvalidInput("this server cannot capture its environment", field="capture")
-            spec["environment"] = specs.environment(self.capture_environment())
-            specs.image_spec(spec)  # the captured environment counts toward the size limit
+            spec["environment"] = self.capture_environment()
+            # The captured environment counts toward the size limit.
+            spec = contract.parse(bodies.ImageSpec, spec, "spec").model_dump(exclude_unset=True)
         now = self.clock()
         resource = Resource(
             id=new_resource_id(),
@@ -214,14 +215,19 @@ class ResourceRules(ContainerRules):
         resource, _ = self._resolve(user, kind, resource_id, "edit")
         # A container's name and spec come from its server (ShareApp.session_name finds it again
         # after a restart); people may describe it.
-        allowed = {"description"} if kind == Kind.SESSION else {"name", "description", "spec"}
-        body = specs.check_fields(specs.no_nul(body), allowed)
-        if "name" in body:
-            resource.name = specs.name(body["name"])
-        if "description" in body:
-            resource.description = specs.description(body["description"])
-        if "spec" in body:
-            resource.spec = self._spec(user, kind, body["spec"])
+        models: dict[Kind, type[bodies.Body]] = {
+            Kind.IMAGE: bodies.ImageUpdate,
+            Kind.FORMATION: bodies.FormationUpdate,
+            Kind.SESSION: bodies.SessionUpdate,
+        }
+        change = self._body(user, models[kind], body)
+        given = change.model_dump(exclude_unset=True)
+        if "name" in given:
+            resource.name = given["name"]
+        if "description" in given:
+            resource.description = given["description"]
+        if "spec" in given:
+            resource.spec = given["spec"]
         resource.updated_at = self.clock()
         self.store.update_resource(resource, self._audit("update", user, resource))
         self._event("update", user, resource)

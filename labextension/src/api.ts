@@ -6,16 +6,24 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { components, operations } from './contract';
 import { IFileResponse, requestAPI, requestFile } from './request';
 
+/**
+ * The API's models, generated from the OpenAPI description (`jlpm contract`
+ * writes src/contract.ts from jupyter_share/openapi.yaml, which the Python
+ * models generate): the names below are the extension's for them.
+ */
+type Schemas = components['schemas'];
+
 /** The kinds of resource, singular as in a Resource's `kind`. */
-export type Kind = 'image' | 'formation' | 'session';
+export type Kind = Schemas['Resource']['kind'];
 
 /** All kinds, in the order the panel shows them. */
 export const KINDS: ReadonlyArray<Kind> = ['image', 'formation', 'session'];
 
 /** A permission a grant can give, from least to most. */
-export type Permission = 'view' | 'edit' | 'manage';
+export type Permission = Schemas['Grant']['permission'];
 
 /** All permissions, from least to most. */
 export const PERMISSIONS: ReadonlyArray<Permission> = [
@@ -25,81 +33,53 @@ export const PERMISSIONS: ReadonlyArray<Permission> = [
 ];
 
 /** The caller's effective access to a resource. */
-export type Access = Permission | 'owner';
+export type Access = Schemas['Resource']['access'];
 
 /** Which resources a list holds. */
-export type Scope = 'owned' | 'shared' | 'all';
+export type Scope = NonNullable<
+  NonNullable<operations['listResources']['parameters']['query']>['scope']
+>;
 
 /** A resource as the API answers it. */
-export interface IResource {
-  id: string;
-  kind: Kind;
-  name: string;
-  description: string | null;
-  owner: string;
-  created_at: string;
-  updated_at: string;
-  spec: { [key: string]: any };
-  access: Access;
-  shared: boolean;
-  /** How many live grants; null where the caller may not list grants. */
-  share_count: number | null;
-  /** Only on resources shared with the caller. */
-  shared_at?: string;
-  /** Only on resources shared with the caller; null for never. */
-  expires_at?: string | null;
-  /**
-   * Who holds access (at most 20, users first), where the caller may list
-   * grants; else null. The badge's names.
-   */
-  grantees?: ReadonlyArray<IGrantee> | null;
-  /**
-   * Images: a summary of the captured environment (null: none). A list's
-   * image spec leaves the environment out; `get` has all of it.
-   */
-  environment?: IEnvironmentSummary | null;
+export type IResource = Schemas['Resource'];
+
+/** What an image is: a reference, a captured environment, or both. */
+export type IImageSpec = Schemas['ImageSpec'];
+
+/** How to run an image. */
+export type IFormationSpec = Schemas['FormationSpec'];
+
+/** What a container's server reports about itself. */
+export type ISessionSpec = Schemas['SessionSpec'];
+
+/** An image's spec (a resource's `spec` is one of three, after its `kind`). */
+export function imageSpec(resource: IResource): IImageSpec | null {
+  return resource.kind === 'image' ? (resource.spec as IImageSpec) : null;
+}
+
+/** A formation's spec. */
+export function formationSpec(resource: IResource): IFormationSpec | null {
+  return resource.kind === 'formation'
+    ? (resource.spec as IFormationSpec)
+    : null;
+}
+
+/** A container's spec. */
+export function sessionSpec(resource: IResource): ISessionSpec | null {
+  return resource.kind === 'session' ? (resource.spec as ISessionSpec) : null;
 }
 
 /** Who holds a grant, as a list shows it. */
-export interface IGrantee {
-  principal: string;
-  kind: 'user' | 'group';
-  name: string;
-  permission: Permission;
-}
+export type IGrantee = Schemas['Grantee'];
 
 /** What a list shows of an image's captured environment. */
-export interface IEnvironmentSummary {
-  python: string | null;
-  packages: number;
-  kernelspecs: number;
-  captured_at: string | null;
-}
+export type IEnvironmentSummary = Schemas['EnvironmentSummary'];
 
 /** A grant: who holds which access to a resource. */
-export interface IGrant {
-  /** `user:NAME` or `group:NAME`. */
-  principal: string;
-  kind: 'user' | 'group';
-  name: string;
-  permission: Permission;
-  granted_by: string;
-  created_at: string;
-  expires_at: string | null;
-  /** Only in the answer to a share of a standalone container with a user. */
-  link?: string;
-}
+export type IGrant = Schemas['Grant'];
 
 /** One row of a resource's history. */
-export interface IHistoryEntry {
-  at: string;
-  actor: string;
-  action: string;
-  principal: string | null;
-  permission: Permission | null;
-  /** A sign-in by personal link: the client address. */
-  address: string | null;
-}
+export type IHistoryEntry = Schemas['HistoryEntry'];
 
 /** What a history query keeps: people (actor or principal) and actions. */
 export interface IHistoryFilter {
@@ -110,25 +90,10 @@ export interface IHistoryFilter {
 }
 
 /** Who the caller is. */
-export interface IMe {
-  username: string;
-  display_name: string;
-  mode: 'standalone' | 'hub';
-  groups: string[];
-  /** Set when the caller is a guest in someone else's container. */
-  guest?: {
-    owner: string;
-    permission: Permission;
-    /** When the guest's access ends, if it does. */
-    expires_at?: string | null;
-  };
-}
+export type IMe = Schemas['Me'];
 
 /** User and group names for the user picker. */
-export interface IDirectory {
-  users: string[];
-  groups: string[];
-}
+export type IDirectory = Schemas['Directory'];
 
 /** One page of a list. */
 export interface IPage<T> {
@@ -137,27 +102,14 @@ export interface IPage<T> {
 }
 
 /** What a grant is made with. */
-export interface IGrantRequest {
-  permission: Permission;
-  /** ISO 8601; null or absent for never. */
-  expires_at?: string | null;
-}
+export type IGrantRequest = Schemas['GrantRequest'];
 
 /** The body of a new image or formation. */
-export interface ICreateRequest {
-  name: string;
-  description?: string | null;
-  spec?: { [key: string]: any };
-  /** Images only: capture this container's environment. */
-  capture?: boolean;
-}
+export type ICreateRequest =
+  Schemas['ImageCreate'] | Schemas['FormationCreate'];
 
 /** The fields of a resource to change. */
-export interface IUpdateRequest {
-  name?: string;
-  description?: string | null;
-  spec?: { [key: string]: any };
-}
+export type IUpdateRequest = Schemas['ResourceUpdate'];
 
 /** The formats a captured environment can be downloaded in. */
 export type EnvironmentFormat = 'requirements' | 'conda';
@@ -173,12 +125,7 @@ export function resourcePath(kind: Kind, id: string): string {
 }
 
 /** The answer to a revoke with `rekey`: what happened to the server's keys. */
-export interface IRekeyed {
-  rekeyed: boolean;
-  /** Under JupyterHub: the server restarts, with a new token. */
-  restarting?: boolean;
-  message: string;
-}
+export type IRekeyed = Schemas['Rekeyed'];
 
 /** A query string of the defined values, with a leading `?` when not empty. */
 function query(params: { [key: string]: string | number | undefined }): string {

@@ -1,53 +1,24 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import type { components } from './contract';
 import { requestAPI, requestFile } from './request';
 
 /** The jupyter_events schema of environment builds (progress, end). */
 export const ENVIRONMENT_SCHEMA_ID =
   'https://events.jupyter.org/jupyter_share/environment/v1';
 
-/** Where a build is. */
-export type BuildState =
-  'building' | 'ready' | 'failed' | 'cancelled' | 'removed';
+type Schemas = components['schemas'];
+
+/** Where a build is (`removed`: the event stream says it was removed). */
+export type BuildState = Schemas['BuiltEnvironment']['state'] | 'removed';
 
 /** An environment made in this container from an image (`BuiltEnvironment`). */
-export interface IBuiltEnvironment {
-  id: string;
-  image_id: string;
-  image_name: string;
-  owner: string;
-  kernel_name: string;
-  display_name: string;
+export type IBuiltEnvironment = Omit<Schemas['BuiltEnvironment'], 'state'> & {
   state: BuildState;
-  step: string;
-  done: number;
-  total: number;
-  message: string;
-  error: { reason: string; package: string | null; message: string } | null;
-  installer: string;
-  packages: number;
-}
+};
 
 /** What using an image here would build (`UsePlan`). */
-export interface IUsePlan {
-  id: string;
-  display_name: string;
-  packages: number;
-  kernel_requirements: string[];
-  local_only: string[];
-  python: {
-    captured: string | null;
-    used: string;
-    matches: boolean;
-    note: string;
-  };
-  installer: string;
-  conda: string | null;
-  conda_tool: string | null;
-  conda_only: string[];
-  refusal: string | null;
-  environment: IBuiltEnvironment | null;
-}
+export type IUsePlan = Schemas['UsePlan'];
 
 /** The environments part of the share API. */
 export class EnvironmentsAPI {

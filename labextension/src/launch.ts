@@ -11,34 +11,18 @@ import {
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IResource } from './api';
+import { IResource, sessionSpec } from './api';
+import type { components } from './contract';
 import { CommandIDs } from './commandids';
 import { errorMessage, SharingModel } from './model';
 import { NotAppliedList } from './notapplied';
 import { requestAPI } from './request';
 
 /** A field of a formation that a server on this machine cannot honour. */
-export interface INotApplied {
-  field: string;
-  value: unknown;
-  reason: string;
-}
+export type INotApplied = components['schemas']['NotApplied'];
 
 /** The answer of `POST formations/{id}/launch` (`Launch` in openapi.yaml). */
-export interface ILaunch {
-  state: 'running' | 'building';
-  name: string;
-  formation: { id: string; name: string; owner: string };
-  root_dir: string;
-  start_url: string;
-  env: string[];
-  refused_env: string[];
-  not_applied: INotApplied[];
-  environment: { id: string; display_name: string } | null;
-  container: IResource | null;
-  /** The new server's address with its token, for its owner. */
-  url: string | null;
-}
+export type ILaunch = components['schemas']['Launch'];
 
 /** The user_options key of the Hub's spawner hooks (jupyter_share.hub.spawner.CHOICE). */
 export const HUB_CHOICE = 'jupyter_share_choice';
@@ -75,10 +59,9 @@ export function hubSpawnUrl(
 /** Whether a container is one this server launched and that still runs. */
 export function isLaunchedAndRunning(resource: IResource): boolean {
   return (
-    resource.kind === 'session' &&
     resource.access === 'owner' &&
-    typeof resource.spec?.launched_from === 'string' &&
-    resource.spec?.state !== 'stopped'
+    typeof sessionSpec(resource)?.launched_from === 'string' &&
+    sessionSpec(resource)?.state !== 'stopped'
   );
 }
 

@@ -12,6 +12,7 @@ import { Event } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import type { components } from './contract';
 import { requestAPI } from './request';
 import { errorMessage, NULL_TRANS, SharingModel } from './model';
 
@@ -22,18 +23,7 @@ export const PRESENCE_SCHEMA_ID =
 const CHANGE_SCHEMA_ID = 'https://events.jupyter.org/jupyter_share/change/v1';
 
 /** One guest in this container (openapi.yaml: GuestPresence). */
-export interface IGuestPresence {
-  username: string;
-  permission: 'view' | 'edit' | 'manage';
-  in_now: boolean;
-  signed_in_at: string;
-  last_active_at: string;
-  address: string;
-  sockets: Record<string, number>;
-  kernels: string[];
-  terminals: string[];
-  documents: string[];
-}
+export type IGuestPresence = components['schemas']['GuestPresence'];
 
 /** The guests in this container, kept current from the event stream. */
 export class PresenceModel {

@@ -8,38 +8,20 @@ import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { Access, Kind, Permission } from './api';
+import type { components } from './contract';
 import { kindLabel, NULL_TRANS } from './model';
 import { requestAPI } from './request';
 
+type Schemas = components['schemas'];
+
 /** An open request for more, as the API answers it. */
-export interface IAccessRequest {
-  kind: Kind;
-  resource_id: string;
-  resource_name: string;
-  owner: string;
-  requester: string;
-  /** What is asked for. */
-  permission: Permission;
-  message: string;
-  created_at: string;
-  /** What the requester holds now; null once they lost access. */
-  holds: Permission | null;
-}
+export type IAccessRequest = Schemas['AccessRequest'];
 
 /** GET /requests */
-export interface IMyRequests {
-  to_decide: IAccessRequest[];
-  asked: IAccessRequest[];
-}
+export type IMyRequests = Schemas['MyRequests'];
 
 /** The answer to approving or denying. */
-export interface IDecision {
-  decision: 'approve' | 'deny';
-  requester: string;
-  permission: Permission;
-  grant?: { permission: Permission };
-  link?: string;
-}
+export type IDecision = Schemas['Decision'];
 
 function path(kind: Kind, id: string): string {
   return `${kind}s/${encodeURIComponent(id)}/requests`;

@@ -27,6 +27,7 @@ async function rendered(element: React.ReactElement): Promise<HTMLElement> {
   return widget.node;
 }
 
+// The fields the item reads; the server sends the whole BuiltEnvironment.
 function env(extra: Partial<IBuiltEnvironment> = {}): IBuiltEnvironment {
   return {
     id: 'img1-0123456789ab',
@@ -44,7 +45,7 @@ function env(extra: Partial<IBuiltEnvironment> = {}): IBuiltEnvironment {
     installer: 'pip',
     packages: 7,
     ...extra
-  };
+  } as IBuiltEnvironment;
 }
 
 /** An event stream the tests emit on, as the server's. */
@@ -151,7 +152,7 @@ describe('BuildTracker', () => {
     const tracker = new BuildTracker(new FakeSource(), 60_000);
     tracker.connect(events as unknown as Event.IManager);
     const { id } = env();
-    const step = (step: string, done: number) =>
+    const step = (step: IBuiltEnvironment['step'], done: number) =>
       events.emit({ id, state: 'building', step, done, total: 7 });
     step('installing', 5);
     step('installing', 3);

@@ -5,7 +5,10 @@
 import { IResource } from '../api';
 import { hubSpawnUrl, isLaunchedAndRunning, notAppliedLabel } from '../launch';
 
-function resource(overrides: Partial<IResource>): IResource {
+// `spec` loose: the cases give a container's spec in part (the server sends it whole).
+function resource(
+  overrides: Partial<Omit<IResource, 'spec'>> & { spec?: object }
+): IResource {
   return {
     id: 'c0ffee',
     kind: 'session',

@@ -4,7 +4,10 @@
 import { IResource } from '../api';
 import { stoppedTitle } from '../panel';
 
-function resource(extra: Partial<IResource>): IResource {
+// `spec` loose: the cases give a container's spec in part (the server sends it whole).
+function resource(
+  extra: Partial<Omit<IResource, 'spec'>> & { spec?: object }
+): IResource {
   return {
     id: 'r1',
     kind: 'session',

@@ -1,6 +1,7 @@
 /**
  * The commands of containers shared with me.
  */
+import { sessionSpec } from '../api';
 import { CommandIDs } from '../commandids';
 import { ICommandContext } from './context';
 
@@ -16,13 +17,13 @@ export function addContainerCommands(context: ICommandContext): void {
       const found = target(args);
       return (
         found?.resource.kind === 'session' &&
-        typeof found.resource.spec?.url === 'string' &&
-        found.resource.spec.url !== ''
+        !!found &&
+        !!sessionSpec(found.resource)?.url
       );
     },
     execute: args => {
       const found = target(args);
-      const url = found?.resource.spec?.url;
+      const url = found ? sessionSpec(found.resource)?.url : undefined;
       if (typeof url === 'string' && url) {
         // Under JupyterHub the Hub lets the neighbour in through its share; standalone, the
         // owner's personal link signs them in first.

@@ -4,7 +4,7 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IResource, Kind } from '../api';
+import { formationSpec, imageSpec, IResource, Kind, sessionSpec } from '../api';
 import { NULL_TRANS } from '../model';
 
 /**
@@ -15,10 +15,11 @@ export function stoppedTitle(
   resource: IResource,
   trans: TranslationBundle = NULL_TRANS
 ): string | null {
-  if (resource.kind !== 'session' || resource.spec?.state !== 'stopped') {
+  const spec = sessionSpec(resource);
+  if (spec?.state !== 'stopped') {
     return null;
   }
-  const at = resource.spec.stopped_at;
+  const at = spec.stopped_at;
   return at
     ? trans.__('Its server stopped at %1', new Date(at).toLocaleString())
     : trans.__('Its server stopped');
@@ -32,11 +33,11 @@ export function specSummary(
   resource: IResource,
   trans: TranslationBundle = NULL_TRANS
 ): string {
-  const spec = resource.spec ?? {};
   switch (resource.kind) {
     case 'image': {
+      const spec = imageSpec(resource);
       const parts: string[] = [];
-      if (spec.reference) {
+      if (spec?.reference) {
         parts.push(String(spec.reference));
       }
       // Lists carry a summary of the captured environment, not the whole.
@@ -52,20 +53,21 @@ export function specSummary(
       return parts.join(' · ');
     }
     case 'formation': {
+      const spec = formationSpec(resource);
       const parts: string[] = [];
-      if (spec.cpu !== undefined) {
+      if (spec?.cpu !== undefined) {
         parts.push(trans.__('%1 CPU', spec.cpu));
       }
-      if (spec.memory) {
+      if (spec?.memory) {
         parts.push(String(spec.memory));
       }
-      if (spec.gpu) {
+      if (spec?.gpu) {
         parts.push(trans.__('%1 GPU', spec.gpu));
       }
       return parts.join(' · ');
     }
     case 'session':
-      return String(spec.url ?? '');
+      return String(sessionSpec(resource)?.url ?? '');
   }
   return '';
 }
