@@ -31,7 +31,7 @@ from .auth import is_owner_request
 
 #: Secrets shorter than this are not masked: masking them would mangle ordinary text. The
 #: extension warns at start about a token this short; templates get no token for a guest's
-#: request whatever its length (`app.ShareApp._admit_guest`).
+#: request whatever its length (`guest_door.GuestDoor.admit`).
 MIN_SECRET = 8
 
 _TEXT_TYPES = (

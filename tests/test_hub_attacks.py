@@ -23,11 +23,12 @@ import httpx
 import pytest
 from traitlets.config import Config
 
-from jupyter_share.hub.containers import SERVER_HEADER, HubContainers
-from jupyter_share.hub.directory import HubDirectory
-from jupyter_share.hub.hubapi import HubAPI
 from jupyter_share.hub.service import ShareServiceApp
+from jupyter_share.hub.service.containers import HubContainers
+from jupyter_share.hub.service.directory import HubDirectory
+from jupyter_share.hub.service.hubapi import HubAPI
 from jupyter_share.hub.userserver import ContainerAccess, ShareServiceClient
+from jupyter_share.hub.wire import SERVER_HEADER
 from jupyter_share.model import Kind, Permission
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore

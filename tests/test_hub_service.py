@@ -24,10 +24,11 @@ from tornado.httpclient import HTTPClient
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
-from jupyter_share.hub.containers import SERVER_HEADER, HubContainers
-from jupyter_share.hub.directory import HubDirectory
-from jupyter_share.hub.hubapi import HubAPI
 from jupyter_share.hub.service import ShareServiceApp
+from jupyter_share.hub.service.containers import HubContainers
+from jupyter_share.hub.service.directory import HubDirectory
+from jupyter_share.hub.service.hubapi import HubAPI
+from jupyter_share.hub.wire import SERVER_HEADER
 from jupyter_share.model import HubRefused, HubUnavailable, Kind, NotFound, Principal, utcnow
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
@@ -426,7 +427,7 @@ def test_every_page_of_the_hubs_shares_is_read(service, fake_hub):
 
 @pytest.fixture
 def service_http(tmp_path, fake_hub, monkeypatch):
-    """The service's own tornado app (hub/service.py) on a port, with HubAuth asking the
+    """The service's own tornado app (hub/service/app.py) on a port, with HubAuth asking the
     stand-in Hub; a function that calls it as a user and checks the answer against the spec."""
     monkeypatch.setenv("JUPYTERHUB_API_URL", fake_hub.url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", TOKEN)

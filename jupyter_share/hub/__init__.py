@@ -1,18 +1,24 @@
-"""jupyter_share under JupyterHub (docs/architecture.md, "Under JupyterHub"): the share service, the call that
-adds it to `jupyterhub_config.py`, and the spawner hooks that launch from shared images and
-formations. Imported lazily: user servers load `hub.userserver` without JupyterHub's own
-packages."""
+"""jupyter_share under JupyterHub (docs/architecture.md, "Under JupyterHub"), by the process
+each part runs in:
+
+- `inhub`: inside the Hub, from `jupyterhub_config.py` (`configure_jupyterhub`, the spawner
+  hooks); `hub.config` and `hub.spawner` are the same modules under their documented names;
+- `service`: the share service, a process of its own managed by the Hub;
+- `userserver`: a user's server in hub mode (`ShareApp.backend_class`);
+- `demo`: `jupyter share hub-demo`, a real Hub with all three on one machine.
+
+Imported lazily: user servers load `hub.userserver` without JupyterHub's own packages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 _EXPORTS = {
-    "configure_jupyterhub": "config",
-    "options_form": "spawner",
-    "apply_user_options": "spawner",
-    "profile_list": "spawner",
-    "allowed_images": "spawner",
+    "configure_jupyterhub": "inhub.config",
+    "options_form": "inhub.spawner",
+    "apply_user_options": "inhub.spawner",
+    "profile_list": "inhub.spawner",
+    "allowed_images": "inhub.spawner",
 }
 
 __all__ = list(_EXPORTS)

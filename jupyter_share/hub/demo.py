@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 #: The demo's users and groups.
@@ -321,3 +321,14 @@ Press Ctrl-C to stop the Hub, its proxy, the share service and every user server
     finally:
         if temporary:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def command(
+    port: int, password: str | None, directory: str | None, fail: Callable[[str], int]
+) -> int:
+    """`jupyter share hub-demo`: the demo until Ctrl-C; what stops it before it starts is
+    said by `fail`, as the command line says its refusals."""
+    try:
+        return run_demo(port=port, password=password, directory=directory)
+    except DemoError as e:
+        return fail(str(e))

@@ -19,7 +19,8 @@ action chosen here) and emits one event per change. Refusals are `ShareError`s.
 
 from __future__ import annotations
 
-from .base import Containers, DirectoryMatches, EventSink, Me, expiry_entries, holds
+from ..containers import Containers
+from .base import DirectoryMatches, EventSink, Me, expiry_entries, holds
 from .grants import ShareResult
 from .history import (
     HISTORY_FORMATS,

@@ -5,11 +5,12 @@ cannot see it, 403 if they hold less), and the audit row and event of a change."
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypedDict
+from typing import Any, TypedDict
 
 from .. import contract
+from ..containers import Containers
 from ..directory import Directory
 from ..model import (
     OWNER,
@@ -31,39 +32,6 @@ log = logging.getLogger("jupyter_share.service")
 
 #: Called once per change with the event's data (see events/change.yaml).
 EventSink = Callable[[dict[str, str | None]], None]
-
-
-class Containers(Protocol):
-    """Under JupyterHub, the Hub's servers and sharing API, as the rules use them
-    (hub.containers.HubContainers); standalone there is none: the container is the server
-    answering, opened by personal links."""
-
-    def label(self, server_name: str) -> str: ...
-
-    def servers_of(self, owner: str, fresh: bool = False) -> dict[str, dict[str, Any]]: ...
-
-    def members(self, group: str) -> set[str]: ...
-
-    def wanted(self, resource: Resource, principals: Iterable[Principal]) -> set[Principal]: ...
-
-    def sync(
-        self,
-        resource: Resource,
-        principals: Iterable[Principal],
-        current: set[Principal] | None = None,
-    ) -> Callable[[], None]: ...
-
-    def share_with_user(self, resource: Resource, user: str) -> None: ...
-
-    def unshare_user(self, resource: Resource, user: str) -> None: ...
-
-    def shares_of(self, resource: Resource, recent: bool = False) -> set[Principal]: ...
-
-    def dated_shares_of(self, resource: Resource) -> dict[Principal, datetime | None]: ...
-
-    def shared_with(self, user: str) -> list[tuple[str, str, dict[str, Any], datetime | None]]: ...
-
-    def forget_shares(self) -> None: ...
 
 
 class Me(TypedDict):
@@ -124,12 +92,18 @@ class ServiceBase:
         #: How long history rows are kept (`purge_history`); None: for ever.
         self.history_retention = history_retention
         self.directory = directory
-        #: Under JupyterHub, the Hub's servers and sharing API (hub.containers.HubContainers);
-        #: standalone, None: the container is the server answering, opened by personal links.
+        #: The containers port (`containers.Containers`): under JupyterHub the Hub's servers
+        #: and sharing API; standalone this server and its personal links (or None).
         self.containers = containers
         self.emit = emit or (lambda data: None)
         self.capture_environment = capture_environment
         self.clock = clock
+
+    @property
+    def mirrored(self) -> bool:
+        """Whether a container's door is kept apart from its grants and follows them (the
+        Hub's shares); standalone the door is the personal link, written with the grant."""
+        return self.containers is not None and self.containers.mirrors_grants
 
     # -- who the caller is ------------------------------------------------------------------
 

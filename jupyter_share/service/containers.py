@@ -1,6 +1,7 @@
 """The rules of containers: a running server's container (made on first use, its spec kept
 current, marked stopped when its server is gone), and under JupyterHub the Hub's servers and
-shares, which mirror the grants (`Containers`, the port: hub.containers.HubContainers)."""
+shares, which mirror the grants (`containers.Containers`, the port: under JupyterHub
+hub.service.containers.HubContainers)."""
 
 from __future__ import annotations
 
@@ -131,7 +132,11 @@ class ContainerRules(ServiceBase):
         shares are taken to be what the grants imply (one call to the Hub per share added or
         ended), or, with `all_at_hub`, read from the Hub. Not a container under JupyterHub:
         just `write`."""
-        if resource.kind != Kind.SESSION or self.containers is None:
+        if (
+            resource.kind != Kind.SESSION
+            or self.containers is None
+            or not self.containers.mirrors_grants
+        ):
             return write()
         held = self._principals_on(resource, self.clock())
         current = None if all_at_hub else self.containers.wanted(resource, held)

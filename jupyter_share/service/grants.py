@@ -44,7 +44,7 @@ class GrantRules(ResourceRules):
 
     # `builtins.list`: in this class `list` is the method above.
     def grants(self, user: str, kind: Kind, resource_id: str) -> builtins.list[Grant]:
-        if kind == Kind.SESSION and self.containers is not None:
+        if kind == Kind.SESSION and self.mirrored:
             # Writes (shares adopted from the Hub) come before the reads below.
             resource, _ = self._resolve(user, kind, resource_id, "manage")
             self.merge_server_shares(resource)
@@ -280,6 +280,7 @@ class GrantRules(ResourceRules):
                 resource is not None
                 and resource.kind == Kind.SESSION
                 and self.containers is not None
+                and self.containers.mirrors_grants
             ):
                 try:
                     self.containers.sync(resource, self._principals_on(resource, self.clock()))

@@ -257,7 +257,7 @@ ROUTES: dict[str, Route] = _routes(
             "RequestHandler",
         )
     ),
-    Route("jupyter_share.hub.userserver.HubProxyHandler", check=_share_api),
+    Route("jupyter_share.hub.userserver.handlers.HubProxyHandler", check=_share_api),
     Route("jupyter_share.handlers.LinkSignInHandler"),
 )
 

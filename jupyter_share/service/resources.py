@@ -125,7 +125,7 @@ class ResourceRules(ContainerRules):
         if scope not in SCOPES:
             raise InvalidInput(f"unknown scope {scope!r}: use owned, shared or all", field="scope")
         offset, limit = bodies.page(offset, limit)
-        if self.containers is not None and kind in (None, Kind.SESSION):
+        if self.mirrored and kind in (None, Kind.SESSION):
             if scope in ("owned", "all"):
                 self.sync_servers(user)
             if scope in ("shared", "all"):

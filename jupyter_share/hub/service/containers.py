@@ -12,15 +12,12 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
-from ..model import Principal, PrincipalType, Resource
+from ...model import Principal, PrincipalType, Resource
 from .directory import _Expiring
 from .hubapi import HubAPI
 
 log = logging.getLogger(__name__)
 
-#: Which of the caller's servers `sessions/current` means: set by a user's server when it
-#: carries its owner's requests to the service (URL-quoted).
-SERVER_HEADER = "X-Jupyter-Share-Server"
 
 #: The name under which a user's default (unnamed) server is listed.
 DEFAULT_SERVER_LABEL = "default server"
@@ -65,9 +62,14 @@ def _target(principal: Principal) -> dict:
 
 
 class HubContainers:
-    """`cache_seconds`: how long the Hub's servers and what it shares with whom are kept;
+    """The containers port under JupyterHub (`jupyter_share.containers.Containers`).
+
+    `cache_seconds`: how long the Hub's servers and what it shares with whom are kept;
     `membership_seconds`: how long a group's members and who the Hub lets into a server are
     kept for access checks (a change that removes access holds after this)."""
+
+    #: The Hub's shares are the door, apart from the grants: the service keeps them in step.
+    mirrors_grants = True
 
     def __init__(self, hub: HubAPI, cache_seconds: float = 5.0, membership_seconds: float = 2.0):
         self.hub = hub

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..directory import Directory
+from ...directory import Directory
 from .hubapi import HubAPI
 
 

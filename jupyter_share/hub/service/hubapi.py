@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..model import HubRefused, HubUnavailable
+from ...model import HubRefused, HubUnavailable
 
 
 class HubAPI:

@@ -1,19 +1,12 @@
-"""Hub mode on a user's server: the share API is carried to the share service on the owner's
-behalf, and others who open the server (through a Hub share) are held to their permission.
-
-The server holds no store and no database credentials: it calls the service with its own
-`JUPYTERHUB_API_TOKEN`, which acts as its owner and nobody else. Only the owner's requests
-are carried; a guest gets `/me` here and shares from their own server (docs/decisions.md, "JupyterHub mode").
-"""
+"""The share API on a user's server under JupyterHub: the owner's requests carried to the
+share service, and the owner's event stream relayed from it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import os
-import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
@@ -23,129 +16,42 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 
-from .. import presence
-from ..auth import guest_of
-from ..handlers import BUILT_HERE, ShareAPIBase, SignInRequired, api_routes
-from ..model import Forbidden, Kind, Permission, Resource, ShareError
-from ..service import usable_image
-from ..service.guests import building_refused, guest_permission, refusal
-from .containers import SERVER_HEADER
+from ... import presence
+from ...auth import guest_of
+from ...handlers import BUILT_HERE, ShareAPIBase, SignInRequired, api_routes
+from ...model import Forbidden, Kind, Permission, Resource, ShareError
+from ...service import usable_image
+from ...service.guests import building_refused, refusal
+from .client import ServiceUnreachable
 
 if TYPE_CHECKING:
-    from ..app import ShareApp
+    from ...app import ShareApp
+    from .backend import HubBackend
 
 #: Headers of the service's answer that the browser needs.
 _PASSED_HEADERS = ("Content-Type", "Content-Disposition")
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-class ServiceUnreachable(Exception):
-    pass
-
-
-class ShareServiceClient:
-    """Calls the share service as this server's owner."""
-
-    def __init__(self, api_url: str, token: str, server_name: str, timeout: float = 15.0):
-        self.api_url = api_url.rstrip("/") + "/"
-        self.token = token
-        self.server_name = server_name
-        self.timeout = timeout
-
-    async def fetch(self, method: str, path: str, query: str = "", body: bytes | None = None):
-        url = self.api_url + path.lstrip("/") + (f"?{query}" if query else "")
-        request = HTTPRequest(
-            url,
-            method=method,
-            headers={
-                "Authorization": f"token {self.token}",
-                "Content-Type": "application/json",
-                # Which of the owner's servers `sessions/current` is; header values are latin-1.
-                SERVER_HEADER: quote(self.server_name, safe=""),
-            },
-            body=body if method in _BODY_METHODS else None,
-            allow_nonstandard_methods=True,
-            request_timeout=self.timeout,
-            connect_timeout=min(self.timeout, 5.0),
-        )
-        try:
-            return await AsyncHTTPClient().fetch(request, raise_error=False)
-        except (OSError, HTTPClientError, asyncio.TimeoutError) as e:
-            raise ServiceUnreachable(str(e) or type(e).__name__) from None
-
-
-class ContainerAccess:
-    """Who may use this server besides its owner, as the share service decides it
-    (`GET sessions/current/access/{user}`: the grants, the user's groups as the Hub says now,
-    and the Hub's share of this server), each answer kept for `ttl` seconds. The groups in the
-    Hub's answer about a guest's token are never used: HubAuth keeps that answer for minutes,
-    and a member who left a group, or whose share an admin ended, must be refused within
-    seconds."""
-
-    def __init__(self, client: ShareServiceClient, ttl: float):
-        self.client = client
-        self.ttl = ttl
-        self._answers: dict[str, tuple[float, Permission | None]] = {}
-        self._generation = 0
-        self._lock = asyncio.Lock()
-
-    def forget(self) -> None:
-        self._answers.clear()
-        self._generation += 1
-
-    async def grants(self, fresh: bool = False) -> list[dict]:
-        """The server's access list, from the service; `fresh` also forgets the answers kept
-        about each guest, so that the next check of each asks again."""
-        if fresh:
-            self.forget()
-        response = await self.client.fetch("GET", "sessions/current/grants")
-        if response.code != 200:
-            raise ServiceUnreachable(f"the share service answered {response.code}")
-        return json.loads(response.body)["items"]
-
-    async def permission(
-        self, username: str, groups: list[str] | None = None, fresh: bool = False
-    ) -> Permission | None:
-        """The user's permission on this server now, None for none. `groups` is ignored (the
-        service asks the Hub for them); it is taken for callers that still pass it."""
-        now = time.monotonic()
-        kept = self._answers.get(username)
-        if not fresh and kept is not None and now - kept[0] < self.ttl:
-            return kept[1]
-        async with self._lock:
-            kept = self._answers.get(username)
-            if not fresh and kept is not None and time.monotonic() - kept[0] < self.ttl:
-                return kept[1]
-            generation = self._generation
-            asked = time.monotonic()
-            response = await self.client.fetch(
-                "GET", "sessions/current/access/" + quote(username, safe="")
-            )
-            if response.code != 200:
-                raise ServiceUnreachable(f"the share service answered {response.code}")
-            permission = guest_permission(json.loads(response.body).get("access"))
-            if generation == self._generation:  # not forgotten meanwhile
-                if len(self._answers) > 10_000:
-                    self._answers.clear()
-                self._answers[username] = (asked, permission)
-            return permission
+def _hub(handler: ExtensionHandlerMixin) -> HubBackend:
+    """The server's backend: the Hub's (`ShareApp.backend_class` in hub mode)."""
+    return cast("HubBackend", cast("ShareApp", handler.extensionapp).backend)
 
 
 class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
-    """`{base_url}jupyter-share/api/v1/...`: the owner's requests, carried to the service."""
-
     if TYPE_CHECKING:
 
         @property
         def extensionapp(self) -> ShareApp: ...
 
+    """`{base_url}jupyter-share/api/v1/...`: the owner's requests, carried to the service."""
+
     auth_resource = "share"
     write_error = ShareAPIBase.write_error  # JSON, never a traceback
 
     async def _carry(self, path: str) -> None:
-        app = self.extensionapp
+        app = _hub(self)
         if path.rstrip("/") == "me" and self.request.method == "GET":
-            self.finish(json.dumps(app.hub_me(self)))
+            self.finish(json.dumps(app.me(self)))
             return
         guest = guest_of(self)
         refused = refusal(guest, self, hub=True) if guest is not None else None
@@ -195,7 +101,7 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
         access list (owner and managers only), and each guest is shown with the permission it
         gives them now (their own grant or a group's, while the Hub still lets them in);
         a guest whose access ended is not shown."""
-        app = self.extensionapp
+        app = _hub(self)
         assert app.service_client is not None  # checked by _carry, the only caller
         try:
             response = await app.service_client.fetch("GET", "sessions/current/grants")
@@ -208,7 +114,7 @@ class HubProxyHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
             self.set_status(response.code if response.code < 500 else 502)
             self.finish(response.body or None)
             return
-        activity = app.guest_activity
+        activity = self.extensionapp.guest_activity
         assert app.container_access is not None  # made with the service client
         permissions: dict[str, Permission] = {}
         for name in sorted({p.username for p in activity.present()}):
@@ -276,13 +182,13 @@ class _Closed(Exception):
 
 
 class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
-    """`{base_url}jupyter-share/api/v1/feed`: the owner's event stream, relayed from the share
-    service (which watches the store) as it comes. Guests are refused (guests.ROUTES)."""
-
     if TYPE_CHECKING:
 
         @property
         def extensionapp(self) -> ShareApp: ...
+
+    """`{base_url}jupyter-share/api/v1/feed`: the owner's event stream, relayed from the share
+    service (which watches the store) as it comes. Guests are refused (guests.ROUTES)."""
 
     auth_resource = "share"
     write_error = ShareAPIBase.write_error
@@ -290,7 +196,7 @@ class HubFeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        client = self.extensionapp.service_client
+        client = _hub(self).service_client
         if client is None:
             raise web.HTTPError(503, "the share service is not configured for this Hub")
         self._closed = False
@@ -366,7 +272,7 @@ class HubEnvironmentsBase(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, A
 
     async def image_to_use(self, raw_id: str) -> Resource:
         self.environments  # noqa: B018 - a guest is refused before anything is asked
-        client = self.extensionapp.service_client
+        client = _hub(self).service_client
         if client is None:
             raise web.HTTPError(503, "the share service is not configured for this Hub")
         try:
@@ -410,11 +316,3 @@ def hub_handlers(prefix: str) -> list[tuple[str, type]]:
         + api_routes(HubEnvironmentsBase, "/" + prefix, only=BUILT_HERE, name_prefix="Hub")
         + [(rf"/{prefix}/(.*)", HubProxyHandler)]
     )
-
-
-def service_client_from_env(timeout: float) -> ShareServiceClient | None:
-    url = os.environ.get("JUPYTER_SHARE_SERVICE_URL")
-    token = os.environ.get("JUPYTERHUB_API_TOKEN")
-    if not url or not token:
-        return None
-    return ShareServiceClient(url, token, os.environ.get("JUPYTERHUB_SERVER_NAME", ""), timeout)

@@ -1,0 +1,5 @@
+"""`python -m jupyter_share.hub.service`: the command `configure_jupyterhub` gives the Hub."""
+
+from .app import main
+
+main()
