@@ -98,7 +98,8 @@ def test_the_store_chooses_no_audit_action():
 
 def test_the_checks_see_what_they_look_for():
     """The scans above can fail: an import of a surface, and an action named, are found."""
-    assert {"handlers", "handlers.ShareAPIBase"} <= _imported(PACKAGE / "hub" / "userserver.py")
-    assert "service.recorded_action" in _imported(PACKAGE / "app.py")
+    handlers = _imported(PACKAGE / "hub" / "userserver" / "handlers.py")
+    assert {"handlers", "handlers.ShareAPIBase"} <= handlers
+    assert "service.recorded_action" in _imported(PACKAGE / "hub" / "userserver" / "backend.py")
     source = '"""A docstring: share."""\n\ndef f(entry):\n    return entry.action == "expire"\n'
     assert _named_actions(source) == [(4, "expire")]
