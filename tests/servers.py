@@ -37,9 +37,13 @@ class Server:
     root: Path
     process: subprocess.Popen
     log_path: Path
+    runtime_dir: Path | None = None
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
+        self._connect()
+
+    def _connect(self) -> None:
         self.client = httpx.Client(
             base_url=f"http://127.0.0.1:{self.port}{API}",
             headers={"Authorization": f"token {self.token}"},
@@ -67,6 +71,21 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def follow_port(self) -> None:
+        """The port the server really listens on, from its runtime file: another process may
+        take the free port it was given before it binds, and then it tries the next one."""
+        if self.runtime_dir is None:
+            return
+        info = self.runtime_dir / f"jpserver-{self.process.pid}.json"
+        try:
+            port = int(json.loads(info.read_text())["port"])
+        except (OSError, ValueError, KeyError):
+            return
+        if port != self.port:
+            self.client.close()
+            self.port = port
+            self._connect()
 
     def stop(self) -> None:
         self.client.close()
@@ -136,7 +155,7 @@ def start_server(
         cwd=root,
         preexec_fn=default_hangup,
     )
-    return Server(username, port, token, root, process, log_path)
+    return Server(username, port, token, root, process, log_path, Path(env["JUPYTER_RUNTIME_DIR"]))
 
 
 def default_hangup() -> None:
@@ -156,6 +175,8 @@ def wait_ready(server: Server, timeout: float = 90) -> Server:
                 return server
         except httpx.TransportError:
             pass
+        # Not answering, or someone else answering on its port.
+        server.follow_port()
         time.sleep(0.1)
     raise RuntimeError(f"server of {server.username} did not start:\n{server.log()}")
 
