@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 
 class Kind(str, enum.Enum):
@@ -230,8 +230,9 @@ class AuditEntry:
     address: str | None = None
 
 
-#: What a history row can say happened (the `action` of an `AuditEntry`).
-HISTORY_ACTIONS = (
+#: What a history row can say happened (the `action` of an `AuditEntry`); the contract's
+#: answers name the same type.
+HistoryAction = Literal[
     "create",
     "start",
     "stop",
@@ -248,7 +249,8 @@ HISTORY_ACTIONS = (
     "approve",
     "deny",
     "withdraw",
-)
+]
+HISTORY_ACTIONS: tuple[str, ...] = get_args(HistoryAction)
 
 
 _Item = TypeVar("_Item")

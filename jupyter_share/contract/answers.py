@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..model import HistoryAction
 from .bodies import ABSENT, Environment, FormationSpec, ImageSpec, absent
 
 Permission = Literal["view", "edit", "manage"]
@@ -185,26 +186,6 @@ class AccessRequest(Answer):
 class AccessRequestList(Answer):
     items: list[AccessRequest]
     total: int = Field(ge=0)
-
-
-HistoryAction = Literal[
-    "create",
-    "start",
-    "stop",
-    "update",
-    "delete",
-    "share",
-    "change",
-    "revoke",
-    "leave",
-    "expire",
-    "relink",
-    "signin",
-    "ask",
-    "approve",
-    "deny",
-    "withdraw",
-]
 
 
 class HistoryEntry(Answer):
