@@ -43,6 +43,7 @@ from .store import ShareStore, SQLStore
 if TYPE_CHECKING:
     from jupyter_server.serverapp import ServerApp
 
+    from .feed import Streams
     from .launcher import Launcher
 
 # Where tests and listeners have read them from.
@@ -76,6 +77,9 @@ class ShareApp(ExtensionApp):
     environments: EnvironmentManager
     #: The servers launched from formations on this machine (standalone, made by the backend).
     launcher: Launcher | None = None
+    #: The owner's change streams (`GET feed`, standalone, made by the backend); None when the
+    #: store cannot be watched.
+    streams: Streams | None = None
     if TYPE_CHECKING:
         # Set by the server that loads the extension before any method here runs but those
         # the CLI calls (`make_service`, the defaults), which check for it.

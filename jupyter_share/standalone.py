@@ -160,6 +160,7 @@ class LocalBackend(Backend):
         if self.change_feed is None:
             self.streams = None
             return
+        self.app.streams = self.streams  # what the feed's handler serves
         self.change_feed.start()
 
     async def _sweep_stopped(self) -> None:
