@@ -20,7 +20,7 @@ from jupyter_share.hub import spawner
 from .conftest import offline_pip_environ
 from .servers import start_servers
 from .test_links import Guest, Owner, execute
-from .wheels import make_wheel
+from .wheels import make_wheel, offline_args
 
 pytestmark = pytest.mark.slow
 
@@ -254,11 +254,7 @@ def test_a_formation_of_a_shared_image_runs_its_environment(tmp_path, kernel_whe
         ["alice", "bob"],
         f"sqlite:///{tmp_path / 's.db'}",
         tmp_path,
-        extra_args=[
-            "--ShareApp.environment_no_index=True",
-            f"--ShareApp.environment_find_links={wheels}",
-            f"--ShareApp.environment_find_links={kernel_wheels}",
-        ],
+        extra_args=offline_args(wheels, kernel_wheels),
         env=offline_pip_environ(),
     )
     alice, bob = servers["alice"], servers["bob"]

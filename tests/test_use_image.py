@@ -15,7 +15,7 @@ from jupyter_share.model import Kind
 from .conftest import offline_pip_environ
 from .servers import start_servers
 from .test_links import Guest, Owner, execute
-from .wheels import make_wheel
+from .wheels import make_wheel, offline_args
 
 
 def environment(*packages) -> dict:
@@ -144,11 +144,7 @@ def test_bob_uses_alices_image_and_its_kernel_imports_its_package(tmp_path, kern
         ["alice", "bob"],
         f"sqlite:///{tmp_path / 's.db'}",
         tmp_path,
-        extra_args=[
-            "--ShareApp.environment_no_index=True",
-            f"--ShareApp.environment_find_links={wheels}",
-            f"--ShareApp.environment_find_links={kernel_wheels}",
-        ],
+        extra_args=offline_args(wheels, kernel_wheels),
         env=offline_pip_environ(),
     )
     alice, bob = servers["alice"], servers["bob"]

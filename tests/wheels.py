@@ -77,3 +77,10 @@ def kernel_wheelhouse(folder: Path) -> Path:
     )
     marker.touch()
     return folder
+
+
+def offline_args(*wheelhouses: Path) -> list[str]:
+    """A server's options to build environments from these folders only (no index)."""
+    return ["--ShareApp.environment_no_index=True"] + [
+        f"--ShareApp.environment_find_links={folder}" for folder in wheelhouses
+    ]
