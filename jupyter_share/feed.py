@@ -157,7 +157,7 @@ class FeedHandler(SignInRequired, ExtensionHandlerMixin, APIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        streams = getattr(self.extensionapp, "streams", None)
+        streams = self.extensionapp.streams
         if streams is None:
             raise web.HTTPError(503, "this server has no change feed (an in-memory store)")
         await serve(self, streams, self.extensionapp.username)

@@ -46,10 +46,10 @@ const STEPS = [
 function isBehind(state: IBuiltEnvironment, than: IBuiltEnvironment): boolean {
   const step = STEPS.indexOf(state.step);
   const thanStep = STEPS.indexOf(than.step);
-  if (step < 0 || thanStep < 0 || step !== thanStep) {
-    return step >= 0 && thanStep >= 0 && step < thanStep;
+  if (step < 0 || thanStep < 0) {
+    return false;
   }
-  return state.done < than.done;
+  return step < thanStep || (step === thanStep && state.done < than.done);
 }
 
 /** The status bar's words for the builds running: "Building CARET (alice): installing 3/7". */
