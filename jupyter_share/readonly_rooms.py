@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tornado import web
 
 from .model import Permission
-from .service.guests import handler_name
+from .service.guests import handler_name, may_change_documents
 
 if TYPE_CHECKING:
     from jupyter_server.base.handlers import JupyterHandler
@@ -81,7 +81,7 @@ def hold_to_permission(
     def on_message(message: Any) -> Any:
         nonlocal dropped, behind
         permission = permission_now()
-        if permission is not None and permission >= Permission.EDIT:
+        if may_change_documents(permission):
             if behind:
                 behind = False
                 _ask_to_sync(handler)

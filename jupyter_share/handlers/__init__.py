@@ -20,7 +20,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from ..model import NotFound
+from ..model import Kind, NotFound
 from .base import API_PREFIX, ShareAPIBase, SignInRequired
 from .environments import (
     BuiltEnvironmentCancelEndpoint,
@@ -81,13 +81,14 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
         )
         app = self.extensionapp
         client = self.request.remote_ip or "?"
-        link = None
-        if app.resolved_mode == "standalone":
-            # A valid link always works: the count of wrong ones only changes how they are
-            # answered, so that nobody on the same address (or proxy) can lock a neighbour out.
-            link = await IOLoop.current().run_in_executor(None, app.links.verify, token)
-        if link is None or link.resource_id != await IOLoop.current().run_in_executor(
-            None, app.current_session_id
+        # Served in standalone mode only (`LocalBackend.handlers`). A valid link always works:
+        # the count of wrong ones only changes how they are answered, so that nobody on the
+        # same address (or proxy) can lock a neighbour out.
+        assert app.service is not None  # standalone mode
+        service = app.service
+        link = await IOLoop.current().run_in_executor(None, app.links.verify, token)
+        if link is None or not await IOLoop.current().run_in_executor(
+            None, service.links_open_here, Kind.SESSION, link.resource_id, app.current_session_id
         ):
             if app.link_attempts.blocked(client):
                 self.set_status(429)
@@ -109,11 +110,10 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
                 )
             )
             return
-        assert app.service is not None  # a link was verified: standalone mode
         try:
             # The history keeps when and from where (the link's secret is not written).
             await IOLoop.current().run_in_executor(
-                None, app.service.record_signin, link.resource_id, link.username, client
+                None, service.record_signin, link.resource_id, link.username, client
             )
         except Exception:  # a sign-in does not fail for want of its history row
             self.log.exception("jupyter_share: could not record %s's sign-in", link.username)

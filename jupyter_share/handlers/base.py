@@ -114,8 +114,10 @@ class ShareAPIBase(_Handler):
     def link_url(self, token: str) -> str:
         raise NotImplementedError
 
-    def me_extras(self) -> dict:
-        return {}
+    async def guest_banner(self) -> dict | None:
+        """For a guest, what their banner says ("You are in alice's container, view only,
+        until ..."); None for everyone else."""
+        return None
 
     async def guests_now(self, resource_id: str) -> list[dict]:
         """Who is in this container now (`GET sessions/{id}/guests`), after the service allowed

@@ -7,7 +7,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..model import Kind
-from ..serialize import audit_json, history_csv, iso, me_json, page_json, resource_json
+from ..serialize import audit_json, history_csv, me_json, page_json, resource_json
 from .base import ShareAPIBase
 
 
@@ -16,20 +16,15 @@ class MeEndpoint(ShareAPIBase):
     @authorized
     async def get(self):
         found = await self.call(self.service.me)
-        me = me_json(
-            found["username"],
-            found["groups"],
-            self.display_name,
-            self.mode,
-            guest=self.me_extras().get("guest"),
-        )
-        if "guest" in me and self.mode == "standalone":
-            # For the banner's "until ...": the guest's own grant on this container.
-            grant = await self.call(
-                self.service.my_grant, Kind.SESSION, await self.session_id("current")
+        self.write_json(
+            me_json(
+                found["username"],
+                found["groups"],
+                self.display_name,
+                self.mode,
+                guest=await self.guest_banner(),
             )
-            me["guest"]["expires_at"] = iso(grant.expires_at) if grant else None
-        self.write_json(me)
+        )
 
 
 class DirectoryEndpoint(ShareAPIBase):

@@ -15,6 +15,7 @@ from ..answers import AnswerCache
 from ..auth import guest_of
 from ..model import Forbidden, Kind
 from ..rekey import rekey as rekey_server
+from ..serialize import iso
 from ..service import ShareService
 from ..service.guests import building_refused
 from .base import ShareAPIBase, SignInRequired
@@ -39,7 +40,7 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
 
     @property
     def mode(self) -> str:
-        return self.extensionapp.resolved_mode
+        return self.extensionapp.backend.mode
 
     @property
     def username(self) -> str:
@@ -105,20 +106,25 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
         """Personal links open the container answering, in standalone mode (the service's
         rule, `links_open_here`)."""
-        app = self.extensionapp
-        here = app.current_session_id if app.resolved_mode == "standalone" else None
-        return self.service.links_open_here(kind, resource_id, here)
+        return self.service.links_open_here(kind, resource_id, self.extensionapp.current_session_id)
 
     @property
     def answer_cache(self) -> AnswerCache | None:
         return self.extensionapp.answer_cache if guest_of(self) is None else None
 
-    def me_extras(self) -> dict:
+    async def guest_banner(self) -> dict | None:
         guest = guest_of(self)
         if guest is None:
-            return {}
-        # For the banner: "You are in alice's container, view only".
-        return {"guest": {"owner": guest.owner, "permission": guest.permission.label}}
+            return None
+        # The "until ...": the guest's own grant on this container.
+        grant = await self.call(
+            self.service.my_grant, Kind.SESSION, await self.session_id("current")
+        )
+        return {
+            "owner": guest.owner,
+            "permission": guest.permission.label,
+            "expires_at": iso(grant.expires_at) if grant else None,
+        }
 
     async def guests_now(self, resource_id: str) -> list[dict]:
         if not self.is_this_container(Kind.SESSION, resource_id):

@@ -309,6 +309,12 @@ def guest_permission(access: str | None) -> Permission | None:
         return None
 
 
+def may_change_documents(permission: Permission | None) -> bool:
+    """Whether a guest holding `permission` now may change a shared document live (a room of
+    jupyter-collaboration): edit and above; view guests only watch."""
+    return permission is not None and permission >= EDIT
+
+
 def refused_on_socket(guest: Guest, handler_class: type) -> bool:
     """Whether an open websocket of `handler_class` may no longer be held by `guest`."""
     route = ROUTES.get(handler_name(handler_class))
