@@ -32,11 +32,11 @@ from .directory import Directory, StandaloneDirectory
 from .environments import BuildSettings, EnvironmentManager
 from .guest_activity import GuestActivity
 from .guest_door import GuestDoor
-from .guests import guest_workspace
 from .handlers import API_PREFIX
 from .model import NAME_PATTERN, utcnow
 from .secret_filter import SecretMask, secret_filter
 from .service import ShareService
+from .service.guests import guest_workspace
 from .standalone import LocalBackend
 from .store import ShareStore, SQLStore
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from tornado import web
 
 from .guest_activity import GuestActivity
-from .guests import Guest, refusal
 from .readonly_rooms import hold_to_permission
+from .service.guests import Guest, refusal
 
 _GUEST_CLASSES: dict[type, type] = {}
 

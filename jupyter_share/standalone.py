@@ -23,13 +23,13 @@ from .containers import LocalContainers
 from .feed import FeedHandler, Streams
 from .formation_env import FormationEnvironment
 from .guest_cookies import GuestClaim, GuestCookies
-from .guests import Guest
 from .handlers import handlers, page_handlers
 from .launcher import LAUNCHED_FROM_ENV, Launcher
 from .liveness import RUNNING, session_state
 from .model import Kind, utcnow
 from .secret_filter import MIN_SECRET
 from .service import ShareService
+from .service.guests import Guest
 from .sessions import FailedAttempts
 from .store import SQLStore
 

@@ -535,3 +535,25 @@ def test_every_change_is_audited_once_with_one_event(world):
     ]
     s.delete("alice", kind, rid)
     assert world.events[-1]["action"] == "delete"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_formation_names_only_an_image_its_author_can_see(world, role):
+    """A formation may name an image by id only where its author sees the image: anyone else
+    gets a 400 on `spec.image`, and nothing is written."""
+    user, image = USER_OF[role], world.ids[Kind.IMAGE]
+
+    def formations() -> list[str]:
+        page = world.service.list(user, Kind.FORMATION, "owned", limit=1000)
+        return sorted(v.resource.id for v in page.items)
+
+    before = formations()
+    body = {"name": "uses-caret", "spec": {"image": image}}
+    if role in ACCESS:
+        made = world.service.create(user, Kind.FORMATION, body)
+        assert formations() == sorted(before + [made.resource.id])
+        return
+    with pytest.raises(ShareError) as refused:
+        world.service.create(user, Kind.FORMATION, body)
+    assert (refused.value.status, refused.value.field) == (400, "spec.image")
+    assert formations() == before

@@ -5,7 +5,7 @@
  * started for them, and nothing on screen invites what the grant refuses (the
  * launcher's notebook, console and terminal tiles; new, upload, rename and
  * delete in the file browser). The server refuses all of it anyway
- * (jupyter_share.guests); this keeps the screen honest.
+ * (jupyter_share.service.guests); this keeps the screen honest.
  *
  * The grant is followed while the page is open: a raise to edit makes the
  * documents editable without a reload, a lowering makes them read-only, and

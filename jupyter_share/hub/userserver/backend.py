@@ -20,9 +20,9 @@ from tornado.ioloop import PeriodicCallback
 from ... import __version__
 from ...auth import IdentityHooks, guest_of, install
 from ...backend import Backend
-from ...guests import Guest
 from ...serialize import me_json
 from ...service import recorded_action
+from ...service.guests import Guest
 from .client import ContainerAccess, ShareServiceClient, service_client_from_env
 from .handlers import hub_handlers
 
