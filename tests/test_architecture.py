@@ -103,3 +103,52 @@ def test_the_checks_see_what_they_look_for():
     assert "service.recorded_action" in _imported(PACKAGE / "hub" / "userserver" / "backend.py")
     source = '"""A docstring: share."""\n\ndef f(entry):\n    return entry.action == "expire"\n'
     assert _named_actions(source) == [(4, "expire")]
+
+
+#: Who may read the mode: the app, which chooses its ports by it once, and the CLI, which
+#: says so when a local store would share nothing (and shows it in `whoami`).
+MODE_READERS = {"app.py", "cli/store.py", "cli/people.py"}
+#: Where permissions are compared: the rules, the model that orders them, and the store's
+#: query for the deciders the rules name (`requests_to_decide`).
+PERMISSION_COMPARERS = {"model.py", "store/access_requests.py"}
+
+
+def _decisions(path: Path) -> list[tuple[int, str]]:
+    """(line, what) of each place in `path` that reads the mode or orders permissions."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr == "resolved_mode":
+            found.append((node.lineno, "mode"))
+        if isinstance(node, ast.Compare) and any(
+            isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops
+        ):
+            names = {
+                n.attr if isinstance(n, ast.Attribute) else getattr(n, "id", "")
+                for side in [node.left, *node.comparators]
+                for n in ast.walk(side)
+            }
+            if names & {"Permission", "permission", "EDIT", "VIEW", "MANAGE"}:
+                found.append((node.lineno, "permission"))
+    return found
+
+
+def test_no_rule_is_decided_outside_the_rules():
+    """Surfaces, ports and hooks ask the service (`jupyter_share/service/`): none of them
+    orders permissions or branches on the mode (the app chooses its backend by it once)."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        if name.startswith("service/"):
+            continue
+        for line, what in _decisions(path):
+            allowed = MODE_READERS if what == "mode" else PERMISSION_COMPARERS
+            assert name in allowed, f"{name}:{line} decides by the {what}"
+
+
+def test_the_rule_scan_finds_what_it_looks_for(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "def f(app, guest):\n"
+        "    if app.resolved_mode == 'hub':\n"
+        "        return guest.permission >= Permission.EDIT\n"
+    )
+    assert _decisions(probe) == [(2, "mode"), (3, "permission")]
