@@ -65,8 +65,9 @@ class SQLConnection(ChangeTracking):
         parsed = parse_store_url(url)
         if parsed.get_backend_name() != self.backend:
             raise UnsupportedStoreURL(
-                f"{type(self).__name__} opens {self.backend} URLs, not {shown(parsed)}: "
-                f"give {URL_FORMS}, or the store_class that opens it"
+                f"{type(self).__name__} opens {self.backend} URLs only, not {shown(parsed)}: "
+                f"give a {self.backend} URL, or leave store_class to jupyter_share.store.SQLStore "
+                "(it opens the store the URL names)"
             )
         self.url = self._driver_url(parsed)
         self.engine: Engine = create_engine(
