@@ -67,7 +67,7 @@ class SQLStore(AccessRequestQueries, ShareStore):
 
     `SQLStore(url)` opens the one the URL names (as `pathlib.Path()` makes a `PosixPath` or a
     `WindowsPath`): `urls.store_class_for` decides, `UnsupportedStoreURL` says no. So it is
-    the default `store_class` of both apps, and what the tests and benchmarks open."""
+    the default `store_class` of both apps, and what the tests open."""
 
     def __new__(cls, url: str, *args: Any, **kwargs: Any) -> SQLStore:
         if cls is SQLStore:
