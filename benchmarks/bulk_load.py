@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from jupyter_share.model import AuditEntry, Grant, Resource, utcnow
-from jupyter_share.store import SQLStore, audit, grants, resources, users
+from jupyter_share.store import SQLiteStore, SQLStore, audit, grants, resources, users
 from jupyter_share.store.statements import audit_values, resource_values
 
 
@@ -67,7 +67,7 @@ def bulk_load(
     ]
     with store.engine.connect() as conn:
         conn = conn.execution_options(share_write=True)
-        if store.is_sqlite:
+        if isinstance(store, SQLiteStore):
             # A big page cache for the index inserts, on this connection only.
             with conn.begin():
                 conn.exec_driver_sql("PRAGMA cache_size=-262144")
@@ -75,7 +75,7 @@ def bulk_load(
             for rows in chunks(values):
                 with conn.begin():
                     conn.execute(insert(table), rows)
-        if store.is_sqlite:
+        if isinstance(store, SQLiteStore):
             with conn.begin():
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
         else:

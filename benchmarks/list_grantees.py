@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jupyter_share.directory import StandaloneDirectory  # noqa: E402
 from jupyter_share.model import Kind  # noqa: E402
 from jupyter_share.service import ShareService  # noqa: E402
-from jupyter_share.store import SQLStore  # noqa: E402
+from jupyter_share.store import open_store  # noqa: E402
 
 
 def p99(values: list[float]) -> float:
@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLStore(f"sqlite:///{tmp}/share.db")
+        store = open_store(f"sqlite:///{tmp}/share.db")
         users = [f"user{i}" for i in range(args.grants_per_image)]
         service = ShareService(store, StandaloneDirectory(store=store, users=users, groups={}))
         for i in range(args.images):

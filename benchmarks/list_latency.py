@@ -19,13 +19,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from jupyter_share.model import utcnow
-from jupyter_share.store import SQLStore, grants, resources
+from jupyter_share.store import grants, open_store, resources
 from tests.servers import COMPUTED, start_servers
 
 
 def seed(db_url: str, n_grants: int) -> None:
     """n_grants grants over n_grants/2 resources of 100 owners; bob holds 50 of them."""
-    store = SQLStore(db_url)
+    store = open_store(db_url)
     now = utcnow()
     n_resources = max(n_grants // 2, 1)
     rows, grant_rows = [], []

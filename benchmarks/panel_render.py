@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from jupyter_share.model import utcnow
-from jupyter_share.store import SQLStore, grants, resources
+from jupyter_share.store import grants, open_store, resources
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 def seed(db_url: str, owned: int, shared: int) -> None:
     """alice owns `owned` resources (60% images, 40% formations; every other one shared with
     bob); 50 other users share `shared` resources with alice, a third of them with an expiry."""
-    store = SQLStore(db_url)
+    store = open_store(db_url)
     now = utcnow()
     rows, grant_rows = [], []
     for i in range(owned):

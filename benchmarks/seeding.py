@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from benchmarks.bulk_load import bulk_load
 from jupyter_share.model import AuditEntry, Grant, Kind, Permission, Principal, Resource, utcnow
-from jupyter_share.store import SQLStore
+from jupyter_share.store import open_store
 
 #: The standalone directory of the benchmark servers: bob is in `lab`.
 GROUPS = {"lab": ["bob"]}
@@ -182,7 +182,7 @@ def seed(db_url: str, n_grants: int) -> Workload:
     """Seed an empty store at db_url; print how long it took."""
     started = time.perf_counter()
     work = Workload(n_grants)
-    store = SQLStore(db_url)
+    store = open_store(db_url)
     try:
         bulk_load(
             store, work.resources(), work.grants(), work.entries(), work.users(), now=work.now

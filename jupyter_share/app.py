@@ -223,7 +223,11 @@ class ShareApp(ExtensionApp):
         default_value=SQLStore,
         klass=ShareStore,
         config=True,
-        help="The store implementation; built as store_class(url=db_url).",
+        help="The store implementation (jupyter_share.store.ShareStore); built as "
+        "store_class(url=db_url). The default, jupyter_share.store.SQLStore, opens the one "
+        "db_url names: SQLiteStore for sqlite:// URLs, PostgresStore for postgresql:// (any "
+        "other is refused at start). Name SQLiteStore or PostgresStore to allow only that "
+        "database, or a ShareStore of your own.",
     )
     directory_class = Type(
         default_value=StandaloneDirectory,

@@ -10,7 +10,9 @@ from typing import Any
 
 from tornado.ioloop import IOLoop, PeriodicCallback
 
+from .config_traits import BadShareConfiguration
 from .service import ShareService
+from .store import UnsupportedStoreURL
 
 EVENTS = Path(__file__).parent / "events"
 EVENT_SCHEMA = EVENTS / "change.yaml"
@@ -27,11 +29,13 @@ def register_event_schemas(event_logger: Any, *schemas: Path) -> None:
         event_logger.register_event_schema(schema)
 
 
-def make_store(store_class: type, url: str) -> Any:
-    """`store_class(url=url)`, making a SQLite file's folder first (SQLite does not)."""
-    if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return store_class(url=url)
+def make_store(store_class: type, url: str, app: str = "ShareApp") -> Any:
+    """`store_class(url=url)`. A URL the store does not open is `app`'s bad configuration
+    (said, not a traceback)."""
+    try:
+        return store_class(url=url)
+    except UnsupportedStoreURL as e:
+        raise BadShareConfiguration(f"{app}.db_url: {e}") from None
 
 
 async def purge(service: ShareService, log: logging.Logger) -> None:

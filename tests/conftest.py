@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from jupyter_share.store import SQLStore
+from jupyter_share.store import open_store
 
 from . import postgres
 from .servers import start_servers
@@ -119,7 +119,7 @@ def store_url(request, tmp_path):
 
 @pytest.fixture
 def store(store_url):
-    s = SQLStore(store_url)
+    s = open_store(store_url)
     yield s
     s.close()
 

@@ -152,3 +152,59 @@ def test_the_rule_scan_finds_what_it_looks_for(tmp_path):
         "        return guest.permission >= Permission.EDIT\n"
     )
     assert _decisions(probe) == [(2, "mode"), (3, "permission")]
+
+
+#: The store's code that both databases run (docs/architecture.md, "Ports and their
+#: implementations"): what differs is in `sqlite.py` and `postgres.py`, chosen by the URL in
+#: `urls.py`. (`migrations.py` is one numbered history for both: a step only PostgreSQL needs,
+#: the NOTIFY trigger, and its lock against concurrent upgrades, say so inside it.
+#: `changefeed.py` holds the two watchers, each store choosing its own.)
+SHARED_STORE = (
+    "port.py",
+    "schema.py",
+    "connection.py",
+    "changes.py",
+    "queries.py",
+    "access_requests.py",
+    "statements.py",
+)
+DATABASE_WORDS = ("sqlite", "postgres", "psycopg", "pg_")
+
+
+def _database_branches(source: str) -> list[tuple[int, str]]:
+    """(line, what) of each name in `source` that speaks of one database, and of each
+    comparison with a string that names one: the shape of an `if sqlite` branch."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Name):
+            names = [node.id]
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, ast.arg):
+            names = [node.arg]
+        elif isinstance(node, ast.Compare):
+            names = [
+                c.value
+                for c in (node.left, *node.comparators)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            ]
+        found += [(node.lineno, n) for n in names if any(w in n.lower() for w in DATABASE_WORDS)]
+    return found
+
+
+def test_the_stores_shared_code_has_no_branch_for_one_database():
+    for name in SHARED_STORE:
+        assert _database_branches((PACKAGE / "store" / name).read_text()) == [], name
+    source = (
+        "def f(store, url):\n"
+        "    if store.is_sqlite:\n"
+        "        pass\n"
+        '    return url.get_backend_name() == "postgresql"\n'
+    )
+    assert _database_branches(source) == [(2, "is_sqlite"), (4, "postgresql")]
+    # What differs is where it belongs.
+    assert _database_branches((PACKAGE / "store" / "sqlite.py").read_text())
+    assert _database_branches((PACKAGE / "store" / "postgres.py").read_text())

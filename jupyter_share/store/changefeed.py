@@ -1,6 +1,6 @@
 """Watching the store for changes made anywhere: one watcher per process.
 
-Every change to the store writes one audit row in its transaction (`store.SQLStore`), so "what
+Every change to the store writes one audit row in its transaction (`queries.SQLStore`), so "what
 changed" is "which audit rows were committed". A watcher hands each new row, once, to its
 listeners as a `Change` (ids, names, the action, who: the history's fields, never a secret):
 
@@ -15,8 +15,9 @@ listeners as a `Change` (ids, names, the action, who: the history's fields, neve
   lost connection the rows past the last seen are read again (a change committed during the
   gap with a smaller id than one seen is left to the panel's slow poll).
 
-`feed_for(store)` picks the implementation by the store's kind; an in-memory SQLite store (one
-connection, one process) has nobody else to hear from and gets none.
+Each store says which watcher it gets (`ShareStore.change_feed`: `SQLiteStore`'s polls,
+`PostgresStore`'s listens; an in-memory SQLite store, one connection in one process, has
+nobody else to hear from and gets none); `feed_for(store)` asks it.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
 if TYPE_CHECKING:
-    import psycopg  # imported when a PostgreSQL store is watched (`feed_for`)
+    import psycopg  # imported when a PostgreSQL store is watched (`PostgresStore.change_feed`)
+
+    from .port import ShareStore
 
 log = logging.getLogger(__name__)
 
@@ -211,24 +212,7 @@ class PostgresFeed(ChangeFeed):
             return None
 
 
-def feed_for(store: Any, listener: Listener, interval: float = 0.15) -> ChangeFeed | None:
-    """The watcher for `store` (an `SQLStore`), not started; None if nobody else can change it."""
-    url = getattr(store, "url", None)
-    if url is None:
-        return None
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        if url.database in (None, "", ":memory:"):
-            return None
-        return SQLiteFeed(url.database, listener, interval)
-    if backend == "postgresql":
-        engine: Engine = store.engine
-
-        def connect() -> psycopg.Connection[Any]:
-            import psycopg  # the PostgreSQL driver we ship
-
-            _, params = engine.dialect.create_connect_args(engine.url)
-            return psycopg.connect(**params, autocommit=True)
-
-        return PostgresFeed(connect, listener)
-    return None
+def feed_for(store: ShareStore, listener: Listener, interval: float = 0.15) -> ChangeFeed | None:
+    """The watcher for `store`, not started; None if nobody else can change it (or the store
+    cannot be watched)."""
+    return store.change_feed(listener, interval)

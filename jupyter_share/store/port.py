@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import nullcontext
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..model import (
     AccessRequest,
@@ -23,6 +24,9 @@ from ..model import (
     PrincipalType,
     Resource,
 )
+
+if TYPE_CHECKING:
+    from .changefeed import ChangeFeed, Listener
 
 
 class ShareStore(abc.ABC):
@@ -240,6 +244,12 @@ class ShareStore(abc.ABC):
 
     async def change_marker_async(self) -> Hashable | None:
         """`change_marker`, on the event loop without blocking it."""
+        return None
+
+    def change_feed(self, listener: Listener, interval: float = 0.15) -> ChangeFeed | None:
+        """A watcher (`changefeed.ChangeFeed`, not started) that hands `listener` every change
+        committed by anyone, or None when nobody else can change the store or it cannot tell
+        (the event streams then hear only this process's changes)."""
         return None
 
     def next_expiry(self, now: datetime) -> datetime | None:

@@ -1,5 +1,6 @@
 """The store port on SQL (`SQLStore`): resources, grants and their links, history and known
-users; the requests for more are in `access_requests.py`.
+users; the requests for more are in `access_requests.py`. The same SQL on both databases:
+what differs is in the two implementations, `sqlite.SQLiteStore` and `postgres.PostgresStore`.
 
 Requests are answered in a few milliseconds, and most of that is Python, not the database: the
 statements of the hot paths are built once with bound parameters (`statements.py`), a list is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -61,7 +63,18 @@ from .statements import (
 
 
 class SQLStore(AccessRequestQueries, ShareStore):
-    """The store on any SQLAlchemy URL; tested on SQLite and PostgreSQL."""
+    """The store in SQL, shared by its two implementations, `SQLiteStore` and `PostgresStore`.
+
+    `SQLStore(url)` opens the one the URL names (as `pathlib.Path()` makes a `PosixPath` or a
+    `WindowsPath`): `urls.store_class_for` decides, `UnsupportedStoreURL` says no. So it is
+    the default `store_class` of both apps, and what the tests open."""
+
+    def __new__(cls, url: str, *args: Any, **kwargs: Any) -> SQLStore:
+        if cls is SQLStore:
+            from .urls import store_class_for  # it imports the implementations, which import this
+
+            return super().__new__(store_class_for(url))
+        return super().__new__(cls)
 
     def next_expiry(self, now: datetime) -> datetime | None:
         with self._read() as conn:

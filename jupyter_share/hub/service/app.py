@@ -116,7 +116,11 @@ class ShareServiceApp(Application):
         default_value=SQLStore,
         klass=ShareStore,
         config=True,
-        help="The store implementation; built as store_class(url=db_url).",
+        help="The store implementation (jupyter_share.store.ShareStore); built as "
+        "store_class(url=db_url). The default, jupyter_share.store.SQLStore, opens the one "
+        "db_url names: SQLiteStore for sqlite:// URLs, PostgresStore for postgresql:// (any "
+        "other is refused at start). Name SQLiteStore or PostgresStore to allow only that "
+        "database, or a ShareStore of your own.",
     )
     directory_class = Type(
         default_value=HubDirectory,
@@ -136,7 +140,7 @@ class ShareServiceApp(Application):
 
     def make_service(self) -> ShareService:
         hub = HubAPI(timeout=self.hub_timeout)
-        store = wiring.make_store(self.store_class, self.db_url)
+        store = wiring.make_store(self.store_class, self.db_url, "ShareServiceApp")
         self.event_logger = EventLogger(parent=self)
         wiring.register_event_schemas(self.event_logger)
         caches = {
