@@ -148,7 +148,7 @@ class ShareApp(ExtensionApp):
         0.15,
         config=True,
         help="Seconds between looks at a SQLite store for changes made by other servers or the "
-        "CLI, which reach the owner's event stream (jupyter_share.changefeed; PostgreSQL "
+        "CLI, which reach the owner's event stream (jupyter_share.store.changefeed; PostgreSQL "
         "notifies instead of being looked at). 0: no change feed (the panel polls).",
     )
     capture_enabled = Bool(

@@ -18,7 +18,6 @@ from . import __version__, wiring
 from .answers import AnswerCache
 from .auth import IdentityHooks, install, owner_user
 from .backend import Backend
-from .changefeed import feed_for
 from .containers import LocalContainers
 from .feed import FeedHandler, Streams
 from .formation_env import FormationEnvironment
@@ -32,6 +31,7 @@ from .service import ShareService
 from .service.guests import Guest
 from .sessions import FailedAttempts
 from .store import SQLStore
+from .store.changefeed import feed_for
 
 
 class LocalBackend(Backend):

@@ -29,13 +29,13 @@ from traitlets import Float, Integer, Type, Unicode, default
 from traitlets.config import Application
 
 from ... import __version__, wiring
-from ...changefeed import feed_for
 from ...directory import Directory
 from ...feed import Streams
 from ...handlers import api_routes
 from ...model import Kind
 from ...service import ShareService
 from ...store import ShareStore, SQLStore
+from ...store.changefeed import feed_for
 from .containers import HubContainers
 from .directory import HubDirectory
 from .handlers import GuestAccessHandler, ServiceAPIHandler, ServiceFeedHandler, ServiceHomeHandler
