@@ -21,11 +21,29 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 SLOW_FIXTURES = {"jp_serverapp", "neighbours", "hub", "postgres_server"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+#: Started first, so that the run does not end waiting on them (pytest-xdist hands out work
+#: in collection order): the longest single tests (test_ui.py runs the whole Playwright suite).
+LONGEST_FIRST = ("test_ui.py", "test_rules_statemachine.py", "test_ui_hub.py")
+
+
+def _shares_fixtures_beyond_one_test(item: pytest.Item) -> bool:
+    """Whether `item` uses a fixture kept for its module or class (the neighbours' servers, a
+    Hub): such tests run in one worker, which starts it once."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope in ("module", "class", "package") for chain in defs for d in chain)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker, and before xdist reads groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        # `--dist loadgroup` (pyproject's addopts): one group per module that keeps servers
+        # for all its tests; every other test goes to whichever worker is free.
+        if _shares_fixtures_beyond_one_test(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: else as collected
 
 
 #: The standalone directory every test server is configured with.
