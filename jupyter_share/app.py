@@ -436,10 +436,10 @@ class ShareApp(ExtensionApp):
     def link_attempts(self):
         return cast(LocalBackend, self.backend).link_attempts
 
-    def current_session_id(self) -> str:
+    def current_container_id(self) -> str:
         """The id of this server's session resource, created on first use (and again if the
         owner deleted it); standalone: under JupyterHub the Hub has the servers."""
-        return cast(LocalBackend, self.backend).current_session_id()
+        return cast(LocalBackend, self.backend).current_container_id()
 
     def sign_in_guest(self, handler: web.RequestHandler, link) -> None:
         cast(LocalBackend, self.backend).sign_in_guest(handler, link)

@@ -88,7 +88,7 @@ class LocalContainers:
         return server_name
 
     def servers_of(self, owner: str, fresh: bool = False) -> dict[str, dict[str, Any]]:
-        # Each server registers its own container when it starts (`ShareService.session_started`).
+        # Each server registers its own container when it starts (`ShareService.container_started`).
         return {}
 
     def members(self, group: str) -> set[str]:

@@ -395,7 +395,7 @@ class Launcher:
         # A clean stop records itself; a server that had to be killed did not.
         found = self.service.store.get_resource(session_id)
         if found is not None:
-            self.service.session_stopped(found.id, str(found.spec.get("started_at")))
+            self.service.container_stopped(found.id, str(found.spec.get("started_at")))
 
     @staticmethod
     def _terminate(process: subprocess.Popen) -> None:

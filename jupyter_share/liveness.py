@@ -29,7 +29,7 @@ RUNNING, STOPPED, UNKNOWN = "running", "stopped", "unknown"
 TIMEOUT = 0.3
 
 
-def session_state(
+def container_state(
     spec: Mapping[str, Any], hostname: str | None = None, timeout: float = TIMEOUT
 ) -> str:
     """`running`, `stopped` or `unknown` for a standalone session's spec: `stopped` when its

@@ -24,7 +24,7 @@ from .formation_env import FormationEnvironment
 from .guest_cookies import GuestClaim, GuestCookies
 from .handlers import handlers, page_handlers
 from .launcher import LAUNCHED_FROM_ENV, Launcher
-from .liveness import RUNNING, session_state
+from .liveness import RUNNING, container_state
 from .model import Kind, utcnow
 from .secret_filter import MIN_SECRET
 from .service import ShareService
@@ -64,12 +64,12 @@ class LocalBackend(Backend):
         # connections, and another server's liveness sweep would record it stopped again.
         if app.register_container:
             # Launched from a formation: listed at once, not on first use.
-            app._once_listening(self.current_session_id)
+            app._once_listening(self.current_container_id)
         else:
             # A restarted server's container shows as running again at once, not on first use.
             app._once_listening(
-                lambda: self.service.session_started(
-                    app.username, app.session_name, self.session_spec()
+                lambda: self.service.container_started(
+                    app.username, app.session_name, self.container_spec()
                 )
             )
         self.launcher = app.launcher = self.make_launcher()
@@ -166,14 +166,14 @@ class LocalBackend(Backend):
     async def _sweep_stopped(self) -> None:
         try:
             await IOLoop.current().run_in_executor(
-                None, self.service.sweep_stopped, socket.gethostname(), session_state
+                None, self.service.sweep_stopped, socket.gethostname(), container_state
             )
         except Exception:
             self.log.exception("jupyter_share: checking which containers still run failed")
 
     # -- this server's container -------------------------------------------------------------
 
-    def session_spec(self) -> dict:
+    def container_spec(self) -> dict:
         serverapp = self.app.serverapp
         return {
             "url": self.app.public_url or (serverapp.connection_url if serverapp else ""),
@@ -190,11 +190,11 @@ class LocalBackend(Backend):
             ),
         }
 
-    def current_session_id(self) -> str:
+    def current_container_id(self) -> str:
         """The id of this server's session resource, created on first use (and again if the
         owner deleted it)."""
-        self.session_id = self.service.ensure_session(
-            self.app.username, self.app.session_name, self.session_spec()
+        self.session_id = self.service.ensure_container(
+            self.app.username, self.app.session_name, self.container_spec()
         ).id
         return self.session_id
 
@@ -205,7 +205,7 @@ class LocalBackend(Backend):
                 self.app.username, Kind.SESSION, self.app.session_name
             )
             if found is not None:
-                self.service.session_stopped(found.id, self.session_spec()["started_at"])
+                self.service.container_stopped(found.id, self.container_spec()["started_at"])
         except Exception:  # a store that went away must not stop the server's shutdown
             self.log.exception("jupyter_share: recording that this server stopped failed")
 

@@ -523,7 +523,7 @@ def test_containers_of_stopped_servers_are_shown_stopped(cli, tmp_path):
         }
         ids = {}
         for name, spec in sessions.items():
-            session = service.ensure_session("alice", f"alice@{host}:~/{name}", spec)
+            session = service.ensure_container("alice", f"alice@{host}:~/{name}", spec)
             ids[name] = session.id
             service.share("alice", session.kind, session.id, "bob", {"permission": "view"})
     finally:

@@ -249,7 +249,7 @@ def test_a_sign_in_row_keeps_the_address_and_no_link(store):
     from jupyter_share.directory import StandaloneDirectory
 
     service = ShareService(store, StandaloneDirectory(store=store, users=["bob"], groups={}))
-    session = service.ensure_session("alice", "alice@host:~", {"url": "http://x/"})
+    session = service.ensure_container("alice", "alice@host:~", {"url": "http://x/"})
     service.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"}, with_link=True)
     service.record_signin(session.id, "bob", "10.0.0.7" + "9" * 100)
     (row,) = service.history("alice", Kind.SESSION, session.id, action="signin").items

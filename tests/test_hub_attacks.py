@@ -67,7 +67,7 @@ def service(tmp_path, fake_hub):
         clock=Clock(),
     )
     service.events = events
-    service.session = service.hub_session("alice", "")
+    service.session = service.hub_container("alice", "")
     yield service
     service.store.close()
 

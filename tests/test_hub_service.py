@@ -232,7 +232,7 @@ def make_service(tmp_path, hub_url, timeout=2.0):
 @pytest.fixture
 def service(tmp_path, fake_hub):
     service = make_service(tmp_path, fake_hub.url)
-    service.session = service.hub_session("alice", "")
+    service.session = service.hub_container("alice", "")
     service.events.clear()
     yield service
     service.store.close()
@@ -273,7 +273,7 @@ def test_a_hub_that_fails_or_refuses_leaves_no_grant(service, fake_hub, status, 
 
 def test_a_slow_hub_is_a_503_and_leaves_no_grant(tmp_path, fake_hub):
     service = make_service(tmp_path, fake_hub.url, timeout=0.5)
-    session = service.hub_session("alice", "")
+    session = service.hub_container("alice", "")
     grants_before = service.store.live_grants(session.id, service.clock())
     fake_hub.delay = 1.5
     started = time.monotonic()
@@ -287,7 +287,7 @@ def test_a_slow_hub_is_a_503_and_leaves_no_grant(tmp_path, fake_hub):
 
 def test_a_hub_that_is_down_is_a_503(tmp_path, fake_hub):
     service = make_service(tmp_path, fake_hub.url)
-    session = service.hub_session("alice", "")
+    session = service.hub_container("alice", "")
     down = make_service(tmp_path, f"http://127.0.0.1:{free_port()}/hub/api")
     with pytest.raises(HubUnavailable, match="not reachable"):
         down.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"})
@@ -409,9 +409,9 @@ def test_a_stopped_server_is_listed_stopped_and_its_stop_is_history(service, fak
 
 def test_naming_a_server_that_does_not_exist(service):
     with pytest.raises(NotFound, match="no server named 'gpu'"):
-        service.hub_session("alice", "gpu")
+        service.hub_container("alice", "gpu")
     with pytest.raises(NotFound, match="no default server"):
-        service.hub_session("bob", "")
+        service.hub_container("bob", "")
 
 
 def test_every_page_of_the_hubs_shares_is_read(service, fake_hub):

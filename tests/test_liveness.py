@@ -42,52 +42,52 @@ def spec(started_at: str, port: int = 1, hostname: str = HOST) -> dict:
 
 
 def test_a_stop_is_recorded_audited_and_undone_by_a_restart(svc):
-    made = svc.ensure_session("alice", "alice@here:~", spec("2026-12-06T05:00:00Z"))
-    assert svc.session_stopped(made.id, "2026-12-06T05:00:00Z")
+    made = svc.ensure_container("alice", "alice@here:~", spec("2026-12-06T05:00:00Z"))
+    assert svc.container_stopped(made.id, "2026-12-06T05:00:00Z")
     stopped = svc.view("alice", Kind.SESSION, made.id).resource.spec
     assert stopped["state"] == "stopped" and stopped["stopped_at"].endswith("Z")
-    assert liveness.session_state(stopped) == liveness.STOPPED
+    assert liveness.container_state(stopped) == liveness.STOPPED
     assert [e.action for e in svc.history("alice", Kind.SESSION, made.id).items] == [
         "create",
         "stop",
     ]
     assert svc.events[-1]["action"] == "stop"
     # Recorded once.
-    assert not svc.session_stopped(made.id, "2026-12-06T05:00:00Z")
+    assert not svc.container_stopped(made.id, "2026-12-06T05:00:00Z")
 
-    svc.session_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
+    svc.container_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
     assert svc.view("alice", Kind.SESSION, made.id).resource.spec["state"] == "running"
 
 
 def test_a_late_stop_of_an_older_start_changes_nothing(svc):
     """The server that stopped is not the one running now (a restart took its place)."""
-    made = svc.ensure_session("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
-    assert not svc.session_stopped(made.id, "2026-12-06T05:00:00Z")
+    made = svc.ensure_container("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
+    assert not svc.container_stopped(made.id, "2026-12-06T05:00:00Z")
     assert svc.view("alice", Kind.SESSION, made.id).resource.spec["state"] == "running"
 
 
 def test_a_stop_read_before_a_restart_does_not_overwrite_it(svc, monkeypatch):
     """A sweep read the container, then the server restarted and wrote it running: the stop,
     decided on the old reading, changes nothing (it once overwrote the restart under load)."""
-    made = svc.ensure_session("alice", "alice@here:~", spec("2026-12-06T05:00:00Z"))
+    made = svc.ensure_container("alice", "alice@here:~", spec("2026-12-06T05:00:00Z"))
     stale = svc.store.get_resource(made.id)
-    svc.session_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
+    svc.container_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
     monkeypatch.setattr(svc.store, "get_resource", lambda resource_id: stale)
-    assert not svc.session_stopped(made.id, "2026-12-06T05:00:00Z")
+    assert not svc.container_stopped(made.id, "2026-12-06T05:00:00Z")
     monkeypatch.undo()
     now = svc.view("alice", Kind.SESSION, made.id).resource.spec
     assert now["state"] == "running" and now["started_at"] == "2026-12-06T06:00:00Z"
 
 
 def test_a_start_makes_no_container_nobody_used(svc):
-    svc.session_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
+    svc.container_started("alice", "alice@here:~", spec("2026-12-06T06:00:00Z"))
     assert svc.store.find_resource("alice", Kind.SESSION, "alice@here:~") is None
 
 
 def test_the_sweep_marks_only_this_machines_refusing_servers(svc):
-    gone = svc.ensure_session("alice", "gone", spec("t1", port=1))
-    live = svc.ensure_session("alice", "live", spec("t1", port=2))
-    far = svc.ensure_session("bob", "far", spec("t1", port=1, hostname="elsewhere"))
+    gone = svc.ensure_container("alice", "gone", spec("t1", port=1))
+    live = svc.ensure_container("alice", "live", spec("t1", port=2))
+    far = svc.ensure_container("bob", "far", spec("t1", port=1, hostname="elsewhere"))
     probed = []
 
     def probe(s: dict) -> str:

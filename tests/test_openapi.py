@@ -666,7 +666,7 @@ async def test_every_operation_answers_as_documented(client, share_app, spec_dic
     assert {e["principal"] for e in mine["items"]} == {"user:alice"}
     await c("DELETE", f"images/{theirs}/grants/alice", expect=204)  # anyone may leave
     # Who is in bob's container: his managers may ask, but only his own server knows (400).
-    box = svc.ensure_session("bob", "bob's box", {"url": "http://bob.example/"}).id
+    box = svc.ensure_container("bob", "bob's box", {"url": "http://bob.example/"}).id
     svc.share("bob", Kind.SESSION, box, "alice", {"permission": "edit"})
     await c("GET", f"sessions/{box}/guests", expect=403)
     svc.share("bob", Kind.SESSION, box, "alice", {"permission": "manage"})

@@ -254,7 +254,7 @@ def test_requests_go_with_their_resource(svc, store):
 
 
 def test_sessions_and_formations_take_requests_too(svc):
-    session = svc.ensure_session("alice", "default", {"url": "http://127.0.0.1:1/"})
+    session = svc.ensure_container("alice", "default", {"url": "http://127.0.0.1:1/"})
     svc.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"})
     formation = svc.create(
         "alice", Kind.FORMATION, {"name": "f", "spec": {"image": "quay.io/lab/caret:1"}}

@@ -128,7 +128,7 @@ def template(tmp_path_factory) -> tuple[Path, datetime]:
         Kind.FORMATION,
         {"name": "gpu-small", "spec": {"image": image.resource.id, "cpu": 4, "memory": "16G"}},
     )
-    session = service.ensure_session("alice", "alice@host:~", {"url": "http://127.0.0.1:8888/"})
+    session = service.ensure_container("alice", "alice@host:~", {"url": "http://127.0.0.1:8888/"})
     expiry = (now[0] + timedelta(hours=1)).isoformat()
     for kind, rid in _ids(image.resource.id, formation.resource.id, session.id).items():
         for principal, permission in GRANTS.items():

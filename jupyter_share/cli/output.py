@@ -40,7 +40,7 @@ def sharing(view: ResourceView) -> str:
 def resource_table(views: Sequence[ResourceView]) -> str:
     """Rows of resources; with containers, a STATE column says whether each one's server
     runs (`liveness`: running, stopped, or unknown for a server on another machine)."""
-    from ..liveness import session_state
+    from ..liveness import container_state
 
     expiring = any(v.expires_at for v in views)
     sessions = any(v.resource.kind == Kind.SESSION for v in views)
@@ -51,7 +51,7 @@ def resource_table(views: Sequence[ResourceView]) -> str:
         r = v.resource
         row = [r.name, r.kind.value, r.owner, v.access, sharing(v)]
         if sessions:
-            row.append(session_state(r.spec) if r.kind == Kind.SESSION else "")
+            row.append(container_state(r.spec) if r.kind == Kind.SESSION else "")
         if expiring:
             row.append(when(v.expires_at))
         rows.append(row + [r.id])

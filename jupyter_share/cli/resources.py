@@ -103,9 +103,9 @@ class ShowCommand(StoreCommand):
             ("access", view.access),
         ]
         if r.kind == Kind.SESSION:
-            from ..liveness import session_state
+            from ..liveness import container_state
 
-            lines.append(("state", session_state(r.spec)))
+            lines.append(("state", container_state(r.spec)))
         if view.share_count is not None:
             lines.append(("sharing", sharing(view) or "not shared"))
         if view.access != "owner":

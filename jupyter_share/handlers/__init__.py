@@ -88,7 +88,7 @@ class LinkSignInHandler(ExtensionHandlerMixin, JupyterHandler):
         service = app.service
         link = await IOLoop.current().run_in_executor(None, app.links.verify, token)
         if link is None or not await IOLoop.current().run_in_executor(
-            None, service.links_open_here, Kind.SESSION, link.resource_id, app.current_session_id
+            None, service.links_open_here, Kind.SESSION, link.resource_id, app.current_container_id
         ):
             if app.link_attempts.blocked(client):
                 self.set_status(429)

@@ -83,7 +83,7 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
     async def session_id(self, raw: str) -> str:
         if raw == "current":
             return await IOLoop.current().run_in_executor(
-                None, self.extensionapp.current_session_id
+                None, self.extensionapp.current_container_id
             )
         return raw
 
@@ -106,7 +106,9 @@ class ShareAPIHandler(ShareAPIBase, SignInRequired, ExtensionHandlerMixin, APIHa
     def is_this_container(self, kind: Kind, resource_id: str) -> bool:
         """Personal links open the container answering, in standalone mode (the service's
         rule, `links_open_here`)."""
-        return self.service.links_open_here(kind, resource_id, self.extensionapp.current_session_id)
+        return self.service.links_open_here(
+            kind, resource_id, self.extensionapp.current_container_id
+        )
 
     @property
     def answer_cache(self) -> AnswerCache | None:

@@ -25,7 +25,7 @@ from .base import ServiceBase, log
 
 
 class ContainerRules(ServiceBase):
-    def ensure_session(self, owner: str, name: str, spec: dict[str, Any]) -> Resource:
+    def ensure_container(self, owner: str, name: str, spec: dict[str, Any]) -> Resource:
         """The resource of a running server: found by owner and name, its spec kept current."""
         existing = self.store.find_resource(owner, Kind.SESSION, name)
         if existing is not None:
@@ -64,14 +64,14 @@ class ContainerRules(ServiceBase):
         action = "stop" if stopping else "start"
         self.store.update_resource(session, self._audit(action, session.owner, session))
 
-    def session_started(self, owner: str, name: str, spec: dict[str, Any]) -> None:
+    def container_started(self, owner: str, name: str, spec: dict[str, Any]) -> None:
         """A restarted server's container shows as running again, if it was ever made (it is
         made on first use, not for every server that starts)."""
         existing = self.store.find_resource(owner, Kind.SESSION, name)
         if existing is not None:
             self._keep_spec_current(existing, spec)
 
-    def session_stopped(self, resource_id: str, started_at: str) -> bool:
+    def container_stopped(self, resource_id: str, started_at: str) -> bool:
         """The server that started at `started_at` no longer runs: its container shows as
         stopped (audited as "stop"). Nothing changes when another start took its place since,
         or it is already stopped. Whether anything changed."""
@@ -111,7 +111,7 @@ class ContainerRules(ServiceBase):
             spec = resource.spec
             if spec.get("hostname") != hostname or spec.get("state") == liveness.STOPPED:
                 continue
-            if probe(spec) == liveness.STOPPED and self.session_stopped(
+            if probe(spec) == liveness.STOPPED and self.container_stopped(
                 resource.id, str(spec.get("started_at"))
             ):
                 marked.append(resource.id)
@@ -152,11 +152,11 @@ class ContainerRules(ServiceBase):
                 )
             raise
 
-    def _server_session(self, owner: str, server_name: str, spec: dict[str, Any]) -> Resource:
+    def _server_container(self, owner: str, server_name: str, spec: dict[str, Any]) -> Resource:
         assert self.containers is not None  # Hub mode only
-        return self.ensure_session(owner, self.containers.label(server_name), spec)
+        return self.ensure_container(owner, self.containers.label(server_name), spec)
 
-    def hub_session(self, owner: str, server_name: str) -> Resource:
+    def hub_container(self, owner: str, server_name: str) -> Resource:
         """The resource of one of the owner's servers at the Hub (404 if it has none)."""
         assert self.containers is not None, "under JupyterHub only"
         spec = self.containers.servers_of(owner).get(server_name)
@@ -168,13 +168,13 @@ class ContainerRules(ServiceBase):
                 if server_name
                 else "you have no default server"
             )
-        return self._server_session(owner, server_name, spec)
+        return self._server_container(owner, server_name, spec)
 
     def sync_servers(self, owner: str) -> None:
         """List the owner's servers at the Hub as their containers."""
         assert self.containers is not None, "under JupyterHub only"
         for server_name, spec in self.containers.servers_of(owner).items():
-            self._server_session(owner, server_name, spec)
+            self._server_container(owner, server_name, spec)
 
     def _principals_on(self, resource: Resource, now: datetime) -> set[Principal]:
         return {g.principal for g in self.store.live_grants(resource.id, now)}
@@ -210,7 +210,7 @@ class ContainerRules(ServiceBase):
             for owner, server_name, spec, since in at_hub:
                 if owner == user:
                     continue
-                resource = self._server_session(owner, server_name, spec)
+                resource = self._server_container(owner, server_name, spec)
                 seen.add(resource.id)
                 if self.access_of(user, resource, now) is None and self._settled(since, now):
                     self.containers.unshare_user(resource, user)  # no grant gives it
@@ -284,7 +284,7 @@ class ContainerRules(ServiceBase):
         their own share (an admin's revoke at the Hub holds at once, before the merge drops
         the grant). None: not at all."""
         assert self.containers is not None, "under JupyterHub only"
-        resource = self.hub_session(user, server_name)
+        resource = self.hub_container(user, server_name)
         if guest == user:
             return OWNER
         access = self.access_of(guest, resource)

@@ -174,7 +174,7 @@ class ServiceAPIHandler(ShareAPIBase, web.RequestHandler):
                 "the share service is not a container: ask your server's own sessions/current"
             )
         resource = await IOLoop.current().run_in_executor(
-            None, self.service.hub_session, self.username, unquote(server)
+            None, self.service.hub_container, self.username, unquote(server)
         )
         return resource.id
 
