@@ -68,13 +68,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="servers reuse list answers (ShareApp.reuse_answers, throughput.py's default); "
+        "by default every answer is computed, to measure the code's cost",
+    )
     args = parser.parse_args()
     print(
         f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(
         f"# {'PostgreSQL' if args.postgres else 'SQLite'} store, {args.grants:,} grants, {args.clients} clients, "
-        f"{args.rounds} rounds of {args.seconds} s phases; load average {os.getloadavg()[0]:.1f} at start"
+        f"{args.rounds} rounds of {args.seconds} s phases, answers {'reused' if args.reuse else 'computed'}; "
+        f"load average {os.getloadavg()[0]:.1f} at start"
     )
     work = Path(tempfile.mkdtemp(prefix="share-compare-"))
     variants = dict(build_variant(spec, work / "variants") for spec in args.variant)
@@ -95,9 +102,14 @@ def main() -> None:
             for name, path in variants.items():
                 os.environ["PYTHONPATH"] = str(path)
                 for user in ("alice", "bob"):
-                    # The code's cost, not the reuse of answers (revisions before it ignore the option).
+                    # The code's cost, not the reuse of answers (revisions before it ignore the
+                    # option), unless --reuse: then what throughput.py measures.
                     servers[(name, user)] = start_server(
-                        user, db_url, work / name, groups=GROUPS, extra_args=COMPUTED
+                        user,
+                        db_url,
+                        work / name,
+                        groups=GROUPS,
+                        extra_args=[] if args.reuse else COMPUTED,
                     )
             if saved is None:
                 os.environ.pop("PYTHONPATH")
