@@ -5,6 +5,7 @@ GET /api/status. For before/after figures and for experiments on a patched copy.
     python -m benchmarks.compare --variant before=1c34a63 --variant after=5838777 \\
         --variant inline=5838777+benchmarks/experiments/inline-call.patch --rounds 10
     python -m benchmarks.compare ... --postgres
+    python -m benchmarks.compare ... --reuse     # servers reuse list answers, as in throughput.py
 
 A variant is NAME=REV[+PATCH...]: `git archive REV jupyter_share` into a temporary directory,
 patches applied with `patch -p1`, and that directory first on the servers' PYTHONPATH. The
