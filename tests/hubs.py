@@ -273,7 +273,7 @@ class Hub:
         """The share service's REST API v1 through the proxy, ending in "/"."""
         return f"{self.url}services/{SERVICE}/api/v1/"
 
-    def wait_service(self, timeout: float = 60) -> httpx.Response:
+    def wait_service(self, timeout: float = 120) -> httpx.Response:
         """Wait until the share service answers through the proxy (any answer but the
         proxy's 502/503 of a service that does not listen)."""
         deadline = time.monotonic() + timeout
@@ -318,7 +318,7 @@ class Hub:
         return sorted(set(killed) | set(late))
 
 
-def wait_ready(hub: Hub, timeout: float = 90) -> Hub:
+def wait_ready(hub: Hub, timeout: float = 180) -> Hub:
     """Wait until the Hub answers its API through the proxy."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -348,7 +348,7 @@ def start_hub(
     password: str | None = None,
     extra: str = "",
     admin_users: Sequence[str] = (),
-    timeout: float = 90,
+    timeout: float = 180,
 ) -> Hub:
     """Write the demo config on free ports into `directory`, start JupyterHub and wait until
     it answers. `db_url` is the share service's store (default: SQLite in `directory`);

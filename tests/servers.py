@@ -165,7 +165,9 @@ def default_hangup() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
-def wait_ready(server: Server, timeout: float = 90) -> Server:
+def wait_ready(server: Server, timeout: float = 180) -> Server:
+    """Wait for a started server to answer. The timeout is generous: the suite's four
+    workers may start a dozen servers at once on two cores (pyproject's addopts)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
