@@ -25,24 +25,51 @@ SLOW_FIXTURES = {"jp_serverapp", "neighbours", "hub", "postgres_server"}
 #: in collection order): the longest single tests (test_ui.py runs the whole Playwright suite).
 LONGEST_FIRST = ("test_ui.py", "test_rules_statemachine.py", "test_ui_hub.py")
 
+#: Modules whose tests share no server or state (no fixture kept for the module or a class,
+#: no order between them): pytest-xdist gives each of their tests to whichever worker is free.
+#: Every other module runs whole in one worker, which starts its servers once.
+SPREAD = frozenset(
+    f"tests/{name}.py"
+    for name in (
+        "test_answers",
+        "test_api",
+        "test_changefeed",
+        "test_cli",
+        "test_environments",
+        "test_first_run",
+        "test_launch",
+        "test_liveness",
+        "test_presence",
+        "test_readme",
+        "test_reliability",
+        "test_requests",
+        "test_store",
+        "test_use_image",
+        "test_workstation",
+    )
+)
 
-def _shares_fixtures_beyond_one_test(item: pytest.Item) -> bool:
-    """Whether `item` uses a fixture kept for its module or class (the neighbours' servers, a
-    Hub): such tests run in one worker, which starts it once."""
-    info = getattr(item, "_fixtureinfo", None)
-    defs = info.name2fixturedefs.values() if info is not None else ()
-    return any(d.scope in ("module", "class", "package") for chain in defs for d in chain)
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope` (pyproject's addopts) by module, except the SPREAD modules' tests,
+    one by one. (xdist's own `loadgroup` marks do not reach its scheduler under pytest 9.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module in SPREAD else module
+
+    return ByModule(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker, and before xdist reads groups
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        # `--dist loadgroup` (pyproject's addopts): one group per module that keeps servers
-        # for all its tests; every other test goes to whichever worker is free.
-        if _shares_fixtures_beyond_one_test(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: else as collected
 
 
