@@ -21,9 +21,19 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 SLOW_FIXTURES = {"jp_serverapp", "neighbours", "hub", "postgres_server"}
 
 
-#: Started first, so that the run does not end waiting on them (pytest-xdist hands out work
-#: in collection order): the longest single tests (test_ui.py runs the whole Playwright suite).
-LONGEST_FIRST = ("test_ui.py", "test_rules_statemachine.py", "test_ui_hub.py")
+#: Started first, in this order, so that the run does not end waiting on them (pytest-xdist
+#: hands out work in collection order): the modules of the longest single tests (test_ui.py
+#: runs the whole Playwright suite; test_requests.py and test_cli.py run `jupyter share`
+#: dozens of times in a test).
+LONGEST_FIRST = (
+    "test_ui.py",
+    "test_rules_statemachine.py",
+    "test_requests.py",
+    "test_cli.py",
+    "test_ui_hub.py",
+    "test_reliability.py",
+    "test_launch.py",
+)
 
 #: Modules whose tests share no server or state (no fixture kept for the module or a class,
 #: no order between them): pytest-xdist gives each of their tests to whichever worker is free.
@@ -70,7 +80,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: else as collected
+    first = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    # Stable: the rest as collected.
+    items.sort(key=lambda item: first.get(item.path.name, len(first)))
 
 
 #: The standalone directory every test server is configured with.
