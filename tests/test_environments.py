@@ -167,6 +167,23 @@ def test_half_made_environment_is_removed_at_start(tmp_path, wheels):
     assert not left.exists()
 
 
+def test_uv_counts_every_package_it_installs_when_its_cache_is_warm(tmp_path, wheels, monkeypatch):
+    """uv's "Prepared M" counts only what its cache lacked (nothing, once warm); the progress
+    total is every package it installs, the dependency the image did not pin among them."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    if not shutil.which("uv"):
+        pytest.skip("uv is not installed")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    totals = []
+    for run in ("cold", "warm"):
+        events: list = []
+        m = manager(tmp_path / run, [wheels], events=events, installer="uv")
+        built(m, m.use(image([("caretpkg", "1.2", None)]), "bob")[0])
+        installing = [e for e in events if e["step"] == "installing"]
+        totals.append((installing[-1]["done"], installing[-1]["total"]))
+    assert totals == [(2, 2), (2, 2)]
+
+
 # -- slow: whole environments with a kernel -------------------------------------------------
 
 

@@ -413,6 +413,7 @@ class Build:
         self._set("resolving", f"resolving {wanted} pinned packages", done=0, total=wanted)
         baseline = self._installed()
         seen: set[str] = set()
+        resolved: list[int] = []  # uv's "Resolved N packages": the whole set it will install
         watching = threading.Event()
 
         def on_line(line: str) -> None:
@@ -423,6 +424,8 @@ class Build:
             elif line.startswith(("Downloading ", "Using cached ", "File was already")) or (
                 self.plan.installer == "uv" and line.startswith("Resolved ")
             ):
+                if line.startswith("Resolved "):
+                    resolved[:] = [int(n) for n in re.findall(r"\d+", line)[:1]]
                 if self.step == "resolving":
                     self._set("downloading", "downloading wheels")
                 if line.startswith(("Downloading ", "Using cached ")):
@@ -433,10 +436,18 @@ class Build:
                 if line.startswith("Installing"):
                     total = len(line.split(":", 1)[1].split(","))
                 else:
+                    # "Prepared M" counts only what uv's cache lacked; the install is all
+                    # it resolved.
                     numbers = re.findall(r"\d+", line)
-                    total = int(numbers[0]) if numbers else wanted
+                    total = resolved[0] if resolved else int(numbers[0]) if numbers else wanted
                 self._set("installing", f"installing 0/{total}", done=0, total=total)
                 watching.set()
+            elif self.plan.installer == "uv" and line.startswith("Installed "):
+                # With a warm cache uv prepares nothing and says so only here.
+                numbers = re.findall(r"\d+", line)
+                if numbers and self.step != "installing":
+                    total = int(numbers[0])
+                    self._set("installing", f"installing 0/{total}", done=0, total=total)
 
         def watch() -> None:
             # pip and uv say nothing per package while installing: a package is installed
