@@ -60,6 +60,26 @@ SPREAD = frozenset(
 )
 
 
+def _extra_spread() -> frozenset[str]:
+    """More SPREAD modules, for the test that shows the check below refuses one."""
+    return frozenset(filter(None, os.environ.get("JUPYTER_SHARE_TEST_SPREAD", "").split(",")))
+
+
+def spread_fixtures_kept(items: list[pytest.Item], spread: frozenset[str]) -> list[str]:
+    """`module::fixture` for each fixture kept for a module, class or package that a test of
+    a SPREAD module uses. (A session's fixture is started once per worker whatever the split.)"""
+    kept = set()
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        info = getattr(item, "_fixtureinfo", None)
+        if module not in spread or info is None:
+            continue
+        for name, defs in info.name2fixturedefs.items():
+            if any(d.scope in ("module", "class", "package") for d in defs):
+                kept.add(f"{module}::{name}")
+    return sorted(kept)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadscope` (pyproject's addopts) by module, except the SPREAD modules' tests,
     one by one. (xdist's own `loadgroup` marks do not reach its scheduler under pytest 9.)"""
@@ -80,6 +100,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    kept = spread_fixtures_kept(items, SPREAD | _extra_spread())
+    if kept:
+        raise pytest.UsageError(
+            "tests/conftest.py SPREAD lists modules whose tests share no fixture, but these "
+            "keep one beyond a test (each worker would start it again): " + ", ".join(kept)
+        )
     first = {name: i for i, name in enumerate(LONGEST_FIRST)}
     # Stable: the rest as collected.
     items.sort(key=lambda item: first.get(item.path.name, len(first)))
