@@ -2,6 +2,7 @@
 Chromium, against baselines measured alternately in the same run.
 
     python -m benchmarks.panel_render --owned 1000 --shared 1000 --rounds 8
+    python -m benchmarks.panel_render --rounds 2 --profile   # and where one open's time goes
 
 Seeds a fresh store through the store layer (alice owns N images and formations, half of them
 shared; others share M images and formations with alice; carol has nothing), puts 1,000 files
@@ -188,6 +189,11 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--json", action="store_true", help="print the raw samples as JSON too")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="one more open of the full panel, traced and profiled: where its time goes",
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
@@ -216,6 +222,7 @@ def main() -> None:
             "rows": args.owned + args.shared,
             "files": args.files,
             "rounds": args.rounds,
+            "profile": args.profile,
         }
         out = subprocess.run(
             ["node", str(ROOT / "benchmarks" / "panel_render.js"), json.dumps(config)],
@@ -275,6 +282,17 @@ def main() -> None:
     ):
         median, p90 = stats(samples[key])
         print(f"| {label} | {median:.0f} | {p90:.0f} | {median / base:.2f} |")
+    if "profile" in samples:
+        profile = samples["profile"]
+        print(
+            f"\nOne open of the full panel, profiled ({profile['open']:.0f} ms with the tools on):"
+        )
+        print("\n| trace event (nested ones overlap) | ms |\n| --- | ---: |")
+        for name, ms in profile["events"]:
+            print(f"| {name} | {ms} |")
+        print("\n| script function, own time | ms |\n| --- | ---: |")
+        for name, ms in profile["functions"]:
+            print(f"| `{name}` | {ms} |")
 
 
 if __name__ == "__main__":
