@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +259,62 @@ def test_hub_demo_says_what_is_missing_before_its_banner(tmp_path):
         "`npm install -g configurable-http-proxy`" in no_proxy.stderr
         and "Traceback" not in no_proxy.stderr
     )
+
+
+@pytest.mark.slow  # two real Hubs with their proxies and share services
+def test_two_hub_demos_run_at_once_beside_a_hub_on_the_default_ports(tmp_path):
+    """The demo's inner ports (the Hub's, the proxy's API, the share service's) are picked
+    free, so a second demo, or a Hub already on JupyterHub's defaults, does not stop it."""
+    if not shutil.which("configurable-http-proxy"):
+        if os.environ.get("CI"):
+            pytest.fail("CI installs configurable-http-proxy")
+        pytest.skip("configurable-http-proxy is not installed")
+    import httpx
+
+    held = []
+    for port in (8081, 8001, 10101):  # JupyterHub's and the share service's defaults, taken
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen()
+            held.append(s)
+        except OSError:
+            s.close()  # already taken by something else: as good
+    demos = []
+    try:
+        for name in ("one", "two"):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            log = (tmp_path / f"{name}.log").open("w")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "jupyter_share.cli", "hub-demo", "--port", str(port),
+                 "--directory", str(tmp_path / name)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=tmp_path,
+            )  # fmt: skip
+            demos.append((process, port, tmp_path / f"{name}.log"))
+        for process, port, log in demos:
+            deadline = time.monotonic() + 150
+            answer = None
+            while time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                try:
+                    answer = httpx.get(f"http://127.0.0.1:{port}/hub/api", timeout=5)
+                    if answer.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.5)
+            assert answer is not None and answer.status_code == 200, log.read_text()
+            assert "version" in answer.json()
+    finally:
+        for process, _, _ in demos:
+            process.send_signal(signal.SIGINT)
+        for process, _, _ in demos:
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        for s in held:
+            s.close()

@@ -68,8 +68,11 @@ def run_ui_suite(extra_env: dict[str, str] | None = None, timeout: int = 900) ->
             f"jlpm install in ui-tests failed:\n{tail(install.stdout + install.stderr)}"
         )
 
+    # Each module's run its own output folder: Playwright empties it as a run starts, and
+    # pytest-xdist may run test_ui_hub.py's suite beside this one's.
+    module = Path(os.environ.get("PYTEST_CURRENT_TEST", "ui").split("::", 1)[0]).stem
     run = subprocess.run(
-        jlpm() + ["playwright", "test"],
+        jlpm() + ["playwright", "test", "--output", f"test-results/{module}"],
         cwd=UI_TESTS,
         env=env,
         capture_output=True,

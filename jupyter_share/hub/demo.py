@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from ..launcher import free_port
+
 #: The demo's users and groups.
 DEMO_USERS = ("alice", "bob", "carol")
 DEMO_GROUPS = {"class-2026": ["bob", "carol"]}
@@ -260,6 +262,18 @@ def stop_hub(process: subprocess.Popen, timeout: float = 60, also: Sequence[int]
     return left
 
 
+def inner_ports() -> tuple[int, int, int]:
+    """Ports for the Hub, the proxy's API and the share service, picked by the system: they
+    are the demo's own business, and another Hub or demo on this machine (another user's,
+    too) may hold JupyterHub's defaults."""
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports[0], ports[1], ports[2]
+
+
 def run_demo(
     port: int = 8000,
     password: str | None = None,
@@ -276,7 +290,18 @@ def run_demo(
         tempfile.mkdtemp(prefix="jupyter-share-hub-demo-") if directory is None else directory
     ).resolve()
     try:
-        config = demo_config(workdir, port, DEMO_USERS, DEMO_GROUPS, password, ip=ip)
+        hub_port, proxy_api_port, service_port = inner_ports()
+        config = demo_config(
+            workdir,
+            port,
+            DEMO_USERS,
+            DEMO_GROUPS,
+            password,
+            ip=ip,
+            hub_port=hub_port,
+            proxy_api_port=proxy_api_port,
+            service_port=service_port,
+        )
         host = "127.0.0.1" if ip in ("", "0.0.0.0", "127.0.0.1") else ip
         print(
             f"""\
