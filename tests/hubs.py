@@ -53,7 +53,7 @@ from jupyter_share.hub.demo import (
     stop_hub,
 )
 
-from .servers import free_port
+from .servers import free_port, refusing_port
 
 #: The users and groups of the test Hub (the demo's).
 USERS = ("alice", "bob", "carol")
@@ -367,7 +367,7 @@ c.JupyterHub.load_roles.append({{"name": "test-harness", "scopes": {ADMIN_SCOPES
 # A server named {NO_SERVICE!r} finds nothing where the share service should be.
 def _no_share_service(spawner):
     if spawner.name == {NO_SERVICE!r}:
-        spawner.environment = {{**spawner.environment, "JUPYTER_SHARE_SERVICE_URL": "http://127.0.0.1:{free_port()}/services/share/api/v1/"}}
+        spawner.environment = {{**spawner.environment, "JUPYTER_SHARE_SERVICE_URL": "http://127.0.0.1:{refusing_port()}/services/share/api/v1/"}}
 c.Spawner.pre_spawn_hook = _no_share_service
 """
     config = demo_config(

@@ -27,6 +27,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: The sockets behind `refusing_port`, held for the life of this test process.
+_refusing: list[socket.socket] = []
+
+
+def refusing_port() -> int:
+    """A port of 127.0.0.1 where nothing answers, for the rest of this test process: bound,
+    never listening, so connections are refused and no other process can take it. (A port
+    merely free now may be another worker's server a moment later.)"""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _refusing.append(s)
+    return s.getsockname()[1]
+
+
 @dataclass
 class Server:
     """One running jupyter server of one user, with an API client that uses its token."""

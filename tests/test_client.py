@@ -29,7 +29,7 @@ from jupyter_share.client import (
 )
 from jupyter_share.directory import LoginAccounts
 
-from .servers import free_port, running_servers
+from .servers import free_port, refusing_port, running_servers
 
 # Starts real servers of alice, bob and carol.
 pytestmark = pytest.mark.slow
@@ -318,7 +318,7 @@ def test_wrong_token_unreachable_server_and_no_token_leaks(trio):
     client = ShareClient(server.url, server.token)
     assert server.token not in repr(client) and repr(client) == f"ShareClient(url='{server.url}')"
 
-    dead = ShareClient(f"http://127.0.0.1:{free_port()}/", token="secret-token")
+    dead = ShareClient(f"http://127.0.0.1:{refusing_port()}/", token="secret-token")
     with pytest.raises(Unreachable) as refused:
         dead.me()
     assert "cannot reach the Jupyter server at http://127.0.0.1:" in refused.value.message
@@ -334,7 +334,7 @@ def test_wrong_token_unreachable_server_and_no_token_leaks(trio):
 
 def test_a_proxy_in_the_environment_does_not_carry_calls_to_this_machine(trio, monkeypatch):
     # Kernels often inherit a proxy for the outside world; the server is on this machine.
-    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    dead_proxy = f"http://127.0.0.1:{refusing_port()}"
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
         monkeypatch.setenv(name, dead_proxy)
     monkeypatch.delenv("NO_PROXY", raising=False)

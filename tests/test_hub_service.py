@@ -33,7 +33,7 @@ from jupyter_share.model import HubRefused, HubUnavailable, Kind, NotFound, Prin
 from jupyter_share.service import ShareService
 from jupyter_share.store import SQLStore
 
-from .servers import free_port
+from .servers import free_port, refusing_port
 from .test_openapi import SPEC_PATH, RawRequest, RawResponse
 
 TOKEN = "service-token-not-to-be-shown"
@@ -288,7 +288,7 @@ def test_a_slow_hub_is_a_503_and_leaves_no_grant(tmp_path, fake_hub):
 def test_a_hub_that_is_down_is_a_503(tmp_path, fake_hub):
     service = make_service(tmp_path, fake_hub.url)
     session = service.hub_container("alice", "")
-    down = make_service(tmp_path, f"http://127.0.0.1:{free_port()}/hub/api")
+    down = make_service(tmp_path, f"http://127.0.0.1:{refusing_port()}/hub/api")
     with pytest.raises(HubUnavailable, match="not reachable"):
         down.share("alice", Kind.SESSION, session.id, "bob", {"permission": "view"})
     assert down.store.live_grants(session.id, down.clock()) == []

@@ -30,7 +30,7 @@ from jupyter_share.hub.spawner import (
     profile_list,
 )
 
-from .servers import free_port, running_servers
+from .servers import free_port, refusing_port, running_servers
 
 jupyterhub_spawner = pytest.importorskip("jupyterhub.spawner")
 LocalProcessSpawner = jupyterhub_spawner.LocalProcessSpawner
@@ -545,7 +545,7 @@ def test_apply_refuses_options_that_are_not_an_object(as_bob):
 
 @pytest.mark.slow
 def test_service_down_gives_a_clear_message(pair, world, monkeypatch):
-    url = f"http://127.0.0.1:{free_port()}/services/share/api/v1/"
+    url = f"http://127.0.0.1:{refusing_port()}/services/share/api/v1/"
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_URL", url)
     monkeypatch.setenv("JUPYTER_SHARE_SERVICE_NAME", "share")
     spawner, _ = make_spawner(pair["bob"], ContainerSpawner)

@@ -14,7 +14,7 @@ from jupyter_share.client import ShareClient
 from jupyter_share.directory import LoginAccounts
 from jupyter_share.widgets import GrantRow, ImagePanel, SharedWithMe, SharePanel
 
-from .servers import free_port, running_servers
+from .servers import free_port, refusing_port, running_servers
 
 # Starts real servers of alice, bob and carol.
 pytestmark = pytest.mark.slow
@@ -246,7 +246,7 @@ def test_missing_resources_and_a_dead_server_land_in_status(alice):
     bad_reference = SharePanel("volumes/1", client=alice)
     assert "is not 'images/ID'" in bad_reference.status_text
 
-    dead = SharePanel(client=ShareClient(f"http://127.0.0.1:{free_port()}/", token="t"))
+    dead = SharePanel(client=ShareClient(f"http://127.0.0.1:{refusing_port()}/", token="t"))
     assert dead.status_text.startswith("cannot reach the Jupyter server at http://127.0.0.1:")
     dead.principal_input.value = "bob"
     dead.share_button.click()
@@ -381,7 +381,7 @@ def test_shared_with_me_of_one_kind_and_of_nothing(trio, alice):
     assert "Nothing is shared with you yet" in empty.sections_box.children[0].value
     assert empty._repr_mimebundle_()["text/plain"] == "SharedWithMe: nothing shared"
 
-    dead = SharedWithMe(client=ShareClient(f"http://127.0.0.1:{free_port()}/", token="t"))
+    dead = SharedWithMe(client=ShareClient(f"http://127.0.0.1:{refusing_port()}/", token="t"))
     assert dead.status_text.startswith("cannot reach the Jupyter server")
     dead.refresh_button.click()
     assert dead.status_text.startswith("cannot reach the Jupyter server")
