@@ -8,6 +8,7 @@ labextension (`pip install -e .` builds it). Without Chromium the test is skippe
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -60,13 +61,23 @@ def run_ui_suite(extra_env: dict[str, str] | None = None, timeout: int = 900) ->
     env.pop("JUPYTERHUB_API_TOKEN", None)
     env.update(extra_env or {})
 
-    if not (UI_TESTS / "node_modules" / "@playwright" / "test").is_dir():
-        install = subprocess.run(
-            jlpm() + ["install"], cwd=UI_TESTS, env=env, capture_output=True, text=True, timeout=600
-        )
-        assert install.returncode == 0, (
-            f"jlpm install in ui-tests failed:\n{tail(install.stdout + install.stderr)}"
-        )
+    # One install at a time: pytest-xdist may start test_ui_hub.py's suite beside this one's,
+    # and a half-installed node_modules already has @playwright/test in it.
+    with (UI_TESTS / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (UI_TESTS / "node_modules" / ".installed").exists():
+            install = subprocess.run(
+                jlpm() + ["install"],
+                cwd=UI_TESTS,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert install.returncode == 0, (
+                f"jlpm install in ui-tests failed:\n{tail(install.stdout + install.stderr)}"
+            )
+            (UI_TESTS / "node_modules" / ".installed").touch()
 
     # Each module's run its own output folder: Playwright empties it as a run starts, and
     # pytest-xdist may run test_ui_hub.py's suite beside this one's.
