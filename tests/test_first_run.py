@@ -19,7 +19,7 @@ import pytest
 
 from jupyter_share.directory import LoginAccounts, uid_range
 
-from .servers import running_servers, start_server
+from .servers import free_port, running_servers, start_server
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -283,9 +283,7 @@ def test_two_hub_demos_run_at_once_beside_a_hub_on_the_default_ports(tmp_path):
     demos = []
     try:
         for name in ("one", "two"):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+            port = free_port()
             log = (tmp_path / f"{name}.log").open("w")
             process = subprocess.Popen(
                 [sys.executable, "-m", "jupyter_share.cli", "hub-demo", "--port", str(port),
